@@ -1,0 +1,215 @@
+package org.xdmedge.config;
+
+import com.fasterxml.jackson.core.JsonLocation;
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.JsonToken;
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.JsonMappingException;
+import com.fasterxml.jackson.databind.MapperFeature;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.exc.UnrecognizedPropertyException;
+import com.fasterxml.jackson.databind.json.JsonMapper;
+import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.regex.Pattern;
+
+/**
+ * Reads the YAML configuration strictly: unknown keys, wrong types and broken references all stop
+ * start-up with a message naming the key and its line, so nothing ever starts half-configured.
+ */
+public final class ConfigLoader {
+    public static final String DEFAULT_RESOURCE = "/xdm-edge-default.yaml";
+    private static final Pattern ORG_ID = Pattern.compile("[A-Za-z0-9]{1,64}@AdobeOrg");
+    private static final Pattern SIMPLE_ID = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,127}");
+    private static final Pattern REGION = Pattern.compile("[a-z]{2,4}[0-9]{1,2}");
+
+    private final YAMLFactory yaml = new YAMLFactory();
+    private final ObjectMapper mapper = JsonMapper.builder(yaml)
+            .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
+            .enable(DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES)
+            .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
+            .disable(MapperFeature.ALLOW_COERCION_OF_SCALARS)
+            .build();
+
+    public EdgeConfig load(Path file) throws ConfigException {
+        String text;
+        try {
+            text = Files.readString(file, StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            throw new ConfigException("cannot read configuration " + file + ": " + e.getMessage(), e);
+        }
+        return parse(text, file.toString());
+    }
+
+    public EdgeConfig loadDefault() throws ConfigException {
+        try (InputStream in = ConfigLoader.class.getResourceAsStream(DEFAULT_RESOURCE)) {
+            if (in == null) {
+                throw new ConfigException("embedded default configuration is missing from the jar");
+            }
+            return parse(new String(in.readAllBytes(), StandardCharsets.UTF_8), "embedded default");
+        } catch (IOException e) {
+            throw new ConfigException("cannot read embedded default configuration: " + e.getMessage(), e);
+        }
+    }
+
+    public EdgeConfig parse(String text, String source) throws ConfigException {
+        EdgeConfig config;
+        try {
+            config = mapper.readValue(text, EdgeConfig.class);
+        } catch (UnrecognizedPropertyException e) {
+            throw new ConfigException(source + ": unknown key '" + path(e) + "' at line " + line(e.getLocation())
+                    + " (known keys here: " + e.getKnownPropertyIds() + ")", e);
+        } catch (JsonMappingException e) {
+            throw new ConfigException(source + ": invalid value for '" + path(e) + "' at line " + line(e.getLocation())
+                    + ": " + e.getOriginalMessage(), e);
+        } catch (JsonProcessingException e) {
+            throw new ConfigException(source + ": not valid YAML at line " + line(e.getLocation()) + ": "
+                    + e.getOriginalMessage(), e);
+        }
+        if (config == null) {
+            config = new EdgeConfig(null, null, null, null);
+        }
+        validate(config, lines(text), source);
+        return config;
+    }
+
+    private void validate(EdgeConfig config, Map<String, Integer> lines, String source) throws ConfigException {
+        List<String> problems = new ArrayList<>();
+        Problems p = (path, message) -> problems.add("'" + path + "' at line " + lines.getOrDefault(path, 0) + ": " + message);
+
+        var server = config.server();
+        if (server.port() < 0 || server.port() > 65535) {
+            p.add("server.port", "must be between 0 and 65535");
+        }
+        if (!REGION.matcher(server.region()).matches()) {
+            p.add("server.region", "must be a region such as or2, va6, irl1");
+        }
+        if (server.maxRequestBytes() < 1024 || server.maxRequestBytes() > 64 * 1024 * 1024) {
+            p.add("server.maxRequestBytes", "must be between 1024 and 67108864");
+        }
+        if (server.eventLoops() < 1 || server.eventLoops() > 256) {
+            p.add("server.eventLoops", "must be between 1 and 256");
+        }
+        var storage = config.storage();
+        if (storage.queueCapacity() < 1) {
+            p.add("storage.queueCapacity", "must be at least 1");
+        }
+        if (storage.maxRequestsPerCommit() < 1) {
+            p.add("storage.maxRequestsPerCommit", "must be at least 1");
+        }
+        if (storage.retryAfterSeconds() < 1) {
+            p.add("storage.retryAfterSeconds", "must be at least 1");
+        }
+
+        Set<String> orgs = new HashSet<>();
+        for (int i = 0; i < config.organizations().size(); i++) {
+            String id = config.organizations().get(i).id();
+            String at = "organizations[" + i + "].id";
+            if (id == null) {
+                p.add(at, "is required");
+            } else if (!ORG_ID.matcher(id).matches()) {
+                p.add(at, "must look like 53A16ACB5CC1D3760A495C99@AdobeOrg");
+            } else if (!orgs.add(id)) {
+                p.add(at, "duplicate organization '" + id + "'");
+            }
+        }
+        Set<String> datastreams = new HashSet<>();
+        for (int i = 0; i < config.datastreams().size(); i++) {
+            var ds = config.datastreams().get(i);
+            String at = "datastreams[" + i + "]";
+            if (ds.id() == null) {
+                p.add(at + ".id", "is required");
+            } else if (!SIMPLE_ID.matcher(ds.id()).matches()) {
+                p.add(at + ".id", "must be letters, digits, '.', '_' or '-'");
+            } else if (!datastreams.add(ds.id())) {
+                p.add(at + ".id", "duplicate datastream '" + ds.id() + "'");
+            }
+            if (ds.orgId() == null) {
+                p.add(at + ".orgId", "is required");
+            } else if (!orgs.contains(ds.orgId())) {
+                p.add(at + ".orgId", "names unknown organization '" + ds.orgId() + "'");
+            }
+            if (ds.dataset() == null) {
+                p.add(at + ".dataset", "is required");
+            } else if (!SIMPLE_ID.matcher(ds.dataset()).matches()) {
+                p.add(at + ".dataset", "must be letters, digits, '.', '_' or '-'");
+            }
+        }
+        if (!problems.isEmpty()) {
+            throw new ConfigException(source + ": invalid configuration:\n  " + String.join("\n  ", problems));
+        }
+    }
+
+    @FunctionalInterface
+    private interface Problems {
+        void add(String path, String message);
+    }
+
+    /** Maps every key path (like {@code datastreams[0].orgId}) to the line it is written on. */
+    private Map<String, Integer> lines(String text) {
+        Map<String, Integer> lines = new HashMap<>();
+        try (JsonParser parser = yaml.createParser(text)) {
+            JsonToken token;
+            while ((token = parser.nextToken()) != null) {
+                if (token == JsonToken.FIELD_NAME || token == JsonToken.START_OBJECT) {
+                    String path = dotted(parser.getParsingContext().pathAsPointer().toString());
+                    if (token == JsonToken.FIELD_NAME) {
+                        path = path.isEmpty() ? parser.currentName() : path;
+                    }
+                    lines.putIfAbsent(path, parser.currentTokenLocation().getLineNr());
+                }
+            }
+        } catch (IOException e) {
+            // Already parsed once; a second failure only loses line numbers.
+        }
+        return lines;
+    }
+
+    private static String dotted(String pointer) {
+        StringBuilder out = new StringBuilder();
+        for (String part : pointer.split("/")) {
+            if (part.isEmpty()) {
+                continue;
+            }
+            if (part.chars().allMatch(Character::isDigit)) {
+                out.append('[').append(part).append(']');
+            } else {
+                if (out.length() > 0) {
+                    out.append('.');
+                }
+                out.append(part);
+            }
+        }
+        return out.toString();
+    }
+
+    private static String path(JsonMappingException e) {
+        StringBuilder out = new StringBuilder();
+        for (JsonMappingException.Reference ref : e.getPath()) {
+            if (ref.getFieldName() != null) {
+                if (out.length() > 0) {
+                    out.append('.');
+                }
+                out.append(ref.getFieldName());
+            } else if (ref.getIndex() >= 0) {
+                out.append('[').append(ref.getIndex()).append(']');
+            }
+        }
+        return out.toString();
+    }
+
+    private static int line(JsonLocation location) {
+        return location == null ? 0 : location.getLineNr();
+    }
+}

@@ -1,0 +1,58 @@
+package org.xdmedge.datastream;
+
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Optional;
+import org.xdmedge.config.EdgeConfig;
+import org.xdmedge.protocol.EdgeError;
+import org.xdmedge.protocol.EdgeProblem;
+
+/** Looks up datastreams by the id a client sends, with the v1 {@code :env} suffix handled. */
+public final class DatastreamRegistry {
+    private final Map<String, Datastream> byId = new LinkedHashMap<>();
+
+    public DatastreamRegistry(EdgeConfig config) {
+        for (var ds : config.datastreams()) {
+            byId.put(ds.id(), new Datastream(ds.id(), ds.orgId(), ds.enabled(), ds.dataset()));
+        }
+    }
+
+    public Optional<Datastream> find(String id) {
+        return Optional.ofNullable(byId.get(id));
+    }
+
+    /**
+     * Resolves the raw parameter value to an enabled datastream, or throws the problem the client
+     * gets: 0002 when missing, 0003 when unknown, 0004 when disabled.
+     */
+    public Datastream resolve(String rawId) {
+        if (rawId == null || rawId.isBlank()) {
+            throw new EdgeProblem(EdgeError.DATASTREAM_MISSING,
+                    "No datastream ID was provided: set the datastreamId (or configId) query parameter.");
+        }
+        String id = stripEnvironment(rawId);
+        Datastream ds = byId.get(id);
+        if (ds == null) {
+            throw unknown(rawId);
+        }
+        if (!ds.enabled()) {
+            throw new EdgeProblem(EdgeError.DATASTREAM_DISABLED,
+                    "The datastream '" + id + "' is disabled.", Map.of("configId", id), java.util.List.of(), null);
+        }
+        return ds;
+    }
+
+    /** The answer for a datastream id that does not exist (or that the caller may not see). */
+    public static EdgeProblem unknown(String rawId) {
+        String shown = rawId.length() > 128 ? rawId.substring(0, 128) + "…" : rawId;
+        return new EdgeProblem(EdgeError.DATASTREAM_UNKNOWN,
+                "The datastream ID '" + shown + "' referenced in your request does not exist.",
+                Map.of("configId", shown), java.util.List.of(), null);
+    }
+
+    /** {@code my-ds:prod} names environment {@code prod} of {@code my-ds}; only prod exists here. */
+    static String stripEnvironment(String rawId) {
+        int colon = rawId.indexOf(':');
+        return colon < 0 ? rawId : rawId.substring(0, colon);
+    }
+}

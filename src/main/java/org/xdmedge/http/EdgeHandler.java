@@ -1,0 +1,244 @@
+package org.xdmedge.http;
+
+import io.vertx.core.Context;
+import io.vertx.core.Handler;
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpMethod;
+import io.vertx.core.http.HttpServerRequest;
+import io.vertx.core.http.HttpServerResponse;
+import io.vertx.ext.web.RoutingContext;
+import java.util.Locale;
+import java.util.Set;
+import java.util.concurrent.CompletionException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.xdmedge.ops.EdgeMetrics;
+import org.xdmedge.pipeline.EdgeCall;
+import org.xdmedge.pipeline.EdgeReply;
+import org.xdmedge.pipeline.EdgeService;
+import org.xdmedge.protocol.EdgeAction;
+import org.xdmedge.protocol.EdgeError;
+import org.xdmedge.protocol.EdgeJson;
+import org.xdmedge.protocol.EdgePath;
+import org.xdmedge.protocol.EdgeProblem;
+import org.xdmedge.protocol.Regions;
+import org.xdmedge.protocol.RequestIds;
+
+/**
+ * The edge endpoints over HTTP, kept thin: path, method, content type, body size and encoding are
+ * checked here; everything else is the pipeline's. Every answer carries {@code x-request-id} and
+ * {@code x-adobe-edge}; every refusal is a problem document.
+ */
+final class EdgeHandler implements Handler<RoutingContext> {
+    private static final Logger log = LoggerFactory.getLogger(EdgeHandler.class);
+    private static final Set<String> JSON_TYPES = Set.of("application/json", "text/plain", "text/javascript");
+    /** Oversized bodies up to this multiple of the limit are read and discarded so the client sees the 413. */
+    private static final int DISCARD_FACTOR = 16;
+
+    private final EdgeService service;
+    private final int maxRequestBytes;
+    private final String edgeHeader;
+    private final EdgeMetrics metrics;
+
+    EdgeHandler(EdgeService service, int maxRequestBytes, String region, EdgeMetrics metrics) {
+        this.service = service;
+        this.maxRequestBytes = maxRequestBytes;
+        this.edgeHeader = Regions.edgeHeader(region);
+        this.metrics = metrics;
+    }
+
+    @Override
+    public void handle(RoutingContext rc) {
+        HttpServerRequest req = rc.request();
+        HttpServerResponse res = rc.response();
+        long started = System.nanoTime();
+        res.putHeader("x-adobe-edge", edgeHeader);
+
+        String callerId = req.getParam("requestId");
+        if (callerId == null) {
+            callerId = req.getHeader("x-request-id");
+        }
+        if (callerId != null && !RequestIds.validCallerId(callerId)) {
+            String requestId = RequestIds.answerId(null);
+            res.putHeader("x-request-id", requestId);
+            fail(req, res, EdgeProblem.field(EdgeError.INVALID_FIELD, "requestId",
+                    "a requestId is 1 to 128 letters, digits, '.', '_', ':' or '-'"), requestId, "-", started);
+            return;
+        }
+        String requestId = RequestIds.answerId(callerId);
+        res.putHeader("x-request-id", requestId);
+
+        EdgePath.Match match = EdgePath.parse(req.path());
+        if (match instanceof EdgePath.UnknownHint) {
+            discardBody(req, () -> {
+                res.setStatusCode(404).end();
+                metrics.request("unknown", 404, System.nanoTime() - started);
+            });
+            return;
+        }
+        if (!(match instanceof EdgePath.Route route)) {
+            fail(req, res, new EdgeProblem(EdgeError.NOT_FOUND, "No edge endpoint at this path."), requestId, "-", started);
+            return;
+        }
+        String actionName = route.action().name().toLowerCase(Locale.ROOT);
+        if (req.method() != HttpMethod.POST) {
+            res.putHeader("allow", "POST, OPTIONS");
+            fail(req, res, new EdgeProblem(EdgeError.METHOD_NOT_ALLOWED, "Edge endpoints take POST requests."),
+                    requestId, actionName, started);
+            return;
+        }
+        String contentType = req.getHeader("content-type");
+        if (contentType != null) {
+            String media = contentType.split(";", 2)[0].trim().toLowerCase(Locale.ROOT);
+            if (!JSON_TYPES.contains(media)) {
+                fail(req, res, new EdgeProblem(EdgeError.UNSUPPORTED_CONTENT_TYPE, "Content type '"
+                        + BodyDecoder.shorten(media) + "' is not supported; send JSON as application/json or text/plain."),
+                        requestId, actionName, started);
+                return;
+            }
+        }
+        long declared = contentLength(req);
+        if (declared > (long) maxRequestBytes * DISCARD_FACTOR) {
+            res.putHeader("connection", "close");
+            Problems.send(res, BodyDecoder.tooLarge(maxRequestBytes), requestId);
+            metrics.request(actionName, 413, System.nanoTime() - started);
+            req.connection().close();
+            return;
+        }
+
+        Context context = Vertx.currentContext();
+        String finalCallerId = callerId;
+        readBody(req, res, requestId, raw -> {
+            byte[] body;
+            try {
+                body = BodyDecoder.decode(raw, req.getHeader("content-encoding"), maxRequestBytes);
+            } catch (EdgeProblem problem) {
+                respondProblem(res, problem, requestId, actionName, started);
+                return;
+            }
+            EdgeCall call = new EdgeCall(route.action(), route.locationHint(), requestId, finalCallerId,
+                    datastreamParam(req), route.action() == EdgeAction.V2_COLLECT && "true".equalsIgnoreCase(req.getParam("silent")),
+                    req.headers().getAll("cookie"), body, System.currentTimeMillis());
+            service.handle(call).whenComplete((reply, failure) -> context.runOnContext(v -> {
+                if (failure != null) {
+                    respondProblem(res, asProblem(failure, requestId), requestId, actionName, started);
+                } else {
+                    respond(res, reply, actionName, started);
+                }
+            }));
+        }, () -> respondProblem(res, BodyDecoder.tooLarge(maxRequestBytes), requestId, actionName, started));
+    }
+
+    private void respond(HttpServerResponse res, EdgeReply reply, String action, long started) {
+        if (res.ended() || res.closed()) {
+            return;
+        }
+        res.setStatusCode(reply.status());
+        if (reply.body() == null) {
+            res.end();
+        } else {
+            res.putHeader("content-type", "application/json;charset=utf-8");
+            try {
+                res.end(Buffer.buffer(EdgeJson.MAPPER.writeValueAsBytes(reply.body())));
+            } catch (java.io.IOException e) {
+                res.setStatusCode(500).end();
+            }
+        }
+        metrics.request(action, reply.status(), System.nanoTime() - started);
+    }
+
+    private void respondProblem(HttpServerResponse res, EdgeProblem problem, String requestId, String action, long started) {
+        if (problem.error().status() >= 500) {
+            log.warn("requestId={} action={} answered {}: {}", requestId, action, problem.error().id(), problem.detail());
+        } else if (log.isDebugEnabled()) {
+            log.debug("requestId={} action={} answered {}: {}", requestId, action, problem.error().id(), problem.detail());
+        }
+        Problems.send(res, problem, requestId);
+        metrics.request(action, problem.error().status(), System.nanoTime() - started);
+    }
+
+    /** Answers once the body has been read (and dropped), so the client always gets to see the answer. */
+    private void fail(HttpServerRequest req, HttpServerResponse res, EdgeProblem problem, String requestId,
+                      String action, long started) {
+        discardBody(req, () -> respondProblem(res, problem, requestId, action, started));
+    }
+
+    private void discardBody(HttpServerRequest req, Runnable then) {
+        if (req.isEnded()) {
+            then.run();
+            return;
+        }
+        long[] seen = {0};
+        req.handler(chunk -> {
+            seen[0] += chunk.length();
+            if (seen[0] > (long) maxRequestBytes * DISCARD_FACTOR) {
+                req.connection().close();
+            }
+        });
+        req.endHandler(v -> then.run());
+        req.exceptionHandler(e -> { });
+        req.resume();
+    }
+
+    private void readBody(HttpServerRequest req, HttpServerResponse res, String requestId,
+                          java.util.function.Consumer<byte[]> onBody, Runnable onTooLarge) {
+        Buffer body = Buffer.buffer();
+        boolean[] tooLarge = {false};
+        long[] seen = {0};
+        req.handler(chunk -> {
+            seen[0] += chunk.length();
+            if (tooLarge[0]) {
+                if (seen[0] > (long) maxRequestBytes * DISCARD_FACTOR) {
+                    req.connection().close();
+                }
+                return;
+            }
+            if (body.length() + chunk.length() > maxRequestBytes) {
+                tooLarge[0] = true;
+                return;
+            }
+            body.appendBuffer(chunk);
+        });
+        req.endHandler(v -> {
+            if (tooLarge[0]) {
+                onTooLarge.run();
+            } else {
+                onBody.accept(body.getBytes());
+            }
+        });
+        req.exceptionHandler(e -> log.debug("requestId={} body read failed: {}", requestId, e.getMessage()));
+        req.resume();
+    }
+
+    private static String datastreamParam(HttpServerRequest req) {
+        for (String name : new String[] {"datastreamId", "dataStreamId", "configId"}) {
+            String value = req.getParam(name);
+            if (value != null) {
+                return value;
+            }
+        }
+        return null;
+    }
+
+    private static long contentLength(HttpServerRequest req) {
+        String value = req.getHeader("content-length");
+        if (value == null) {
+            return -1;
+        }
+        try {
+            return Long.parseLong(value.trim());
+        } catch (NumberFormatException e) {
+            return -1;
+        }
+    }
+
+    private static EdgeProblem asProblem(Throwable failure, String requestId) {
+        Throwable cause = failure instanceof CompletionException && failure.getCause() != null ? failure.getCause() : failure;
+        if (cause instanceof EdgeProblem problem) {
+            return problem;
+        }
+        log.error("requestId={} unexpected failure", requestId, cause);
+        return new EdgeProblem(EdgeError.UNEXPECTED, "The edge failed unexpectedly while handling this request.");
+    }
+}

@@ -1,0 +1,137 @@
+package org.xdmedge.http;
+
+import io.vertx.core.DeploymentOptions;
+import io.vertx.core.Future;
+import io.vertx.core.VerticleBase;
+import io.vertx.core.Vertx;
+import io.vertx.core.VertxOptions;
+import io.vertx.core.http.HttpServer;
+import io.vertx.core.http.HttpServerOptions;
+import io.vertx.ext.web.Router;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
+import org.xdmedge.ops.EdgeMetrics;
+import org.xdmedge.pipeline.EdgeService;
+
+/**
+ * The HTTP listener: one server per event loop on a shared port, routing the edge endpoints plus
+ * {@code /health}, {@code /ready} and {@code /metrics}.
+ */
+public final class EdgeHttpServer implements AutoCloseable {
+    private final Vertx vertx;
+    private final List<HttpServer> servers = java.util.Collections.synchronizedList(new ArrayList<>());
+    private int port;
+
+    private EdgeHttpServer(Vertx vertx) {
+        this.vertx = vertx;
+    }
+
+    /** Everything the listener needs; {@code ready} tells whether storage accepts writes. */
+    public record Settings(String host, int port, int eventLoops, int maxRequestBytes, String region) {}
+
+    public static EdgeHttpServer start(Settings settings, EdgeService service, EdgeMetrics metrics,
+                                       BooleanSupplier ready) throws Exception {
+        Vertx vertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(settings.eventLoops()));
+        EdgeHttpServer edge = new EdgeHttpServer(vertx);
+        try {
+            EdgeHandler handler = new EdgeHandler(service, settings.maxRequestBytes(), settings.region(), metrics);
+            java.util.function.Function<Vertx, Router> routes = v -> {
+                Router router = Router.router(v);
+                router.get("/health").handler(rc -> rc.response().putHeader("content-type", "application/json")
+                        .end("{\"status\":\"UP\"}"));
+                router.get("/ready").handler(rc -> {
+                    boolean ok = ready.getAsBoolean();
+                    rc.response().setStatusCode(ok ? 200 : 503).putHeader("content-type", "application/json")
+                            .end(ok ? "{\"status\":\"READY\"}" : "{\"status\":\"NOT_READY\"}");
+                });
+                router.get("/metrics").handler(rc -> rc.response()
+                        .putHeader("content-type", "text/plain; version=0.0.4; charset=utf-8").end(metrics.scrape()));
+                router.route().handler(handler);
+                return router;
+            };
+
+            HttpServerOptions options = new HttpServerOptions()
+                    .setHost(settings.host())
+                    .setIdleTimeout(60)
+                    .setIdleTimeoutUnit(TimeUnit.SECONDS)
+                    .setMaxInitialLineLength(8192)
+                    .setMaxHeaderSize(16384)
+                    .setCompressionSupported(false)
+                    .setDecompressionSupported(false);
+            // One server per event loop, all sharing one port. Vert.x gives servers asking for port 0
+            // different ports, so a free port is chosen first.
+            int port = settings.port() == 0 ? freePort(settings.host()) : settings.port();
+            await(vertx.deployVerticle(() -> new ListenerVerticle(new HttpServerOptions(options).setPort(port), routes, edge.servers),
+                    new DeploymentOptions().setInstances(settings.eventLoops())));
+            edge.port = edge.servers.get(0).actualPort();
+            return edge;
+        } catch (Exception e) {
+            edge.close();
+            throw e;
+        }
+    }
+
+    /** One listening server on its own event loop. */
+    private static final class ListenerVerticle extends VerticleBase {
+        private final HttpServerOptions options;
+        private final java.util.function.Function<Vertx, Router> routes;
+        private final List<HttpServer> started;
+
+        ListenerVerticle(HttpServerOptions options, java.util.function.Function<Vertx, Router> routes,
+                         List<HttpServer> started) {
+            this.options = options;
+            this.routes = routes;
+            this.started = started;
+        }
+
+        @Override
+        public Future<?> start() {
+            return vertx.createHttpServer(options).requestHandler(routes.apply(vertx)).listen()
+                    .onSuccess(server -> {
+                        synchronized (started) {
+                            started.add(server);
+                        }
+                    });
+        }
+    }
+
+    public int port() {
+        return port;
+    }
+
+    /** Stops accepting connections; in-flight requests on open connections may still finish. */
+    public void stopListening() {
+        for (HttpServer server : List.copyOf(servers)) {
+            try {
+                await(server.close());
+            } catch (Exception e) {
+                // closing anyway
+            }
+        }
+        servers.clear();
+    }
+
+    @Override
+    public void close() {
+        stopListening();
+        try {
+            await(vertx.close());
+        } catch (Exception e) {
+            // closing anyway
+        }
+    }
+
+    private static int freePort(String host) throws java.io.IOException {
+        try (java.net.ServerSocket probe = new java.net.ServerSocket()) {
+            probe.setReuseAddress(true);
+            probe.bind(new java.net.InetSocketAddress(host, 0));
+            return probe.getLocalPort();
+        }
+    }
+
+    private static <T> T await(Future<T> future) throws Exception {
+        return future.toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
+    }
+}

@@ -1,0 +1,40 @@
+package org.xdmedge.ops;
+
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.Timer;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import org.xdmedge.store.SqliteEventStore;
+
+/** Prometheus metrics of the edge, scraped at {@code GET /metrics}. */
+public final class EdgeMetrics {
+    private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    private final ConcurrentHashMap<String, Timer> timers = new ConcurrentHashMap<>();
+
+    public void request(String action, int status, long nanos) {
+        String key = action + '|' + status;
+        Timer timer = timers.computeIfAbsent(key, k -> Timer.builder("xdmedge.requests")
+                .description("Edge requests by action and status")
+                .tag("action", action)
+                .tag("status", Integer.toString(status))
+                .register(registry));
+        timer.record(nanos, TimeUnit.NANOSECONDS);
+    }
+
+    public void bindStore(SqliteEventStore store) {
+        Gauge.builder("xdmedge.store.queue.depth", store, SqliteEventStore::queueDepth)
+                .description("Requests waiting for the event writer").register(registry);
+        Gauge.builder("xdmedge.store.events.stored", store, SqliteEventStore::storedEvents)
+                .description("Events committed since start").register(registry);
+        Gauge.builder("xdmedge.store.events.duplicate", store, SqliteEventStore::duplicateEvents)
+                .description("Retried events already stored, acknowledged without storing").register(registry);
+        Gauge.builder("xdmedge.store.commits", store, SqliteEventStore::commits)
+                .description("Group commits since start").register(registry);
+    }
+
+    public String scrape() {
+        return registry.scrape();
+    }
+}

@@ -1,0 +1,16 @@
+package org.xdmedge.pipeline;
+
+import java.util.List;
+import org.xdmedge.protocol.EdgeAction;
+
+/**
+ * One request as the http room hands it over: plain values only, so the pipeline can be driven
+ * without a server.
+ *
+ * @param requestId the id this request is answered and logged under (see RequestIds)
+ * @param callerRequestId the caller's own id, null if none; retries repeat it
+ * @param datastreamParam the raw datastream id (any of the three parameter spellings), or null
+ */
+public record EdgeCall(EdgeAction action, String locationHint, String requestId, String callerRequestId,
+                       String datastreamParam, boolean silent, List<String> cookieHeaders, byte[] body,
+                       long receivedAtMillis) {}

@@ -1,0 +1,239 @@
+package org.xdmedge.store;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.PreparedStatement;
+import java.sql.SQLException;
+import java.sql.Savepoint;
+import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The embedded dataset store: one SQLite file in WAL mode with {@code synchronous=FULL}, written by
+ * one thread that commits many requests per transaction (group commit). Each request runs inside
+ * its own savepoint, so a failing request rolls back alone and never leaves half a batch. A request
+ * completes only after the commit that holds it returned, so an acknowledgement means durable.
+ */
+public final class SqliteEventStore implements EventSink {
+    public static final String FILE_NAME = "events.sqlite";
+    private static final Logger log = LoggerFactory.getLogger(SqliteEventStore.class);
+    private static final int SCHEMA_VERSION = 1;
+
+    private final Connection connection;
+    private final PreparedStatement insert;
+    private final BlockingQueue<PendingWrite> queue;
+    private final int maxRequestsPerCommit;
+    private final int retryAfterSeconds;
+    private final Thread writer;
+    private final AtomicLong storedEvents = new AtomicLong();
+    private final AtomicLong duplicateEvents = new AtomicLong();
+    private final AtomicLong commits = new AtomicLong();
+    private volatile boolean accepting = true;
+    private volatile boolean healthy = true;
+
+    private record PendingWrite(List<StoredEvent> events, CompletableFuture<WriteResult> done) {}
+
+    private SqliteEventStore(Connection connection, int queueCapacity, int maxRequestsPerCommit,
+                             int retryAfterSeconds) throws SQLException {
+        this.connection = connection;
+        this.queue = new ArrayBlockingQueue<>(queueCapacity);
+        this.maxRequestsPerCommit = maxRequestsPerCommit;
+        this.retryAfterSeconds = retryAfterSeconds;
+        this.insert = connection.prepareStatement("INSERT OR IGNORE INTO events (dataset, datastream_id, event_id,"
+                + " request_id, received_at, primary_ns, primary_id, event) VALUES (?, ?, ?, ?, ?, ?, ?, ?)");
+        this.writer = new Thread(this::writeLoop, "sqlite-event-writer");
+        this.writer.setDaemon(false);
+        this.writer.start();
+    }
+
+    public static SqliteEventStore open(Path dataDir, int queueCapacity, int maxRequestsPerCommit,
+                                        int retryAfterSeconds) throws SQLException {
+        Connection connection = connect(dataDir);
+        try (Statement st = connection.createStatement()) {
+            st.execute("PRAGMA journal_mode=WAL");
+            st.execute("PRAGMA synchronous=FULL");
+            st.execute("PRAGMA busy_timeout=5000");
+            st.execute("""
+                    CREATE TABLE IF NOT EXISTS events (
+                      seq INTEGER PRIMARY KEY,
+                      dataset TEXT NOT NULL,
+                      datastream_id TEXT NOT NULL,
+                      event_id TEXT NOT NULL,
+                      request_id TEXT NOT NULL,
+                      received_at INTEGER NOT NULL,
+                      primary_ns TEXT,
+                      primary_id TEXT,
+                      event BLOB NOT NULL)""");
+            // Retries of an acknowledged event must not be stored twice.
+            st.execute("CREATE UNIQUE INDEX IF NOT EXISTS events_by_event_id ON events (datastream_id, event_id)");
+            st.execute("PRAGMA user_version=" + SCHEMA_VERSION);
+        }
+        connection.setAutoCommit(false);
+        return new SqliteEventStore(connection, queueCapacity, maxRequestsPerCommit, retryAfterSeconds);
+    }
+
+    static Connection connect(Path dataDir) throws SQLException {
+        try {
+            Files.createDirectories(dataDir);
+        } catch (java.io.IOException e) {
+            throw new SQLException("cannot create data directory " + dataDir + ": " + e.getMessage(), e);
+        }
+        return DriverManager.getConnection("jdbc:sqlite:" + dataDir.resolve(FILE_NAME).toAbsolutePath());
+    }
+
+    @Override
+    public CompletionStage<WriteResult> write(List<StoredEvent> events) {
+        if (!accepting) {
+            return CompletableFuture.failedFuture(new SinkUnavailableException("the store is shutting down", retryAfterSeconds));
+        }
+        PendingWrite pending = new PendingWrite(events, new CompletableFuture<>());
+        if (!queue.offer(pending)) {
+            return CompletableFuture.failedFuture(new SinkUnavailableException("the store's write queue is full", retryAfterSeconds));
+        }
+        return pending.done();
+    }
+
+    @Override
+    public boolean ready() {
+        return accepting && healthy && writer.isAlive() && queue.remainingCapacity() > 0;
+    }
+
+    public int queueDepth() {
+        return queue.size();
+    }
+
+    public long storedEvents() {
+        return storedEvents.get();
+    }
+
+    public long duplicateEvents() {
+        return duplicateEvents.get();
+    }
+
+    public long commits() {
+        return commits.get();
+    }
+
+    private void writeLoop() {
+        List<PendingWrite> group = new ArrayList<>(maxRequestsPerCommit);
+        while (accepting || !queue.isEmpty()) {
+            try {
+                PendingWrite first = queue.poll(50, TimeUnit.MILLISECONDS);
+                if (first == null) {
+                    continue;
+                }
+                group.add(first);
+                queue.drainTo(group, maxRequestsPerCommit - 1);
+                commitGroup(group);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                break;
+            } catch (RuntimeException e) {
+                log.error("event writer failed a group", e);
+                fail(group, e);
+            } finally {
+                group.clear();
+            }
+        }
+        List<PendingWrite> left = new ArrayList<>();
+        queue.drainTo(left);
+        fail(left, new SinkUnavailableException("the store stopped", retryAfterSeconds));
+    }
+
+    private void commitGroup(List<PendingWrite> group) {
+        List<WriteResult> results = new ArrayList<>(group.size());
+        try {
+            for (PendingWrite pending : group) {
+                results.add(writeOne(pending));
+            }
+            connection.commit();
+        } catch (SQLException e) {
+            healthy = false;
+            log.error("commit of {} requests failed; none of them is acknowledged", group.size(), e);
+            rollbackQuietly();
+            fail(group, new SinkUnavailableException("the store could not commit: " + e.getMessage(), retryAfterSeconds, e));
+            return;
+        }
+        healthy = true;
+        commits.incrementAndGet();
+        for (int i = 0; i < group.size(); i++) {
+            PendingWrite pending = group.get(i);
+            WriteResult result = results.get(i);
+            if (result == null) {
+                continue; // already failed alone inside its savepoint
+            }
+            storedEvents.addAndGet(result.stored());
+            duplicateEvents.addAndGet(result.duplicates());
+            pending.done().complete(result);
+        }
+    }
+
+    /** Writes one request inside a savepoint; returns null (and fails it) if it could not be written. */
+    private WriteResult writeOne(PendingWrite pending) throws SQLException {
+        Savepoint savepoint = connection.setSavepoint();
+        try {
+            int stored = 0;
+            for (StoredEvent e : pending.events()) {
+                insert.setString(1, e.dataset());
+                insert.setString(2, e.datastreamId());
+                insert.setString(3, e.eventId());
+                insert.setString(4, e.requestId());
+                insert.setLong(5, e.receivedAtMillis());
+                insert.setString(6, e.primaryNamespace());
+                insert.setString(7, e.primaryId());
+                insert.setBytes(8, e.eventJson());
+                stored += insert.executeUpdate();
+            }
+            connection.releaseSavepoint(savepoint);
+            return new WriteResult(stored, pending.events().size() - stored);
+        } catch (SQLException e) {
+            connection.rollback(savepoint);
+            connection.releaseSavepoint(savepoint);
+            log.warn("request {} could not be stored: {}", pending.events().isEmpty() ? "-" : pending.events().get(0).requestId(), e.getMessage());
+            pending.done().completeExceptionally(new SinkUnavailableException("the store refused the write: " + e.getMessage(), retryAfterSeconds, e));
+            return null;
+        }
+    }
+
+    private void rollbackQuietly() {
+        try {
+            connection.rollback();
+        } catch (SQLException e) {
+            log.warn("rollback failed: {}", e.getMessage());
+        }
+    }
+
+    private static void fail(List<PendingWrite> group, Throwable cause) {
+        for (PendingWrite pending : group) {
+            pending.done().completeExceptionally(cause);
+        }
+    }
+
+    /** Stops accepting, commits everything already queued, then closes the file. */
+    @Override
+    public void close() {
+        accepting = false;
+        try {
+            writer.join(TimeUnit.SECONDS.toMillis(30));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        try {
+            insert.close();
+            connection.close();
+        } catch (SQLException e) {
+            log.warn("closing the store: {}", e.getMessage());
+        }
+    }
+}
