@@ -119,7 +119,7 @@ final class EdgeHandler implements Handler<RoutingContext> {
             }
             EdgeCall call = new EdgeCall(route.action(), route.locationHint(), requestId, finalCallerId,
                     datastreamParam(req), route.action() == EdgeAction.V2_COLLECT && "true".equalsIgnoreCase(req.getParam("silent")),
-                    req.headers().getAll("cookie"), body, System.currentTimeMillis());
+                    req.headers().getAll("cookie"), headers(req), body, System.currentTimeMillis());
             service.handle(call).whenComplete((reply, failure) -> context.runOnContext(v -> {
                 if (failure != null) {
                     respondProblem(res, asProblem(failure, requestId), requestId, actionName, started);
@@ -135,6 +135,7 @@ final class EdgeHandler implements Handler<RoutingContext> {
             return;
         }
         res.setStatusCode(reply.status());
+        reply.headers().forEach((name, values) -> res.headers().add(name, values));
         if (reply.body() == null) {
             res.end();
         } else {
@@ -209,6 +210,17 @@ final class EdgeHandler implements Handler<RoutingContext> {
         });
         req.exceptionHandler(e -> log.debug("requestId={} body read failed: {}", requestId, e.getMessage()));
         req.resume();
+    }
+
+    private static java.util.Map<String, String> headers(HttpServerRequest req) {
+        java.util.Map<String, String> out = new java.util.HashMap<>();
+        for (var entry : req.headers()) {
+            String name = entry.getKey().toLowerCase(Locale.ROOT);
+            if (!name.equals("cookie")) {
+                out.putIfAbsent(name, entry.getValue());
+            }
+        }
+        return out;
     }
 
     private static String datastreamParam(HttpServerRequest req) {

@@ -1,6 +1,15 @@
 package org.xdmedge.pipeline;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.util.List;
+import java.util.Map;
 
-/** A successful answer; {@code body} is null for 204. Fatal answers are thrown as EdgeProblem. */
-public record EdgeReply(int status, ObjectNode body) {}
+/**
+ * A successful answer; {@code body} is null for 204. {@code headers} are extra response headers
+ * (for example {@code set-cookie}), by lower-case name. Fatal answers are thrown as EdgeProblem.
+ */
+public record EdgeReply(int status, ObjectNode body, Map<String, List<String>> headers) {
+    public EdgeReply(int status, ObjectNode body) {
+        this(status, body, Map.of());
+    }
+}
