@@ -1,0 +1,125 @@
+package org.xdmedge.testing;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import org.xdmedge.EdgeNode;
+import org.xdmedge.config.ConfigLoader;
+import org.xdmedge.config.EdgeConfig;
+import org.xdmedge.protocol.EdgeJson;
+import org.xdmedge.store.EventRecords;
+import org.xdmedge.store.SqliteEventReader;
+
+/**
+ * A real edge for tests: started in-process from a YAML configuration on a free loopback port, with
+ * its own data directory, driven over HTTP with the JDK client.
+ */
+public final class TestEdge implements AutoCloseable {
+    public static final String ORG = "53A16ACB5CC1D3760A495C99@AdobeOrg";
+    /** One organization, an enabled datastream {@code ds} (dataset {@code web-events}) and a disabled one. */
+    public static final String BASIC_CONFIG = """
+            server: { region: or2, maxRequestBytes: 65536, eventLoops: 2 }
+            organizations:
+              - id: 53A16ACB5CC1D3760A495C99@AdobeOrg
+            datastreams:
+              - id: ds
+                orgId: 53A16ACB5CC1D3760A495C99@AdobeOrg
+                enabled: true
+                dataset: web-events
+              - id: off
+                orgId: 53A16ACB5CC1D3760A495C99@AdobeOrg
+                enabled: false
+                dataset: web-events
+            """;
+
+    private final EdgeNode node;
+    private final Path dataDir;
+    private final HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+
+    private TestEdge(EdgeNode node, Path dataDir) {
+        this.node = node;
+        this.dataDir = dataDir;
+    }
+
+    public static TestEdge start(String yaml, Path dataDir) throws Exception {
+        EdgeConfig parsed = new ConfigLoader().parse(yaml, "test");
+        var s = parsed.server();
+        EdgeConfig config = new EdgeConfig(new EdgeConfig.ServerConfig("127.0.0.1", 0, s.region(),
+                s.maxRequestBytes(), s.eventLoops()), parsed.storage(), parsed.organizations(), parsed.datastreams());
+        return new TestEdge(EdgeNode.start(config, dataDir), dataDir);
+    }
+
+    public static TestEdge start(Path dataDir) throws Exception {
+        return start(BASIC_CONFIG, dataDir);
+    }
+
+    public int port() {
+        return node.port();
+    }
+
+    public Path dataDir() {
+        return dataDir;
+    }
+
+    public URI uri(String pathAndQuery) {
+        return URI.create("http://127.0.0.1:" + port() + pathAndQuery);
+    }
+
+    public HttpResponse<String> post(String pathAndQuery, String contentType, String body) throws IOException, InterruptedException {
+        return send(HttpRequest.newBuilder(uri(pathAndQuery)).header("content-type", contentType)
+                .POST(HttpRequest.BodyPublishers.ofString(body)));
+    }
+
+    public HttpResponse<String> postJson(String pathAndQuery, String body) throws IOException, InterruptedException {
+        return post(pathAndQuery, "application/json", body);
+    }
+
+    public HttpResponse<String> get(String pathAndQuery) throws IOException, InterruptedException {
+        return send(HttpRequest.newBuilder(uri(pathAndQuery)).GET());
+    }
+
+    public HttpResponse<String> send(HttpRequest.Builder request) throws IOException, InterruptedException {
+        return client.send(request.timeout(Duration.ofSeconds(30)).build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    public HttpClient client() {
+        return client;
+    }
+
+    /** Every stored event as its export line, parsed. */
+    public List<JsonNode> exported() throws Exception {
+        return exported(dataDir, null);
+    }
+
+    public static List<JsonNode> exported(Path dataDir, String dataset) throws Exception {
+        List<JsonNode> lines = new ArrayList<>();
+        if (!Files.exists(dataDir.resolve("events.sqlite"))) {
+            return lines;
+        }
+        SqliteEventReader.forEach(dataDir, dataset, e -> {
+            try {
+                lines.add(EdgeJson.MAPPER.readTree(EventRecords.toBytes(e)));
+            } catch (IOException ex) {
+                throw new IllegalStateException(ex);
+            }
+        });
+        return lines;
+    }
+
+    public static JsonNode json(String body) throws IOException {
+        return EdgeJson.MAPPER.readTree(body);
+    }
+
+    @Override
+    public void close() {
+        node.close();
+    }
+}
