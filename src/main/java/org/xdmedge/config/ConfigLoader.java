@@ -65,13 +65,14 @@ public final class ConfigLoader {
 
     public EdgeConfig parse(String text, String source) throws ConfigException {
         EdgeConfig config;
+        Map<String, Integer> lines = lines(text);
         try {
             config = mapper.readValue(text, EdgeConfig.class);
         } catch (UnrecognizedPropertyException e) {
-            throw new ConfigException(source + ": unknown key '" + path(e) + "' at line " + line(e.getLocation())
+            throw new ConfigException(source + ": unknown key '" + path(e) + "' at line " + line(lines, e)
                     + " (known keys here: " + e.getKnownPropertyIds() + ")", e);
         } catch (JsonMappingException e) {
-            throw new ConfigException(source + ": invalid value for '" + path(e) + "' at line " + line(e.getLocation())
+            throw new ConfigException(source + ": invalid value for '" + path(e) + "' at line " + line(lines, e)
                     + ": " + e.getOriginalMessage(), e);
         } catch (JsonProcessingException e) {
             throw new ConfigException(source + ": not valid YAML at line " + line(e.getLocation()) + ": "
@@ -80,7 +81,7 @@ public final class ConfigLoader {
         if (config == null) {
             config = new EdgeConfig(null, null, null, null);
         }
-        validate(config, lines(text), source);
+        validate(config, lines, source);
         return config;
     }
 
@@ -207,6 +208,12 @@ public final class ConfigLoader {
             }
         }
         return out.toString();
+    }
+
+    /** The line the key was written on, falling back to where the parser stood. */
+    private static int line(Map<String, Integer> lines, JsonMappingException e) {
+        Integer line = lines.get(path(e));
+        return line != null ? line : line(e.getLocation());
     }
 
     private static int line(JsonLocation location) {

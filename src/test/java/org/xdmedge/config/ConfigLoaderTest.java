@@ -1,0 +1,113 @@
+package org.xdmedge.config;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import org.junit.jupiter.api.Test;
+
+class ConfigLoaderTest {
+    private final ConfigLoader loader = new ConfigLoader();
+
+    @Test
+    void readsTheDocumentedExample() throws Exception {
+        EdgeConfig config = loader.parse("""
+                server: { region: or2, maxRequestBytes: 65536 }
+                organizations:
+                  - id: 53A16ACB5CC1D3760A495C99@AdobeOrg
+                datastreams:
+                  - id: my-datastream
+                    orgId: 53A16ACB5CC1D3760A495C99@AdobeOrg
+                    enabled: true
+                    dataset: web-events
+                """, "test");
+        assertThat(config.server().region()).isEqualTo("or2");
+        assertThat(config.server().maxRequestBytes()).isEqualTo(65536);
+        assertThat(config.server().port()).isEqualTo(8080);
+        assertThat(config.datastreams()).singleElement().satisfies(ds -> {
+            assertThat(ds.id()).isEqualTo("my-datastream");
+            assertThat(ds.dataset()).isEqualTo("web-events");
+            assertThat(ds.enabled()).isTrue();
+        });
+    }
+
+    @Test
+    void embeddedDefaultHasTheDemoDatastream() throws Exception {
+        EdgeConfig config = loader.loadDefault();
+        assertThat(config.datastreams()).singleElement().satisfies(ds -> {
+            assertThat(ds.id()).isEqualTo("demo");
+            assertThat(ds.dataset()).isEqualTo("events");
+        });
+        assertThat(config.organizations()).hasSize(1);
+    }
+
+    @Test
+    void unknownKeyNamesKeyAndLine() {
+        assertThatThrownBy(() -> loader.parse("""
+                server:
+                  region: or2
+                  maxRequestByte: 10
+                """, "edge.yaml"))
+                .isInstanceOf(ConfigException.class)
+                .hasMessageContaining("maxRequestByte")
+                .hasMessageContaining("line 3")
+                .hasMessageContaining("edge.yaml");
+    }
+
+    @Test
+    void wrongTypeNamesKeyAndLine() {
+        assertThatThrownBy(() -> loader.parse("""
+                organizations:
+                  - id: 53A16ACB5CC1D3760A495C99@AdobeOrg
+                datastreams:
+                  - id: ds
+                    orgId: 53A16ACB5CC1D3760A495C99@AdobeOrg
+                    enabled: sometimes
+                    dataset: events
+                """, "edge.yaml"))
+                .isInstanceOf(ConfigException.class)
+                .hasMessageContaining("datastreams[0].enabled")
+                .hasMessageContaining("line 6");
+        assertThatThrownBy(() -> loader.parse("server: { port: eighty }", "edge.yaml"))
+                .hasMessageContaining("server.port").hasMessageContaining("line 1");
+    }
+
+    @Test
+    void datastreamOfUnknownOrganizationNamesKeyAndLine() {
+        assertThatThrownBy(() -> loader.parse("""
+                organizations:
+                  - id: 53A16ACB5CC1D3760A495C99@AdobeOrg
+                datastreams:
+                  - id: ds
+                    dataset: events
+                    orgId: NOPE@AdobeOrg
+                """, "edge.yaml"))
+                .isInstanceOf(ConfigException.class)
+                .hasMessageContaining("'datastreams[0].orgId' at line 6")
+                .hasMessageContaining("NOPE@AdobeOrg");
+    }
+
+    @Test
+    void everyProblemIsReportedAtOnce() {
+        assertThatThrownBy(() -> loader.parse("""
+                server: { port: 70000 }
+                organizations:
+                  - id: not-an-org
+                datastreams:
+                  - id: ds
+                    orgId: 53A16ACB5CC1D3760A495C99@AdobeOrg
+                  - id: ds
+                    orgId: 53A16ACB5CC1D3760A495C99@AdobeOrg
+                    dataset: e
+                """, "edge.yaml"))
+                .hasMessageContaining("'server.port' at line 1")
+                .hasMessageContaining("'organizations[0].id' at line 3")
+                .hasMessageContaining("'datastreams[0].dataset'")
+                .hasMessageContaining("'datastreams[1].id' at line 7: duplicate");
+    }
+
+    @Test
+    void brokenYamlIsRefused() {
+        assertThatThrownBy(() -> loader.parse("server: [unclosed", "edge.yaml"))
+                .isInstanceOf(ConfigException.class).hasMessageContaining("line");
+    }
+}
