@@ -1,0 +1,236 @@
+package org.xdmedge.http;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.xdmedge.testing.TestEdge;
+
+/** Every hostile or broken request gets its 4xx problem, never a 5xx, and stores nothing. */
+class BadInputTest {
+    @TempDir
+    Path dir;
+    TestEdge edge;
+
+    @BeforeEach
+    void start() throws Exception {
+        edge = TestEdge.start(dir);
+    }
+
+    @AfterEach
+    void stop() {
+        edge.close();
+    }
+
+    @Test
+    void truncatedJson() throws Exception {
+        assertProblem(post("/ee/v2/collect?datastreamId=ds", "{\"events\":[{\"xdm\":{\"_id\":\"a\""), 400, "0101");
+    }
+
+    @Test
+    void eventsNotAnArray() throws Exception {
+        JsonNode p = assertProblem(post("/ee/v2/collect?datastreamId=ds", "{\"events\":{\"xdm\":{}}}"), 400, "0102");
+        assertThat(p.get("report").get("errors").get(0).get("path").asText()).isEqualTo("events");
+    }
+
+    @Test
+    void eventsMissing() throws Exception {
+        assertProblem(post("/ee/v2/collect?datastreamId=ds", "{\"event\":{\"xdm\":{}}}"), 400, "0103");
+    }
+
+    @Test
+    void identityIdNotAString() throws Exception {
+        JsonNode p = assertProblem(post("/ee/v2/collect?datastreamId=ds",
+                "{\"events\":[{\"xdm\":{\"identityMap\":{\"CRMID\":[{\"id\":42,\"primary\":true}]}}}]}"), 400, "0102");
+        assertThat(p.get("report").get("errors").get(0).get("path").asText()).isEqualTo("events[0].xdm.identityMap.CRMID[0].id");
+    }
+
+    @Test
+    void everyBadFieldIsNamedInOneAnswer() throws Exception {
+        JsonNode p = assertProblem(post("/ee/v2/collect?datastreamId=ds",
+                "{\"events\":[{\"xdm\":{\"timestamp\":\"yesterday\",\"identityMap\":{\"CRMID\":[{\"id\":\"a\",\"primary\":\"maybe\"}]}}},"
+                        + "{\"xdm\":[]}, 7]}"), 400, "0102");
+        List<String> paths = new ArrayList<>();
+        p.get("report").get("errors").forEach(e -> paths.add(e.get("path").asText()));
+        assertThat(paths).containsExactlyInAnyOrder("events[0].xdm.identityMap.CRMID[0].primary", "events[0].xdm.timestamp",
+                "events[1].xdm", "events[2]");
+    }
+
+    @Test
+    void bodyOf200KilobytesIs413() throws Exception {
+        String big = "{\"events\":[{\"xdm\":{\"pad\":\"" + "x".repeat(200 * 1024) + "\"}}]}";
+        assertProblem(post("/ee/v2/collect?datastreamId=ds", big), 413, "0112");
+    }
+
+    @Test
+    void hugeDeclaredBodyIsRefusedWithoutReadingIt() throws Exception {
+        byte[] body = new byte[3 * 1024 * 1024];
+        HttpResponse<String> res;
+        try {
+            res = edge.send(HttpRequest.newBuilder(edge.uri("/ee/v2/collect?datastreamId=ds"))
+                    .header("content-type", "application/json").POST(HttpRequest.BodyPublishers.ofByteArray(body)));
+        } catch (java.io.IOException closed) {
+            // The edge may close the connection before the client finished sending: that is a refusal too.
+            assertThat(edge.exported()).isEmpty();
+            return;
+        }
+        assertProblem(res, 413, "0112");
+    }
+
+    @Test
+    void gzipBombIsStoppedAtTheLimit() throws Exception {
+        java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream();
+        try (var gz = new java.util.zip.GZIPOutputStream(bytes)) {
+            gz.write("{\"events\":[{\"xdm\":{\"pad\":\"".getBytes(StandardCharsets.UTF_8));
+            byte[] zeros = new byte[1 << 20];
+            java.util.Arrays.fill(zeros, (byte) 'a');
+            for (int i = 0; i < 50; i++) {
+                gz.write(zeros);
+            }
+        }
+        HttpResponse<String> res = edge.send(HttpRequest.newBuilder(edge.uri("/ee/v2/collect?datastreamId=ds"))
+                .header("content-type", "application/json").header("content-encoding", "gzip")
+                .POST(HttpRequest.BodyPublishers.ofByteArray(bytes.toByteArray())));
+        assertProblem(res, 413, "0112");
+    }
+
+    @Test
+    void brokenGzipIs400() throws Exception {
+        HttpResponse<String> res = edge.send(HttpRequest.newBuilder(edge.uri("/ee/v2/collect?datastreamId=ds"))
+                .header("content-type", "application/json").header("content-encoding", "gzip")
+                .POST(HttpRequest.BodyPublishers.ofString("not gzip at all")));
+        assertProblem(res, 400, "0101");
+    }
+
+    @Test
+    void emptyBody() throws Exception {
+        assertProblem(post("/ee/v2/collect?datastreamId=ds", ""), 408, "0109");
+        assertProblem(post("/ee/v2/interact?datastreamId=ds", "  \n"), 408, "0109");
+    }
+
+    @Test
+    void missingUnknownAndDisabledDatastreams() throws Exception {
+        String body = CollectEndpointTest.event("e", "u");
+        assertProblem(post("/ee/v2/collect", body), 400, "0002");
+        JsonNode unknown = assertProblem(post("/ee/v2/collect?datastreamId=nope", body), 400, "0003");
+        assertThat(unknown.get("title").asText()).isEqualTo("Invalid datastream ID");
+        assertThat(unknown.get("detail").asText()).contains("'nope'");
+        assertThat(unknown.get("report").get("configId").asText()).isEqualTo("nope");
+        assertProblem(post("/ee/v2/collect?datastreamId=off", body), 422, "0004");
+    }
+
+    @Test
+    void tenThousandDeepNesting() throws Exception {
+        String deep = "{\"events\":[{\"xdm\":{\"a\":" + "[".repeat(10_000) + "]".repeat(10_000) + "}}]}";
+        assertProblem(post("/ee/v2/collect?datastreamId=ds", deep), 400, "0101");
+        String deepObjects = "{\"event\":{\"xdm\":" + "{\"a\":".repeat(10_000) + "1" + "}".repeat(10_000) + "}}";
+        assertProblem(post("/ee/v2/interact?datastreamId=ds", deepObjects), 400, "0101");
+    }
+
+    @Test
+    void invalidUtf8() throws Exception {
+        byte[] prefix = "{\"events\":[{\"xdm\":{\"_id\":\"".getBytes(StandardCharsets.UTF_8);
+        byte[] suffix = "\",\"identityMap\":{\"CRMID\":[{\"id\":\"u\",\"primary\":true}]}}}]}".getBytes(StandardCharsets.UTF_8);
+        byte[] body = new byte[prefix.length + 2 + suffix.length];
+        System.arraycopy(prefix, 0, body, 0, prefix.length);
+        body[prefix.length] = (byte) 0xC3;
+        body[prefix.length + 1] = (byte) 0x28; // not a continuation byte
+        System.arraycopy(suffix, 0, body, prefix.length + 2, suffix.length);
+        HttpResponse<String> res = edge.send(HttpRequest.newBuilder(edge.uri("/ee/v2/collect?datastreamId=ds"))
+                .header("content-type", "application/json").POST(HttpRequest.BodyPublishers.ofByteArray(body)));
+        assertProblem(res, 400, "0101");
+    }
+
+    @Test
+    void interactSentAnEventsArray() throws Exception {
+        JsonNode p = assertProblem(post("/ee/v2/interact?datastreamId=ds", CollectEndpointTest.event("e", "u")), 400, "0103");
+        assertThat(p.get("detail").asText()).contains("exactly one 'event'");
+    }
+
+    @Test
+    void bodyThatIsNotAnObject() throws Exception {
+        assertProblem(post("/ee/v2/collect?datastreamId=ds", "[1,2]"), 400, "0102");
+        assertProblem(post("/ee/v2/collect?datastreamId=ds", "\"text\""), 400, "0102");
+        assertProblem(post("/ee/v2/collect?datastreamId=ds", "{} {}"), 400, "0101");
+        assertProblem(post("/ee/v2/collect?datastreamId=ds", "{\"events\":[],\"events\":[]}"), 400, "0101");
+    }
+
+    @Test
+    void emptyEventsAndMissingXdm() throws Exception {
+        assertProblem(post("/ee/v2/collect?datastreamId=ds", "{\"events\":[]}"), 400, "0102");
+        assertProblem(post("/ee/v2/collect?datastreamId=ds", "{\"events\":[{\"data\":{}}]}"), 400, "0103");
+    }
+
+    @Test
+    void twoPrimaryIdentitiesInOneEvent() throws Exception {
+        assertProblem(post("/ee/v2/collect?datastreamId=ds", "{\"events\":[{\"xdm\":{\"identityMap\":{"
+                + "\"A\":[{\"id\":\"1\",\"primary\":true}],\"B\":[{\"id\":\"2\",\"primary\":true}]}}}]}"), 400, "0305");
+    }
+
+    @Test
+    void wrongMethodAndUnknownPath() throws Exception {
+        HttpResponse<String> get = edge.get("/ee/v2/collect?datastreamId=ds");
+        assertThat(get.statusCode()).isEqualTo(405);
+        assertThat(get.headers().firstValue("allow")).isPresent();
+        assertProblem(post("/ee/v2/nothing?datastreamId=ds", "{}"), 404, "0404");
+        assertProblem(post("/ee/va/v1/sessionStart?configId=ds", "{}"), 404, "0404");
+    }
+
+    @Test
+    void unsupportedContentEncoding() throws Exception {
+        HttpResponse<String> res = edge.send(HttpRequest.newBuilder(edge.uri("/ee/v2/collect?datastreamId=ds"))
+                .header("content-type", "application/json").header("content-encoding", "br")
+                .POST(HttpRequest.BodyPublishers.ofString(CollectEndpointTest.event("e", "u"))));
+        assertProblem(res, 415, "0111");
+    }
+
+    @Test
+    void validClientsCarryOnWhileOthersSendGarbage() throws Exception {
+        List<CompletableFuture<HttpResponse<String>>> good = new ArrayList<>();
+        List<CompletableFuture<HttpResponse<String>>> bad = new ArrayList<>();
+        for (int i = 0; i < 40; i++) {
+            good.add(edge.client().sendAsync(HttpRequest.newBuilder(edge.uri("/ee/v2/collect?datastreamId=ds"))
+                    .header("content-type", "application/json")
+                    .POST(HttpRequest.BodyPublishers.ofString(CollectEndpointTest.event("good-" + i, "u"))).build(),
+                    HttpResponse.BodyHandlers.ofString()));
+            bad.add(edge.client().sendAsync(HttpRequest.newBuilder(edge.uri("/ee/v2/collect?datastreamId=ds"))
+                    .header("content-type", "application/json")
+                    .POST(HttpRequest.BodyPublishers.ofString("{\"events\":[{\"xdm\":" + "[".repeat(i * 50))).build(),
+                    HttpResponse.BodyHandlers.ofString()));
+        }
+        for (var f : good) {
+            assertThat(f.get().statusCode()).isEqualTo(202);
+        }
+        for (var f : bad) {
+            assertThat(f.get().statusCode()).isEqualTo(400);
+        }
+        assertThat(edge.exported()).hasSize(40);
+    }
+
+    private HttpResponse<String> post(String path, String body) throws Exception {
+        return edge.postJson(path, body);
+    }
+
+    private JsonNode assertProblem(HttpResponse<String> res, int status, String code) throws Exception {
+        assertThat(res.statusCode()).as(res.body()).isEqualTo(status);
+        assertThat(res.headers().firstValue("content-type")).hasValueSatisfying(ct -> assertThat(ct).startsWith("application/problem+json"));
+        JsonNode problem = TestEdge.json(res.body());
+        assertThat(problem.get("type").asText()).isEqualTo("https://ns.adobe.com/aep/errors/EXEG-" + code + "-" + status);
+        assertThat(problem.get("status").asInt()).isEqualTo(status);
+        assertThat(problem.get("title").asText()).isNotBlank();
+        assertThat(problem.get("detail").asText()).isNotBlank();
+        assertThat(problem.get("report").get("requestId").asText()).isEqualTo(res.headers().firstValue("x-request-id").orElseThrow());
+        assertThat(edge.exported()).as("nothing of a refused request is stored").isEmpty();
+        return problem;
+    }
+}
