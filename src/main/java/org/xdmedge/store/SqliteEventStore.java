@@ -50,8 +50,10 @@ public final class SqliteEventStore implements EventSink {
         this.queue = new ArrayBlockingQueue<>(queueCapacity);
         this.maxRequestsPerCommit = maxRequestsPerCommit;
         this.retryAfterSeconds = retryAfterSeconds;
-        this.insert = connection.prepareStatement("INSERT OR IGNORE INTO events (dataset, datastream_id, event_id,"
-                + " request_id, received_at, primary_ns, primary_id, event) VALUES (?, ?, ?, ?, ?, ?, ?, ?)");
+        // Only a repeated event id is skipped; any other constraint failure fails the request.
+        this.insert = connection.prepareStatement("INSERT INTO events (dataset, datastream_id, event_id,"
+                + " request_id, received_at, primary_ns, primary_id, event) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+                + " ON CONFLICT (datastream_id, event_id) DO NOTHING");
         this.writer = new Thread(this::writeLoop, "sqlite-event-writer");
         this.writer.setDaemon(false);
         this.writer.start();

@@ -1,0 +1,138 @@
+package org.xdmedge.http;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.xdmedge.cli.XdmEdgeCommand;
+import org.xdmedge.testing.TestEdge;
+import picocli.CommandLine;
+
+class StorageOverHttpTest {
+    @TempDir
+    Path dir;
+
+    @Test
+    void aRestartKeepsEverythingAndExportPrintsJsonLines() throws Exception {
+        try (TestEdge edge = TestEdge.start(dir)) {
+            assertThat(edge.postJson("/ee/v2/collect?datastreamId=ds", CollectEndpointTest.event("before-1", "u")).statusCode()).isEqualTo(202);
+        }
+        try (TestEdge edge = TestEdge.start(dir)) {
+            assertThat(edge.postJson("/ee/v2/collect?datastreamId=ds", CollectEndpointTest.event("after-1", "u")).statusCode()).isEqualTo(202);
+            assertThat(edge.postJson("/ee/v2/collect?datastreamId=ds", CollectEndpointTest.event("before-1", "u")).statusCode()).isEqualTo(202);
+        }
+        // No server runs now: export reads the file itself.
+        List<JsonNode> lines = export("export", "--data", dir.toString());
+        assertThat(lines).extracting(l -> l.get("eventId").asText()).containsExactly("before-1", "after-1");
+        JsonNode line = lines.get(0);
+        for (String field : List.of("requestId", "datastreamId", "dataset", "receivedAt", "eventId", "primaryIdentity", "event")) {
+            assertThat(line.has(field)).as(field).isTrue();
+        }
+        assertThat(line.get("primaryIdentity").get("namespace").asText()).isEqualTo("CRMID");
+        assertThat(line.get("primaryIdentity").get("id").asText()).isEqualTo("u");
+        assertThat(line.get("event").get("xdm").get("_id").asText()).isEqualTo("before-1");
+        assertThat(export("export", "--data", dir.toString(), "--dataset", "web-events")).hasSize(2);
+        assertThat(export("export", "--data", dir.toString(), "--dataset", "nothing")).isEmpty();
+    }
+
+    @Test
+    void exportWorksBesideARunningServer() throws Exception {
+        try (TestEdge edge = TestEdge.start(dir)) {
+            edge.postJson("/ee/v2/collect?datastreamId=ds", CollectEndpointTest.event("live", "u"));
+            assertThat(export("export", "--data", dir.toString())).hasSize(1);
+        }
+    }
+
+    @Test
+    void healthAndReadiness() throws Exception {
+        try (TestEdge edge = TestEdge.start(dir)) {
+            assertThat(edge.get("/health").statusCode()).isEqualTo(200);
+            assertThat(edge.get("/ready").statusCode()).isEqualTo(200);
+            assertThat(edge.get("/metrics").body()).contains("xdmedge_store_queue_depth");
+        }
+    }
+
+    @Test
+    void aFullWriterQueueAnswers503WithRetryAfterAndEveryAcknowledgedEventIsStored() throws Exception {
+        String yaml = TestEdge.BASIC_CONFIG + """
+                storage: { queueCapacity: 2, maxRequestsPerCommit: 1, retryAfterSeconds: 3 }
+                """;
+        try (TestEdge edge = TestEdge.start(yaml, dir)) {
+            edge.postJson("/ee/v2/collect?datastreamId=ds", CollectEndpointTest.event("warm-up", "u"));
+            List<CompletableFuture<HttpResponse<String>>> answers = new ArrayList<>();
+            // Another writer holds the database: the edge's writer waits, its queue fills up.
+            try (Connection blocker = DriverManager.getConnection("jdbc:sqlite:" + dir.resolve("events.sqlite"));
+                 Statement st = blocker.createStatement()) {
+                st.execute("BEGIN EXCLUSIVE");
+                for (int i = 0; i < 12; i++) {
+                    answers.add(edge.client().sendAsync(HttpRequest.newBuilder(edge.uri("/ee/v2/collect?datastreamId=ds"))
+                                    .header("content-type", "application/json")
+                                    .POST(HttpRequest.BodyPublishers.ofString(CollectEndpointTest.event("e-" + i, "u"))).build(),
+                            HttpResponse.BodyHandlers.ofString()));
+                }
+                // Requests beyond the one being written and the two queued are refused at once.
+                long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(4);
+                while (answers.stream().noneMatch(CompletableFuture::isDone) && System.nanoTime() < deadline) {
+                    Thread.sleep(10);
+                }
+                assertThat(answers.stream().filter(CompletableFuture::isDone).count()).isGreaterThan(0);
+                assertThat(edge.get("/ready").statusCode()).isEqualTo(503);
+                st.execute("ROLLBACK");
+            }
+            Set<String> acknowledged = new HashSet<>();
+            int unavailable = 0;
+            for (int i = 0; i < answers.size(); i++) {
+                HttpResponse<String> res = answers.get(i).get();
+                if (res.statusCode() == 202) {
+                    acknowledged.add("e-" + i);
+                } else {
+                    assertThat(res.statusCode()).isEqualTo(503);
+                    assertThat(res.headers().firstValue("retry-after")).contains("3");
+                    assertThat(TestEdge.json(res.body()).get("type").asText()).endsWith("EXEG-0000-503");
+                    unavailable++;
+                }
+            }
+            assertThat(unavailable).isGreaterThan(0);
+            Set<String> stored = new HashSet<>();
+            edge.exported().forEach(l -> stored.add(l.get("eventId").asText()));
+            stored.remove("warm-up");
+            assertThat(stored).isEqualTo(acknowledged);
+            assertThat(edge.get("/ready").statusCode()).isEqualTo(200);
+        }
+    }
+
+    private static List<JsonNode> export(String... args) throws Exception {
+        PrintStream original = System.out;
+        ByteArrayOutputStream captured = new ByteArrayOutputStream();
+        int exit;
+        try {
+            System.setOut(new PrintStream(captured, true, StandardCharsets.UTF_8));
+            exit = new CommandLine(new XdmEdgeCommand()).execute(args);
+        } finally {
+            System.setOut(original);
+        }
+        assertThat(exit).isZero();
+        List<JsonNode> lines = new ArrayList<>();
+        for (String line : captured.toString(StandardCharsets.UTF_8).split("\n")) {
+            if (!line.isBlank()) {
+                lines.add(TestEdge.json(line));
+            }
+        }
+        return lines;
+    }
+}

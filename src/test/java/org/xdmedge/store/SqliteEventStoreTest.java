@@ -1,0 +1,78 @@
+package org.xdmedge.store;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class SqliteEventStoreTest {
+    @TempDir
+    Path dir;
+
+    @Test
+    void aFailingRequestRollsBackAloneAndNeverLeavesHalfABatch() throws Exception {
+        try (SqliteEventStore store = SqliteEventStore.open(dir, 100, 64, 1)) {
+            List<CompletableFuture<WriteResult>> good = new ArrayList<>();
+            for (int i = 0; i < 20; i++) {
+                good.add(store.write(List.of(event("good-" + i, "events"))).toCompletableFuture());
+            }
+            // The second event violates NOT NULL (no dataset): the first one must not survive either.
+            CompletableFuture<WriteResult> bad = store.write(List.of(event("half-1", "events"), event("half-2", null)))
+                    .toCompletableFuture();
+            for (int i = 20; i < 40; i++) {
+                good.add(store.write(List.of(event("good-" + i, "events"))).toCompletableFuture());
+            }
+            for (var f : good) {
+                assertThat(f.get(30, TimeUnit.SECONDS).stored()).isEqualTo(1);
+            }
+            assertThatThrownBy(() -> bad.get(30, TimeUnit.SECONDS)).isInstanceOf(ExecutionException.class)
+                    .hasCauseInstanceOf(SinkUnavailableException.class);
+        }
+        List<String> ids = new ArrayList<>();
+        SqliteEventReader.forEach(dir, null, e -> ids.add(e.eventId()));
+        assertThat(ids).hasSize(40).noneMatch(id -> id.startsWith("half"));
+    }
+
+    @Test
+    void duplicatesWithinAndAcrossRequestsAreCounted() throws Exception {
+        try (SqliteEventStore store = SqliteEventStore.open(dir, 100, 64, 1)) {
+            WriteResult first = store.write(List.of(event("a", "events"), event("a", "events"), event("b", "events")))
+                    .toCompletableFuture().get(30, TimeUnit.SECONDS);
+            assertThat(first).isEqualTo(new WriteResult(2, 1));
+            WriteResult retry = store.write(List.of(event("a", "events"), event("b", "events")))
+                    .toCompletableFuture().get(30, TimeUnit.SECONDS);
+            assertThat(retry).isEqualTo(new WriteResult(0, 2));
+            assertThat(store.storedEvents()).isEqualTo(2);
+            assertThat(store.duplicateEvents()).isEqualTo(3);
+        }
+    }
+
+    @Test
+    void closedStoreRefusesWritesAndReopenKeepsEverything() throws Exception {
+        SqliteEventStore store = SqliteEventStore.open(dir, 100, 64, 1);
+        store.write(List.of(event("kept", "events"))).toCompletableFuture().get(30, TimeUnit.SECONDS);
+        store.close();
+        assertThat(store.ready()).isFalse();
+        assertThatThrownBy(() -> store.write(List.of(event("late", "events"))).toCompletableFuture().get())
+                .hasCauseInstanceOf(SinkUnavailableException.class);
+        try (SqliteEventStore reopened = SqliteEventStore.open(dir, 100, 64, 1)) {
+            assertThat(reopened.ready()).isTrue();
+            List<String> ids = new ArrayList<>();
+            SqliteEventReader.forEach(dir, "events", e -> ids.add(e.eventId()));
+            assertThat(ids).containsExactly("kept");
+        }
+    }
+
+    static StoredEvent event(String id, String dataset) {
+        return new StoredEvent("req", "ds", dataset, System.currentTimeMillis(), id, "CRMID", "u",
+                ("{\"xdm\":{\"_id\":\"" + id + "\"}}").getBytes(StandardCharsets.UTF_8));
+    }
+}
