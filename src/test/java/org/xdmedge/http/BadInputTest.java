@@ -6,31 +6,15 @@ import com.fasterxml.jackson.databind.JsonNode;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+import org.xdmedge.testing.EdgeHttpTest;
 import org.xdmedge.testing.TestEdge;
 
 /** Every hostile or broken request gets its 4xx problem, never a 5xx, and stores nothing. */
-class BadInputTest {
-    @TempDir
-    Path dir;
-    TestEdge edge;
-
-    @BeforeEach
-    void start() throws Exception {
-        edge = TestEdge.start(dir);
-    }
-
-    @AfterEach
-    void stop() {
-        edge.close();
-    }
+class BadInputTest extends EdgeHttpTest {
 
     @Test
     void truncatedJson() throws Exception {

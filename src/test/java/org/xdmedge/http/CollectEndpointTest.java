@@ -7,31 +7,15 @@ import java.io.ByteArrayOutputStream;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Path;
 import java.time.Instant;
 import java.util.List;
 import java.util.zip.GZIPOutputStream;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 import org.xdmedge.testing.Fixtures;
+import org.xdmedge.testing.EdgeHttpTest;
 import org.xdmedge.testing.TestEdge;
 
-class CollectEndpointTest {
-    @TempDir
-    Path dir;
-    TestEdge edge;
-
-    @BeforeEach
-    void start() throws Exception {
-        edge = TestEdge.start(dir);
-    }
-
-    @AfterEach
-    void stop() {
-        edge.close();
-    }
+class CollectEndpointTest extends EdgeHttpTest {
 
     @Test
     void seedBatchIsAcceptedAndEveryEventStoredWithItsPrimaryIdentity() throws Exception {

@@ -6,35 +6,19 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.google.protobuf.UnknownFieldSet;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 import org.xdmedge.identity.IdentityCookie;
 import org.xdmedge.testing.Fixtures;
+import org.xdmedge.testing.EdgeHttpTest;
 import org.xdmedge.testing.TestEdge;
 
-class InteractEndpointTest {
+class InteractEndpointTest extends EdgeHttpTest {
     static final String IDENTITY_KEY = "kndctr_53A16ACB5CC1D3760A495C99_AdobeOrg_identity";
     static final String CLUSTER_KEY = "kndctr_53A16ACB5CC1D3760A495C99_AdobeOrg_cluster";
 
-    @TempDir
-    Path dir;
-    TestEdge edge;
-
-    @BeforeEach
-    void start() throws Exception {
-        edge = TestEdge.start(dir);
-    }
-
-    @AfterEach
-    void stop() {
-        edge.close();
-    }
 
     @Test
     void seedInteractAnswersHandlesAndStoresTheEvent() throws Exception {
