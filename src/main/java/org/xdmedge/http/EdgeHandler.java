@@ -55,7 +55,17 @@ final class EdgeHandler implements Handler<RoutingContext> {
         long started = System.nanoTime();
         res.putHeader("x-adobe-edge", edgeHeader);
 
-        String callerId = req.getParam("requestId");
+        io.vertx.core.MultiMap params;
+        try {
+            params = req.params();
+        } catch (IllegalArgumentException e) {
+            String requestId = RequestIds.answerId(null);
+            res.putHeader("x-request-id", requestId);
+            fail(req, res, new EdgeProblem(EdgeError.INVALID_FIELD, "The query string is not valid percent-encoding."),
+                    requestId, "-", started);
+            return;
+        }
+        String callerId = params.get("requestId");
         if (callerId == null) {
             callerId = req.getHeader("x-request-id");
         }
@@ -118,7 +128,7 @@ final class EdgeHandler implements Handler<RoutingContext> {
                 return;
             }
             EdgeCall call = new EdgeCall(route.action(), route.locationHint(), requestId, finalCallerId,
-                    datastreamParam(req), route.action() == EdgeAction.V2_COLLECT && "true".equalsIgnoreCase(req.getParam("silent")),
+                    datastreamParam(params), route.action() == EdgeAction.V2_COLLECT && "true".equalsIgnoreCase(params.get("silent")),
                     req.headers().getAll("cookie"), headers(req), body, System.currentTimeMillis());
             service.handle(call).whenComplete((reply, failure) -> context.runOnContext(v -> {
                 if (failure != null) {
@@ -223,9 +233,9 @@ final class EdgeHandler implements Handler<RoutingContext> {
         return out;
     }
 
-    private static String datastreamParam(HttpServerRequest req) {
+    private static String datastreamParam(io.vertx.core.MultiMap params) {
         for (String name : new String[] {"datastreamId", "dataStreamId", "configId"}) {
-            String value = req.getParam(name);
+            String value = params.get(name);
             if (value != null) {
                 return value;
             }

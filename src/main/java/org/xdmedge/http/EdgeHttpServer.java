@@ -14,6 +14,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
 import org.xdmedge.ops.EdgeMetrics;
 import org.xdmedge.pipeline.EdgeService;
+import org.xdmedge.protocol.EdgeError;
 
 /**
  * The HTTP listener: one server per event loop on a shared port, routing the edge endpoints plus
@@ -49,6 +50,11 @@ public final class EdgeHttpServer implements AutoCloseable {
                 router.get("/metrics").handler(rc -> rc.response()
                         .putHeader("content-type", "text/plain; version=0.0.4; charset=utf-8").end(metrics.scrape()));
                 router.route().handler(handler);
+                // Refusals vertx-web makes itself (an undecodable path, say) are problems too.
+                router.errorHandler(400, rc -> RouterRefusals.answer(rc, EdgeError.MALFORMED_REQUEST,
+                        "The request path or query cannot be decoded."));
+                router.uncaughtErrorHandler(rc -> RouterRefusals.answer(rc, EdgeError.UNEXPECTED,
+                        "The edge failed unexpectedly while handling this request."));
                 return router;
             };
 
@@ -88,7 +94,8 @@ public final class EdgeHttpServer implements AutoCloseable {
 
         @Override
         public Future<?> start() {
-            return vertx.createHttpServer(options).requestHandler(routes.apply(vertx)).listen()
+            return vertx.createHttpServer(options).requestHandler(routes.apply(vertx))
+                    .invalidRequestHandler(RouterRefusals::invalidRequest).listen()
                     .onSuccess(server -> {
                         synchronized (started) {
                             started.add(server);

@@ -16,6 +16,10 @@ public enum EdgeError {
     UNSUPPORTED_CONTENT_TYPE("0111", 415, "Unsupported content type"),
     BODY_TOO_LARGE("0112", 413, "Request body too large"),
     INVALID_OVERRIDES("0113", 400, "Invalid datastream configuration overrides"),
+    // xdm-edge's own codes for refusals the HTTP layer makes before a request is routed.
+    MALFORMED_REQUEST("0114", 400, "Malformed HTTP request"),
+    URI_TOO_LONG("0115", 414, "Request URI too long"),
+    HEADERS_TOO_LARGE("0116", 431, "Request headers too large"),
     NOT_FOUND("0404", 404, "Not found"),
     CONSENT_IGNORED("0301", 200, "Request ignored"),
     IDENTITY_FETCH_DENIED("0303", 200, "Identity namespaces not allowed"),

@@ -201,6 +201,33 @@ class BadInputTest extends EdgeHttpTest {
         assertThat(edge.exported()).hasSize(40);
     }
 
+    @Test
+    void requestsTheHttpLayerCannotDecodeStillGetProblems() throws Exception {
+        String body = CollectEndpointTest.event("e", "u");
+        assertThat(raw("POST /ee/v2/collect?datastreamId=%zz HTTP/1.1", body)).startsWith("HTTP/1.1 400").contains("EXEG-0102-400");
+        assertThat(raw("POST /ee/%zz/v2/collect?datastreamId=ds HTTP/1.1", body)).startsWith("HTTP/1.1 400").contains("EXEG-0114-400");
+        assertThat(raw("POST /ee/v2/collect?datastreamId=" + "a".repeat(10_000) + " HTTP/1.1", body))
+                .matches("(?s)HTTP/1.[01] 414.*").contains("EXEG-0115-414");
+        assertThat(raw("POST /ee/v2/collect?datastreamId=ds HTTP/1.1\r\nx-big: " + "b".repeat(20_000), body))
+                .matches("(?s)HTTP/1.[01] 431.*").contains("EXEG-0116-431");
+        assertThat(edge.exported()).isEmpty();
+    }
+
+    /** Sends a hand-made HTTP/1.1 request (what a normal client refuses to produce) and reads the answer. */
+    private String raw(String requestLine, String body) throws Exception {
+        try (java.net.Socket socket = new java.net.Socket("127.0.0.1", edge.port())) {
+            socket.setSoTimeout(10_000);
+            byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
+            String head = requestLine + "\r\nhost: 127.0.0.1\r\ncontent-type: application/json\r\ncontent-length: "
+                    + bytes.length + "\r\nconnection: close\r\n\r\n";
+            var out = socket.getOutputStream();
+            out.write(head.getBytes(StandardCharsets.ISO_8859_1));
+            out.write(bytes);
+            out.flush();
+            return new String(socket.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        }
+    }
+
     private HttpResponse<String> post(String path, String body) throws Exception {
         return edge.postJson(path, body);
     }
