@@ -71,6 +71,8 @@ public final class EdgeService {
         for (EdgeEvent event : request.events()) {
             events.add(toStored(call, datastream, event, identity));
         }
+        // The answer is built here, on the caller's thread, so the writer thread only commits.
+        EdgeReply reply = answer(call, request, datastream, identity);
         CompletionStage<EdgeReply> stored = sink.write(events).handle((result, failure) -> {
             if (failure != null) {
                 Throwable cause = failure instanceof java.util.concurrent.CompletionException && failure.getCause() != null
@@ -81,7 +83,7 @@ public final class EdgeService {
                 }
                 throw new EdgeProblem(EdgeError.UNEXPECTED, "The request could not be stored.");
             }
-            return answer(call, request, datastream, identity);
+            return reply;
         });
         return stored;
     }
