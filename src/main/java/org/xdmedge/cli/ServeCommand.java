@@ -43,9 +43,8 @@ public final class ServeCommand implements Callable<Integer> {
             return 2;
         }
         var s = loaded.server();
-        EdgeConfig effective = new EdgeConfig(new EdgeConfig.ServerConfig(host != null ? host : s.host(),
-                port != null ? port : s.port(), s.region(), s.maxRequestBytes(), s.eventLoops()),
-                loaded.storage(), loaded.organizations(), loaded.datastreams());
+        EdgeConfig effective = loaded.withServer(new EdgeConfig.ServerConfig(host != null ? host : s.host(),
+                port != null ? port : s.port(), s.region(), s.maxRequestBytes(), s.eventLoops()));
 
         EdgeNode node = EdgeNode.start(effective, data);
         CountDownLatch stopped = new CountDownLatch(1);

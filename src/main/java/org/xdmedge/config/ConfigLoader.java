@@ -33,6 +33,10 @@ public final class ConfigLoader {
     private static final Pattern ORG_ID = Pattern.compile("[A-Za-z0-9]{1,64}@AdobeOrg");
     private static final Pattern SIMPLE_ID = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,127}");
     private static final Pattern REGION = Pattern.compile("[a-z]{2,4}[0-9]{1,2}");
+    /** RFC 6265 cookie-name token characters. */
+    private static final Pattern COOKIE_NAME = Pattern.compile("[A-Za-z0-9!#$%&'*+.^_`|~-]{1,128}");
+    /** An HMAC key shorter than this is guessable; FPID-derived ECIDs must not be forgeable. */
+    static final int MIN_FPID_SECRET_LENGTH = 16;
 
     private final YAMLFactory yaml = new YAMLFactory();
     private final ObjectMapper mapper = JsonMapper.builder(yaml)
@@ -79,7 +83,7 @@ public final class ConfigLoader {
                     + e.getOriginalMessage(), e);
         }
         if (config == null) {
-            config = new EdgeConfig(null, null, null, null);
+            config = new EdgeConfig(null, null, null, null, null);
         }
         validate(config, lines, source);
         return config;
@@ -113,9 +117,21 @@ public final class ConfigLoader {
             p.add("storage.retryAfterSeconds", "must be at least 1");
         }
 
+        String sharedSecret = config.identity().fpidSecret();
+        if (sharedSecret != null && sharedSecret.length() < MIN_FPID_SECRET_LENGTH) {
+            p.add("identity.fpidSecret", "must be at least " + MIN_FPID_SECRET_LENGTH + " characters");
+        }
         Set<String> orgs = new HashSet<>();
+        Set<String> orgsWithSecret = new HashSet<>();
         for (int i = 0; i < config.organizations().size(); i++) {
             String id = config.organizations().get(i).id();
+            String secret = config.organizations().get(i).fpidSecret();
+            if (secret != null && secret.length() < MIN_FPID_SECRET_LENGTH) {
+                p.add("organizations[" + i + "].fpidSecret", "must be at least " + MIN_FPID_SECRET_LENGTH + " characters");
+            }
+            if (id != null && (secret != null || sharedSecret != null)) {
+                orgsWithSecret.add(id);
+            }
             String at = "organizations[" + i + "].id";
             if (id == null) {
                 p.add(at, "is required");
@@ -146,9 +162,35 @@ public final class ConfigLoader {
             } else if (!SIMPLE_ID.matcher(ds.dataset()).matches()) {
                 p.add(at + ".dataset", "must be letters, digits, '.', '_' or '-'");
             }
+            validateSdkKeys(ds, at, orgsWithSecret, p);
         }
         if (!problems.isEmpty()) {
             throw new ConfigException(source + ": invalid configuration:\n  " + String.join("\n  ", problems));
+        }
+    }
+
+    /** The consent, FPID and override keys of a datastream. */
+    private static void validateSdkKeys(EdgeConfig.DatastreamConfig ds, String at, Set<String> orgsWithSecret, Problems p) {
+        String consentDefault = ds.consent().defaultConsent();
+        if (!ConsentConfig.IN.equals(consentDefault) && !ConsentConfig.PENDING.equals(consentDefault)) {
+            p.add(at + ".consent.default", "must be 'in' or 'pending'");
+        }
+        int vendor = ds.consent().iabVendorId();
+        if (vendor < 1 || vendor > 65535) {
+            p.add(at + ".consent.iabVendorId", "must be an IAB vendor id between 1 and 65535");
+        }
+        for (int j = 0; j < ds.allowedDatasets().size(); j++) {
+            String allowed = ds.allowedDatasets().get(j);
+            if (allowed == null || !SIMPLE_ID.matcher(allowed).matches()) {
+                p.add(at + ".allowedDatasets[" + j + "]", "must be letters, digits, '.', '_' or '-'");
+            }
+        }
+        if (ds.fpidCookie() != null) {
+            if (!COOKIE_NAME.matcher(ds.fpidCookie()).matches()) {
+                p.add(at + ".fpidCookie", "must be a cookie name (letters, digits and !#$%&'*+.^_`|~-)");
+            } else if (ds.orgId() != null && !orgsWithSecret.contains(ds.orgId())) {
+                p.add(at + ".fpidCookie", "needs an FPID secret: set identity.fpidSecret or the organization's fpidSecret");
+            }
         }
     }
 

@@ -7,12 +7,23 @@ import java.util.List;
  * constructor, so a missing section means "all defaults" and the reference values live in one place.
  */
 public record EdgeConfig(ServerConfig server, StorageConfig storage, List<OrganizationConfig> organizations,
-                         List<DatastreamConfig> datastreams) {
+                         List<DatastreamConfig> datastreams, IdentityConfig identity) {
     public EdgeConfig {
+        identity = identity == null ? IdentityConfig.defaults() : identity;
         server = server == null ? new ServerConfig(null, null, null, null, null) : server;
         storage = storage == null ? new StorageConfig(null, null, null) : storage;
         organizations = organizations == null ? List.of() : List.copyOf(organizations);
         datastreams = datastreams == null ? List.of() : List.copyOf(datastreams);
+    }
+
+    public EdgeConfig(ServerConfig server, StorageConfig storage, List<OrganizationConfig> organizations,
+                      List<DatastreamConfig> datastreams) {
+        this(server, storage, organizations, datastreams, null);
+    }
+
+    /** The same configuration with another listener (command-line and test overrides). */
+    public EdgeConfig withServer(ServerConfig newServer) {
+        return new EdgeConfig(newServer, storage, organizations, datastreams, identity);
     }
 
     /** {@code server:} the HTTP listener and protocol limits. */
@@ -36,13 +47,31 @@ public record EdgeConfig(ServerConfig server, StorageConfig storage, List<Organi
         }
     }
 
-    /** {@code organizations[]}: an IMS organization that owns datastreams. */
-    public record OrganizationConfig(String id) {}
+    /**
+     * {@code organizations[]}: an IMS organization that owns datastreams. {@code fpidSecret}, when set,
+     * keys this organization's FPID-to-ECID hash instead of {@code identity.fpidSecret}.
+     */
+    public record OrganizationConfig(String id, String fpidSecret) {
+        public OrganizationConfig(String id) {
+            this(id, null);
+        }
+    }
 
-    /** {@code datastreams[]}: what a client names with its datastream id. */
-    public record DatastreamConfig(String id, String orgId, Boolean enabled, String dataset) {
+    /**
+     * {@code datastreams[]}: what a client names with its datastream id. {@code allowedDatasets} are
+     * the datasets a request may pick with {@code meta.configOverrides}; {@code fpidCookie} names the
+     * first-party cookie that carries an FPID.
+     */
+    public record DatastreamConfig(String id, String orgId, Boolean enabled, String dataset,
+                                   ConsentConfig consent, List<String> allowedDatasets, String fpidCookie) {
         public DatastreamConfig {
             enabled = enabled == null ? Boolean.TRUE : enabled;
+            consent = consent == null ? ConsentConfig.defaults() : consent;
+            allowedDatasets = allowedDatasets == null ? List.of() : List.copyOf(allowedDatasets);
+        }
+
+        public DatastreamConfig(String id, String orgId, Boolean enabled, String dataset) {
+            this(id, orgId, enabled, dataset, null, null, null);
         }
     }
 }

@@ -1,4 +1,23 @@
 package org.xdmedge.datastream;
 
-/** A datastream as the pipeline sees it: resolved, validated, immutable. */
-public record Datastream(String id, String orgId, boolean enabled, String dataset) {}
+import java.util.Set;
+
+/**
+ * A datastream as the pipeline sees it: resolved, validated, immutable.
+ *
+ * @param pendingByDefault true when nothing is collected before a visitor's consent is recorded
+ *                         ({@code consent.default: pending})
+ * @param iabVendorId the IAB TCF vendor whose consent a TC string must carry
+ * @param allowedDatasets datasets {@code meta.configOverrides} may send events to (besides {@code dataset})
+ * @param fpidCookie name of the first-party cookie carrying an FPID, or null
+ */
+public record Datastream(String id, String orgId, boolean enabled, String dataset, boolean pendingByDefault,
+                         int iabVendorId, Set<String> allowedDatasets, String fpidCookie) {
+    public Datastream {
+        allowedDatasets = allowedDatasets == null ? Set.of() : Set.copyOf(allowedDatasets);
+    }
+
+    public Datastream(String id, String orgId, boolean enabled, String dataset) {
+        this(id, orgId, enabled, dataset, false, org.xdmedge.config.ConsentConfig.ADOBE_IAB_VENDOR_ID, Set.of(), null);
+    }
+}

@@ -13,7 +13,9 @@ public final class DatastreamRegistry {
 
     public DatastreamRegistry(EdgeConfig config) {
         for (var ds : config.datastreams()) {
-            byId.put(ds.id(), new Datastream(ds.id(), ds.orgId(), ds.enabled(), ds.dataset()));
+            byId.put(ds.id(), new Datastream(ds.id(), ds.orgId(), ds.enabled(), ds.dataset(),
+                    org.xdmedge.config.ConsentConfig.PENDING.equals(ds.consent().defaultConsent()),
+                    ds.consent().iabVendorId(), new java.util.HashSet<>(ds.allowedDatasets()), ds.fpidCookie()));
         }
     }
 

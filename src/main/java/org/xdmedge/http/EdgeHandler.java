@@ -151,7 +151,8 @@ final class EdgeHandler implements Handler<RoutingContext> {
         } else {
             res.putHeader("content-type", "application/json;charset=utf-8");
             try {
-                res.end(Buffer.buffer(EdgeJson.MAPPER.writeValueAsBytes(reply.body())));
+                res.end(Buffer.buffer(reply.streaming() != null ? reply.streaming().render(reply.body())
+                        : EdgeJson.MAPPER.writeValueAsBytes(reply.body())));
             } catch (java.io.IOException e) {
                 res.setStatusCode(500).end();
             }

@@ -39,6 +39,19 @@ public final class ClientState {
         return Optional.ofNullable(values.get(StateKeys.name(orgId, key)));
     }
 
+    /** The value of a cookie by exact name from the Cookie headers (for cookies that are not {@code kndctr_*}). */
+    public static Optional<String> cookie(List<String> cookieHeaders, String name) {
+        for (String header : cookieHeaders) {
+            for (String pair : header.split(";")) {
+                int eq = pair.indexOf('=');
+                if (eq > 0 && pair.substring(0, eq).trim().equals(name)) {
+                    return Optional.of(unquote(pair.substring(eq + 1).trim()));
+                }
+            }
+        }
+        return Optional.empty();
+    }
+
     private static String unquote(String value) {
         return value.length() >= 2 && value.startsWith("\"") && value.endsWith("\"")
                 ? value.substring(1, value.length() - 1) : value;

@@ -9,7 +9,7 @@ package org.xdmedge.identity;
  */
 public record ResolvedIdentity(String ecid, Source source, boolean issueIdentityItem, long createdAtMillis) {
     /** Where a request's ECID came from, in precedence order. */
-    public enum Source { IDENTITY_MAP, STATE, MINTED }
+    public enum Source { IDENTITY_MAP, STATE, FPID_MAP, FPID_COOKIE, MINTED }
 
     public boolean isNew() {
         return source == Source.MINTED;

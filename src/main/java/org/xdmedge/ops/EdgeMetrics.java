@@ -23,6 +23,16 @@ public final class EdgeMetrics {
         timer.record(nanos, TimeUnit.NANOSECONDS);
     }
 
+    /** Events acknowledged but not stored because the visitor's consent is out or pending. */
+    public void consentIgnored(String action, org.xdmedge.consent.Consent consent, int events) {
+        io.micrometer.core.instrument.Counter.builder("xdmedge.consent.ignored.events")
+                .description("Events acknowledged but not stored for lack of consent")
+                .tag("action", action)
+                .tag("consent", consent.general())
+                .register(registry)
+                .increment(events);
+    }
+
     public void bindStore(SqliteEventStore store) {
         Gauge.builder("xdmedge.store.queue.depth", store, SqliteEventStore::queueDepth)
                 .description("Requests waiting for the event writer").register(registry);

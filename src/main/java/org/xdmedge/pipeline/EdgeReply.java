@@ -6,9 +6,15 @@ import java.util.Map;
 
 /**
  * A successful answer; {@code body} is null for 204. {@code headers} are extra response headers
- * (for example {@code set-cookie}), by lower-case name. Fatal answers are thrown as EdgeProblem.
+ * (for example {@code set-cookie}), by lower-case name. {@code streaming}, when not null, asks for the
+ * body as Mobile SDK stream fragments. Fatal answers are thrown as EdgeProblem.
  */
-public record EdgeReply(int status, ObjectNode body, Map<String, List<String>> headers) {
+public record EdgeReply(int status, ObjectNode body, Map<String, List<String>> headers,
+                        org.xdmedge.protocol.StreamFraming streaming) {
+    public EdgeReply(int status, ObjectNode body, Map<String, List<String>> headers) {
+        this(status, body, headers, null);
+    }
+
     public EdgeReply(int status, ObjectNode body) {
         this(status, body, Map.of());
     }

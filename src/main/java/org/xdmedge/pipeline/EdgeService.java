@@ -8,11 +8,23 @@ import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Map;
+import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
+import org.xdmedge.consent.Consent;
+import org.xdmedge.consent.ConsentCounter;
+import org.xdmedge.consent.ConsentLedger;
+import org.xdmedge.consent.ConsentPayloads;
+import org.xdmedge.consent.ConsentRecord;
+import org.xdmedge.consent.ConsentState;
+import org.xdmedge.datastream.ConfigOverrides;
 import org.xdmedge.datastream.Datastream;
+import org.xdmedge.datastream.RequestConfig;
+import org.xdmedge.identity.FpidSeeder;
 import org.xdmedge.datastream.DatastreamRegistry;
 import org.xdmedge.identity.ClientState;
 import org.xdmedge.identity.IdentityCookie;
@@ -27,23 +39,42 @@ import org.xdmedge.protocol.EdgeRequest;
 import org.xdmedge.protocol.EdgeRequest.EdgeEvent;
 import org.xdmedge.protocol.EdgeRequest.IdentityItem;
 import org.xdmedge.protocol.EdgeRequestParser;
+import org.xdmedge.protocol.StreamFraming;
+import org.xdmedge.store.InMemoryIdentityStateStore;
 import org.xdmedge.store.EventSink;
 import org.xdmedge.store.SinkUnavailableException;
 import org.xdmedge.store.StoredEvent;
 
 /**
- * The core of the edge: datastream, body, identity, events, storage, answer. Plain Java in and out;
+ * The core of the edge: datastream, body, overrides, consent payload, identity, events, consent
+ * lookup (or recording), storage, answer. Plain Java in and out;
  * fatal answers are thrown (or completed exceptionally) as {@link EdgeProblem}.
  */
 public final class EdgeService {
+    /** Event-scoped handle telling an SDK what became of each event of an interact call. */
+    public static final String EVENT_RECEIPT = "xdm-edge:event";
+
     private final DatastreamRegistry datastreams;
     private final EventSink sink;
     private final String region;
+    private final ConsentLedger consent;
+    private final FpidSeeder fpids;
+    private final ConsentCounter ignoredEvents;
 
+    /** A pipeline that keeps consent in memory and seeds no ECIDs from FPIDs (embedding, tools). */
     public EdgeService(DatastreamRegistry datastreams, EventSink sink, String region) {
+        this(datastreams, sink, region, new ConsentLedger(new InMemoryIdentityStateStore(), 1,
+                ConsentLedger.DEFAULT_QUEUE_CAPACITY, 1), FpidSeeder.NONE, ConsentCounter.NONE);
+    }
+
+    public EdgeService(DatastreamRegistry datastreams, EventSink sink, String region, ConsentLedger consent,
+                       FpidSeeder fpids, ConsentCounter ignoredEvents) {
         this.datastreams = datastreams;
         this.sink = sink;
         this.region = region;
+        this.consent = consent;
+        this.fpids = fpids;
+        this.ignoredEvents = ignoredEvents;
     }
 
     public CompletionStage<EdgeReply> handle(EdgeCall call) {
@@ -54,26 +85,101 @@ public final class EdgeService {
         }
     }
 
+    /** Everything decided about one request before consent is known. */
+    private record Plan(EdgeCall call, EdgeRequest request, Datastream datastream, RequestConfig config,
+                        ResolvedIdentity identity, ClientState state, StreamFraming streaming,
+                        ConsentRecord requestedConsent, List<StoredEvent> events, List<String> consentKeys) {}
+
     private CompletionStage<EdgeReply> process(EdgeCall call) {
         Datastream datastream = datastreams.resolve(call.datastreamParam());
         EdgeRequest request = EdgeRequestParser.parse(call.action(), call.body());
         EdgeAction action = call.action();
-        if (action == EdgeAction.V1_SET_CONSENT || action == EdgeAction.V1_IDENTITY_ACQUIRE) {
-            // Consent and identity acquisition arrive with the SDK compatibility work.
-            throw new EdgeProblem(EdgeError.NOT_FOUND, "The endpoint /" + action.version() + "/" + action.action()
-                    + " is not served by this edge yet.");
+        StreamFraming streaming = action.interactive() ? StreamFraming.from(request.meta()) : null;
+        RequestConfig config = ConfigOverrides.apply(datastream, request.meta());
+        ConsentRecord requested = action == EdgeAction.V1_SET_CONSENT
+                ? ConsentPayloads.decide(request.consent(), datastream.iabVendorId(), call.receivedAtMillis()) : null;
+        ClientState state = new ClientState(call.cookieHeaders(), request.stateEntries());
+        ResolvedIdentity identity;
+        if (action == EdgeAction.V2_COLLECT) {
+            IdentityResolver.checkFpids(request);
+            identity = null;
+        } else {
+            String fpidCookie = datastream.fpidCookie() == null ? null
+                    : ClientState.cookie(call.cookieHeaders(), datastream.fpidCookie()).orElse(null);
+            identity = IdentityResolver.resolve(request, datastream.orgId(), state, call.receivedAtMillis(), fpids, fpidCookie);
         }
-        ResolvedIdentity identity = action == EdgeAction.V2_COLLECT ? null
-                : IdentityResolver.resolve(request, datastream.orgId(),
-                        new ClientState(call.cookieHeaders(), request.stateEntries()), call.receivedAtMillis());
 
         List<StoredEvent> events = new ArrayList<>(request.events().size());
+        List<String> consentKeys = new ArrayList<>(request.events().size());
         for (EdgeEvent event : request.events()) {
-            events.add(toStored(call, datastream, event, identity));
+            events.add(toStored(call, datastream, config, event, identity));
+            consentKeys.add(identity != null ? identity.ecid() : consentEcid(datastream, event));
         }
+        Plan plan = new Plan(call, request, datastream, config, identity, state, streaming, requested, events, consentKeys);
+
+        CompletionStage<Map<String, ConsentRecord>> records;
+        if (requested != null) {
+            records = consent.record(datastream.orgId(), identity.ecid(), requested)
+                    .thenApply(done -> Map.of(identity.ecid(), requested));
+        } else {
+            Set<String> keys = new LinkedHashSet<>();
+            consentKeys.forEach(k -> { if (k != null) { keys.add(k); } });
+            records = consent.lookup(datastream.orgId(), keys);
+        }
+        return records.thenCompose(known -> store(plan, known));
+    }
+
+    /** For server batches: the event's ECID, else the ECID its FPID seeds; null when neither exists. */
+    private String consentEcid(Datastream datastream, EdgeEvent event) {
+        IdentityItem ecid = event.first(IdentityResolver.ECID);
+        if (ecid != null) {
+            return ecid.id();
+        }
+        IdentityItem fpid = event.first(FpidSeeder.FPID);
+        return fpid == null ? null : fpids.ecid(datastream.orgId(), fpid.id()).orElse(null);
+    }
+
+    /** The consent an ECID is under: recorded on the server &gt; the client's consent state &gt; the datastream default. */
+    private static Consent consentOf(String ecid, Map<String, ConsentRecord> known, Consent fromClient, Datastream ds) {
+        ConsentRecord record = ecid == null ? null : known.get(ecid);
+        if (record != null) {
+            return record.consent();
+        }
+        if (fromClient != null) {
+            return fromClient;
+        }
+        return ds.pendingByDefault() ? Consent.PENDING : Consent.IN;
+    }
+
+    private CompletionStage<EdgeReply> store(Plan plan, Map<String, ConsentRecord> known) {
+        Consent fromClient = plan.identity() == null ? null
+                : ConsentState.fromClient(plan.state(), plan.datastream().orgId());
+        List<StoredEvent> accepted = new ArrayList<>(plan.events().size());
+        List<String> skipped = new ArrayList<>(plan.events().size());
+        Map<Consent, Integer> ignored = new java.util.EnumMap<>(Consent.class);
+        for (int i = 0; i < plan.events().size(); i++) {
+            Consent c = consentOf(plan.consentKeys().get(i), known, fromClient, plan.datastream());
+            if (!c.collects()) {
+                ignored.merge(c, 1, Integer::sum);
+                skipped.add(c == Consent.OUT ? "consent-out" : "consent-pending");
+            } else if (!plan.config().platformEnabled()) {
+                skipped.add("platform-disabled");
+            } else {
+                accepted.add(plan.events().get(i));
+                skipped.add(null);
+            }
+        }
+        String actionName = plan.call().action().name().toLowerCase(java.util.Locale.ROOT);
+        ignored.forEach((c, n) -> ignoredEvents.ignored(actionName, c, n));
+        Consent requestConsent = plan.identity() == null ? null
+                : consentOf(plan.identity().ecid(), known, fromClient, plan.datastream());
+        ConsentRecord record = plan.identity() == null ? null : known.get(plan.identity().ecid());
         // The answer is built here, on the caller's thread, so the writer thread only commits.
-        EdgeReply reply = answer(call, request, datastream, identity);
-        CompletionStage<EdgeReply> stored = sink.write(events).handle((result, failure) -> {
+        EdgeReply reply = answer(plan, requestConsent, record, fromClient, skipped);
+        if (accepted.isEmpty()) {
+            return CompletableFuture.completedFuture(reply);
+        }
+        return sink.write(accepted).handle((result, failure) -> {
             if (failure != null) {
                 Throwable cause = failure instanceof java.util.concurrent.CompletionException && failure.getCause() != null
                         ? failure.getCause() : failure;
@@ -85,10 +191,13 @@ public final class EdgeService {
             }
             return reply;
         });
-        return stored;
     }
 
-    private EdgeReply answer(EdgeCall call, EdgeRequest request, Datastream datastream, ResolvedIdentity identity) {
+    private EdgeReply answer(Plan plan, Consent requestConsent, ConsentRecord record, Consent fromClient,
+                             List<String> skipped) {
+        EdgeCall call = plan.call();
+        Datastream datastream = plan.datastream();
+        ResolvedIdentity identity = plan.identity();
         switch (call.action()) {
             case V2_COLLECT:
                 return call.silent() ? new EdgeReply(204, null) : new EdgeReply(202, body(call));
@@ -97,7 +206,7 @@ public final class EdgeService {
             default:
                 ObjectNode body = body(call);
                 ArrayNode handles = body.putArray("handle");
-                if (request.identityFetch().contains(IdentityResolver.ECID)) {
+                if (plan.request().identityFetch().contains(IdentityResolver.ECID)) {
                     ObjectNode id = handle(handles, "identity:result").addObject();
                     id.put("id", identity.ecid());
                     id.putObject("namespace").put("code", IdentityResolver.ECID);
@@ -106,6 +215,9 @@ public final class EdgeService {
                 hint.put("scope", "EdgeNetwork");
                 hint.put("hint", region);
                 hint.put("ttlSeconds", StateKeys.CLUSTER_MAX_AGE);
+                if (record != null) {
+                    handle(handles, "consent:preferences").add(record.preferences());
+                }
                 ArrayNode state = handle(handles, "state:store");
                 if (identity.issueIdentityItem()) {
                     ObjectNode item = state.addObject();
@@ -119,7 +231,34 @@ public final class EdgeService {
                 cluster.put("key", StateKeys.name(datastream.orgId(), StateKeys.CLUSTER));
                 cluster.put("value", region);
                 cluster.put("maxAge", StateKeys.CLUSTER_MAX_AGE);
-                return new EdgeReply(200, body);
+                // The Web SDK learns consent only from this state item; send it whenever consent is decided.
+                if (record != null || requestConsent == Consent.OUT) {
+                    ConsentState.addItems(state, datastream.orgId(), requestConsent);
+                }
+                if (call.action() == EdgeAction.V1_INTERACT || call.action() == EdgeAction.V2_INTERACT) {
+                    for (int i = 0; i < plan.events().size(); i++) {
+                        ObjectNode receipt = eventHandle(handles, EVENT_RECEIPT, i).addObject();
+                        receipt.put("eventId", plan.events().get(i).eventId());
+                        receipt.put("stored", skipped.get(i) == null);
+                        receipt.put("dataset", plan.config().dataset());
+                        if (skipped.get(i) != null) {
+                            receipt.put("reason", skipped.get(i));
+                        }
+                    }
+                }
+                boolean ignoring = requestConsent != Consent.IN && (call.action() == EdgeAction.V1_SET_CONSENT
+                        || !plan.events().isEmpty());
+                if (ignoring) {
+                    ObjectNode warning = body.putArray("warnings").addObject();
+                    warning.put("type", EdgeError.CONSENT_IGNORED.typeUri());
+                    warning.put("status", EdgeError.CONSENT_IGNORED.status());
+                    warning.put("title", EdgeError.CONSENT_IGNORED.title());
+                    warning.put("detail", requestConsent == Consent.OUT
+                            ? "The visitor has opted out of collection: nothing of this request is stored or forwarded."
+                            : "No consent has been recorded for this visitor and the datastream waits for it: nothing was stored.");
+                    warning.putObject("report").put("cause", requestConsent.general());
+                }
+                return new EdgeReply(200, body, Map.of(), plan.streaming());
         }
     }
 
@@ -136,8 +275,17 @@ public final class EdgeService {
         return payload;
     }
 
+    private static ArrayNode eventHandle(ArrayNode handles, String type, int eventIndex) {
+        ObjectNode handle = handles.addObject();
+        ArrayNode payload = handle.putArray("payload");
+        handle.put("type", type);
+        handle.put("eventIndex", eventIndex);
+        return payload;
+    }
+
     /** Fills in what the dataset needs ({@code _id}, {@code timestamp}, the ECID) and picks the primary identity. */
-    private static StoredEvent toStored(EdgeCall call, Datastream datastream, EdgeEvent event, ResolvedIdentity identity) {
+    private static StoredEvent toStored(EdgeCall call, Datastream datastream, RequestConfig config, EdgeEvent event,
+                                        ResolvedIdentity identity) {
         ObjectNode xdm = event.xdm();
         String eventId = event.eventId();
         if (eventId == null) {
@@ -168,7 +316,7 @@ public final class EdgeService {
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
-        return new StoredEvent(call.requestId(), datastream.id(), datastream.dataset(), call.receivedAtMillis(),
+        return new StoredEvent(call.requestId(), datastream.id(), config.dataset(), call.receivedAtMillis(),
                 eventId, primaryNs, primaryId, json);
     }
 

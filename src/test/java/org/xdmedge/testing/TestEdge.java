@@ -52,8 +52,8 @@ public final class TestEdge implements AutoCloseable {
     public static TestEdge start(String yaml, Path dataDir) throws Exception {
         EdgeConfig parsed = new ConfigLoader().parse(yaml, "test");
         var s = parsed.server();
-        EdgeConfig config = new EdgeConfig(new EdgeConfig.ServerConfig("127.0.0.1", 0, s.region(),
-                s.maxRequestBytes(), s.eventLoops()), parsed.storage(), parsed.organizations(), parsed.datastreams());
+        EdgeConfig config = parsed.withServer(new EdgeConfig.ServerConfig("127.0.0.1", 0, s.region(),
+                s.maxRequestBytes(), s.eventLoops()));
         return new TestEdge(EdgeNode.start(config, dataDir), dataDir);
     }
 
