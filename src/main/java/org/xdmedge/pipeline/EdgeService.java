@@ -175,7 +175,7 @@ public final class EdgeService {
                 : consentOf(plan.identity().ecid(), known, fromClient, plan.datastream());
         ConsentRecord record = plan.identity() == null ? null : known.get(plan.identity().ecid());
         // The answer is built here, on the caller's thread, so the writer thread only commits.
-        EdgeReply reply = answer(plan, requestConsent, record, fromClient, skipped);
+        EdgeReply reply = answer(plan, requestConsent, record, skipped);
         if (accepted.isEmpty()) {
             return CompletableFuture.completedFuture(reply);
         }
@@ -193,8 +193,7 @@ public final class EdgeService {
         });
     }
 
-    private EdgeReply answer(Plan plan, Consent requestConsent, ConsentRecord record, Consent fromClient,
-                             List<String> skipped) {
+    private EdgeReply answer(Plan plan, Consent requestConsent, ConsentRecord record, List<String> skipped) {
         EdgeCall call = plan.call();
         Datastream datastream = plan.datastream();
         ResolvedIdentity identity = plan.identity();
