@@ -1,10 +1,12 @@
 package org.xdmedge;
 
 import java.nio.file.Path;
+import java.time.Clock;
 import java.util.HashMap;
 import java.util.Map;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.xdmedge.auth.JwtAuthenticator;
 import org.xdmedge.config.EdgeConfig;
 import org.xdmedge.consent.ConsentLedger;
 import org.xdmedge.identity.FpidSeeder;
@@ -14,6 +16,7 @@ import org.xdmedge.datastream.DatastreamRegistry;
 import org.xdmedge.http.EdgeHttpServer;
 import org.xdmedge.ops.EdgeMetrics;
 import org.xdmedge.pipeline.EdgeService;
+import org.xdmedge.ratelimit.RateLimiter;
 import org.xdmedge.store.SqliteEventStore;
 
 /** One running edge: store, pipeline and listener wired from a validated configuration. */
@@ -24,14 +27,16 @@ public final class EdgeNode implements AutoCloseable {
     private final String host;
     private final ConsentLedger consent;
     private final IdentityStateStore identityState;
+    private final JwtAuthenticator authenticator;
 
     private EdgeNode(SqliteEventStore store, EdgeHttpServer http, String host, ConsentLedger consent,
-                     IdentityStateStore identityState) {
+                     IdentityStateStore identityState, JwtAuthenticator authenticator) {
         this.store = store;
         this.http = http;
         this.host = host;
         this.consent = consent;
         this.identityState = identityState;
+        this.authenticator = authenticator;
     }
 
     public static EdgeNode start(EdgeConfig config, Path dataDir) throws Exception {
@@ -40,7 +45,9 @@ public final class EdgeNode implements AutoCloseable {
                 storage.maxRequestsPerCommit(), storage.retryAfterSeconds());
         IdentityStateStore identityState = null;
         ConsentLedger consent = null;
+        JwtAuthenticator authenticator = null;
         try {
+            authenticator = JwtAuthenticator.start(config, Clock.systemUTC());
             identityState = new SqliteIdentityStateStore(dataDir);
             consent = new ConsentLedger(identityState, ConsentLedger.DEFAULT_THREADS,
                     ConsentLedger.DEFAULT_QUEUE_CAPACITY, storage.retryAfterSeconds());
@@ -48,11 +55,14 @@ public final class EdgeNode implements AutoCloseable {
             metrics.bindStore(store);
             var server = config.server();
             EdgeService service = new EdgeService(new DatastreamRegistry(config), store, server.region(), consent,
-                    new FpidSeeder(fpidSecrets(config)), metrics::consentIgnored);
+                    new FpidSeeder(fpidSecrets(config)), metrics::consentIgnored, authenticator, new RateLimiter(config));
             EdgeHttpServer http = EdgeHttpServer.start(new EdgeHttpServer.Settings(server.host(), server.port(),
                     server.eventLoops(), server.maxRequestBytes(), server.region()), service, metrics, store::ready);
-            return new EdgeNode(store, http, server.host(), consent, identityState);
+            return new EdgeNode(store, http, server.host(), consent, identityState, authenticator);
         } catch (Exception e) {
+            if (authenticator != null) {
+                authenticator.close();
+            }
             if (consent != null) {
                 consent.close();
             }
@@ -97,5 +107,6 @@ public final class EdgeNode implements AutoCloseable {
         identityState.close();
         store.close();
         http.close();
+        authenticator.close();
     }
 }

@@ -53,7 +53,8 @@ public final class ConfigLoader {
         } catch (IOException e) {
             throw new ConfigException("cannot read configuration " + file + ": " + e.getMessage(), e);
         }
-        return parse(text, file.toString());
+        Path folder = file.toAbsolutePath().getParent();
+        return parse(text, file.toString(), folder == null ? Path.of("").toAbsolutePath() : folder);
     }
 
     public EdgeConfig loadDefault() throws ConfigException {
@@ -68,6 +69,11 @@ public final class ConfigLoader {
     }
 
     public EdgeConfig parse(String text, String source) throws ConfigException {
+        return parse(text, source, Path.of("").toAbsolutePath());
+    }
+
+    /** {@code baseDir}: where relative file names in the configuration (key files) are resolved. */
+    public EdgeConfig parse(String text, String source, Path baseDir) throws ConfigException {
         EdgeConfig config;
         Map<String, Integer> lines = lines(text);
         try {
@@ -85,13 +91,14 @@ public final class ConfigLoader {
         if (config == null) {
             config = new EdgeConfig(null, null, null, null, null);
         }
+        config = SecurityConfigChecks.resolveFiles(config, baseDir);
         validate(config, lines, source);
         return config;
     }
 
     private void validate(EdgeConfig config, Map<String, Integer> lines, String source) throws ConfigException {
         List<String> problems = new ArrayList<>();
-        Problems p = (path, message) -> problems.add("'" + path + "' at line " + lines.getOrDefault(path, 0) + ": " + message);
+        Problems p = (path, message) -> problems.add("'" + path + "' at line " + lineOf(lines, path) + ": " + message);
 
         var server = config.server();
         if (server.port() < 0 || server.port() > 65535) {
@@ -164,6 +171,7 @@ public final class ConfigLoader {
             }
             validateSdkKeys(ds, at, orgsWithSecret, p);
         }
+        SecurityConfigChecks.validate(config, p::add);
         if (!problems.isEmpty()) {
             throw new ConfigException(source + ": invalid configuration:\n  " + String.join("\n  ", problems));
         }
@@ -192,6 +200,20 @@ public final class ConfigLoader {
                 p.add(at + ".fpidCookie", "needs an FPID secret: set identity.fpidSecret or the organization's fpidSecret");
             }
         }
+    }
+
+    /** The line of {@code path}, or of its nearest parent that has one (list items have none of their own). */
+    private static int lineOf(Map<String, Integer> lines, String path) {
+        String at = path;
+        while (!at.isEmpty()) {
+            Integer line = lines.get(at);
+            if (line != null) {
+                return line;
+            }
+            int cut = Math.max(at.lastIndexOf('.'), at.lastIndexOf('['));
+            at = cut < 0 ? "" : at.substring(0, cut);
+        }
+        return 0;
     }
 
     @FunctionalInterface

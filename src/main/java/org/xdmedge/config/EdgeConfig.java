@@ -21,6 +21,11 @@ public record EdgeConfig(ServerConfig server, StorageConfig storage, List<Organi
         this(server, storage, organizations, datastreams, null);
     }
 
+    /** The same configuration with other organizations (key file paths made absolute). */
+    public EdgeConfig withOrganizations(List<OrganizationConfig> newOrganizations) {
+        return new EdgeConfig(server, storage, newOrganizations, datastreams, identity);
+    }
+
     /** The same configuration with another listener (command-line and test overrides). */
     public EdgeConfig withServer(ServerConfig newServer) {
         return new EdgeConfig(newServer, storage, organizations, datastreams, identity);
@@ -50,24 +55,48 @@ public record EdgeConfig(ServerConfig server, StorageConfig storage, List<Organi
     /**
      * {@code organizations[]}: an IMS organization that owns datastreams. {@code fpidSecret}, when set,
      * keys this organization's FPID-to-ECID hash instead of {@code identity.fpidSecret}.
+     * {@code apiKeys} are the client ids its server callers send as {@code x-api-key}, {@code auth}
+     * how their tokens are verified, {@code rateLimit} a bucket shared by all its datastreams.
      */
-    public record OrganizationConfig(String id, String fpidSecret) {
+    public record OrganizationConfig(String id, String fpidSecret, List<String> apiKeys, AuthConfig auth,
+                                     RateLimitConfig rateLimit) {
+        public OrganizationConfig {
+            apiKeys = apiKeys == null ? List.of() : List.copyOf(apiKeys);
+        }
+
+        public OrganizationConfig(String id, String fpidSecret) {
+            this(id, fpidSecret, null, null, null);
+        }
+
         public OrganizationConfig(String id) {
             this(id, null);
+        }
+
+        /** The same organization with other verification settings. */
+        public OrganizationConfig withAuth(AuthConfig newAuth) {
+            return new OrganizationConfig(id, fpidSecret, apiKeys, newAuth, rateLimit);
         }
     }
 
     /**
      * {@code datastreams[]}: what a client names with its datastream id. {@code allowedDatasets} are
      * the datasets a request may pick with {@code meta.configOverrides}; {@code fpidCookie} names the
-     * first-party cookie that carries an FPID.
+     * first-party cookie that carries an FPID; {@code accessType} who may call it (default
+     * {@code mixed}); {@code rateLimit} its own token bucket.
      */
     public record DatastreamConfig(String id, String orgId, Boolean enabled, String dataset,
-                                   ConsentConfig consent, List<String> allowedDatasets, String fpidCookie) {
+                                   ConsentConfig consent, List<String> allowedDatasets, String fpidCookie,
+                                   org.xdmedge.datastream.AccessType accessType, RateLimitConfig rateLimit) {
         public DatastreamConfig {
             enabled = enabled == null ? Boolean.TRUE : enabled;
             consent = consent == null ? ConsentConfig.defaults() : consent;
             allowedDatasets = allowedDatasets == null ? List.of() : List.copyOf(allowedDatasets);
+            accessType = accessType == null ? org.xdmedge.datastream.AccessType.MIXED : accessType;
+        }
+
+        public DatastreamConfig(String id, String orgId, Boolean enabled, String dataset,
+                                ConsentConfig consent, List<String> allowedDatasets, String fpidCookie) {
+            this(id, orgId, enabled, dataset, consent, allowedDatasets, fpidCookie, null, null);
         }
 
         public DatastreamConfig(String id, String orgId, Boolean enabled, String dataset) {

@@ -10,11 +10,18 @@ import java.util.Set;
  * @param iabVendorId the IAB TCF vendor whose consent a TC string must carry
  * @param allowedDatasets datasets {@code meta.configOverrides} may send events to (besides {@code dataset})
  * @param fpidCookie name of the first-party cookie carrying an FPID, or null
+ * @param accessType whether anonymous calls are served ({@code mixed}) or only authenticated ones
  */
 public record Datastream(String id, String orgId, boolean enabled, String dataset, boolean pendingByDefault,
-                         int iabVendorId, Set<String> allowedDatasets, String fpidCookie) {
+                         int iabVendorId, Set<String> allowedDatasets, String fpidCookie, AccessType accessType) {
     public Datastream {
         allowedDatasets = allowedDatasets == null ? Set.of() : Set.copyOf(allowedDatasets);
+        accessType = accessType == null ? AccessType.MIXED : accessType;
+    }
+
+    public Datastream(String id, String orgId, boolean enabled, String dataset, boolean pendingByDefault,
+                      int iabVendorId, Set<String> allowedDatasets, String fpidCookie) {
+        this(id, orgId, enabled, dataset, pendingByDefault, iabVendorId, allowedDatasets, fpidCookie, AccessType.MIXED);
     }
 
     public Datastream(String id, String orgId, boolean enabled, String dataset) {

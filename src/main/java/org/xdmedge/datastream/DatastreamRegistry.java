@@ -15,7 +15,8 @@ public final class DatastreamRegistry {
         for (var ds : config.datastreams()) {
             byId.put(ds.id(), new Datastream(ds.id(), ds.orgId(), ds.enabled(), ds.dataset(),
                     org.xdmedge.config.ConsentConfig.PENDING.equals(ds.consent().defaultConsent()),
-                    ds.consent().iabVendorId(), new java.util.HashSet<>(ds.allowedDatasets()), ds.fpidCookie()));
+                    ds.consent().iabVendorId(), new java.util.HashSet<>(ds.allowedDatasets()), ds.fpidCookie(),
+                    ds.accessType()));
         }
     }
 
@@ -28,13 +29,22 @@ public final class DatastreamRegistry {
      * gets: 0002 when missing, 0003 when unknown, 0004 when disabled.
      */
     public Datastream resolve(String rawId) {
+        return resolveFor(rawId, null);
+    }
+
+    /**
+     * Like {@link #resolve}, for a caller authenticated as organization {@code callerOrgId} (null for
+     * an anonymous caller): another organization's datastream gets exactly the answer of an unknown
+     * one, before its enabled flag is looked at, so its id cannot be probed.
+     */
+    public Datastream resolveFor(String rawId, String callerOrgId) {
         if (rawId == null || rawId.isBlank()) {
             throw new EdgeProblem(EdgeError.DATASTREAM_MISSING,
                     "No datastream ID was provided: set the datastreamId (or configId) query parameter.");
         }
         String id = stripEnvironment(rawId);
         Datastream ds = byId.get(id);
-        if (ds == null) {
+        if (ds == null || (callerOrgId != null && !callerOrgId.equals(ds.orgId()))) {
             throw unknown(rawId);
         }
         if (!ds.enabled()) {

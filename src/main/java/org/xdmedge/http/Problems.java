@@ -40,6 +40,7 @@ final class Problems {
         }
         response.setStatusCode(problem.error().status());
         response.putHeader("content-type", PROBLEM_JSON);
+        problem.headers().forEach(response::putHeader);
         if (problem.retryAfterSeconds() != null) {
             response.putHeader("retry-after", Integer.toString(problem.retryAfterSeconds()));
         }

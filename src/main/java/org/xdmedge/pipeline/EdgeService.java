@@ -11,10 +11,15 @@ import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
+import org.xdmedge.auth.Authenticator;
+import org.xdmedge.auth.Credentials;
+import org.xdmedge.auth.JwtAuthenticator;
+import org.xdmedge.auth.Principal;
 import org.xdmedge.consent.Consent;
 import org.xdmedge.consent.ConsentCounter;
 import org.xdmedge.consent.ConsentLedger;
@@ -22,6 +27,7 @@ import org.xdmedge.consent.ConsentPayloads;
 import org.xdmedge.consent.ConsentRecord;
 import org.xdmedge.consent.ConsentState;
 import org.xdmedge.datastream.ConfigOverrides;
+import org.xdmedge.datastream.AccessType;
 import org.xdmedge.datastream.Datastream;
 import org.xdmedge.datastream.RequestConfig;
 import org.xdmedge.identity.FpidSeeder;
@@ -40,6 +46,7 @@ import org.xdmedge.protocol.EdgeRequest.EdgeEvent;
 import org.xdmedge.protocol.EdgeRequest.IdentityItem;
 import org.xdmedge.protocol.EdgeRequestParser;
 import org.xdmedge.protocol.StreamFraming;
+import org.xdmedge.ratelimit.RateLimiter;
 import org.xdmedge.store.InMemoryIdentityStateStore;
 import org.xdmedge.store.EventSink;
 import org.xdmedge.store.SinkUnavailableException;
@@ -51,6 +58,7 @@ import org.xdmedge.store.StoredEvent;
  * fatal answers are thrown (or completed exceptionally) as {@link EdgeProblem}.
  */
 public final class EdgeService {
+    static final String REMAINING_HEADER = "x-rate-limit-remaining";
     /** Event-scoped handle telling an SDK what became of each event of an interact call. */
     public static final String EVENT_RECEIPT = "xdm-edge:event";
 
@@ -60,6 +68,8 @@ public final class EdgeService {
     private final ConsentLedger consent;
     private final FpidSeeder fpids;
     private final ConsentCounter ignoredEvents;
+    private final Authenticator authenticator;
+    private final RateLimiter rateLimiter;
 
     /** A pipeline that keeps consent in memory and seeds no ECIDs from FPIDs (embedding, tools). */
     public EdgeService(DatastreamRegistry datastreams, EventSink sink, String region) {
@@ -67,14 +77,24 @@ public final class EdgeService {
                 ConsentLedger.DEFAULT_QUEUE_CAPACITY, 1), FpidSeeder.NONE, ConsentCounter.NONE);
     }
 
+    /** A pipeline that takes anonymous calls only and applies no rate limits. */
     public EdgeService(DatastreamRegistry datastreams, EventSink sink, String region, ConsentLedger consent,
                        FpidSeeder fpids, ConsentCounter ignoredEvents) {
+        this(datastreams, sink, region, consent, fpids, ignoredEvents, JwtAuthenticator.refuseAll(),
+                RateLimiter.unlimited());
+    }
+
+    public EdgeService(DatastreamRegistry datastreams, EventSink sink, String region, ConsentLedger consent,
+                       FpidSeeder fpids, ConsentCounter ignoredEvents, Authenticator authenticator,
+                       RateLimiter rateLimiter) {
         this.datastreams = datastreams;
         this.sink = sink;
         this.region = region;
         this.consent = consent;
         this.fpids = fpids;
         this.ignoredEvents = ignoredEvents;
+        this.authenticator = authenticator;
+        this.rateLimiter = rateLimiter;
     }
 
     public CompletionStage<EdgeReply> handle(EdgeCall call) {
@@ -90,8 +110,46 @@ public final class EdgeService {
                         ResolvedIdentity identity, ClientState state, StreamFraming streaming,
                         ConsentRecord requestedConsent, List<StoredEvent> events, List<String> consentKeys) {}
 
+    /**
+     * Who may call, before anything else: credentials (when any are sent) are verified and never
+     * downgraded to an anonymous call; the datastream is looked up as the caller's organization sees
+     * it; its access type is enforced; then the rate limits take their token.
+     */
     private CompletionStage<EdgeReply> process(EdgeCall call) {
-        Datastream datastream = datastreams.resolve(call.datastreamParam());
+        Optional<Credentials> credentials = Credentials.from(call::header);
+        if (credentials.isEmpty()) {
+            return admitted(call, null);
+        }
+        return authenticator.authenticate(credentials.get(), call.requestId())
+                .thenCompose(principal -> admitted(call, principal));
+    }
+
+    private CompletionStage<EdgeReply> admitted(EdgeCall call, Principal principal) {
+        Datastream datastream = datastreams.resolveFor(call.datastreamParam(), principal == null ? null : principal.orgId());
+        if (principal == null && datastream.accessType() == AccessType.AUTHENTICATED) {
+            throw new EdgeProblem(EdgeError.UNAUTHORIZED, "This datastream accepts authenticated calls only: send "
+                    + "Authorization: Bearer <token>, x-api-key and x-gw-ims-org-id.", Map.of(), List.of(), null,
+                    Map.of("www-authenticate", "Bearer realm=\"xdm-edge\""));
+        }
+        RateLimiter.Decision limit = rateLimiter.acquire(datastream.orgId(), datastream.id());
+        if (!limit.allowed()) {
+            throw new EdgeProblem(EdgeError.RATE_LIMITED, "Too many requests for this " + limit.limit()
+                    + ": retry after " + limit.retryAfterSeconds() + " s with the same requestId.",
+                    Map.of("limit", limit.limit()), List.of(), limit.retryAfterSeconds(),
+                    Map.of(REMAINING_HEADER, "0"));
+        }
+        CompletionStage<EdgeReply> reply = serve(call, datastream);
+        return limit.remaining() < 0 ? reply : reply.thenApply(r -> withHeader(r, REMAINING_HEADER,
+                Long.toString(limit.remaining())));
+    }
+
+    private static EdgeReply withHeader(EdgeReply reply, String name, String value) {
+        Map<String, List<String>> headers = new java.util.LinkedHashMap<>(reply.headers());
+        headers.put(name, List.of(value));
+        return new EdgeReply(reply.status(), reply.body(), headers);
+    }
+
+    private CompletionStage<EdgeReply> serve(EdgeCall call, Datastream datastream) {
         EdgeRequest request = EdgeRequestParser.parse(call.action(), call.body());
         EdgeAction action = call.action();
         StreamFraming streaming = action.interactive() ? StreamFraming.from(request.meta()) : null;

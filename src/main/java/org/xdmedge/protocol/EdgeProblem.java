@@ -13,6 +13,7 @@ public final class EdgeProblem extends RuntimeException {
     private final Map<String, Object> report;
     private final List<FieldError> fieldErrors;
     private final Integer retryAfterSeconds;
+    private final Map<String, String> headers;
 
     public EdgeProblem(EdgeError error, String detail) {
         this(error, detail, Map.of(), List.of(), null);
@@ -20,11 +21,18 @@ public final class EdgeProblem extends RuntimeException {
 
     public EdgeProblem(EdgeError error, String detail, Map<String, Object> report, List<FieldError> fieldErrors,
                        Integer retryAfterSeconds) {
+        this(error, detail, report, fieldErrors, retryAfterSeconds, Map.of());
+    }
+
+    /** {@code headers}: extra response headers by lower-case name (for example {@code x-rate-limit-remaining}). */
+    public EdgeProblem(EdgeError error, String detail, Map<String, Object> report, List<FieldError> fieldErrors,
+                       Integer retryAfterSeconds, Map<String, String> headers) {
         super(detail, null, false, false);
         this.error = error;
         this.report = Map.copyOf(report);
         this.fieldErrors = List.copyOf(fieldErrors);
         this.retryAfterSeconds = retryAfterSeconds;
+        this.headers = Map.copyOf(headers);
     }
 
     public static EdgeProblem field(EdgeError error, String path, String message) {
@@ -45,10 +53,12 @@ public final class EdgeProblem extends RuntimeException {
 
     public Integer retryAfterSeconds() { return retryAfterSeconds; }
 
+    public Map<String, String> headers() { return headers; }
+
     public EdgeProblem withReport(Map<String, Object> extra) {
         var merged = new java.util.LinkedHashMap<String, Object>(report);
         merged.putAll(extra);
-        return new EdgeProblem(error, getMessage(), merged, fieldErrors, retryAfterSeconds);
+        return new EdgeProblem(error, getMessage(), merged, fieldErrors, retryAfterSeconds, headers);
     }
 
     /** One problem with one field of the body; {@code path} is like {@code events[1].xdm.timestamp}. */
