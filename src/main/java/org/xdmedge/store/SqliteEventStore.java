@@ -142,7 +142,7 @@ public final class SqliteEventStore implements EventSink {
                 Thread.currentThread().interrupt();
                 break;
             } catch (RuntimeException e) {
-                log.error("event writer failed a group", e);
+                log.error("event writer failed a group of requestIds={}", requestIds(group), e);
                 fail(group, e);
             } finally {
                 group.clear();
@@ -162,7 +162,7 @@ public final class SqliteEventStore implements EventSink {
             connection.commit();
         } catch (SQLException e) {
             healthy = false;
-            log.error("commit of {} requests failed; none of them is acknowledged", group.size(), e);
+            log.error("commit of {} requests failed; none of them is acknowledged; requestIds={}", group.size(), requestIds(group), e);
             rollbackQuietly();
             fail(group, new SinkUnavailableException("the store could not commit: " + e.getMessage(), retryAfterSeconds, e));
             return;
@@ -202,10 +202,19 @@ public final class SqliteEventStore implements EventSink {
         } catch (SQLException e) {
             connection.rollback(savepoint);
             connection.releaseSavepoint(savepoint);
-            log.warn("request {} could not be stored: {}", pending.events().isEmpty() ? "-" : pending.events().get(0).requestId(), e.getMessage());
+            log.warn("requestId={} could not be stored: {}", pending.events().isEmpty() ? "-" : pending.events().get(0).requestId(), e.getMessage());
             pending.done().completeExceptionally(new SinkUnavailableException("the store refused the write: " + e.getMessage(), retryAfterSeconds, e));
             return null;
         }
+    }
+
+    /** The request ids of a group, so every log line about requests names them. */
+    private static List<String> requestIds(List<PendingWrite> group) {
+        List<String> ids = new ArrayList<>(group.size());
+        for (PendingWrite pending : group) {
+            ids.add(pending.events().isEmpty() ? "-" : pending.events().get(0).requestId());
+        }
+        return ids;
     }
 
     private void rollbackQuietly() {
