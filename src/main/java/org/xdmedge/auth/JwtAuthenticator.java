@@ -83,7 +83,8 @@ public final class JwtAuthenticator implements Authenticator, AutoCloseable {
             t.setDaemon(true);
             return t;
         });
-        HttpClient client = HttpClient.newBuilder().executor(fetcher).followRedirects(HttpClient.Redirect.NEVER)
+        // The client keeps its own executor: the fetcher thread only parses what it delivers.
+        HttpClient client = HttpClient.newBuilder().followRedirects(HttpClient.Redirect.NEVER)
                 .connectTimeout(Duration.ofSeconds(5)).build();
         Map<String, Organization> orgs = new HashMap<>();
         List<RemoteJwks> remotes = new ArrayList<>();

@@ -1,8 +1,5 @@
 package org.xdmedge.auth;
 
-import java.io.IOException;
-import java.io.InputStream;
-import java.io.UncheckedIOException;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -20,7 +17,7 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The key set an organization publishes at a URL, cached. Fetches never run on the caller's thread:
- * the JDK client sends asynchronously and the body is read on {@code executor}. At most one fetch is
+ * the JDK client sends and collects the body asynchronously; it is parsed on {@code executor}. At most one fetch is
  * in flight; an unknown {@code kid} causes a fetch only when the last one is older than
  * {@code minRefresh}, so tokens with made-up kids cannot turn the edge into a fetch amplifier.
  * A failed fetch keeps the keys already held; a successful one replaces them (keys can be revoked).
@@ -100,8 +97,9 @@ final class RemoteJwks {
         attemptedAt = nanoTime.getAsLong();
         attempted = true;
         HttpRequest request = HttpRequest.newBuilder(uri).timeout(timeout).header("accept", "application/json").GET().build();
-        client.sendAsync(request, HttpResponse.BodyHandlers.ofInputStream())
-                .thenApplyAsync(this::read, executor)
+        client.sendAsync(request, LimitedBody.handler(MAX_BYTES))
+                .thenApplyAsync(RemoteJwks::read, executor)
+                .orTimeout(timeout.toMillis() * 2, TimeUnit.MILLISECONDS)
                 .whenComplete((loaded, failure) -> {
                     String who = requestId == null ? "" : "requestId=" + requestId + " ";
                     if (failure == null) {
@@ -120,19 +118,11 @@ final class RemoteJwks {
         return mine;
     }
 
-    private List<VerificationKey> read(HttpResponse<InputStream> response) {
-        try (InputStream body = response.body()) {
-            if (response.statusCode() != 200) {
-                throw new IllegalStateException("status " + response.statusCode());
-            }
-            byte[] bytes = body.readNBytes(MAX_BYTES + 1);
-            if (bytes.length > MAX_BYTES) {
-                throw new IllegalStateException("key set larger than " + MAX_BYTES + " bytes");
-            }
-            return JwksKeys.parseLenient(new String(bytes, StandardCharsets.UTF_8));
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
+    private static List<VerificationKey> read(HttpResponse<byte[]> response) {
+        if (response.statusCode() != 200) {
+            throw new IllegalStateException("status " + response.statusCode());
         }
+        return JwksKeys.parseLenient(new String(response.body(), StandardCharsets.UTF_8));
     }
 
     /** The URL without user info, query or fragment, which might carry a secret. */
