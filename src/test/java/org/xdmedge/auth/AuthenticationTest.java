@@ -341,6 +341,27 @@ class AuthenticationTest {
         assertThat(stateItem(other, "identity").path("key").asText()).isEqualTo("kndctr_" + ORG_B.replace('@', '_') + "_identity");
     }
 
+    @Test
+    void consentRecordedForOneOrganizationNeverAppliesToAnother() throws Exception {
+        HttpResponse<String> optOut = call("/ee/v1/privacy/set-consent?configId=a-mixed",
+                "{\"consent\":[{\"standard\":\"Adobe\",\"version\":\"1.0\",\"value\":{\"general\":\"out\"}}],"
+                        + "\"query\":{\"identity\":{\"fetch\":[\"ECID\"]}}}", List.of());
+        assertThat(optOut.statusCode()).as(optOut.body()).isEqualTo(200);
+        String ecid = ecid(TestEdge.json(optOut.body()));
+        String withEcid = "{\"events\":[{\"xdm\":{\"eventType\":\"t\",\"identityMap\":{\"ECID\":[{\"id\":\"" + ecid
+                + "\"}]}}}],\"query\":{\"identity\":{\"fetch\":[\"ECID\"]}}}";
+
+        HttpResponse<String> sameOrg = call("/ee/v1/interact?configId=a-mixed", withEcid, List.of());
+        assertThat(sameOrg.statusCode()).as(sameOrg.body()).isEqualTo(200);
+        assertThat(sameOrg.body()).contains("EXEG-0301-200");
+        assertThat(storedFor(TestEdge.json(sameOrg.body()).path("requestId").asText())).isZero();
+
+        HttpResponse<String> otherOrg = call("/ee/v1/interact?configId=b-mixed", withEcid, List.of());
+        assertThat(otherOrg.statusCode()).as(otherOrg.body()).isEqualTo(200);
+        assertThat(otherOrg.body()).doesNotContain("EXEG-0301-200");
+        assertThat(storedFor(TestEdge.json(otherOrg.body()).path("requestId").asText())).isEqualTo(1);
+    }
+
     private static String ecid(JsonNode body) {
         for (JsonNode handle : body.path("handle")) {
             if (handle.path("type").asText().equals("identity:result")) {
