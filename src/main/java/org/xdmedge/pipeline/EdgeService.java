@@ -146,7 +146,7 @@ public final class EdgeService {
     private static EdgeReply withHeader(EdgeReply reply, String name, String value) {
         Map<String, List<String>> headers = new java.util.LinkedHashMap<>(reply.headers());
         headers.put(name, List.of(value));
-        return new EdgeReply(reply.status(), reply.body(), headers);
+        return new EdgeReply(reply.status(), reply.body(), headers, reply.streaming());
     }
 
     private CompletionStage<EdgeReply> serve(EdgeCall call, Datastream datastream) {

@@ -46,9 +46,10 @@ class RateLimitTest {
                     dataset: events
                     rateLimit: { requestsPerSecond: 0.05, burst: 4 }
                   - { id: free, orgId: %s, dataset: events }
+                  - { id: streamed, orgId: %s, dataset: events, rateLimit: { requestsPerSecond: 1000, burst: 1000 } }
                   - { id: shared-1, orgId: %s, dataset: events }
                   - { id: shared-2, orgId: %s, dataset: events }
-                """.formatted(ORG, ORG_SHARED, ORG, ORG, ORG, ORG_SHARED, ORG_SHARED), dir.resolve("data"));
+                """.formatted(ORG, ORG_SHARED, ORG, ORG, ORG, ORG, ORG_SHARED, ORG_SHARED), dir.resolve("data"));
     }
 
     @AfterAll
@@ -124,6 +125,16 @@ class RateLimitTest {
         // Burst 4 plus one token per 20 s: at most 4 (+ what trickled in meanwhile) across all connections.
         assertThat(ok + limited).isEqualTo(clients);
         assertThat(ok).isLessThanOrEqualTo(4 + (int) Math.ceil(seconds * 0.05)).isGreaterThanOrEqualTo(4);
+    }
+
+    @Test
+    void aStreamedMobileAnswerKeepsItsFramingUnderALimit() throws Exception {
+        HttpResponse<String> response = edge.postJson("/ee/v1/interact?configId=streamed",
+                "{\"events\":[{\"xdm\":{}}],\"meta\":{\"konductorConfig\":{\"streaming\":"
+                        + "{\"enabled\":true,\"recordSeparator\":\"\\u001e\",\"lineFeed\":\"\\n\"}}}}");
+        assertThat(response.statusCode()).as(response.body()).isEqualTo(200);
+        assertThat(response.body()).startsWith("\u001e");
+        assertThat(response.headers().firstValue("x-rate-limit-remaining")).isPresent();
     }
 
     @Test
