@@ -57,7 +57,9 @@ public final class EdgeNode implements AutoCloseable {
             EdgeService service = new EdgeService(new DatastreamRegistry(config), store, server.region(), consent,
                     new FpidSeeder(fpidSecrets(config)), metrics::consentIgnored, authenticator, new RateLimiter(config));
             EdgeHttpServer http = EdgeHttpServer.start(new EdgeHttpServer.Settings(server.host(), server.port(),
-                    server.eventLoops(), server.maxRequestBytes(), server.region()), service, metrics, store::ready);
+                    server.eventLoops(), server.maxRequestBytes(), server.region(),
+                    server.tls().enabled() ? server.tls().certFile() : null,
+                    server.tls().enabled() ? server.tls().keyFile() : null), service, metrics, store::ready);
             return new EdgeNode(store, http, server.host(), consent, identityState, authenticator);
         } catch (Exception e) {
             if (authenticator != null) {
@@ -88,6 +90,11 @@ public final class EdgeNode implements AutoCloseable {
 
     public int port() {
         return http.port();
+    }
+
+    /** True when the listener speaks HTTPS. */
+    public boolean tls() {
+        return http.tls();
     }
 
     public String host() {

@@ -32,6 +32,9 @@ public final class ConfigLoader {
     public static final String DEFAULT_RESOURCE = "/xdm-edge-default.yaml";
     private static final Pattern ORG_ID = Pattern.compile("[A-Za-z0-9]{1,64}@AdobeOrg");
     private static final Pattern SIMPLE_ID = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,127}");
+    /** A host name with at least two labels; Set-Cookie Domain values are matched case-insensitively, written lower-case. */
+    private static final Pattern COOKIE_DOMAIN = Pattern.compile(
+            "[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)+");
     private static final Pattern REGION = Pattern.compile("[a-z]{2,4}[0-9]{1,2}");
     /** RFC 6265 cookie-name token characters. */
     private static final Pattern COOKIE_NAME = Pattern.compile("[A-Za-z0-9!#$%&'*+.^_`|~-]{1,128}");
@@ -113,6 +116,7 @@ public final class ConfigLoader {
         if (server.eventLoops() < 1 || server.eventLoops() > 256) {
             p.add("server.eventLoops", "must be between 1 and 256");
         }
+        tlsProblems(server.tls(), "server.tls.certFile", "server.tls.keyFile", p::add);
         var storage = config.storage();
         if (storage.queueCapacity() < 1) {
             p.add("storage.queueCapacity", "must be at least 1");
@@ -163,6 +167,10 @@ public final class ConfigLoader {
                 p.add(at + ".orgId", "is required");
             } else if (!orgs.contains(ds.orgId())) {
                 p.add(at + ".orgId", "names unknown organization '" + ds.orgId() + "'");
+            }
+            if (ds.cookieDomain() != null && (ds.cookieDomain().length() > 253
+                    || !COOKIE_DOMAIN.matcher(ds.cookieDomain()).matches())) {
+                p.add(at + ".cookieDomain", "must be a lower-case domain name such as example.com (no leading dot, no port)");
             }
             if (ds.dataset() == null) {
                 p.add(at + ".dataset", "is required");
@@ -217,8 +225,25 @@ public final class ConfigLoader {
     }
 
     @FunctionalInterface
-    private interface Problems {
+    public interface Problems {
         void add(String path, String message);
+    }
+
+    /** Both TLS files or neither, each a readable file; the PEM contents are checked when the listener starts. */
+    public static void tlsProblems(EdgeConfig.TlsConfig tls, String certName, String keyName, Problems p) {
+        if (!tls.enabled()) {
+            return;
+        }
+        if (tls.certFile() == null) {
+            p.add(certName, "is required when " + keyName + " is set");
+        } else if (!Files.isReadable(Path.of(tls.certFile())) || Files.isDirectory(Path.of(tls.certFile()))) {
+            p.add(certName, "cannot read PEM certificate file '" + tls.certFile() + "'");
+        }
+        if (tls.keyFile() == null) {
+            p.add(keyName, "is required when " + certName + " is set");
+        } else if (!Files.isReadable(Path.of(tls.keyFile())) || Files.isDirectory(Path.of(tls.keyFile()))) {
+            p.add(keyName, "cannot read PEM private key file '" + tls.keyFile() + "'");
+        }
     }
 
     /** Maps every key path (like {@code datastreams[0].orgId}) to the line it is written on. */

@@ -33,13 +33,33 @@ public record EdgeConfig(ServerConfig server, StorageConfig storage, List<Organi
 
     /** {@code server:} the HTTP listener and protocol limits. */
     public record ServerConfig(String host, Integer port, String region, Integer maxRequestBytes,
-                               Integer eventLoops) {
+                               Integer eventLoops, TlsConfig tls) {
+        public ServerConfig(String host, Integer port, String region, Integer maxRequestBytes, Integer eventLoops) {
+            this(host, port, region, maxRequestBytes, eventLoops, null);
+        }
+
         public ServerConfig {
             host = host == null ? "0.0.0.0" : host;
             port = port == null ? 8080 : port;
             region = region == null ? "or2" : region;
             maxRequestBytes = maxRequestBytes == null ? 65536 : maxRequestBytes;
             eventLoops = eventLoops == null ? Runtime.getRuntime().availableProcessors() : eventLoops;
+            tls = tls == null ? new TlsConfig(null, null) : tls;
+        }
+
+        /** The same listener with another host, port or TLS files (command-line overrides, tests). */
+        public ServerConfig with(String newHost, Integer newPort, TlsConfig newTls) {
+            return new ServerConfig(newHost, newPort, region, maxRequestBytes, eventLoops, newTls);
+        }
+    }
+
+    /**
+     * {@code server.tls:} PEM certificate chain and private key; both set switches the listener to
+     * HTTPS (the Web SDK only calls https URLs), neither leaves it plain HTTP for a TLS proxy.
+     */
+    public record TlsConfig(String certFile, String keyFile) {
+        public boolean enabled() {
+            return certFile != null || keyFile != null;
         }
     }
 
@@ -82,11 +102,13 @@ public record EdgeConfig(ServerConfig server, StorageConfig storage, List<Organi
      * {@code datastreams[]}: what a client names with its datastream id. {@code allowedDatasets} are
      * the datasets a request may pick with {@code meta.configOverrides}; {@code fpidCookie} names the
      * first-party cookie that carries an FPID; {@code accessType} who may call it (default
-     * {@code mixed}); {@code rateLimit} its own token bucket.
+     * {@code mixed}); {@code rateLimit} its own token bucket; {@code cookieDomain} the first-party
+     * domain on which state items also go out as {@code Set-Cookie}.
      */
     public record DatastreamConfig(String id, String orgId, Boolean enabled, String dataset,
                                    ConsentConfig consent, List<String> allowedDatasets, String fpidCookie,
-                                   org.xdmedge.datastream.AccessType accessType, RateLimitConfig rateLimit) {
+                                   org.xdmedge.datastream.AccessType accessType, RateLimitConfig rateLimit,
+                                   String cookieDomain) {
         public DatastreamConfig {
             enabled = enabled == null ? Boolean.TRUE : enabled;
             consent = consent == null ? ConsentConfig.defaults() : consent;
@@ -96,11 +118,17 @@ public record EdgeConfig(ServerConfig server, StorageConfig storage, List<Organi
 
         public DatastreamConfig(String id, String orgId, Boolean enabled, String dataset,
                                 ConsentConfig consent, List<String> allowedDatasets, String fpidCookie) {
-            this(id, orgId, enabled, dataset, consent, allowedDatasets, fpidCookie, null, null);
+            this(id, orgId, enabled, dataset, consent, allowedDatasets, fpidCookie, null, null, null);
+        }
+
+        public DatastreamConfig(String id, String orgId, Boolean enabled, String dataset,
+                                ConsentConfig consent, List<String> allowedDatasets, String fpidCookie,
+                                org.xdmedge.datastream.AccessType accessType, RateLimitConfig rateLimit) {
+            this(id, orgId, enabled, dataset, consent, allowedDatasets, fpidCookie, accessType, rateLimit, null);
         }
 
         public DatastreamConfig(String id, String orgId, Boolean enabled, String dataset) {
-            this(id, orgId, enabled, dataset, null, null, null);
+            this(id, orgId, enabled, dataset, null, null, null, null, null, null);
         }
     }
 }

@@ -11,20 +11,29 @@ import java.util.Set;
  * @param allowedDatasets datasets {@code meta.configOverrides} may send events to (besides {@code dataset})
  * @param fpidCookie name of the first-party cookie carrying an FPID, or null
  * @param accessType whether anonymous calls are served ({@code mixed}) or only authenticated ones
+ * @param cookieDomain the first-party domain (for example {@code example.com}) on which state items
+ *     also go out as {@code Set-Cookie}, or null to hand state to the client only in the body
  */
 public record Datastream(String id, String orgId, boolean enabled, String dataset, boolean pendingByDefault,
-                         int iabVendorId, Set<String> allowedDatasets, String fpidCookie, AccessType accessType) {
+                         int iabVendorId, Set<String> allowedDatasets, String fpidCookie, AccessType accessType,
+                         String cookieDomain) {
     public Datastream {
         allowedDatasets = allowedDatasets == null ? Set.of() : Set.copyOf(allowedDatasets);
         accessType = accessType == null ? AccessType.MIXED : accessType;
     }
 
     public Datastream(String id, String orgId, boolean enabled, String dataset, boolean pendingByDefault,
+                      int iabVendorId, Set<String> allowedDatasets, String fpidCookie, AccessType accessType) {
+        this(id, orgId, enabled, dataset, pendingByDefault, iabVendorId, allowedDatasets, fpidCookie, accessType, null);
+    }
+
+    public Datastream(String id, String orgId, boolean enabled, String dataset, boolean pendingByDefault,
                       int iabVendorId, Set<String> allowedDatasets, String fpidCookie) {
-        this(id, orgId, enabled, dataset, pendingByDefault, iabVendorId, allowedDatasets, fpidCookie, AccessType.MIXED);
+        this(id, orgId, enabled, dataset, pendingByDefault, iabVendorId, allowedDatasets, fpidCookie, AccessType.MIXED, null);
     }
 
     public Datastream(String id, String orgId, boolean enabled, String dataset) {
-        this(id, orgId, enabled, dataset, false, org.xdmedge.config.ConsentConfig.ADOBE_IAB_VENDOR_ID, Set.of(), null);
+        this(id, orgId, enabled, dataset, false, org.xdmedge.config.ConsentConfig.ADOBE_IAB_VENDOR_ID, Set.of(), null,
+                AccessType.MIXED, null);
     }
 }

@@ -16,12 +16,17 @@ public final class DatastreamRegistry {
             byId.put(ds.id(), new Datastream(ds.id(), ds.orgId(), ds.enabled(), ds.dataset(),
                     org.xdmedge.config.ConsentConfig.PENDING.equals(ds.consent().defaultConsent()),
                     ds.consent().iabVendorId(), new java.util.HashSet<>(ds.allowedDatasets()), ds.fpidCookie(),
-                    ds.accessType()));
+                    ds.accessType(), ds.cookieDomain()));
         }
     }
 
     public Optional<Datastream> find(String id) {
         return Optional.ofNullable(byId.get(id));
+    }
+
+    /** The datastream a raw parameter value (possibly with {@code :env}) names, enabled or not. */
+    public Optional<Datastream> findByParam(String rawId) {
+        return rawId == null ? Optional.empty() : find(stripEnvironment(rawId));
     }
 
     /**

@@ -7,6 +7,7 @@ import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
+import io.vertx.core.net.PemKeyCertOptions;
 import io.vertx.ext.web.Router;
 import java.util.ArrayList;
 import java.util.List;
@@ -15,6 +16,7 @@ import java.util.function.BooleanSupplier;
 import org.xdmedge.ops.EdgeMetrics;
 import org.xdmedge.pipeline.EdgeService;
 import org.xdmedge.protocol.EdgeError;
+import org.xdmedge.protocol.Regions;
 
 /**
  * The HTTP listener: one server per event loop on a shared port, routing the edge endpoints plus
@@ -24,13 +26,26 @@ public final class EdgeHttpServer implements AutoCloseable {
     private final Vertx vertx;
     private final List<HttpServer> servers = java.util.Collections.synchronizedList(new ArrayList<>());
     private int port;
+    private boolean tls;
 
     private EdgeHttpServer(Vertx vertx) {
         this.vertx = vertx;
     }
 
-    /** Everything the listener needs; {@code ready} tells whether storage accepts writes. */
-    public record Settings(String host, int port, int eventLoops, int maxRequestBytes, String region) {}
+    /**
+     * Everything the listener needs. {@code tlsCertFile}/{@code tlsKeyFile} (PEM) switch the listener
+     * to HTTPS; both or neither.
+     */
+    public record Settings(String host, int port, int eventLoops, int maxRequestBytes, String region,
+                           String tlsCertFile, String tlsKeyFile) {
+        public Settings(String host, int port, int eventLoops, int maxRequestBytes, String region) {
+            this(host, port, eventLoops, maxRequestBytes, region, null, null);
+        }
+
+        public boolean tls() {
+            return tlsCertFile != null;
+        }
+    }
 
     public static EdgeHttpServer start(Settings settings, EdgeService service, EdgeMetrics metrics,
                                        BooleanSupplier ready) throws Exception {
@@ -38,8 +53,10 @@ public final class EdgeHttpServer implements AutoCloseable {
         EdgeHttpServer edge = new EdgeHttpServer(vertx);
         try {
             EdgeHandler handler = new EdgeHandler(service, settings.maxRequestBytes(), settings.region(), metrics);
+            BrowserHeaders browserHeaders = new BrowserHeaders(Regions.edgeHeader(settings.region()));
             java.util.function.Function<Vertx, Router> routes = v -> {
                 Router router = Router.router(v);
+                router.route().handler(browserHeaders);
                 router.get("/health").handler(rc -> rc.response().putHeader("content-type", "application/json")
                         .end("{\"status\":\"UP\"}"));
                 router.get("/ready").handler(rc -> {
@@ -51,10 +68,14 @@ public final class EdgeHttpServer implements AutoCloseable {
                         .putHeader("content-type", "text/plain; version=0.0.4; charset=utf-8").end(metrics.scrape()));
                 router.route().handler(handler);
                 // Refusals vertx-web makes itself (an undecodable path, say) are problems too.
-                router.errorHandler(400, rc -> RouterRefusals.answer(rc, EdgeError.MALFORMED_REQUEST,
-                        "The request path or query cannot be decoded."));
-                router.uncaughtErrorHandler(rc -> RouterRefusals.answer(rc, EdgeError.UNEXPECTED,
-                        "The edge failed unexpectedly while handling this request."));
+                router.errorHandler(400, rc -> {
+                    browserHeaders.decorate(rc.request());
+                    RouterRefusals.answer(rc, EdgeError.MALFORMED_REQUEST, "The request path or query cannot be decoded.");
+                });
+                router.uncaughtErrorHandler(rc -> {
+                    browserHeaders.decorate(rc.request());
+                    RouterRefusals.answer(rc, EdgeError.UNEXPECTED, "The edge failed unexpectedly while handling this request.");
+                });
                 return router;
             };
 
@@ -66,12 +87,22 @@ public final class EdgeHttpServer implements AutoCloseable {
                     .setMaxHeaderSize(16384)
                     .setCompressionSupported(false)
                     .setDecompressionSupported(false);
+            if (settings.tls()) {
+                // The Web SDK only speaks https; PEM files as written by certbot, openssl or a CA.
+                options.setSsl(true).setKeyCertOptions(new PemKeyCertOptions()
+                        .setCertPath(settings.tlsCertFile()).setKeyPath(settings.tlsKeyFile()));
+            }
             // One server per event loop, all sharing one port. Vert.x gives servers asking for port 0
             // different ports, so a free port is chosen first.
             int port = settings.port() == 0 ? freePort(settings.host()) : settings.port();
-            await(vertx.deployVerticle(() -> new ListenerVerticle(new HttpServerOptions(options).setPort(port), routes, edge.servers),
+            await(vertx.deployVerticle(() -> new ListenerVerticle(new HttpServerOptions(options).setPort(port), routes,
+                    request -> {
+                        browserHeaders.decorate(request);
+                        RouterRefusals.invalidRequest(request);
+                    }, edge.servers),
                     new DeploymentOptions().setInstances(settings.eventLoops())));
             edge.port = edge.servers.get(0).actualPort();
+            edge.tls = settings.tls();
             return edge;
         } catch (Exception e) {
             edge.close();
@@ -83,19 +114,21 @@ public final class EdgeHttpServer implements AutoCloseable {
     private static final class ListenerVerticle extends VerticleBase {
         private final HttpServerOptions options;
         private final java.util.function.Function<Vertx, Router> routes;
+        private final io.vertx.core.Handler<io.vertx.core.http.HttpServerRequest> invalid;
         private final List<HttpServer> started;
 
         ListenerVerticle(HttpServerOptions options, java.util.function.Function<Vertx, Router> routes,
-                         List<HttpServer> started) {
+                         io.vertx.core.Handler<io.vertx.core.http.HttpServerRequest> invalid, List<HttpServer> started) {
             this.options = options;
             this.routes = routes;
+            this.invalid = invalid;
             this.started = started;
         }
 
         @Override
         public Future<?> start() {
             return vertx.createHttpServer(options).requestHandler(routes.apply(vertx))
-                    .invalidRequestHandler(RouterRefusals::invalidRequest).listen()
+                    .invalidRequestHandler(invalid).listen()
                     .onSuccess(server -> {
                         synchronized (started) {
                             started.add(server);
@@ -106,6 +139,10 @@ public final class EdgeHttpServer implements AutoCloseable {
 
     public int port() {
         return port;
+    }
+
+    public boolean tls() {
+        return tls;
     }
 
     /** Stops accepting connections; in-flight requests on open connections may still finish. */

@@ -99,7 +99,8 @@ public final class EdgeService {
 
     public CompletionStage<EdgeReply> handle(EdgeCall call) {
         try {
-            return process(call);
+            String cookieDomain = datastreams.findByParam(call.datastreamParam()).map(Datastream::cookieDomain).orElse(null);
+            return process(call).thenApply(reply -> StateCookies.attach(reply, cookieDomain));
         } catch (EdgeProblem problem) {
             return CompletableFuture.failedFuture(problem);
         }

@@ -42,19 +42,30 @@ public final class TestEdge implements AutoCloseable {
 
     private final EdgeNode node;
     private final Path dataDir;
-    private final HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+    private final HttpClient client;
 
-    private TestEdge(EdgeNode node, Path dataDir) {
+    private TestEdge(EdgeNode node, Path dataDir, HttpClient client) {
         this.node = node;
         this.dataDir = dataDir;
+        this.client = client;
     }
 
     public static TestEdge start(String yaml, Path dataDir) throws Exception {
+        return start(yaml, dataDir, null);
+    }
+
+    /** An HTTPS edge serving {@code certificate}; {@link #client()} trusts exactly that certificate. */
+    public static TestEdge start(String yaml, Path dataDir, TestCertificate certificate) throws Exception {
         EdgeConfig parsed = new ConfigLoader().parse(yaml, "test");
         var s = parsed.server();
-        EdgeConfig config = parsed.withServer(new EdgeConfig.ServerConfig("127.0.0.1", 0, s.region(),
-                s.maxRequestBytes(), s.eventLoops()));
-        return new TestEdge(EdgeNode.start(config, dataDir), dataDir);
+        EdgeConfig.TlsConfig tls = certificate == null ? s.tls()
+                : new EdgeConfig.TlsConfig(certificate.certFile().toString(), certificate.keyFile().toString());
+        EdgeConfig config = parsed.withServer(s.with("127.0.0.1", 0, tls));
+        HttpClient.Builder client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5));
+        if (certificate != null) {
+            client.sslContext(certificate.sslContext());
+        }
+        return new TestEdge(EdgeNode.start(config, dataDir), dataDir, client.build());
     }
 
     public static TestEdge start(Path dataDir) throws Exception {
@@ -70,7 +81,7 @@ public final class TestEdge implements AutoCloseable {
     }
 
     public URI uri(String pathAndQuery) {
-        return URI.create("http://127.0.0.1:" + port() + pathAndQuery);
+        return URI.create((node.tls() ? "https" : "http") + "://127.0.0.1:" + port() + pathAndQuery);
     }
 
     public HttpResponse<String> post(String pathAndQuery, String contentType, String body) throws IOException, InterruptedException {

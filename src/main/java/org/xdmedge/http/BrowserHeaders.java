@@ -1,0 +1,96 @@
+package org.xdmedge.http;
+
+import io.vertx.core.Handler;
+import io.vertx.core.MultiMap;
+import io.vertx.core.http.HttpMethod;
+import io.vertx.core.http.HttpServerRequest;
+import io.vertx.ext.web.RoutingContext;
+import java.util.regex.Pattern;
+
+/**
+ * The headers every answer carries, whatever route and status (spec §1): CORS for browser callers
+ * and {@code x-adobe-edge}. It runs first on every request, so refusals, 404s and {@code /health}
+ * are covered too, and it answers CORS preflights itself.
+ *
+ * <p>The Web SDK sends {@code fetch(..., {credentials: "include"})}, so the allowed origin must be
+ * the caller's exact Origin (a {@code *} is refused by browsers for credentialed requests) and the
+ * answer must vary by Origin for caches. It reads {@code x-adobe-edge} (region id) and
+ * {@code retry-after} (back-off), which a browser hides cross-origin unless they are exposed.
+ */
+final class BrowserHeaders implements Handler<RoutingContext> {
+    static final String EXPOSED = "x-adobe-edge, x-request-id, retry-after";
+    static final String METHODS = "POST, GET, OPTIONS";
+    /** Chromium caps preflight caching at two hours; asking for more gains nothing. */
+    static final String MAX_AGE = "7200";
+    /** What a preflight may ask for: header names are tokens; anything else is not echoed. */
+    private static final Pattern HEADER_LIST = Pattern.compile("[A-Za-z0-9!#$%&'*+.^_`|~-]+(\\s*,\\s*[A-Za-z0-9!#$%&'*+.^_`|~-]+)*");
+    private static final int MAX_ECHO = 1024;
+
+    private final String edgeHeader;
+
+    BrowserHeaders(String edgeHeader) {
+        this.edgeHeader = edgeHeader;
+    }
+
+    @Override
+    public void handle(RoutingContext rc) {
+        HttpServerRequest req = rc.request();
+        boolean cors = decorate(req);
+        if (req.method() == HttpMethod.OPTIONS) {
+            preflight(req, rc.response().headers(), cors);
+            rc.response().setStatusCode(204).end();
+            return;
+        }
+        rc.next();
+    }
+
+    /**
+     * Puts the every-answer headers on the request's response; also used for the answers made
+     * outside the router (undecodable requests, routing failures). True when CORS applies.
+     */
+    boolean decorate(HttpServerRequest req) {
+        MultiMap out = req.response().headers();
+        out.set("x-adobe-edge", edgeHeader);
+        if (!out.contains("vary", "Origin", true)) {
+            out.add("vary", "Origin");
+        }
+        String origin = req.getHeader("origin");
+        boolean cors = echoable(origin);
+        if (cors) {
+            out.set("access-control-allow-origin", origin);
+            out.set("access-control-allow-credentials", "true");
+            out.set("access-control-expose-headers", EXPOSED);
+        }
+        return cors;
+    }
+
+    private static void preflight(HttpServerRequest req, MultiMap out, boolean cors) {
+        out.set("allow", METHODS);
+        if (!cors) {
+            return;
+        }
+        out.set("access-control-allow-methods", METHODS);
+        String requested = req.getHeader("access-control-request-headers");
+        if (requested != null && requested.length() <= MAX_ECHO && HEADER_LIST.matcher(requested.trim()).matches()) {
+            out.set("access-control-allow-headers", requested.trim());
+        } else {
+            out.set("access-control-allow-headers", "content-type, content-encoding, x-request-id");
+        }
+        out.add("vary", "Access-Control-Request-Headers");
+        out.set("access-control-max-age", MAX_AGE);
+        if ("true".equalsIgnoreCase(req.getHeader("access-control-request-private-network"))) {
+            // Chromium's Private Network Access preflight, when a public page calls an edge on a private address.
+            out.set("access-control-allow-private-network", "true");
+        }
+    }
+
+    /**
+     * Any real origin is echoed: the edge is a collection endpoint called from customers' sites,
+     * like Adobe's. The opaque origin {@code null} (sandboxed frames, file: pages) is not, since
+     * echoing it would grant every sandboxed document credentialed access.
+     */
+    static boolean echoable(String origin) {
+        return origin != null && !origin.isEmpty() && origin.length() <= 2048 && !origin.equals("null")
+                && origin.indexOf(',') < 0 && origin.chars().noneMatch(c -> c < 0x21 || c > 0x7e);
+    }
+}
