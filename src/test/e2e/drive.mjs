@@ -68,8 +68,10 @@ try {
     }
     out.requests.push(entry);
   };
-  page.on("requestfinished", (r) => { if (isEdge(r.url())) pending.push(record(r)); });
-  page.on("requestfailed", (r) => { if (isEdge(r.url())) pending.push(record(r, r.failure()?.errorText || "failed")); });
+  let inFlight = 0;
+  page.on("request", (r) => { if (isEdge(r.url())) inFlight++; });
+  page.on("requestfinished", (r) => { if (isEdge(r.url())) { inFlight--; pending.push(record(r)); } });
+  page.on("requestfailed", (r) => { if (isEdge(r.url())) { inFlight--; pending.push(record(r, r.failure()?.errorText || "failed")); } });
 
   for (const step of plan.steps) {
     let result = null;
@@ -111,8 +113,13 @@ try {
     }
     out.results.push(result);
   }
-  // Give beacons and in-flight requests a moment to be reported before the browser goes away.
-  await page.waitForTimeout(plan.settleMs ?? 300);
+  // Beacons are not awaited by the page: let every edge request that started finish (bounded)
+  // and be recorded before the browser goes away.
+  await page.waitForTimeout(plan.settleMs ?? 200);
+  for (let waited = 0; inFlight > 0 && waited < 30_000; waited += 100) {
+    await page.waitForTimeout(100);
+  }
+  if (inFlight > 0) out.unfinishedRequests = inFlight;
   await Promise.allSettled(pending);
   await context.close();
 } catch (e) {

@@ -96,6 +96,9 @@ final class AlloyDriver {
             b.append("--- edge requests ---\n");
             raw.path("requests").forEach(r -> b.append(r.path("method").asText()).append(' ').append(r.path("url").asText())
                     .append(" -> ").append(r.path("status").asText(r.path("failure").asText())).append('\n'));
+            if (raw.has("unfinishedRequests")) {
+                b.append("--- edge requests still unfinished at the end: ").append(raw.get("unfinishedRequests")).append('\n');
+            }
             b.append("--- driver stderr ---\n").append(stderr);
             return b.toString();
         }

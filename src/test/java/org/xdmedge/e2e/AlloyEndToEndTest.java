@@ -19,6 +19,7 @@ import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.xdmedge.testing.TestCertificate;
@@ -64,10 +65,15 @@ class AlloyEndToEndTest {
     static TestPageServer pages;
     static AlloyDriver browser;
 
+    static String missing;
+
     @BeforeAll
     static void start() throws Exception {
-        String missing = AlloyDriver.missingPrerequisite();
-        Assumptions.assumeTrue(missing == null, () -> "skipping the alloy end-to-end tests: " + missing);
+        missing = AlloyDriver.missingPrerequisite();
+        if (missing != null) {
+            System.err.println("AlloyEndToEndTest: skipping the alloy end-to-end tests: " + missing);
+            return;
+        }
         TestCertificate cert = TestCertificate.create(dir.resolve("tls"), "edge.test", "page.test", "www.shop.test",
                 "edge.shop.test");
         edge = TestEdge.start(CONFIG, dir.resolve("data"), cert);
@@ -77,6 +83,12 @@ class AlloyEndToEndTest {
                 + ", MAP * ~NOTFOUND";
         java.nio.file.Files.createDirectories(dir.resolve("runs"));
         browser = new AlloyDriver(rules, dir.resolve("runs"));
+    }
+
+    /** Each test reports the skip and its reason (an aborted @BeforeAll would show as "0 tests run"). */
+    @BeforeEach
+    void requirePrerequisites() {
+        Assumptions.assumeTrue(missing == null, () -> "skipping the alloy end-to-end tests: " + missing);
     }
 
     @AfterAll
