@@ -226,6 +226,9 @@ class AlloyEndToEndTest {
         assertThat(second.at("/meta/state/domain").asText()).isEqualTo("shop.test");
         assertThat(second.at("/meta/state/entries").isMissingNode()).as("alloy sends no entries to a first-party edge").isTrue();
         assertThat(cookie(interacts.get(1).path("headers").path("cookie").asText(""), IDENTITY_COOKIE)).isEqualTo(issued);
+        // The edge read the identity from the Cookie header: same visitor, identity item not issued again.
+        assertThat(stateItem(interacts.get(1).path("responseBody").asText(), IDENTITY_COOKIE)).isNull();
+        assertThat(interacts.get(1).path("responseHeaders").path("set-cookie").asText()).doesNotContain(IDENTITY_COOKIE);
         assertThat(cookie(run.result(4).asText(), IDENTITY_COOKIE)).isEqualTo(issued);
 
         List<JsonNode> first = stored("first-party-1");
