@@ -18,7 +18,7 @@ import java.util.regex.Pattern;
  * {@code retry-after} (back-off), which a browser hides cross-origin unless they are exposed.
  */
 final class BrowserHeaders implements Handler<RoutingContext> {
-    static final String EXPOSED = "x-adobe-edge, x-request-id, retry-after";
+    static final String EXPOSED = "x-adobe-edge, x-request-id, retry-after, x-rate-limit-remaining";
     static final String METHODS = "POST, GET, OPTIONS";
     /** Chromium caps preflight caching at two hours; asking for more gains nothing. */
     static final String MAX_AGE = "7200";

@@ -45,7 +45,7 @@ class BrowserTransportTest {
         assertThat(res.headers().firstValue("access-control-allow-credentials")).contains("true");
         assertThat(res.headers().allValues("vary")).anySatisfy(v -> assertThat(v).containsIgnoringCase("origin"));
         assertThat(res.headers().firstValue("access-control-expose-headers").orElse(""))
-                .contains("x-adobe-edge").contains("x-request-id").contains("retry-after");
+                .contains("x-adobe-edge").contains("x-request-id").contains("retry-after").contains("x-rate-limit-remaining");
         assertThat(res.headers().firstValue("x-adobe-edge")).contains("OR2;9");
     }
 
