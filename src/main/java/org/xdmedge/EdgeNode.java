@@ -11,56 +11,71 @@ import org.xdmedge.config.EdgeConfig;
 import org.xdmedge.consent.ConsentLedger;
 import org.xdmedge.identity.FpidSeeder;
 import org.xdmedge.store.IdentityStateStore;
-import org.xdmedge.store.SqliteIdentityStateStore;
 import org.xdmedge.datastream.DatastreamRegistry;
 import org.xdmedge.http.EdgeHttpServer;
 import org.xdmedge.ops.EdgeMetrics;
+import org.xdmedge.outlet.kafka.KafkaOutlets;
 import org.xdmedge.pipeline.EdgeService;
 import org.xdmedge.ratelimit.RateLimiter;
+import org.xdmedge.store.DatasetRouter;
+import org.xdmedge.store.EventSink;
+import org.xdmedge.store.SharedState;
 import org.xdmedge.store.SqliteEventStore;
 
-/** One running edge: store, pipeline and listener wired from a validated configuration. */
+/** One running edge: shared state, outlets, pipeline and listener wired from a validated configuration. */
 public final class EdgeNode implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(EdgeNode.class);
-    private final SqliteEventStore store;
+    private final SharedState state;
+    private final DatasetRouter outlets;
     private final EdgeHttpServer http;
     private final String host;
     private final ConsentLedger consent;
-    private final IdentityStateStore identityState;
     private final JwtAuthenticator authenticator;
 
-    private EdgeNode(SqliteEventStore store, EdgeHttpServer http, String host, ConsentLedger consent,
-                     IdentityStateStore identityState, JwtAuthenticator authenticator) {
-        this.store = store;
+    private EdgeNode(SharedState state, DatasetRouter outlets, EdgeHttpServer http, String host, ConsentLedger consent,
+                     JwtAuthenticator authenticator) {
+        this.state = state;
+        this.outlets = outlets;
         this.http = http;
         this.host = host;
         this.consent = consent;
-        this.identityState = identityState;
         this.authenticator = authenticator;
     }
 
     public static EdgeNode start(EdgeConfig config, Path dataDir) throws Exception {
         var storage = config.storage();
-        SqliteEventStore store = SqliteEventStore.open(dataDir, storage.queueCapacity(),
-                storage.maxRequestsPerCommit(), storage.retryAfterSeconds());
-        IdentityStateStore identityState = null;
+        // Event-id dedup and per-identity state (consent): Redis when state.redis is set, SQLite otherwise.
+        SharedState state = SharedState.open(config.state(), dataDir);
+        DatasetRouter outlets = null;
         ConsentLedger consent = null;
         JwtAuthenticator authenticator = null;
         try {
+            SqliteEventStore store = SqliteEventStore.open(dataDir, storage.queueCapacity(),
+                    storage.maxRequestsPerCommit(), storage.retryAfterSeconds());
+            Map<String, EventSink> kafka;
+            try {
+                kafka = KafkaOutlets.build(config, state, dataDir);
+            } catch (Exception e) {
+                store.close();
+                throw e;
+            }
+            // With Redis, the embedded store's datasets also dedup across nodes; alone, its unique index suffices.
+            EventSink embedded = state.shared() ? state.dedup(store, 30_000, storage.retryAfterSeconds()) : store;
+            DatasetRouter router = new DatasetRouter(embedded, kafka);
+            outlets = router;
             authenticator = JwtAuthenticator.start(config, Clock.systemUTC());
-            identityState = new SqliteIdentityStateStore(dataDir);
-            consent = new ConsentLedger(identityState, ConsentLedger.DEFAULT_THREADS,
+            consent = new ConsentLedger(state.identityState(), ConsentLedger.DEFAULT_THREADS,
                     ConsentLedger.DEFAULT_QUEUE_CAPACITY, storage.retryAfterSeconds());
             EdgeMetrics metrics = new EdgeMetrics();
             metrics.bindStore(store);
             var server = config.server();
-            EdgeService service = new EdgeService(new DatastreamRegistry(config), store, server.region(), consent,
+            EdgeService service = new EdgeService(new DatastreamRegistry(config), router, server.region(), consent,
                     new FpidSeeder(fpidSecrets(config)), metrics::consentIgnored, authenticator, new RateLimiter(config));
             EdgeHttpServer http = EdgeHttpServer.start(new EdgeHttpServer.Settings(server.host(), server.port(),
                     server.eventLoops(), server.maxRequestBytes(), server.region(),
                     server.tls().enabled() ? server.tls().certFile() : null,
-                    server.tls().enabled() ? server.tls().keyFile() : null), service, metrics, store::ready);
-            return new EdgeNode(store, http, server.host(), consent, identityState, authenticator);
+                    server.tls().enabled() ? server.tls().keyFile() : null), service, metrics, router::ready);
+            return new EdgeNode(state, router, http, server.host(), consent, authenticator);
         } catch (Exception e) {
             if (authenticator != null) {
                 authenticator.close();
@@ -68,10 +83,10 @@ public final class EdgeNode implements AutoCloseable {
             if (consent != null) {
                 consent.close();
             }
-            if (identityState != null) {
-                identityState.close();
+            if (outlets != null) {
+                outlets.close();
             }
-            store.close();
+            state.close();
             throw e;
         }
     }
@@ -102,7 +117,12 @@ public final class EdgeNode implements AutoCloseable {
     }
 
     public boolean ready() {
-        return store.ready();
+        return outlets.ready();
+    }
+
+    /** Per-identity state (consent): Redis when configured, SQLite otherwise. */
+    public IdentityStateStore identityState() {
+        return state.identityState();
     }
 
     /** Stops listening, lets the writer commit what it accepted, then releases everything. */
@@ -111,8 +131,8 @@ public final class EdgeNode implements AutoCloseable {
         log.info("xdm-edge stopping");
         http.stopListening();
         consent.close();
-        identityState.close();
-        store.close();
+        outlets.close();
+        state.close();
         http.close();
         authenticator.close();
     }

@@ -180,6 +180,9 @@ public final class ConfigLoader {
             validateSdkKeys(ds, at, orgsWithSecret, p);
         }
         SecurityConfigChecks.validate(config, p::add);
+        for (OutletConfigCheck.Problem problem : OutletConfigCheck.problems(config)) {
+            p.add(problem.path(), problem.message());
+        }
         if (!problems.isEmpty()) {
             throw new ConfigException(source + ": invalid configuration:\n  " + String.join("\n  ", problems));
         }

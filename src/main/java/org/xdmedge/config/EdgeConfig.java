@@ -1,19 +1,28 @@
 package org.xdmedge.config;
 
 import java.util.List;
+import java.util.Map;
 
 /**
  * The whole configuration, as read from YAML. Every record applies its defaults in its compact
  * constructor, so a missing section means "all defaults" and the reference values live in one place.
  */
 public record EdgeConfig(ServerConfig server, StorageConfig storage, List<OrganizationConfig> organizations,
-                         List<DatastreamConfig> datastreams, IdentityConfig identity) {
+                         List<DatastreamConfig> datastreams, IdentityConfig identity, List<DatasetConfig> datasets,
+                         StateConfig state) {
     public EdgeConfig {
         identity = identity == null ? IdentityConfig.defaults() : identity;
         server = server == null ? new ServerConfig(null, null, null, null, null) : server;
         storage = storage == null ? new StorageConfig(null, null, null) : storage;
         organizations = organizations == null ? List.of() : List.copyOf(organizations);
         datastreams = datastreams == null ? List.of() : List.copyOf(datastreams);
+        datasets = datasets == null ? List.of() : List.copyOf(datasets);
+        state = state == null ? new StateConfig(null, null) : state;
+    }
+
+    public EdgeConfig(ServerConfig server, StorageConfig storage, List<OrganizationConfig> organizations,
+                      List<DatastreamConfig> datastreams, IdentityConfig identity) {
+        this(server, storage, organizations, datastreams, identity, null, null);
     }
 
     public EdgeConfig(ServerConfig server, StorageConfig storage, List<OrganizationConfig> organizations,
@@ -23,12 +32,12 @@ public record EdgeConfig(ServerConfig server, StorageConfig storage, List<Organi
 
     /** The same configuration with other organizations (key file paths made absolute). */
     public EdgeConfig withOrganizations(List<OrganizationConfig> newOrganizations) {
-        return new EdgeConfig(server, storage, newOrganizations, datastreams, identity);
+        return new EdgeConfig(server, storage, newOrganizations, datastreams, identity, datasets, state);
     }
 
     /** The same configuration with another listener (command-line and test overrides). */
     public EdgeConfig withServer(ServerConfig newServer) {
-        return new EdgeConfig(newServer, storage, organizations, datastreams, identity);
+        return new EdgeConfig(newServer, storage, organizations, datastreams, identity, datasets, state);
     }
 
     /** {@code server:} the HTTP listener and protocol limits. */
@@ -129,6 +138,68 @@ public record EdgeConfig(ServerConfig server, StorageConfig storage, List<Organi
 
         public DatastreamConfig(String id, String orgId, Boolean enabled, String dataset) {
             this(id, orgId, enabled, dataset, null, null, null, null, null, null);
+        }
+    }
+
+    /**
+     * {@code datasets[]}: where a dataset's events go. Datasets not listed go to the embedded SQLite
+     * store ({@code outlet: sqlite}).
+     */
+    public record DatasetConfig(String name, String outlet, KafkaOutletConfig kafka) {
+        public static final String SQLITE = "sqlite";
+        public static final String KAFKA = "kafka";
+
+        public DatasetConfig {
+            outlet = outlet == null ? SQLITE : outlet;
+        }
+    }
+
+    /**
+     * {@code datasets[].kafka}: the Kafka outlet. {@code topic} may contain {@code {dataset}} and
+     * {@code {datastreamId}}; {@code producer} holds further Kafka producer settings.
+     */
+    public record KafkaOutletConfig(String bootstrapServers, String topic, Map<String, Object> producer,
+                                    Integer responseTimeoutMs, Integer queueCapacity,
+                                    Integer maxRequestsPerTransaction, String transactionalIdPrefix,
+                                    Integer retryAfterSeconds) {
+        public KafkaOutletConfig {
+            producer = producer == null ? Map.of() : Map.copyOf(producer);
+            responseTimeoutMs = responseTimeoutMs == null ? 15000 : responseTimeoutMs;
+            queueCapacity = queueCapacity == null ? 4096 : queueCapacity;
+            maxRequestsPerTransaction = maxRequestsPerTransaction == null ? 256 : maxRequestsPerTransaction;
+            transactionalIdPrefix = transactionalIdPrefix == null ? "xdm-edge" : transactionalIdPrefix;
+            retryAfterSeconds = retryAfterSeconds == null ? 2 : retryAfterSeconds;
+        }
+    }
+
+    /**
+     * {@code state:} state that must agree across nodes (event id dedup, per-identity state). In
+     * SQLite beside the events unless {@code redis} is set.
+     */
+    public record StateConfig(RedisConfig redis, DedupConfig dedup) {
+        public StateConfig {
+            dedup = dedup == null ? new DedupConfig(null, null) : dedup;
+        }
+    }
+
+    /** {@code state.redis}: a Redis server shared by all nodes. */
+    public record RedisConfig(String url, Integer timeoutMs, String keyPrefix, Integer identityStateTtlDays) {
+        public RedisConfig {
+            timeoutMs = timeoutMs == null ? 2000 : timeoutMs;
+            keyPrefix = keyPrefix == null ? "xdmedge:" : keyPrefix;
+            identityStateTtlDays = identityStateTtlDays == null ? 390 : identityStateTtlDays;
+        }
+    }
+
+    /**
+     * {@code state.dedup}: how long an event {@code _id} is remembered once stored
+     * ({@code windowSeconds}), and how long a claim of a node that may have died blocks retries
+     * ({@code pendingSeconds}).
+     */
+    public record DedupConfig(Integer windowSeconds, Integer pendingSeconds) {
+        public DedupConfig {
+            windowSeconds = windowSeconds == null ? 86400 : windowSeconds;
+            pendingSeconds = pendingSeconds == null ? 120 : pendingSeconds;
         }
     }
 }

@@ -6,23 +6,33 @@ import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-class SqliteIdentityStateStoreTest {
+class SqliteIdentityStateStoreTest extends IdentityStateStoreContract {
     @TempDir
     Path dir;
+
+    @Override
+    IdentityStateStore open() throws Exception {
+        return new SqliteIdentityStateStore(dir);
+    }
+
+    @Override
+    IdentityStateStore reopen() throws Exception {
+        return new SqliteIdentityStateStore(dir);
+    }
 
     @Test
     void valuesAreKeptPerOrganizationAndSurviveARestart() throws Exception {
         String ecid = "01234567890123456789012345678901234567";
-        try (IdentityStateStore store = new SqliteIdentityStateStore(dir)) {
-            assertThat(store.get("A@AdobeOrg", ecid, "consent")).isEmpty();
-            store.put("A@AdobeOrg", ecid, "consent", "in");
-            store.put("A@AdobeOrg", ecid, "consent", "out");
-            store.put("B@AdobeOrg", ecid, "consent", "in");
+        try (IdentityStateStore first = new SqliteIdentityStateStore(dir.resolve("restart"))) {
+            assertThat(first.get("A@AdobeOrg", ecid, "consent")).isEmpty();
+            first.put("A@AdobeOrg", ecid, "consent", "in");
+            first.put("A@AdobeOrg", ecid, "consent", "out");
+            first.put("B@AdobeOrg", ecid, "consent", "in");
         }
-        try (IdentityStateStore store = new SqliteIdentityStateStore(dir)) {
-            assertThat(store.get("A@AdobeOrg", ecid, "consent")).contains("out");
-            assertThat(store.get("B@AdobeOrg", ecid, "consent")).contains("in");
-            assertThat(store.get("C@AdobeOrg", ecid, "consent")).isEmpty();
+        try (IdentityStateStore again = new SqliteIdentityStateStore(dir.resolve("restart"))) {
+            assertThat(again.get("A@AdobeOrg", ecid, "consent")).contains("out");
+            assertThat(again.get("B@AdobeOrg", ecid, "consent")).contains("in");
+            assertThat(again.get("C@AdobeOrg", ecid, "consent")).isEmpty();
         }
     }
 }

@@ -76,6 +76,21 @@ public final class TestEdge implements AutoCloseable {
         return node.port();
     }
 
+    public EdgeNode node() {
+        return node;
+    }
+
+    /** Waits (bounded) until {@code /ready} answers 200, for outlets that connect after start-up. */
+    public void awaitReady(Duration within) throws Exception {
+        long deadline = System.nanoTime() + within.toNanos();
+        while (get("/ready").statusCode() != 200) {
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError("edge not ready within " + within);
+            }
+            Thread.sleep(100);
+        }
+    }
+
     public Path dataDir() {
         return dataDir;
     }

@@ -1,0 +1,400 @@
+package org.xdmedge.outlet.kafka;
+
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.DescribeClusterOptions;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.Producer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.KafkaException;
+import org.apache.kafka.common.errors.AuthenticationException;
+import org.apache.kafka.common.errors.AuthorizationException;
+import org.apache.kafka.common.errors.InvalidProducerEpochException;
+import org.apache.kafka.common.errors.OutOfOrderSequenceException;
+import org.apache.kafka.common.errors.ProducerFencedException;
+import org.apache.kafka.common.errors.TimeoutException;
+import org.apache.kafka.common.errors.UnsupportedVersionException;
+import org.apache.kafka.common.header.internals.RecordHeader;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.xdmedge.store.EventRecords;
+import org.xdmedge.store.EventSink;
+import org.xdmedge.store.OutcomeUnknownException;
+import org.xdmedge.store.SinkUnavailableException;
+import org.xdmedge.store.StoredEvent;
+import org.xdmedge.store.WriteResult;
+
+/**
+ * The Kafka outlet of one dataset: a transactional, idempotent producer ({@code acks=all}) driven by
+ * one sender thread behind a bounded queue. The sender takes up to {@code maxRequestsPerTransaction}
+ * queued requests, sends all their events in one transaction and completes them only after
+ * {@code commitTransaction} returned, so a {@code read_committed} consumer sees a request whole or
+ * not at all, and an acknowledgement means Kafka has it on every in-sync replica.
+ *
+ * <p>Trouble: a failed transaction is aborted (or the producer replaced) and its requests fail with
+ * {@link SinkUnavailableException}; a commit whose outcome cannot be learned fails with
+ * {@link OutcomeUnknownException}. While the cluster is unreachable, {@link #ready()} is false,
+ * new writes are refused at once, and the sender probes the cluster until it answers again, then
+ * starts a fresh producer.
+ */
+public final class KafkaEventSink implements EventSink {
+    private static final Logger log = LoggerFactory.getLogger(KafkaEventSink.class);
+    private static final long PROBE_INTERVAL_MILLIS = 1000;
+
+    /** Everything one outlet needs; {@code producer} holds the user's extra producer settings. */
+    public record Settings(String dataset, String bootstrapServers, String topicTemplate, Map<String, Object> producer,
+                           String transactionalId, int queueCapacity, int maxRequestsPerTransaction,
+                           long maxQueueWaitMillis, int retryAfterSeconds) {}
+
+    private record PendingWrite(List<StoredEvent> events, CompletableFuture<WriteResult> done, long queuedAtNanos) {}
+
+    private final Settings settings;
+    private final Map<String, Object> producerConfig;
+    private final BlockingQueue<PendingWrite> queue;
+    private final Thread sender;
+    private final Admin admin;
+    private final long commitRetryMillis;
+    private Producer<byte[], byte[]> producer;
+    private volatile boolean accepting = true;
+    private volatile boolean healthy = false;
+    private long lastContactNanos;
+    private final AtomicLong publishedEvents = new AtomicLong();
+    private final AtomicLong transactions = new AtomicLong();
+    private final AtomicLong failedTransactions = new AtomicLong();
+
+    public KafkaEventSink(Settings settings) {
+        this.settings = settings;
+        this.producerConfig = producerConfig(settings);
+        this.queue = new ArrayBlockingQueue<>(settings.queueCapacity());
+        // Refuse to start on settings Kafka rejects (the producer validates them without connecting).
+        this.producer = newProducer();
+        long maxBlock = longSetting(ProducerConfig.MAX_BLOCK_MS_CONFIG);
+        long delivery = longSetting(ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG);
+        this.commitRetryMillis = delivery + 2 * maxBlock;
+        Map<String, Object> adminConfig = new HashMap<>();
+        for (String key : List.of("security.protocol", "ssl.truststore.location", "ssl.truststore.password",
+                "ssl.truststore.type", "ssl.keystore.location", "ssl.keystore.password", "ssl.key.password",
+                "ssl.keystore.type", "sasl.mechanism", "sasl.jaas.config", "client.dns.lookup")) {
+            if (producerConfig.containsKey(key)) {
+                adminConfig.put(key, producerConfig.get(key));
+            }
+        }
+        adminConfig.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, settings.bootstrapServers());
+        adminConfig.put(AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, (int) Math.min(maxBlock, Integer.MAX_VALUE));
+        adminConfig.put(AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, (int) Math.min(maxBlock, Integer.MAX_VALUE));
+        adminConfig.put(AdminClientConfig.RECONNECT_BACKOFF_MAX_MS_CONFIG, 1000);
+        adminConfig.put(AdminClientConfig.CLIENT_ID_CONFIG, settings.transactionalId() + "-probe");
+        this.admin = Admin.create(adminConfig);
+        this.sender = new Thread(this::sendLoop, "kafka-sender-" + settings.dataset());
+        this.sender.start();
+    }
+
+    static Map<String, Object> producerConfig(Settings s) {
+        Map<String, Object> c = new HashMap<>();
+        // Defaults that keep a client's wait bounded when the cluster is slow or gone.
+        c.put(ProducerConfig.MAX_BLOCK_MS_CONFIG, "5000");
+        c.put(ProducerConfig.REQUEST_TIMEOUT_MS_CONFIG, "5000");
+        c.put(ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, "10000");
+        c.put(ProducerConfig.LINGER_MS_CONFIG, "5");
+        c.put(ProducerConfig.TRANSACTION_TIMEOUT_CONFIG, "60000");
+        c.put(ProducerConfig.RECONNECT_BACKOFF_MAX_MS_CONFIG, "1000");
+        c.put(ProducerConfig.COMPRESSION_TYPE_CONFIG, "lz4");
+        for (Map.Entry<String, Object> e : s.producer().entrySet()) {
+            c.put(e.getKey(), String.valueOf(e.getValue()));
+        }
+        // The guarantees of the outlet; the config check refuses attempts to change them.
+        c.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, s.bootstrapServers());
+        c.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, "true");
+        c.put(ProducerConfig.ACKS_CONFIG, "all");
+        c.put(ProducerConfig.TRANSACTIONAL_ID_CONFIG, s.transactionalId());
+        c.putIfAbsent(ProducerConfig.CLIENT_ID_CONFIG, s.transactionalId());
+        return c;
+    }
+
+    private long longSetting(String key) {
+        return Long.parseLong(String.valueOf(producerConfig.get(key)));
+    }
+
+    private Producer<byte[], byte[]> newProducer() {
+        return new KafkaProducer<>(producerConfig, new ByteArraySerializer(), new ByteArraySerializer());
+    }
+
+    public String topicFor(StoredEvent e) {
+        return settings.topicTemplate().replace("{dataset}", e.dataset()).replace("{datastreamId}", e.datastreamId());
+    }
+
+    @Override
+    public CompletionStage<WriteResult> write(List<StoredEvent> events) {
+        if (!accepting) {
+            return CompletableFuture.failedFuture(new SinkUnavailableException("the Kafka outlet is shutting down", settings.retryAfterSeconds()));
+        }
+        if (!healthy) {
+            return CompletableFuture.failedFuture(new SinkUnavailableException("Kafka is unreachable", settings.retryAfterSeconds()));
+        }
+        PendingWrite pending = new PendingWrite(events, new CompletableFuture<>(), System.nanoTime());
+        if (!queue.offer(pending)) {
+            return CompletableFuture.failedFuture(new SinkUnavailableException("the Kafka outlet's queue is full", settings.retryAfterSeconds()));
+        }
+        return pending.done();
+    }
+
+    @Override
+    public boolean ready() {
+        return accepting && healthy && sender.isAlive() && queue.remainingCapacity() > 0;
+    }
+
+    public int queueDepth() {
+        return queue.size();
+    }
+
+    public long publishedEvents() {
+        return publishedEvents.get();
+    }
+
+    public long transactions() {
+        return transactions.get();
+    }
+
+    public long failedTransactions() {
+        return failedTransactions.get();
+    }
+
+    private void sendLoop() {
+        List<PendingWrite> group = new ArrayList<>(settings.maxRequestsPerTransaction());
+        boolean initialized = false;
+        while (accepting || !queue.isEmpty()) {
+            try {
+                if (!initialized) {
+                    initialized = initProducer();
+                    if (!initialized) {
+                        failQueued("Kafka is unreachable");
+                        if (accepting) {
+                            Thread.sleep(PROBE_INTERVAL_MILLIS);
+                        } else {
+                            break;
+                        }
+                        continue;
+                    }
+                }
+                PendingWrite first = queue.poll(100, TimeUnit.MILLISECONDS);
+                if (first == null) {
+                    if (System.nanoTime() - lastContactNanos > TimeUnit.MILLISECONDS.toNanos(PROBE_INTERVAL_MILLIS)) {
+                        probe();
+                    }
+                    continue;
+                }
+                group.add(first);
+                queue.drainTo(group, settings.maxRequestsPerTransaction() - 1);
+                List<PendingWrite> live = dropExpired(group);
+                if (!live.isEmpty()) {
+                    initialized = sendTransaction(live);
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                break;
+            } catch (RuntimeException e) {
+                log.error("Kafka sender failed a group of {} requests", group.size(), e);
+                fail(group, new SinkUnavailableException("the Kafka outlet failed: " + e.getMessage(), settings.retryAfterSeconds(), e));
+                discardProducer();
+                initialized = false;
+            } finally {
+                group.clear();
+            }
+        }
+        failQueued("the Kafka outlet stopped");
+        discardProducer();
+    }
+
+    /** (Re)creates the producer if needed and registers its transactional id; false while Kafka is unreachable. */
+    private boolean initProducer() {
+        try {
+            if (producer == null) {
+                producer = newProducer();
+            }
+            producer.initTransactions();
+            healthy = true;
+            lastContactNanos = System.nanoTime();
+            log.info("Kafka outlet for dataset {} ready (transactional.id {})", settings.dataset(), settings.transactionalId());
+            return true;
+        } catch (KafkaException e) {
+            if (healthy) {
+                log.warn("Kafka outlet for dataset {} cannot reach the cluster: {}", settings.dataset(), e.getMessage());
+            }
+            healthy = false;
+            discardProducer();
+            return false;
+        }
+    }
+
+    /** While idle, asks the cluster for its nodes so that /ready reflects a cluster that went away. */
+    private void probe() {
+        try {
+            admin.describeCluster(new DescribeClusterOptions().timeoutMs((int) Math.min(longSetting(ProducerConfig.MAX_BLOCK_MS_CONFIG), 5000)))
+                    .nodes().get();
+            healthy = true;
+        } catch (Exception e) {
+            if (healthy) {
+                log.warn("Kafka outlet for dataset {}: cluster not answering: {}", settings.dataset(), e.getMessage());
+            }
+            healthy = false;
+        }
+        lastContactNanos = System.nanoTime();
+    }
+
+    /** Requests that waited longer than their client will wait are failed unsent. */
+    private List<PendingWrite> dropExpired(List<PendingWrite> group) {
+        long now = System.nanoTime();
+        List<PendingWrite> live = new ArrayList<>(group.size());
+        for (PendingWrite p : group) {
+            if (now - p.queuedAtNanos() > TimeUnit.MILLISECONDS.toNanos(settings.maxQueueWaitMillis())) {
+                p.done().completeExceptionally(new SinkUnavailableException("waited too long for Kafka", settings.retryAfterSeconds()));
+            } else {
+                live.add(p);
+            }
+        }
+        return live;
+    }
+
+    /** Sends the group as one transaction; returns false if the producer had to be discarded. */
+    private boolean sendTransaction(List<PendingWrite> group) {
+        boolean committing = false;
+        try {
+            producer.beginTransaction();
+            int events = 0;
+            for (PendingWrite pending : group) {
+                for (StoredEvent e : pending.events()) {
+                    producer.send(record(e));
+                    events++;
+                }
+            }
+            committing = true;
+            commitWithRetry();
+            lastContactNanos = System.nanoTime();
+            healthy = true;
+            transactions.incrementAndGet();
+            publishedEvents.addAndGet(events);
+            for (PendingWrite pending : group) {
+                pending.done().complete(new WriteResult(pending.events().size(), 0));
+            }
+            return true;
+        } catch (ProducerFencedException | OutOfOrderSequenceException | InvalidProducerEpochException
+                 | AuthorizationException | AuthenticationException | UnsupportedVersionException e) {
+            // Fatal for this producer: only a new one can go on.
+            failedTransactions.incrementAndGet();
+            healthy = false;
+            log.warn("Kafka producer for dataset {} failed fatally ({}); starting a new one", settings.dataset(), e.toString());
+            fail(group, committing
+                    ? new OutcomeUnknownException("the Kafka commit ended in " + e.getClass().getSimpleName(), settings.retryAfterSeconds(), e)
+                    : new SinkUnavailableException("Kafka refused the write: " + e.getMessage(), settings.retryAfterSeconds(), e));
+            discardProducer();
+            return false;
+        } catch (CommitOutcomeUnknown e) {
+            failedTransactions.incrementAndGet();
+            healthy = false;
+            log.warn("Kafka commit for dataset {} did not finish within {} ms; outcome unknown", settings.dataset(), commitRetryMillis);
+            fail(group, new OutcomeUnknownException("the Kafka commit did not finish", settings.retryAfterSeconds(), e.getCause()));
+            discardProducer();
+            return false;
+        } catch (KafkaException e) {
+            // Abortable: nothing of this transaction was committed.
+            failedTransactions.incrementAndGet();
+            healthy = false;
+            log.warn("Kafka transaction for dataset {} failed: {}", settings.dataset(), e.getMessage());
+            fail(group, new SinkUnavailableException("Kafka did not take the write: " + e.getMessage(), settings.retryAfterSeconds(), e));
+            try {
+                producer.abortTransaction();
+                return true;
+            } catch (KafkaException abortFailed) {
+                discardProducer();
+                return false;
+            }
+        }
+    }
+
+    /** Thrown when commit retries run out while the commit's outcome is still open. */
+    private static final class CommitOutcomeUnknown extends RuntimeException {
+        CommitOutcomeUnknown(Throwable cause) {
+            super(cause);
+        }
+    }
+
+    /**
+     * {@code commitTransaction} may time out with its outcome open; retrying it is allowed and
+     * resolves it (committed, or an abortable error when records could not be delivered).
+     */
+    private void commitWithRetry() {
+        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(commitRetryMillis);
+        while (true) {
+            try {
+                producer.commitTransaction();
+                return;
+            } catch (TimeoutException e) {
+                if (System.nanoTime() > deadline) {
+                    throw new CommitOutcomeUnknown(e);
+                }
+                healthy = false;
+                log.debug("commit timed out, retrying: {}", e.getMessage());
+            }
+        }
+    }
+
+    private ProducerRecord<byte[], byte[]> record(StoredEvent e) {
+        byte[] key = e.primaryId() == null ? null : e.primaryId().getBytes(StandardCharsets.UTF_8);
+        ProducerRecord<byte[], byte[]> r = new ProducerRecord<>(topicFor(e), null, key, EventRecords.toBytes(e));
+        r.headers().add(new RecordHeader("requestId", e.requestId().getBytes(StandardCharsets.UTF_8)));
+        r.headers().add(new RecordHeader("datastreamId", e.datastreamId().getBytes(StandardCharsets.UTF_8)));
+        return r;
+    }
+
+    private void discardProducer() {
+        if (producer != null) {
+            try {
+                producer.close(Duration.ZERO);
+            } catch (RuntimeException e) {
+                // discarding anyway
+            }
+            producer = null;
+        }
+    }
+
+    private void failQueued(String why) {
+        List<PendingWrite> left = new ArrayList<>();
+        queue.drainTo(left);
+        fail(left, new SinkUnavailableException(why, settings.retryAfterSeconds()));
+    }
+
+    private static void fail(List<PendingWrite> group, Throwable cause) {
+        for (PendingWrite pending : group) {
+            pending.done().completeExceptionally(cause);
+        }
+    }
+
+    /** Stops taking writes, sends what was accepted (bounded by the producer's timeouts), closes. */
+    @Override
+    public void close() {
+        accepting = false;
+        try {
+            sender.join(commitRetryMillis + 10_000);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        if (sender.isAlive()) {
+            sender.interrupt();
+        }
+        admin.close(Duration.ofSeconds(2));
+    }
+}

@@ -1,0 +1,66 @@
+package org.xdmedge.outlet.kafka;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.UUID;
+import org.xdmedge.config.EdgeConfig;
+import org.xdmedge.store.EventSink;
+import org.xdmedge.store.SharedState;
+
+/** Builds the Kafka outlets of {@code datasets[]}, each behind the dedup ledger. */
+public final class KafkaOutlets {
+    public static final String NODE_ID_FILE = "node-id";
+
+    private KafkaOutlets() {}
+
+    /** dataset → outlet, for every dataset with {@code outlet: kafka}. Closes what it built on failure. */
+    public static Map<String, EventSink> build(EdgeConfig config, SharedState state, Path dataDir) throws IOException {
+        Map<String, EventSink> out = new HashMap<>();
+        String nodeId = null;
+        try {
+            for (EdgeConfig.DatasetConfig ds : config.datasets()) {
+                if (!EdgeConfig.DatasetConfig.KAFKA.equals(ds.outlet())) {
+                    continue;
+                }
+                if (nodeId == null) {
+                    nodeId = nodeId(dataDir);
+                }
+                var k = ds.kafka();
+                KafkaEventSink sink = new KafkaEventSink(new KafkaEventSink.Settings(ds.name(), k.bootstrapServers(),
+                        k.topic(), k.producer(), k.transactionalIdPrefix() + "-" + nodeId + "-" + ds.name(),
+                        k.queueCapacity(), k.maxRequestsPerTransaction(), k.responseTimeoutMs(), k.retryAfterSeconds()));
+                out.put(ds.name(), state.dedup(sink, k.responseTimeoutMs(), k.retryAfterSeconds()));
+            }
+            return out;
+        } catch (IOException | RuntimeException e) {
+            out.values().forEach(EventSink::close);
+            throw e;
+        }
+    }
+
+    /**
+     * A stable id for this node, kept in its data directory: the Kafka transactional ids derive from
+     * it, so they are unique per node (two nodes never fence each other) and the same after a
+     * restart (a restarted node fences its own former producer and settles its open transaction).
+     */
+    static String nodeId(Path dataDir) throws IOException {
+        Path file = dataDir.resolve(NODE_ID_FILE);
+        if (Files.exists(file)) {
+            String id = Files.readString(file, StandardCharsets.UTF_8).trim();
+            if (id.matches("[A-Za-z0-9-]{1,64}")) {
+                return id;
+            }
+            throw new IOException(file + " does not hold a node id");
+        }
+        Files.createDirectories(dataDir);
+        String id = UUID.randomUUID().toString();
+        Path tmp = dataDir.resolve(NODE_ID_FILE + ".tmp");
+        Files.writeString(tmp, id + "\n", StandardCharsets.UTF_8);
+        Files.move(tmp, file, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+        return id;
+    }
+}

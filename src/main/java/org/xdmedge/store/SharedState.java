@@ -1,0 +1,96 @@
+package org.xdmedge.store;
+
+import java.nio.file.Path;
+import java.sql.SQLException;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.xdmedge.config.EdgeConfig;
+import org.xdmedge.store.redis.RedisEventIdLedger;
+import org.xdmedge.store.redis.RedisIdentityStateStore;
+import org.xdmedge.store.redis.RedisState;
+
+/**
+ * State that must agree between requests and, with Redis, between nodes: the event id dedup ledger
+ * and the per-identity state store. Redis when {@code state.redis} is configured, SQLite files in
+ * the data directory otherwise. Owns the bounded pool that runs their blocking calls.
+ */
+public final class SharedState implements AutoCloseable {
+    private final RedisState redis;
+    private final EventIdLedger ledger;
+    private final IdentityStateStore identityState;
+    private final ExecutorService blockingCalls;
+    private final ScheduledExecutorService timer;
+
+    private SharedState(RedisState redis, EventIdLedger ledger, IdentityStateStore identityState) {
+        this.redis = redis;
+        this.ledger = ledger;
+        this.identityState = identityState;
+        AtomicInteger n = new AtomicInteger();
+        this.blockingCalls = new ThreadPoolExecutor(1, 8, 30, TimeUnit.SECONDS, new ArrayBlockingQueue<>(8192), r -> {
+            Thread t = new Thread(r, "state-calls-" + n.incrementAndGet());
+            t.setDaemon(true);
+            return t;
+        });
+        this.timer = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "response-timeouts");
+            t.setDaemon(true);
+            return t;
+        });
+    }
+
+    public static SharedState open(EdgeConfig.StateConfig config, Path dataDir) throws SQLException {
+        long window = TimeUnit.SECONDS.toMillis(config.dedup().windowSeconds());
+        long pending = TimeUnit.SECONDS.toMillis(config.dedup().pendingSeconds());
+        var r = config.redis();
+        if (r == null) {
+            SqliteEventIdLedger ledger = new SqliteEventIdLedger(dataDir, window, pending);
+            try {
+                return new SharedState(null, ledger, new SqliteIdentityStateStore(dataDir));
+            } catch (SQLException | RuntimeException e) {
+                ledger.close();
+                throw e;
+            }
+        }
+        RedisState redis = new RedisState(r.url(), r.timeoutMs(), r.keyPrefix());
+        return new SharedState(redis, new RedisEventIdLedger(redis, window, pending),
+                new RedisIdentityStateStore(redis, TimeUnit.DAYS.toSeconds(r.identityStateTtlDays())));
+    }
+
+    public boolean shared() {
+        return redis != null;
+    }
+
+    public EventIdLedger ledger() {
+        return ledger;
+    }
+
+    public IdentityStateStore identityState() {
+        return identityState;
+    }
+
+    /** Wraps an outlet with the dedup ledger and a bound on the client's wait. */
+    public EventSink dedup(EventSink outlet, long responseTimeoutMillis, int retryAfterSeconds) {
+        return new DedupingSink(outlet, ledger, blockingCalls, timer, responseTimeoutMillis, retryAfterSeconds);
+    }
+
+    @Override
+    public void close() {
+        blockingCalls.shutdown();
+        try {
+            blockingCalls.awaitTermination(10, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        timer.shutdownNow();
+        ledger.close();
+        identityState.close();
+        if (redis != null) {
+            redis.close();
+        }
+    }
+}

@@ -1,0 +1,14 @@
+package org.xdmedge.store;
+
+import java.nio.file.Path;
+import org.junit.jupiter.api.io.TempDir;
+
+class SqliteEventIdLedgerTest extends EventIdLedgerContract {
+    @TempDir
+    Path dir;
+
+    @Override
+    protected EventIdLedger open(long windowMillis, long pendingMillis) throws Exception {
+        return new SqliteEventIdLedger(dir, windowMillis, pendingMillis);
+    }
+}
