@@ -101,9 +101,9 @@ public final class DedupingSink implements EventSink {
         int duplicates = stored + repeatedInRequest;
         if (inFlight) {
             // Storing the rest alone would split the request; let the whole retry come back later.
-            onLedger(() -> ledger.release(claimed));
-            answer.completeExceptionally(new SinkUnavailableException(
-                    "an event of this request is being stored by another request", retryAfterSeconds));
+            SinkUnavailableException busy = new SinkUnavailableException(
+                    "an event of this request is being stored by another request", retryAfterSeconds);
+            onLedger(() -> ledger.release(claimed), () -> answer.completeExceptionally(busy));
             return;
         }
         if (fresh.isEmpty()) {
@@ -119,31 +119,28 @@ public final class DedupingSink implements EventSink {
         written.whenComplete((result, failure) -> {
             Throwable cause = unwrap(failure);
             if (cause == null) {
-                onLedger(() -> {
-                    try {
-                        ledger.confirm(claimed);
-                    } catch (RuntimeException e) {
-                        // Durable already; the ids stay claimed until pendingSeconds, so a retry waits instead of duplicating.
-                        log.warn("stored {} events but could not confirm their ids: {}", claimed.size(), e.getMessage());
-                    }
-                    answer.complete(new WriteResult(result.stored(), result.duplicates() + duplicates));
-                });
+                // Durable already: if the confirm fails, the ids stay claimed until pendingSeconds, so a retry waits instead of duplicating.
+                onLedger(() -> ledger.confirm(claimed),
+                        () -> answer.complete(new WriteResult(result.stored(), result.duplicates() + duplicates)));
             } else if (cause instanceof OutcomeUnknownException) {
                 log.warn("outcome of {} events unknown; their ids stay claimed: {}", claimed.size(), cause.getMessage());
                 answer.completeExceptionally(cause);
             } else {
-                onLedger(() -> ledger.release(claimed));
-                answer.completeExceptionally(cause);
+                // Released before answering, so the client's retry finds the ids free.
+                onLedger(() -> ledger.release(claimed), () -> answer.completeExceptionally(cause));
             }
         });
     }
 
-    private void onLedger(Runnable work) {
+    /** Runs a ledger call off the caller's thread, then {@code then} whether or not the call succeeded. */
+    private void onLedger(Runnable work, Runnable then) {
         Runnable guarded = () -> {
             try {
                 work.run();
             } catch (RuntimeException e) {
                 log.warn("dedup ledger call failed: {}", e.getMessage());
+            } finally {
+                then.run();
             }
         };
         try {

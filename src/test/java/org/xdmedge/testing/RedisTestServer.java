@@ -37,13 +37,18 @@ public final class RedisTestServer implements AutoCloseable {
 
     /** Starts a server, or skips the calling test when redis-server is not installed. */
     public static RedisTestServer start(Path dir) throws Exception {
-        Path binary = binary();
-        Assumptions.assumeTrue(binary != null, "redis-server is not installed (apt-get install -y redis-server)");
         int port;
         try (ServerSocket probe = new ServerSocket()) {
             probe.bind(new InetSocketAddress("127.0.0.1", 0));
             port = probe.getLocalPort();
         }
+        return start(dir, port);
+    }
+
+    /** Starts a server on a given port, for example to bring a stopped one back where clients expect it. */
+    public static RedisTestServer start(Path dir, int port) throws Exception {
+        Path binary = binary();
+        Assumptions.assumeTrue(binary != null, "redis-server is not installed (apt-get install -y redis-server)");
         Files.createDirectories(dir);
         Process p = new ProcessBuilder(binary.toString(), "--port", Integer.toString(port), "--bind", "127.0.0.1",
                 "--dir", dir.toAbsolutePath().toString(), "--save", "", "--appendonly", "no", "--daemonize", "no",
