@@ -52,6 +52,10 @@ public final class DedupingSink implements EventSink {
         if (!ledger.ready()) {
             return CompletableFuture.failedFuture(new SinkUnavailableException("the dedup ledger is unavailable", retryAfterSeconds));
         }
+        if (!outlet.ready()) {
+            // Known down or full: answer at once, without claiming ids that would only be released again.
+            return CompletableFuture.failedFuture(new SinkUnavailableException("the outlet is not accepting writes", retryAfterSeconds));
+        }
         List<StoredEvent> unique = new ArrayList<>(events.size());
         List<String> keys = new ArrayList<>(events.size());
         Set<String> seen = new HashSet<>();
