@@ -71,6 +71,7 @@ public final class KafkaEventSink implements EventSink {
     private Producer<byte[], byte[]> producer;
     private volatile boolean accepting = true;
     private volatile boolean healthy = false;
+    private boolean reportedUnreachable;
     private long lastContactNanos;
     private final AtomicLong publishedEvents = new AtomicLong();
     private final AtomicLong transactions = new AtomicLong();
@@ -227,13 +228,20 @@ public final class KafkaEventSink implements EventSink {
             }
             producer.initTransactions();
             healthy = true;
+            reportedUnreachable = false;
             lastContactNanos = System.nanoTime();
             log.info("Kafka outlet for dataset {} ready (transactional.id {})", settings.dataset(), settings.transactionalId());
             return true;
-        } catch (KafkaException e) {
-            if (healthy) {
+        } catch (TimeoutException e) {
+            // initTransactions may be called again after a timeout: keep the producer and its connections.
+            if (!reportedUnreachable) {
+                reportedUnreachable = true;
                 log.warn("Kafka outlet for dataset {} cannot reach the cluster: {}", settings.dataset(), e.getMessage());
             }
+            healthy = false;
+            return false;
+        } catch (KafkaException e) {
+            log.warn("Kafka outlet for dataset {} could not start its producer: {}", settings.dataset(), e.getMessage());
             healthy = false;
             discardProducer();
             return false;
