@@ -52,9 +52,11 @@ public final class EdgeNode implements AutoCloseable {
         try {
             SqliteEventStore store = SqliteEventStore.open(dataDir, storage.queueCapacity(),
                     storage.maxRequestsPerCommit(), storage.retryAfterSeconds());
+            EdgeMetrics metrics = new EdgeMetrics();
+            metrics.bindStore(store);
             Map<String, EventSink> kafka;
             try {
-                kafka = KafkaOutlets.build(config, state, dataDir);
+                kafka = KafkaOutlets.build(config, state, dataDir, metrics::bindKafka);
             } catch (Exception e) {
                 store.close();
                 throw e;
@@ -66,8 +68,6 @@ public final class EdgeNode implements AutoCloseable {
             authenticator = JwtAuthenticator.start(config, Clock.systemUTC());
             consent = new ConsentLedger(state.identityState(), ConsentLedger.DEFAULT_THREADS,
                     ConsentLedger.DEFAULT_QUEUE_CAPACITY, storage.retryAfterSeconds());
-            EdgeMetrics metrics = new EdgeMetrics();
-            metrics.bindStore(store);
             var server = config.server();
             EdgeService service = new EdgeService(new DatastreamRegistry(config), router, server.region(), consent,
                     new FpidSeeder(fpidSecrets(config)), metrics::consentIgnored, authenticator, new RateLimiter(config));

@@ -6,6 +6,7 @@ import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
+import org.xdmedge.outlet.kafka.KafkaEventSink;
 import org.xdmedge.store.SqliteEventStore;
 
 /** Prometheus metrics of the edge, scraped at {@code GET /metrics}. */
@@ -42,6 +43,19 @@ public final class EdgeMetrics {
                 .description("Retried events already stored, acknowledged without storing").register(registry);
         Gauge.builder("xdmedge.store.commits", store, SqliteEventStore::commits)
                 .description("Group commits since start").register(registry);
+    }
+
+    public void bindKafka(String dataset, KafkaEventSink sink) {
+        Gauge.builder("xdmedge.kafka.queue.depth", sink, KafkaEventSink::queueDepth).tag("dataset", dataset)
+                .description("Requests waiting for the Kafka sender").register(registry);
+        Gauge.builder("xdmedge.kafka.events.published", sink, KafkaEventSink::publishedEvents).tag("dataset", dataset)
+                .description("Events in committed Kafka transactions since start").register(registry);
+        Gauge.builder("xdmedge.kafka.transactions", sink, KafkaEventSink::transactions).tag("dataset", dataset)
+                .description("Committed Kafka transactions since start").register(registry);
+        Gauge.builder("xdmedge.kafka.transactions.failed", sink, KafkaEventSink::failedTransactions).tag("dataset", dataset)
+                .description("Kafka transactions aborted or with unknown outcome since start").register(registry);
+        Gauge.builder("xdmedge.kafka.ready", sink, s -> s.ready() ? 1 : 0).tag("dataset", dataset)
+                .description("1 while the Kafka outlet accepts writes").register(registry);
     }
 
     public String scrape() {

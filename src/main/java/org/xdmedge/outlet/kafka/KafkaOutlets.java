@@ -7,6 +7,7 @@ import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.UUID;
+import java.util.function.BiConsumer;
 import org.xdmedge.config.EdgeConfig;
 import org.xdmedge.store.EventSink;
 import org.xdmedge.store.SharedState;
@@ -18,7 +19,8 @@ public final class KafkaOutlets {
     private KafkaOutlets() {}
 
     /** dataset → outlet, for every dataset with {@code outlet: kafka}. Closes what it built on failure. */
-    public static Map<String, EventSink> build(EdgeConfig config, SharedState state, Path dataDir) throws IOException {
+    public static Map<String, EventSink> build(EdgeConfig config, SharedState state, Path dataDir,
+                                               BiConsumer<String, KafkaEventSink> created) throws IOException {
         Map<String, EventSink> out = new HashMap<>();
         String nodeId = null;
         try {
@@ -34,6 +36,7 @@ public final class KafkaOutlets {
                         k.topic(), k.producer(), k.transactionalIdPrefix() + "-" + nodeId + "-" + ds.name(),
                         k.queueCapacity(), k.maxRequestsPerTransaction(), k.responseTimeoutMs(), k.retryAfterSeconds()));
                 out.put(ds.name(), state.dedup(sink, k.responseTimeoutMs(), k.retryAfterSeconds()));
+                created.accept(ds.name(), sink);
             }
             return out;
         } catch (IOException | RuntimeException e) {

@@ -76,6 +76,9 @@ class KafkaOutletTest {
             }
             // Nothing of a Kafka dataset lands in the embedded store.
             assertThat(edge.exported()).isEmpty();
+            String metrics = edge.get("/metrics").body();
+            assertThat(metrics).contains("xdmedge_kafka_events_published{dataset=\"web-events\"} 2.0");
+            assertThat(metrics).contains("xdmedge_kafka_ready{dataset=\"web-events\"} 1.0");
         }
     }
 
