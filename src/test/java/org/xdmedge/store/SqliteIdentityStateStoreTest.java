@@ -11,12 +11,12 @@ class SqliteIdentityStateStoreTest extends IdentityStateStoreContract {
     Path dir;
 
     @Override
-    IdentityStateStore open() throws Exception {
+    protected IdentityStateStore open() throws Exception {
         return new SqliteIdentityStateStore(dir);
     }
 
     @Override
-    IdentityStateStore reopen() throws Exception {
+    protected IdentityStateStore reopen() throws Exception {
         return new SqliteIdentityStateStore(dir);
     }
 
