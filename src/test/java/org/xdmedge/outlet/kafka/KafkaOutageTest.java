@@ -107,7 +107,10 @@ class KafkaOutageTest {
                 }));
             }
 
-            waitUntil(() -> acknowledgedRequests.get() >= 15, deadline, "load did not get going");
+            waitUntil(() -> {
+                assertThat(problems).as("clients hit a problem").isEmpty();
+                return acknowledgedRequests.get() >= 15;
+            }, deadline, "load did not get going");
             kafka.stopBroker();
             waitUntil(() -> unavailable.get() > 0, deadline, "no 503 while the broker is down");
             waitUntil(() -> a.get("/ready").statusCode() == 503 && b.get("/ready").statusCode() == 503, deadline,

@@ -44,7 +44,7 @@ final class KafkaTestSupport {
                 """.formatted(bootstrap, topic) + state;
     }
 
-    /** A {@code /v2/collect} body of events with the given {@code _id}s, each with an FPID primary identity. */
+    /** A {@code /v2/collect} body of events with the given {@code _id}s, each with a CRMID primary identity. */
     static String collect(List<String> ids) {
         StringBuilder b = new StringBuilder("{\"events\":[");
         for (int i = 0; i < ids.size(); i++) {
@@ -53,7 +53,7 @@ final class KafkaTestSupport {
             }
             b.append("""
                     {"xdm":{"_id":"%s","eventType":"web.webpagedetails.pageViews","timestamp":"2026-01-02T03:04:05.678Z",
-                     "identityMap":{"FPID":[{"id":"fpid-%s","primary":true}]},
+                     "identityMap":{"CRMID":[{"id":"crm-%s","primary":true}]},
                      "web":{"webPageDetails":{"name":"page %s"}}},"data":{"n":%d}}""".formatted(ids.get(i), ids.get(i), ids.get(i), i));
         }
         return b.append("]}").toString();

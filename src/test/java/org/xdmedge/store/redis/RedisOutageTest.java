@@ -20,7 +20,7 @@ class RedisOutageTest {
         RedisTestServer redis = RedisTestServer.start(dir.resolve("redis"));
         int port = redis.port();
         String yaml = TestEdge.BASIC_CONFIG + "state: { redis: { url: \"" + redis.url() + "\", timeoutMs: 500 } }\n";
-        String body = "{\"events\":[{\"xdm\":{\"_id\":\"e-1\",\"identityMap\":{\"FPID\":[{\"id\":\"f\",\"primary\":true}]}}}]}";
+        String body = "{\"events\":[{\"xdm\":{\"_id\":\"e-1\",\"identityMap\":{\"CRMID\":[{\"id\":\"c-1\",\"primary\":true}]}}}]}";
         try (TestEdge edge = TestEdge.start(yaml, dir.resolve("edge"))) {
             edge.awaitReady(Duration.ofSeconds(30));
             redis.close();
