@@ -38,7 +38,7 @@ final class OutletConfigCheck {
                         out.add(new Problem(at + ".kafka", "is only allowed with outlet: kafka"));
                     }
                 }
-                case EdgeConfig.DatasetConfig.KAFKA -> kafka(ds.kafka(), at + ".kafka", out);
+                case EdgeConfig.DatasetConfig.KAFKA -> kafka(ds.kafka(), at + ".kafka", config.server().maxRequestBytes(), out);
                 default -> out.add(new Problem(at + ".outlet", "must be sqlite or kafka"));
             }
         }
@@ -73,7 +73,11 @@ final class OutletConfigCheck {
         return out;
     }
 
-    private static void kafka(EdgeConfig.KafkaOutletConfig kafka, String at, List<Problem> out) {
+    /** Room for what the edge adds to an event (_id, timestamp, ECID) and the record's envelope and headers. */
+    static final int RECORD_OVERHEAD_BYTES = 16 * 1024;
+    private static final int KAFKA_DEFAULT_MAX_REQUEST_SIZE = 1024 * 1024;
+
+    private static void kafka(EdgeConfig.KafkaOutletConfig kafka, String at, int maxRequestBytes, List<Problem> out) {
         if (kafka == null) {
             out.add(new Problem(at, "is required with outlet: kafka"));
             return;
@@ -95,6 +99,22 @@ final class OutletConfigCheck {
             } else if (e.getValue() instanceof Map || e.getValue() instanceof List || e.getValue() == null) {
                 out.add(new Problem(at + ".producer." + e.getKey(), "must be a single value"));
             }
+        }
+        // One oversized record would fail its whole transaction, and with it every request grouped
+        // into it, on every retry: make sure the largest request's events always fit.
+        Object maxRequestSize = kafka.producer().get("max.request.size");
+        long limit = KAFKA_DEFAULT_MAX_REQUEST_SIZE;
+        if (maxRequestSize != null) {
+            try {
+                limit = Long.parseLong(String.valueOf(maxRequestSize));
+            } catch (NumberFormatException e) {
+                out.add(new Problem(at + ".producer.max.request.size", "must be a number of bytes"));
+            }
+        }
+        if (limit < (long) maxRequestBytes + RECORD_OVERHEAD_BYTES) {
+            out.add(new Problem(at + ".producer.max.request.size", "must be at least server.maxRequestBytes + "
+                    + RECORD_OVERHEAD_BYTES + " (" + ((long) maxRequestBytes + RECORD_OVERHEAD_BYTES)
+                    + "), so that any accepted event fits in a Kafka record (" + limit + " now)"));
         }
         if (kafka.responseTimeoutMs() < 100) {
             out.add(new Problem(at + ".responseTimeoutMs", "must be at least 100"));

@@ -20,6 +20,8 @@ import org.xdmedge.store.redis.RedisState;
  * the data directory otherwise. Owns the bounded pool that runs their blocking calls.
  */
 public final class SharedState implements AutoCloseable {
+    /** Threads for ledger calls; matches the Redis client's default pool of 8 connections. */
+    static final int BLOCKING_THREADS = 8;
     private final RedisState redis;
     private final EventIdLedger ledger;
     private final IdentityStateStore identityState;
@@ -31,11 +33,16 @@ public final class SharedState implements AutoCloseable {
         this.ledger = ledger;
         this.identityState = identityState;
         AtomicInteger n = new AtomicInteger();
-        this.blockingCalls = new ThreadPoolExecutor(1, 8, 30, TimeUnit.SECONDS, new ArrayBlockingQueue<>(8192), r -> {
-            Thread t = new Thread(r, "state-calls-" + n.incrementAndGet());
-            t.setDaemon(true);
-            return t;
-        });
+        // Core = max: a ThreadPoolExecutor only grows past its core size once the queue is full, so a
+        // smaller core would serialize every Redis round trip on one thread.
+        ThreadPoolExecutor pool = new ThreadPoolExecutor(BLOCKING_THREADS, BLOCKING_THREADS, 30, TimeUnit.SECONDS,
+                new ArrayBlockingQueue<>(8192), r -> {
+                    Thread t = new Thread(r, "state-calls-" + n.incrementAndGet());
+                    t.setDaemon(true);
+                    return t;
+                });
+        pool.allowCoreThreadTimeOut(true);
+        this.blockingCalls = pool;
         this.timer = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "response-timeouts");
             t.setDaemon(true);

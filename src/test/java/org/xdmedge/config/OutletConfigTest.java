@@ -102,4 +102,17 @@ class OutletConfigTest {
                 .hasMessageContaining("bootstrapServer")
                 .hasMessageContaining("line 8");
     }
+
+    @Test
+    void aKafkaRecordMustHoldTheLargestAcceptedRequest() {
+        assertThatThrownBy(() -> loader.parse("server: { maxRequestBytes: 2097152 }\n" + BASE + """
+                datasets:
+                  - name: web-events
+                    outlet: kafka
+                    kafka: { bootstrapServers: "k:9092", topic: t }
+                """, "edge.yaml"))
+                .isInstanceOf(ConfigException.class)
+                .hasMessageContaining("'datasets[0].kafka.producer.max.request.size'")
+                .hasMessageContaining("server.maxRequestBytes");
+    }
 }
