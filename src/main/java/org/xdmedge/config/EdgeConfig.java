@@ -161,8 +161,9 @@ public record EdgeConfig(ServerConfig server, StorageConfig storage, List<Organi
     public record KafkaOutletConfig(String bootstrapServers, String topic, Map<String, Object> producer,
                                     Integer responseTimeoutMs, Integer queueCapacity,
                                     Integer maxRequestsPerTransaction, String transactionalIdPrefix,
-                                    Integer retryAfterSeconds) {
+                                    Integer retryAfterSeconds, Integer senders) {
         public KafkaOutletConfig {
+            senders = senders == null ? 2 : senders;
             producer = producer == null ? Map.of() : Map.copyOf(producer);
             responseTimeoutMs = responseTimeoutMs == null ? 15000 : responseTimeoutMs;
             queueCapacity = queueCapacity == null ? 4096 : queueCapacity;

@@ -119,6 +119,9 @@ final class OutletConfigCheck {
         if (kafka.responseTimeoutMs() < 100) {
             out.add(new Problem(at + ".responseTimeoutMs", "must be at least 100"));
         }
+        if (kafka.senders() < 1 || kafka.senders() > 16) {
+            out.add(new Problem(at + ".senders", "must be between 1 and 16"));
+        }
         if (kafka.queueCapacity() < 1) {
             out.add(new Problem(at + ".queueCapacity", "must be at least 1"));
         }

@@ -39,8 +39,8 @@ import org.xdmedge.store.StoredEvent;
 import org.xdmedge.store.WriteResult;
 
 /**
- * The Kafka outlet of one dataset: a transactional, idempotent producer ({@code acks=all}) driven by
- * one sender thread behind a bounded queue. The sender takes up to {@code maxRequestsPerTransaction}
+ * The Kafka outlet of one dataset: transactional, idempotent producers ({@code acks=all}), each driven
+ * by its own sender thread, behind one bounded queue. A sender takes up to {@code maxRequestsPerTransaction}
  * queued requests, sends all their events in one transaction and completes them only after
  * {@code commitTransaction} returned, so a {@code read_committed} consumer sees a request whole or
  * not at all, and an acknowledgement means Kafka has it on every in-sync replica.
@@ -57,7 +57,7 @@ public final class KafkaEventSink implements EventSink {
 
     /** Everything one outlet needs; {@code producer} holds the user's extra producer settings. */
     public record Settings(String dataset, String bootstrapServers, String topicTemplate, Map<String, Object> producer,
-                           String transactionalId, int queueCapacity, int maxRequestsPerTransaction,
+                           String transactionalId, int senders, int queueCapacity, int maxRequestsPerTransaction,
                            long maxQueueWaitMillis, int retryAfterSeconds) {}
 
     private record PendingWrite(List<StoredEvent> events, CompletableFuture<WriteResult> done, long queuedAtNanos) {}
@@ -65,14 +65,11 @@ public final class KafkaEventSink implements EventSink {
     private final Settings settings;
     private final Map<String, Object> producerConfig;
     private final BlockingQueue<PendingWrite> queue;
-    private final Thread sender;
+    private final List<Sender> senders = new ArrayList<>();
     private final Admin admin;
     private final long commitRetryMillis;
-    private Producer<byte[], byte[]> producer;
     private volatile boolean accepting = true;
     private volatile boolean healthy = false;
-    private boolean reportedUnreachable;
-    private long lastContactNanos;
     private final AtomicLong publishedEvents = new AtomicLong();
     private final AtomicLong transactions = new AtomicLong();
     private final AtomicLong failedTransactions = new AtomicLong();
@@ -82,7 +79,7 @@ public final class KafkaEventSink implements EventSink {
         this.producerConfig = producerConfig(settings);
         this.queue = new ArrayBlockingQueue<>(settings.queueCapacity());
         // Refuse to start on settings Kafka rejects (the producer validates them without connecting).
-        this.producer = newProducer();
+        newProducer(settings.transactionalId() + "-check").close(Duration.ZERO);
         long maxBlock = longSetting(ProducerConfig.MAX_BLOCK_MS_CONFIG);
         long delivery = longSetting(ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG);
         this.commitRetryMillis = delivery + 2 * maxBlock;
@@ -100,8 +97,10 @@ public final class KafkaEventSink implements EventSink {
         adminConfig.put(AdminClientConfig.RECONNECT_BACKOFF_MAX_MS_CONFIG, 1000);
         adminConfig.put(AdminClientConfig.CLIENT_ID_CONFIG, settings.transactionalId() + "-probe");
         this.admin = Admin.create(adminConfig);
-        this.sender = new Thread(this::sendLoop, "kafka-sender-" + settings.dataset());
-        this.sender.start();
+        for (int i = 0; i < settings.senders(); i++) {
+            senders.add(new Sender(i));
+        }
+        senders.forEach(Sender::start);
     }
 
     static Map<String, Object> producerConfig(Settings s) {
@@ -110,7 +109,8 @@ public final class KafkaEventSink implements EventSink {
         c.put(ProducerConfig.MAX_BLOCK_MS_CONFIG, "5000");
         c.put(ProducerConfig.REQUEST_TIMEOUT_MS_CONFIG, "5000");
         c.put(ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, "10000");
-        c.put(ProducerConfig.LINGER_MS_CONFIG, "5");
+        // Every transaction ends in a flush, so waiting for fuller batches only adds latency.
+        c.put(ProducerConfig.LINGER_MS_CONFIG, "0");
         c.put(ProducerConfig.TRANSACTION_TIMEOUT_CONFIG, "60000");
         c.put(ProducerConfig.RECONNECT_BACKOFF_MAX_MS_CONFIG, "1000");
         c.put(ProducerConfig.COMPRESSION_TYPE_CONFIG, "lz4");
@@ -121,8 +121,6 @@ public final class KafkaEventSink implements EventSink {
         c.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, s.bootstrapServers());
         c.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, "true");
         c.put(ProducerConfig.ACKS_CONFIG, "all");
-        c.put(ProducerConfig.TRANSACTIONAL_ID_CONFIG, s.transactionalId());
-        c.putIfAbsent(ProducerConfig.CLIENT_ID_CONFIG, s.transactionalId());
         return c;
     }
 
@@ -130,8 +128,11 @@ public final class KafkaEventSink implements EventSink {
         return Long.parseLong(String.valueOf(producerConfig.get(key)));
     }
 
-    private Producer<byte[], byte[]> newProducer() {
-        return new KafkaProducer<>(producerConfig, new ByteArraySerializer(), new ByteArraySerializer());
+    private Producer<byte[], byte[]> newProducer(String transactionalId) {
+        Map<String, Object> c = new HashMap<>(producerConfig);
+        c.put(ProducerConfig.TRANSACTIONAL_ID_CONFIG, transactionalId);
+        c.putIfAbsent(ProducerConfig.CLIENT_ID_CONFIG, transactionalId);
+        return new KafkaProducer<>(c, new ByteArraySerializer(), new ByteArraySerializer());
     }
 
     public String topicFor(StoredEvent e) {
@@ -155,7 +156,7 @@ public final class KafkaEventSink implements EventSink {
 
     @Override
     public boolean ready() {
-        return accepting && healthy && sender.isAlive() && queue.remainingCapacity() > 0;
+        return accepting && healthy && senders.stream().anyMatch(Sender::alive) && queue.remainingCapacity() > 0;
     }
 
     public int queueDepth() {
@@ -174,208 +175,234 @@ public final class KafkaEventSink implements EventSink {
         return failedTransactions.get();
     }
 
-    private void sendLoop() {
-        List<PendingWrite> group = new ArrayList<>(settings.maxRequestsPerTransaction());
-        boolean initialized = false;
-        while (accepting || !queue.isEmpty()) {
-            try {
-                if (!initialized) {
-                    initialized = initProducer();
+    /**
+     * One sender thread with its own transactional producer ({@code transactional.id} =
+     * {@code <outlet id>-<index>}). Several senders take groups from the shared queue in parallel, so
+     * one transaction's round trips do not hold up the next group.
+     */
+    private final class Sender {
+        private final String transactionalId;
+        private final Thread thread;
+        private Producer<byte[], byte[]> producer;
+        private boolean reportedUnreachable;
+        private long lastContactNanos;
+
+        Sender(int index) {
+            this.transactionalId = settings.transactionalId() + "-" + index;
+            this.thread = new Thread(this::sendLoop, "kafka-sender-" + settings.dataset() + "-" + index);
+        }
+
+        void start() {
+            thread.start();
+        }
+
+        boolean alive() {
+            return thread.isAlive();
+        }
+
+        private void sendLoop() {
+            List<PendingWrite> group = new ArrayList<>(settings.maxRequestsPerTransaction());
+            boolean initialized = false;
+            while (accepting || !queue.isEmpty()) {
+                try {
                     if (!initialized) {
-                        failQueued("Kafka is unreachable");
-                        if (accepting) {
-                            Thread.sleep(PROBE_INTERVAL_MILLIS);
-                        } else {
-                            break;
+                        initialized = initProducer();
+                        if (!initialized) {
+                            failQueued("Kafka is unreachable");
+                            if (accepting) {
+                                Thread.sleep(PROBE_INTERVAL_MILLIS);
+                            } else {
+                                break;
+                            }
+                            continue;
+                        }
+                    }
+                    PendingWrite first = queue.poll(100, TimeUnit.MILLISECONDS);
+                    if (first == null) {
+                        if (System.nanoTime() - lastContactNanos > TimeUnit.MILLISECONDS.toNanos(PROBE_INTERVAL_MILLIS)) {
+                            probe();
                         }
                         continue;
                     }
-                }
-                PendingWrite first = queue.poll(100, TimeUnit.MILLISECONDS);
-                if (first == null) {
-                    if (System.nanoTime() - lastContactNanos > TimeUnit.MILLISECONDS.toNanos(PROBE_INTERVAL_MILLIS)) {
-                        probe();
+                    group.add(first);
+                    queue.drainTo(group, settings.maxRequestsPerTransaction() - 1);
+                    List<PendingWrite> live = dropExpired(group);
+                    if (!live.isEmpty()) {
+                        initialized = sendTransaction(live);
                     }
-                    continue;
-                }
-                group.add(first);
-                queue.drainTo(group, settings.maxRequestsPerTransaction() - 1);
-                List<PendingWrite> live = dropExpired(group);
-                if (!live.isEmpty()) {
-                    initialized = sendTransaction(live);
-                }
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                break;
-            } catch (RuntimeException e) {
-                log.error("Kafka sender failed a group of {} requests", group.size(), e);
-                fail(group, new SinkUnavailableException("the Kafka outlet failed: " + e.getMessage(), settings.retryAfterSeconds(), e));
-                discardProducer();
-                initialized = false;
-            } finally {
-                group.clear();
-            }
-        }
-        failQueued("the Kafka outlet stopped");
-        discardProducer();
-    }
-
-    /** (Re)creates the producer if needed and registers its transactional id; false while Kafka is unreachable. */
-    private boolean initProducer() {
-        try {
-            if (producer == null) {
-                producer = newProducer();
-            }
-            producer.initTransactions();
-            healthy = true;
-            reportedUnreachable = false;
-            lastContactNanos = System.nanoTime();
-            log.info("Kafka outlet for dataset {} ready (transactional.id {})", settings.dataset(), settings.transactionalId());
-            return true;
-        } catch (TimeoutException e) {
-            // initTransactions may be called again after a timeout: keep the producer and its connections.
-            if (!reportedUnreachable) {
-                reportedUnreachable = true;
-                log.warn("Kafka outlet for dataset {} cannot reach the cluster: {}", settings.dataset(), e.getMessage());
-            }
-            healthy = false;
-            return false;
-        } catch (KafkaException e) {
-            log.warn("Kafka outlet for dataset {} could not start its producer: {}", settings.dataset(), e.getMessage());
-            healthy = false;
-            discardProducer();
-            return false;
-        }
-    }
-
-    /** While idle, asks the cluster for its nodes so that /ready reflects a cluster that went away. */
-    private void probe() {
-        try {
-            admin.describeCluster(new DescribeClusterOptions().timeoutMs((int) Math.min(longSetting(ProducerConfig.MAX_BLOCK_MS_CONFIG), 5000)))
-                    .nodes().get();
-            healthy = true;
-        } catch (Exception e) {
-            if (healthy) {
-                log.warn("Kafka outlet for dataset {}: cluster not answering: {}", settings.dataset(), e.getMessage());
-            }
-            healthy = false;
-        }
-        lastContactNanos = System.nanoTime();
-    }
-
-    /** Requests that waited longer than their client will wait are failed unsent. */
-    private List<PendingWrite> dropExpired(List<PendingWrite> group) {
-        long now = System.nanoTime();
-        List<PendingWrite> live = new ArrayList<>(group.size());
-        for (PendingWrite p : group) {
-            if (now - p.queuedAtNanos() > TimeUnit.MILLISECONDS.toNanos(settings.maxQueueWaitMillis())) {
-                p.done().completeExceptionally(new SinkUnavailableException("waited too long for Kafka", settings.retryAfterSeconds()));
-            } else {
-                live.add(p);
-            }
-        }
-        return live;
-    }
-
-    /** Sends the group as one transaction; returns false if the producer had to be discarded. */
-    private boolean sendTransaction(List<PendingWrite> group) {
-        boolean committing = false;
-        try {
-            producer.beginTransaction();
-            int events = 0;
-            for (PendingWrite pending : group) {
-                for (StoredEvent e : pending.events()) {
-                    producer.send(record(e));
-                    events++;
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    break;
+                } catch (RuntimeException e) {
+                    log.error("Kafka sender failed a group of {} requests", group.size(), e);
+                    fail(group, new SinkUnavailableException("the Kafka outlet failed: " + e.getMessage(), settings.retryAfterSeconds(), e));
+                    discardProducer();
+                    initialized = false;
+                } finally {
+                    group.clear();
                 }
             }
-            committing = true;
-            commitWithRetry();
-            lastContactNanos = System.nanoTime();
-            healthy = true;
-            transactions.incrementAndGet();
-            publishedEvents.addAndGet(events);
-            for (PendingWrite pending : group) {
-                pending.done().complete(new WriteResult(pending.events().size(), 0));
-            }
-            return true;
-        } catch (ProducerFencedException | OutOfOrderSequenceException | InvalidProducerEpochException
-                 | AuthorizationException | AuthenticationException | UnsupportedVersionException e) {
-            // Fatal for this producer: only a new one can go on.
-            failedTransactions.incrementAndGet();
-            healthy = false;
-            log.warn("Kafka producer for dataset {} failed fatally ({}); starting a new one", settings.dataset(), e.toString());
-            fail(group, committing
-                    ? new OutcomeUnknownException("the Kafka commit ended in " + e.getClass().getSimpleName(), settings.retryAfterSeconds(), e)
-                    : new SinkUnavailableException("Kafka refused the write: " + e.getMessage(), settings.retryAfterSeconds(), e));
+            failQueued("the Kafka outlet stopped");
             discardProducer();
-            return false;
-        } catch (CommitOutcomeUnknown e) {
-            failedTransactions.incrementAndGet();
-            healthy = false;
-            log.warn("Kafka commit for dataset {} did not finish within {} ms; outcome unknown", settings.dataset(), commitRetryMillis);
-            fail(group, new OutcomeUnknownException("the Kafka commit did not finish", settings.retryAfterSeconds(), e.getCause()));
-            discardProducer();
-            return false;
-        } catch (KafkaException e) {
-            // Abortable: nothing of this transaction was committed.
-            failedTransactions.incrementAndGet();
-            healthy = false;
-            log.warn("Kafka transaction for dataset {} failed: {}", settings.dataset(), e.getMessage());
-            fail(group, new SinkUnavailableException("Kafka did not take the write: " + e.getMessage(), settings.retryAfterSeconds(), e));
+        }
+
+        /** (Re)creates the producer if needed and registers its transactional id; false while Kafka is unreachable. */
+        private boolean initProducer() {
             try {
-                producer.abortTransaction();
+                if (producer == null) {
+                    producer = newProducer(transactionalId);
+                }
+                producer.initTransactions();
+                healthy = true;
+                reportedUnreachable = false;
+                lastContactNanos = System.nanoTime();
+                log.info("Kafka outlet for dataset {} ready (transactional.id {})", settings.dataset(), transactionalId);
                 return true;
-            } catch (KafkaException abortFailed) {
+            } catch (TimeoutException e) {
+                // initTransactions may be called again after a timeout: keep the producer and its connections.
+                if (!reportedUnreachable) {
+                    reportedUnreachable = true;
+                    log.warn("Kafka outlet for dataset {} cannot reach the cluster: {}", settings.dataset(), e.getMessage());
+                }
+                healthy = false;
+                return false;
+            } catch (KafkaException e) {
+                log.warn("Kafka outlet for dataset {} could not start its producer: {}", settings.dataset(), e.getMessage());
+                healthy = false;
                 discardProducer();
                 return false;
             }
         }
-    }
 
-    /** Thrown when commit retries run out while the commit's outcome is still open. */
-    private static final class CommitOutcomeUnknown extends RuntimeException {
-        CommitOutcomeUnknown(Throwable cause) {
-            super(cause);
-        }
-    }
-
-    /**
-     * {@code commitTransaction} may time out with its outcome open; retrying it is allowed and
-     * resolves it (committed, or an abortable error when records could not be delivered).
-     */
-    private void commitWithRetry() {
-        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(commitRetryMillis);
-        while (true) {
+        /** While idle, asks the cluster for its nodes so that /ready reflects a cluster that went away. */
+        private void probe() {
             try {
-                producer.commitTransaction();
-                return;
-            } catch (TimeoutException e) {
-                if (System.nanoTime() > deadline) {
-                    throw new CommitOutcomeUnknown(e);
+                admin.describeCluster(new DescribeClusterOptions().timeoutMs((int) Math.min(longSetting(ProducerConfig.MAX_BLOCK_MS_CONFIG), 5000)))
+                        .nodes().get();
+                healthy = true;
+            } catch (Exception e) {
+                if (healthy) {
+                    log.warn("Kafka outlet for dataset {}: cluster not answering: {}", settings.dataset(), e.getMessage());
                 }
                 healthy = false;
-                log.debug("commit timed out, retrying: {}", e.getMessage());
+            }
+            lastContactNanos = System.nanoTime();
+        }
+
+        /** Requests that waited longer than their client will wait are failed unsent. */
+        private List<PendingWrite> dropExpired(List<PendingWrite> group) {
+            long now = System.nanoTime();
+            List<PendingWrite> live = new ArrayList<>(group.size());
+            for (PendingWrite p : group) {
+                if (now - p.queuedAtNanos() > TimeUnit.MILLISECONDS.toNanos(settings.maxQueueWaitMillis())) {
+                    p.done().completeExceptionally(new SinkUnavailableException("waited too long for Kafka", settings.retryAfterSeconds()));
+                } else {
+                    live.add(p);
+                }
+            }
+            return live;
+        }
+
+        /** Sends the group as one transaction; returns false if the producer had to be discarded. */
+        private boolean sendTransaction(List<PendingWrite> group) {
+            boolean committing = false;
+            try {
+                producer.beginTransaction();
+                int events = 0;
+                for (PendingWrite pending : group) {
+                    for (StoredEvent e : pending.events()) {
+                        producer.send(record(e));
+                        events++;
+                    }
+                }
+                committing = true;
+                commitWithRetry();
+                lastContactNanos = System.nanoTime();
+                healthy = true;
+                transactions.incrementAndGet();
+                publishedEvents.addAndGet(events);
+                for (PendingWrite pending : group) {
+                    pending.done().complete(new WriteResult(pending.events().size(), 0));
+                }
+                return true;
+            } catch (ProducerFencedException | OutOfOrderSequenceException | InvalidProducerEpochException
+                     | AuthorizationException | AuthenticationException | UnsupportedVersionException e) {
+                // Fatal for this producer: only a new one can go on.
+                failedTransactions.incrementAndGet();
+                healthy = false;
+                log.warn("Kafka producer for dataset {} failed fatally ({}); starting a new one", settings.dataset(), e.toString());
+                fail(group, committing
+                        ? new OutcomeUnknownException("the Kafka commit ended in " + e.getClass().getSimpleName(), settings.retryAfterSeconds(), e)
+                        : new SinkUnavailableException("Kafka refused the write: " + e.getMessage(), settings.retryAfterSeconds(), e));
+                discardProducer();
+                return false;
+            } catch (CommitOutcomeUnknown e) {
+                failedTransactions.incrementAndGet();
+                healthy = false;
+                log.warn("Kafka commit for dataset {} did not finish within {} ms; outcome unknown", settings.dataset(), commitRetryMillis);
+                fail(group, new OutcomeUnknownException("the Kafka commit did not finish", settings.retryAfterSeconds(), e.getCause()));
+                discardProducer();
+                return false;
+            } catch (KafkaException e) {
+                // Abortable: nothing of this transaction was committed.
+                failedTransactions.incrementAndGet();
+                healthy = false;
+                log.warn("Kafka transaction for dataset {} failed: {}", settings.dataset(), e.getMessage());
+                fail(group, new SinkUnavailableException("Kafka did not take the write: " + e.getMessage(), settings.retryAfterSeconds(), e));
+                try {
+                    producer.abortTransaction();
+                    return true;
+                } catch (KafkaException abortFailed) {
+                    discardProducer();
+                    return false;
+                }
             }
         }
-    }
 
-    private ProducerRecord<byte[], byte[]> record(StoredEvent e) {
-        byte[] key = e.primaryId() == null ? null : e.primaryId().getBytes(StandardCharsets.UTF_8);
-        ProducerRecord<byte[], byte[]> r = new ProducerRecord<>(topicFor(e), null, key, EventRecords.toBytes(e));
-        r.headers().add(new RecordHeader("requestId", e.requestId().getBytes(StandardCharsets.UTF_8)));
-        r.headers().add(new RecordHeader("datastreamId", e.datastreamId().getBytes(StandardCharsets.UTF_8)));
-        return r;
-    }
-
-    private void discardProducer() {
-        if (producer != null) {
-            try {
-                producer.close(Duration.ZERO);
-            } catch (RuntimeException e) {
-                // discarding anyway
+        /** Thrown when commit retries run out while the commit's outcome is still open. */
+        private static final class CommitOutcomeUnknown extends RuntimeException {
+            CommitOutcomeUnknown(Throwable cause) {
+                super(cause);
             }
-            producer = null;
+        }
+
+        /**
+         * {@code commitTransaction} may time out with its outcome open; retrying it is allowed and
+         * resolves it (committed, or an abortable error when records could not be delivered).
+         */
+        private void commitWithRetry() {
+            long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(commitRetryMillis);
+            while (true) {
+                try {
+                    producer.commitTransaction();
+                    return;
+                } catch (TimeoutException e) {
+                    if (System.nanoTime() > deadline) {
+                        throw new CommitOutcomeUnknown(e);
+                    }
+                    healthy = false;
+                    log.debug("commit timed out, retrying: {}", e.getMessage());
+                }
+            }
+        }
+
+        private ProducerRecord<byte[], byte[]> record(StoredEvent e) {
+            byte[] key = e.primaryId() == null ? null : e.primaryId().getBytes(StandardCharsets.UTF_8);
+            ProducerRecord<byte[], byte[]> r = new ProducerRecord<>(topicFor(e), null, key, EventRecords.toBytes(e));
+            r.headers().add(new RecordHeader("requestId", e.requestId().getBytes(StandardCharsets.UTF_8)));
+            r.headers().add(new RecordHeader("datastreamId", e.datastreamId().getBytes(StandardCharsets.UTF_8)));
+            return r;
+        }
+
+        private void discardProducer() {
+            if (producer != null) {
+                try {
+                    producer.close(Duration.ZERO);
+                } catch (RuntimeException e) {
+                    // discarding anyway
+                }
+                producer = null;
+            }
         }
     }
 
@@ -395,13 +422,16 @@ public final class KafkaEventSink implements EventSink {
     @Override
     public void close() {
         accepting = false;
-        try {
-            sender.join(commitRetryMillis + 10_000);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
-        if (sender.isAlive()) {
-            sender.interrupt();
+        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(commitRetryMillis + 10_000);
+        for (Sender sender : senders) {
+            try {
+                sender.thread.join(Math.max(1, TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime())));
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            if (sender.thread.isAlive()) {
+                sender.thread.interrupt();
+            }
         }
         admin.close(Duration.ofSeconds(2));
     }
