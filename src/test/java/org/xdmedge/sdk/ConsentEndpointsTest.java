@@ -16,36 +16,23 @@ import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Set;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 import org.xdmedge.consent.TcStrings;
 import org.xdmedge.identity.IdentityCookie;
+import org.xdmedge.testing.EdgeHttpTest;
 import org.xdmedge.testing.TestEdge;
 
 /** set-consent, acquire and server-side consent enforcement, over HTTP against a real edge. */
-class ConsentEndpointsTest {
+class ConsentEndpointsTest extends EdgeHttpTest {
     private static final String IAB_IN = "CO052l-O052l-DGAMBFRACBgAIBAAAAAAIYgEawAQEagAAAA";
     private static final String IAB_NO_PURPOSE_ONE = "CO052oTO052oTDGAMBFRACBgAABAAAAAAIYgEawAQEagAAAA";
     private static final String IAB_NO_PURPOSE_TEN = "CO052kIO052kIDGAMBFRACBgAIAAAAAAAIYgEawAQEagAAAA";
     private static final String IAB_NO_ADOBE = "CO052qdO052qdDGAMBFRACBgAIBAAAAAAIYgAAoAAAAA";
     private static final String WARNING_0301 = "https://ns.adobe.com/aep/errors/EXEG-0301-200";
 
-    @TempDir
-    Path dir;
-    TestEdge edge;
-
-    @BeforeEach
-    void start() throws Exception {
-        edge = TestEdge.start(SdkEdge.CONFIG, dir);
-    }
-
-    @AfterEach
-    void stop() {
-        if (edge != null) {
-            edge.close();
-        }
+    @Override
+    protected String config() {
+        return SdkEdge.CONFIG;
     }
 
     private JsonNode ok(HttpResponse<String> res) throws Exception {

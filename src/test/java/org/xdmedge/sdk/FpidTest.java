@@ -13,34 +13,21 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import javax.crypto.Mac;
 import javax.crypto.spec.SecretKeySpec;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 import org.xdmedge.config.ConfigException;
 import org.xdmedge.config.ConfigLoader;
+import org.xdmedge.testing.EdgeHttpTest;
 import org.xdmedge.testing.TestEdge;
 
 /** FPID seeds a deterministic ECID; precedence of spec §2; non-UUID FPIDs are refused. */
-class FpidTest {
+class FpidTest extends EdgeHttpTest {
     private static final String FPID = "79bf8e83-f708-414b-b1ed-5789ff33bf0b";
     private static final String OTHER_FPID = "0b5d1c2e-1111-4a2b-9c3d-abcdefabcdef";
     private static final String MAP_ECID = "12345678901234567890123456789012345678";
 
-    @TempDir
-    Path dir;
-    TestEdge edge;
-
-    @BeforeEach
-    void start() throws Exception {
-        edge = TestEdge.start(SdkEdge.CONFIG, dir);
-    }
-
-    @AfterEach
-    void stop() {
-        if (edge != null) {
-            edge.close();
-        }
+    @Override
+    protected String config() {
+        return SdkEdge.CONFIG;
     }
 
     /** The documented derivation: HMAC-SHA256(secret, org + NUL + lower-case FPID), first two longs, sign bits dropped. */

@@ -5,31 +5,19 @@ import static org.xdmedge.sdk.SdkEdge.post;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import java.net.http.HttpResponse;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+import org.xdmedge.testing.EdgeHttpTest;
 import org.xdmedge.testing.TestEdge;
 
 /** The Mobile SDKs' wire: batched events, request-level identityMap, state with maxAge, streamed answers. */
-class MobileWireTest {
+class MobileWireTest extends EdgeHttpTest {
     private static final String ECID = "01234567890123456789012345678901234567";
 
-    @TempDir
-    Path dir;
-    TestEdge edge;
-
-    @BeforeEach
-    void start() throws Exception {
-        edge = TestEdge.start(SdkEdge.CONFIG, dir);
-    }
-
-    @AfterEach
-    void stop() {
-        edge.close();
+    @Override
+    protected String config() {
+        return SdkEdge.CONFIG;
     }
 
     /** A body shaped like the Mobile SDKs send: several events, request xdm.identityMap, state entries with maxAge. */

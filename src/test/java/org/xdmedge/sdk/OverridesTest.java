@@ -6,27 +6,15 @@ import static org.xdmedge.sdk.SdkEdge.post;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import java.net.http.HttpResponse;
-import java.nio.file.Path;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+import org.xdmedge.testing.EdgeHttpTest;
 import org.xdmedge.testing.TestEdge;
 
 /** meta.configOverrides: allowed datasets only, enabled:false turns a service off for the request. */
-class OverridesTest {
-    @TempDir
-    Path dir;
-    TestEdge edge;
-
-    @BeforeEach
-    void start() throws Exception {
-        edge = TestEdge.start(SdkEdge.CONFIG, dir);
-    }
-
-    @AfterEach
-    void stop() {
-        edge.close();
+class OverridesTest extends EdgeHttpTest {
+    @Override
+    protected String config() {
+        return SdkEdge.CONFIG;
     }
 
     private static String withOverrides(String overrides) {
