@@ -31,9 +31,17 @@ public final class EdgeNode implements AutoCloseable {
     private final String host;
     private final ConsentLedger consent;
     private final JwtAuthenticator authenticator;
+    private final SqliteEventStore store;
+    private final java.time.Duration shutdownGrace;
+    private final java.util.concurrent.atomic.AtomicBoolean stopping;
+    private Boolean stoppedCleanly;
 
     private EdgeNode(SharedState state, DatasetRouter outlets, EdgeHttpServer http, String host, ConsentLedger consent,
-                     JwtAuthenticator authenticator) {
+                     JwtAuthenticator authenticator, SqliteEventStore store, java.time.Duration shutdownGrace,
+                     java.util.concurrent.atomic.AtomicBoolean stopping) {
+        this.store = store;
+        this.shutdownGrace = shutdownGrace;
+        this.stopping = stopping;
         this.state = state;
         this.outlets = outlets;
         this.http = http;
@@ -49,6 +57,7 @@ public final class EdgeNode implements AutoCloseable {
         DatasetRouter outlets = null;
         ConsentLedger consent = null;
         JwtAuthenticator authenticator = null;
+        var stopping = new java.util.concurrent.atomic.AtomicBoolean();
         try {
             SqliteEventStore store = SqliteEventStore.open(dataDir, storage.queueCapacity(),
                     storage.maxRequestsPerCommit(), storage.retryAfterSeconds());
@@ -74,8 +83,10 @@ public final class EdgeNode implements AutoCloseable {
             EdgeHttpServer http = EdgeHttpServer.start(new EdgeHttpServer.Settings(server.host(), server.port(),
                     server.eventLoops(), server.maxRequestBytes(), server.region(),
                     server.tls().enabled() ? server.tls().certFile() : null,
-                    server.tls().enabled() ? server.tls().keyFile() : null), service, metrics, router::ready);
-            return new EdgeNode(state, router, http, server.host(), consent, authenticator);
+                    server.tls().enabled() ? server.tls().keyFile() : null), service, metrics,
+                    () -> !stopping.get() && router.ready());
+            return new EdgeNode(state, router, http, server.host(), consent, authenticator, store,
+                    java.time.Duration.ofSeconds(server.shutdownGraceSeconds()), stopping);
         } catch (Exception e) {
             if (authenticator != null) {
                 authenticator.close();
@@ -125,15 +136,41 @@ public final class EdgeNode implements AutoCloseable {
         return state.identityState();
     }
 
-    /** Stops listening, lets the writer commit what it accepted, then releases everything. */
+    /** Stops gracefully within {@code server.shutdownGraceSeconds}; see {@link #shutdown()}. */
     @Override
     public void close() {
-        log.info("xdm-edge stopping");
-        http.stopListening();
+        shutdown();
+    }
+
+    /**
+     * Stops accepting connections, lets requests already received finish (the writer commits what
+     * it accepted and each is answered), then releases everything, all within the configured grace
+     * period. Safe to call more than once.
+     *
+     * @return true when everything in flight was committed and answered within the grace period
+     */
+    public synchronized boolean shutdown() {
+        if (stoppedCleanly != null) {
+            return stoppedCleanly;
+        }
+        long deadline = System.nanoTime() + shutdownGrace.toNanos();
+        log.info("xdm-edge stopping (grace period {} s)", shutdownGrace.toSeconds());
+        stopping.set(true);
+        boolean drained = http.drain(shutdownGrace);
         consent.close();
+        // The embedded store first, bounded by what is left of the grace period; closing the
+        // outlets afterwards finds it closed (and flushes the Kafka outlets).
+        boolean committed = store.close(java.time.Duration.ofNanos(Math.max(0, deadline - System.nanoTime())));
         outlets.close();
         state.close();
         http.close();
         authenticator.close();
+        stoppedCleanly = drained && committed;
+        if (stoppedCleanly) {
+            log.info("xdm-edge stopped: every accepted request was committed and answered");
+        } else {
+            log.warn("xdm-edge stopped after its grace period with work still in flight");
+        }
+        return stoppedCleanly;
     }
 }

@@ -2,7 +2,6 @@ package org.xdmedge.cli;
 
 import java.io.PrintWriter;
 import java.nio.file.Path;
-import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Callable;
 import org.xdmedge.EdgeNode;
 import org.xdmedge.config.ConfigException;
@@ -75,11 +74,7 @@ public final class ServeCommand implements Callable<Integer> {
             err.flush();
             return 2;
         }
-        CountDownLatch stopped = new CountDownLatch(1);
-        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-            node.close();
-            stopped.countDown();
-        }, "xdm-edge-shutdown"));
+        GracefulStop stop = GracefulStop.install(node::shutdown);
 
         String shownHost = effective.server().host();
         String scheme = node.tls() ? "https" : "http";
@@ -93,7 +88,6 @@ public final class ServeCommand implements Callable<Integer> {
             out.println("Then read it back:  ./xdm-edge export --data " + data);
         }
         out.flush();
-        stopped.await();
-        return 0;
+        return stop.awaitStopped() ? 0 : 1;
     }
 }

@@ -116,6 +116,9 @@ public final class ConfigLoader {
         if (server.eventLoops() < 1 || server.eventLoops() > 256) {
             p.add("server.eventLoops", "must be between 1 and 256");
         }
+        if (server.shutdownGraceSeconds() < 0 || server.shutdownGraceSeconds() > 3600) {
+            p.add("server.shutdownGraceSeconds", "must be between 0 and 3600");
+        }
         tlsProblems(server.tls(), "server.tls.certFile", "server.tls.keyFile", p::add);
         var storage = config.storage();
         if (storage.queueCapacity() < 1) {

@@ -42,9 +42,14 @@ public record EdgeConfig(ServerConfig server, StorageConfig storage, List<Organi
 
     /** {@code server:} the HTTP listener and protocol limits. */
     public record ServerConfig(String host, Integer port, String region, Integer maxRequestBytes,
-                               Integer eventLoops, TlsConfig tls) {
+                               Integer eventLoops, TlsConfig tls, Integer shutdownGraceSeconds) {
         public ServerConfig(String host, Integer port, String region, Integer maxRequestBytes, Integer eventLoops) {
-            this(host, port, region, maxRequestBytes, eventLoops, null);
+            this(host, port, region, maxRequestBytes, eventLoops, null, null);
+        }
+
+        public ServerConfig(String host, Integer port, String region, Integer maxRequestBytes, Integer eventLoops,
+                            TlsConfig tls) {
+            this(host, port, region, maxRequestBytes, eventLoops, tls, null);
         }
 
         public ServerConfig {
@@ -54,11 +59,12 @@ public record EdgeConfig(ServerConfig server, StorageConfig storage, List<Organi
             maxRequestBytes = maxRequestBytes == null ? 65536 : maxRequestBytes;
             eventLoops = eventLoops == null ? Runtime.getRuntime().availableProcessors() : eventLoops;
             tls = tls == null ? new TlsConfig(null, null) : tls;
+            shutdownGraceSeconds = shutdownGraceSeconds == null ? 30 : shutdownGraceSeconds;
         }
 
         /** The same listener with another host, port or TLS files (command-line overrides, tests). */
         public ServerConfig with(String newHost, Integer newPort, TlsConfig newTls) {
-            return new ServerConfig(newHost, newPort, region, maxRequestBytes, eventLoops, newTls);
+            return new ServerConfig(newHost, newPort, region, maxRequestBytes, eventLoops, newTls, shutdownGraceSeconds);
         }
     }
 

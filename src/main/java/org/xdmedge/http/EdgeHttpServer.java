@@ -145,6 +145,29 @@ public final class EdgeHttpServer implements AutoCloseable {
         return tls;
     }
 
+    /**
+     * Stops accepting connections and lets requests already received finish (their answers carry
+     * {@code connection: close}), for at most {@code grace}; then closes what is left.
+     *
+     * @return true when every connection closed on its own within the grace period
+     */
+    public boolean drain(java.time.Duration grace) {
+        List<Future<Void>> closing = new ArrayList<>();
+        for (HttpServer server : List.copyOf(servers)) {
+            closing.add(server.shutdown(grace));
+        }
+        servers.clear();
+        long started = System.nanoTime();
+        try {
+            Future.all(closing).toCompletionStage().toCompletableFuture()
+                    .get(grace.toMillis() + 5_000, TimeUnit.MILLISECONDS);
+        } catch (Exception e) {
+            return false;
+        }
+        // Vert.x closes the remaining connections itself when the grace period runs out.
+        return System.nanoTime() - started < grace.toNanos();
+    }
+
     /** Stops accepting connections; in-flight requests on open connections may still finish. */
     public void stopListening() {
         for (HttpServer server : List.copyOf(servers)) {

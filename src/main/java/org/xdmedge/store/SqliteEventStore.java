@@ -41,6 +41,7 @@ public final class SqliteEventStore implements EventSink {
     private final AtomicLong commits = new AtomicLong();
     private volatile boolean accepting = true;
     private volatile boolean healthy = true;
+    private boolean closed;
 
     private record PendingWrite(List<StoredEvent> events, CompletableFuture<WriteResult> done) {}
 
@@ -234,11 +235,32 @@ public final class SqliteEventStore implements EventSink {
     /** Stops accepting, commits everything already queued, then closes the file. */
     @Override
     public void close() {
+        close(java.time.Duration.ofSeconds(30));
+    }
+
+    /**
+     * Stops accepting and commits everything already queued, waiting at most {@code grace} for the
+     * writer. The file is closed only once the writer has stopped; if it has not stopped in time
+     * the file stays open (WAL keeps it consistent when the process then exits).
+     *
+     * @return true when every queued write was committed (or answered) and the file closed
+     */
+    public boolean close(java.time.Duration grace) {
         accepting = false;
         try {
-            writer.join(TimeUnit.SECONDS.toMillis(30));
+            writer.join(Math.max(1, grace.toMillis()));
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
+        }
+        if (writer.isAlive()) {
+            log.warn("the event writer did not finish within {} s; {} requests still queued", grace.toSeconds(), queue.size());
+            return false;
+        }
+        synchronized (this) {
+            if (closed) {
+                return true;
+            }
+            closed = true;
         }
         try {
             insert.close();
@@ -246,5 +268,6 @@ public final class SqliteEventStore implements EventSink {
         } catch (SQLException e) {
             log.warn("closing the store: {}", e.getMessage());
         }
+        return true;
     }
 }
