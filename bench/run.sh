@@ -1,0 +1,166 @@
+#!/usr/bin/env bash
+# The xdm-edge benchmark: one command, one machine, loopback only.
+#
+#   ./bench/run.sh                      # build, then every scenario against the edge and the ceiling
+#   BENCH_ONLY="collect-1 collect-50" ./bench/run.sh
+#
+# For each scenario it starts a fresh server (edge: fresh data directory), warms it up, drives it
+# with wrk (installed from Debian if missing) for BENCH_SECONDS, and prints requests/s, events/s,
+# p50/p99/p99.9 latency, non-2xx responses, server CPU seconds and peak RSS (/proc). The same
+# scenario then runs against the ceiling (bench/src: Vert.x + Jackson, answers 202, stores nothing)
+# pinned the same way, and the edge/ceiling ratio is printed. Figures: docs/PERFORMANCE.md.
+#
+# Knobs (environment): BENCH_SECONDS (15), BENCH_WARMUP (4), BENCH_CONNECTIONS (64),
+# BENCH_SERVER_CPUS (1), BENCH_LOAD_CPUS (0) for taskset, BENCH_HEAP (1g), BENCH_ONLY (scenarios),
+# BENCH_NO_BUILD=1 to reuse target/xdm-edge.jar.
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$root"
+seconds="${BENCH_SECONDS:-15}"
+warmup="${BENCH_WARMUP:-4}"
+conns="${BENCH_CONNECTIONS:-64}"
+server_cpus="${BENCH_SERVER_CPUS:-1}"
+load_cpus="${BENCH_LOAD_CPUS:-0}"
+heap="${BENCH_HEAP:-1g}"
+scenarios="${BENCH_ONLY:-collect-1 collect-50 interact-new interact-returning v1-interact overload}"
+if (( seconds + warmup > 20 )); then echo "bench: a scenario must stay within 20 s (BENCH_SECONDS + BENCH_WARMUP)" >&2; exit 2; fi
+
+if ! command -v wrk >/dev/null; then
+  echo "bench: installing wrk from Debian" >&2
+  if [ "$(id -u)" = 0 ]; then apt-get install -y wrk >&2 || { apt-get update >&2 && apt-get install -y wrk >&2; }
+  else sudo apt-get install -y wrk >&2; fi
+fi
+
+jar="$root/target/xdm-edge.jar"
+if [ -z "${BENCH_NO_BUILD:-}" ] || [ ! -f "$jar" ]; then
+  echo "bench: building $jar" >&2
+  ./mvnw -B -q -DskipTests package >&2
+fi
+classes="$root/target/bench-classes"
+rm -rf "$classes" && mkdir -p "$classes"
+javac -nowarn -d "$classes" -cp "$jar" $(find "$root/bench/src" -name '*.java')
+
+work="$(mktemp -d /tmp/xdm-edge-bench.XXXXXX)"
+trap 'stop_server; rm -rf "$work"' EXIT
+java -cp "$jar:$classes" org.xdmedge.bench.Bodies "$work/bodies"
+
+cat > "$work/edge.yaml" <<YAML
+server: { region: or2, maxRequestBytes: 1048576 }
+organizations:
+  - id: 53A16ACB5CC1D3760A495C99@AdobeOrg
+datastreams:
+  - id: ds
+    orgId: 53A16ACB5CC1D3760A495C99@AdobeOrg
+    dataset: web-events
+YAML
+# Overload: a short writer queue, so ten times the sustainable concurrency must meet 503s.
+sed 's/^server: .*/server: { region: or2, maxRequestBytes: 1048576 }\nstorage: { queueCapacity: 64 }/' "$work/edge.yaml" > "$work/edge-overload.yaml"
+
+jvm=(-XX:+UseG1GC "-Xms$heap" "-Xmx$heap")
+pid=""
+port=""
+stop_server() {
+  if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
+    kill -TERM "$pid"; wait "$pid" 2>/dev/null || true
+  fi
+  pid=""
+}
+
+start_server() { # kind config
+  local kind="$1" log="$work/$1.log"
+  if [ "$kind" = edge ]; then
+    rm -rf "$work/data"
+    taskset -c "$server_cpus" java "${jvm[@]}" -jar "$jar" serve --host 127.0.0.1 --port 0 --data "$work/data" --config "$2" >"$log" 2>&1 &
+  else
+    taskset -c "$server_cpus" java "${jvm[@]}" -cp "$jar:$classes" org.xdmedge.bench.CeilingServer 0 >"$log" 2>&1 &
+  fi
+  pid=$!
+  for _ in $(seq 1 600); do
+    port="$(grep -o 'listening on http://[^ ]*' "$log" 2>/dev/null | head -1 | sed 's/.*://')" || true
+    [ -n "$port" ] && return 0
+    kill -0 "$pid" 2>/dev/null || { cat "$log" >&2; echo "bench: $kind did not start" >&2; exit 1; }
+    sleep 0.1
+  done
+  echo "bench: $kind did not listen within 60 s" >&2; exit 1
+}
+
+cpu_seconds() { # utime + stime of $pid (all threads)
+  awk -v hz="$(getconf CLK_TCK)" '{ print ($14 + $15) / hz }' "/proc/$pid/stat"
+}
+stored_events() {
+  curl -s "http://127.0.0.1:$port/metrics" | awk '/^xdmedge_store_events_stored/ { printf "%d", $2 }'
+}
+
+# scenario -> path, body, content type, events per request, connections, config
+describe() {
+  case "$1" in
+    collect-1)          echo "/ee/v2/collect?datastreamId=ds collect-1.json application/json 1 $conns edge.yaml" ;;
+    collect-50)         echo "/ee/v2/collect?datastreamId=ds collect-50.json application/json 50 $conns edge.yaml" ;;
+    interact-new)       echo "/ee/v2/interact?datastreamId=ds interact-new.json application/json 1 $conns edge.yaml" ;;
+    interact-returning) echo "/ee/v2/interact?datastreamId=ds interact-returning.json application/json 1 $conns edge.yaml" ;;
+    v1-interact)        echo "/ee/v1/interact?configId=ds v1-interact.json text/plain;charset=UTF-8 1 $conns edge.yaml" ;;
+    overload)           echo "/ee/v2/collect?datastreamId=ds collect-50.json application/json 50 $((conns * 10)) edge-overload.yaml" ;;
+    *) echo "bench: unknown scenario $1" >&2; exit 2 ;;
+  esac
+}
+
+results="$work/results"
+: > "$results"
+run_one() { # kind scenario
+  local kind="$1" scenario="$2" path body ctype per c config
+  read -r path body ctype per c config <<<"$(describe "$scenario")"
+  start_server "$kind" "$work/$config"
+  if [ "$scenario" = interact-returning ] && [ ! -f "$work/bodies/interact-returning.json" ]; then
+    # A returning visitor sends back the identity state a first interact gave it (alloy: meta.state.entries).
+    local state
+    state="$(curl -s -X POST -H 'content-type: application/json' --data-binary @"$work/bodies/interact-new.json" \
+      "http://127.0.0.1:$port$path" | grep -o '"key":"kndctr_[^"]*_identity","value":"[^"]*"' | sed 's/.*"value":"\([^"]*\)"/\1/')"
+    [ -n "$state" ] || { echo "bench: no identity state from the edge" >&2; exit 1; }
+    java -cp "$jar:$classes" org.xdmedge.bench.Bodies "$work/bodies" "$state"
+  fi
+  export BODY_FILE="$work/bodies/$body" CONTENT_TYPE="$ctype"
+  local url="http://127.0.0.1:$port$path"
+  taskset -c "$load_cpus" wrk -t1 -c"$c" -d"${warmup}s" -s "$root/bench/wrk/post.lua" "$url" >/dev/null
+  local cpu0 stored0=0 stored1=0 cpu1 out line rss
+  cpu0="$(cpu_seconds)"
+  [ "$kind" = edge ] && stored0="$(stored_events)"
+  out="$(taskset -c "$load_cpus" wrk -t1 -c"$c" -d"${seconds}s" --timeout 10s -s "$root/bench/wrk/post.lua" "$url")"
+  cpu1="$(cpu_seconds)"
+  [ "$kind" = edge ] && stored1="$(stored_events)"
+  rss="$(awk '/VmHWM/ { printf "%.0f", $2 / 1024 }' "/proc/$pid/status")"
+  line="$(grep '^RESULT' <<<"$out")"
+  stop_server
+  echo "$kind $scenario per=$per conns=$c ${line#RESULT } cpu_s=$(awk -v a="$cpu0" -v b="$cpu1" 'BEGIN { printf "%.1f", b - a }') rss_mb=$rss stored=$((stored1 - stored0))" >> "$results"
+  echo "bench: $kind $scenario done" >&2
+}
+
+for scenario in $scenarios; do
+  run_one edge "$scenario"
+  [ "$scenario" = overload ] || run_one ceiling "$scenario"
+done
+
+echo
+echo "xdm-edge benchmark: $(nproc) CPUs ($(grep -m1 'model name' /proc/cpuinfo | sed 's/.*: //')), $(java -version 2>&1 | head -1)"
+echo "server pinned to CPU(s) $server_cpus, wrk -t1 pinned to CPU(s) $load_cpus; -XX:+UseG1GC -Xmx$heap; ${warmup}s warm-up + ${seconds}s measured per scenario"
+echo
+awk '
+function val(k,   i, kv) { for (i = 1; i <= NF; i++) { split($i, kv, "="); if (kv[1] == k) return kv[2] } return "" }
+{
+  kind = $1; sc = $2; per = val("per"); secs = val("seconds")
+  rps = val("rps"); ev = rps * per
+  if (kind == "edge" && val("stored") != "") { stored = val("stored") / secs } else { stored = 0 }
+  row[kind, sc] = sprintf("%-8s %-19s %6s %9.0f %10.0f %10.0f %8.2f %8.2f %8.2f %8s %6s %7s",
+    kind, sc, val("conns"), rps, ev, stored, val("p50_ms"), val("p99_ms"), val("p999_ms"), val("non2xx") + val("socket_errors"), val("cpu_s"), val("rss_mb"))
+  r[kind, sc] = rps; order[++n] = sc
+}
+END {
+  printf "%-8s %-19s %6s %9s %10s %10s %8s %8s %8s %8s %6s %7s\n", "server", "scenario", "conns", "req/s", "events/s", "stored/s", "p50 ms", "p99 ms", "p99.9 ms", "non-2xx", "cpu s", "rss MB"
+  for (i = 1; i <= n; i++) { sc = order[i]; if (seen[sc]++) continue
+    if ((("edge", sc) in row)) print row["edge", sc]
+    if ((("ceiling", sc) in row)) print row["ceiling", sc]
+    if ((("ceiling", sc) in r) && r["ceiling", sc] > 0) printf "%-8s %-19s edge/ceiling = %.2f\n", "ratio", sc, r["edge", sc] / r["ceiling", sc]
+  }
+}' "$results"
+echo
+echo "(non-2xx includes socket errors; stored/s = events the edge committed during the measured window, from /metrics)"
+cp "$results" "$root/target/bench-results.txt"
