@@ -348,7 +348,7 @@ public final class EdgeService {
         String eventId = event.eventId();
         if (eventId == null) {
             // A retry of the same request (same caller requestId) yields the same ids, so it is not stored twice.
-            eventId = call.callerRequestId() == null ? UUID.randomUUID().toString()
+            eventId = call.callerRequestId() == null ? EventIds.timeOrdered(call.receivedAtMillis())
                     : UUID.nameUUIDFromBytes((datastream.id() + "\n" + call.callerRequestId() + "\n" + event.index())
                     .getBytes(StandardCharsets.UTF_8)).toString();
             xdm.put("_id", eventId);

@@ -6,7 +6,6 @@ import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.PreparedStatement;
 import java.sql.SQLException;
-import java.sql.Savepoint;
 import java.sql.Statement;
 import java.util.ArrayList;
 import java.util.List;
@@ -32,6 +31,10 @@ public final class SqliteEventStore implements EventSink {
 
     private final Connection connection;
     private final PreparedStatement insert;
+    // Savepoints as prepared statements: Connection.setSavepoint() parses fresh SQL twice per request.
+    private final PreparedStatement savepoint;
+    private final PreparedStatement releaseSavepoint;
+    private final PreparedStatement rollbackToSavepoint;
     private final BlockingQueue<PendingWrite> queue;
     private final int maxRequestsPerCommit;
     private final int retryAfterSeconds;
@@ -55,6 +58,10 @@ public final class SqliteEventStore implements EventSink {
         this.insert = connection.prepareStatement("INSERT INTO events (dataset, datastream_id, event_id,"
                 + " request_id, received_at, primary_ns, primary_id, event) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
                 + " ON CONFLICT (datastream_id, event_id) DO NOTHING");
+        // Nested inside the driver's open transaction (auto-commit is off), so RELEASE never commits.
+        this.savepoint = connection.prepareStatement("SAVEPOINT request");
+        this.releaseSavepoint = connection.prepareStatement("RELEASE SAVEPOINT request");
+        this.rollbackToSavepoint = connection.prepareStatement("ROLLBACK TO SAVEPOINT request");
         this.writer = new Thread(this::writeLoop, "sqlite-event-writer");
         this.writer.setDaemon(false);
         this.writer.start();
@@ -67,6 +74,8 @@ public final class SqliteEventStore implements EventSink {
             st.execute("PRAGMA journal_mode=WAL");
             st.execute("PRAGMA synchronous=FULL");
             st.execute("PRAGMA busy_timeout=5000");
+            // The (datastream_id, event_id) index takes random keys: keep its pages in memory (64 MiB).
+            st.execute("PRAGMA cache_size=-65536");
             st.execute("""
                     CREATE TABLE IF NOT EXISTS events (
                       seq INTEGER PRIMARY KEY,
@@ -184,7 +193,7 @@ public final class SqliteEventStore implements EventSink {
 
     /** Writes one request inside a savepoint; returns null (and fails it) if it could not be written. */
     private WriteResult writeOne(PendingWrite pending) throws SQLException {
-        Savepoint savepoint = connection.setSavepoint();
+        savepoint.execute();
         try {
             int stored = 0;
             for (StoredEvent e : pending.events()) {
@@ -198,11 +207,11 @@ public final class SqliteEventStore implements EventSink {
                 insert.setBytes(8, e.eventJson());
                 stored += insert.executeUpdate();
             }
-            connection.releaseSavepoint(savepoint);
+            releaseSavepoint.execute();
             return new WriteResult(stored, pending.events().size() - stored);
         } catch (SQLException e) {
-            connection.rollback(savepoint);
-            connection.releaseSavepoint(savepoint);
+            rollbackToSavepoint.execute();
+            releaseSavepoint.execute();
             log.warn("requestId={} could not be stored: {}", pending.events().isEmpty() ? "-" : pending.events().get(0).requestId(), e.getMessage());
             pending.done().completeExceptionally(new SinkUnavailableException("the store refused the write: " + e.getMessage(), retryAfterSeconds, e));
             return null;
@@ -264,6 +273,9 @@ public final class SqliteEventStore implements EventSink {
         }
         try {
             insert.close();
+            savepoint.close();
+            releaseSavepoint.close();
+            rollbackToSavepoint.close();
             connection.close();
         } catch (SQLException e) {
             log.warn("closing the store: {}", e.getMessage());
