@@ -19,7 +19,16 @@ public final class RequestIds {
 
     /** The answer id for a valid caller id (null when the caller sent none). */
     public static String answerId(String callerId) {
-        String base = callerId == null ? UUID.randomUUID().toString() : callerId;
-        return base + "-" + String.format("%016x", ThreadLocalRandom.current().nextLong());
+        // ThreadLocalRandom, not UUID.randomUUID(): request ids are labels, not secrets, and
+        // SecureRandom plus String.format cost more than the rest of a small request's bookkeeping.
+        ThreadLocalRandom random = ThreadLocalRandom.current();
+        String base = callerId;
+        if (base == null) {
+            long msb = (random.nextLong() & ~0xF000L) | 0x4000L;
+            long lsb = (random.nextLong() & 0x3FFFFFFFFFFFFFFFL) | 0x8000000000000000L;
+            base = new UUID(msb, lsb).toString();
+        }
+        String suffix = Long.toHexString(random.nextLong());
+        return base + "-" + "0000000000000000".substring(suffix.length()) + suffix;
     }
 }
