@@ -10,14 +10,14 @@
 # scenario then runs against the ceiling (bench/src: Vert.x + Jackson, answers 202, stores nothing)
 # pinned the same way, and the edge/ceiling ratio is printed. Figures: docs/PERFORMANCE.md.
 #
-# Knobs (environment): BENCH_SECONDS (15), BENCH_WARMUP (4), BENCH_CONNECTIONS (64),
+# Knobs (environment): BENCH_SECONDS (15), BENCH_WARMUP (5), BENCH_CONNECTIONS (64),
 # BENCH_SERVER_CPUS (1), BENCH_LOAD_CPUS (0) for taskset, BENCH_HEAP (1g), BENCH_ONLY (scenarios),
 # BENCH_NO_BUILD=1 to reuse target/xdm-edge.jar.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
 seconds="${BENCH_SECONDS:-15}"
-warmup="${BENCH_WARMUP:-4}"
+warmup="${BENCH_WARMUP:-5}"
 conns="${BENCH_CONNECTIONS:-64}"
 server_cpus="${BENCH_SERVER_CPUS:-1}"
 load_cpus="${BENCH_LOAD_CPUS:-0}"
@@ -54,7 +54,7 @@ datastreams:
     dataset: web-events
 YAML
 # Overload: a short writer queue, so ten times the sustainable concurrency must meet 503s.
-sed 's/^server: .*/server: { region: or2, maxRequestBytes: 1048576 }\nstorage: { queueCapacity: 64 }/' "$work/edge.yaml" > "$work/edge-overload.yaml"
+sed 's/^server: .*/server: { region: or2, maxRequestBytes: 1048576 }\nstorage: { queueCapacity: 16 }/' "$work/edge.yaml" > "$work/edge-overload.yaml"
 
 jvm=(-XX:+UseG1GC "-Xms$heap" "-Xmx$heap")
 pid=""
@@ -106,6 +106,7 @@ describe() {
 
 results="$work/results"
 : > "$results"
+: > "$work/notes"
 run_one() { # kind scenario
   local kind="$1" scenario="$2" path body ctype per c config
   read -r path body ctype per c config <<<"$(describe "$scenario")"
@@ -129,6 +130,18 @@ run_one() { # kind scenario
   [ "$kind" = edge ] && stored1="$(stored_events)"
   rss="$(awk '/VmHWM/ { printf "%.0f", $2 / 1024 }' "/proc/$pid/status")"
   line="$(grep '^RESULT' <<<"$out")"
+  if [ "$scenario" = overload ]; then
+    # Back-pressure: every acknowledged event is stored (stored may exceed it by requests still in
+    # flight when wrk stopped counting), and the heap never ran out.
+    local reqs non2xx acked
+    reqs="$(sed 's/.*requests=\([0-9]*\).*/\1/' <<<"$line")"
+    non2xx="$(sed 's/.*non2xx=\([0-9]*\).*/\1/' <<<"$line")"
+    acked=$(( (reqs - non2xx) * per ))
+    echo "overload: $non2xx of $reqs requests refused; acknowledged events $acked, stored $((stored1 - stored0))" \
+      "($([ $((stored1 - stored0)) -ge $acked ] && echo 'every acknowledged event stored' || echo 'MISSING EVENTS'));" \
+      "503 answers: $(curl -s "http://127.0.0.1:$port/metrics" | awk '/^xdmedge_requests_seconds_count.*status="503"/ { s += $2 } END { printf "%d", s }');" \
+      "OutOfMemoryError in log: $(grep -c OutOfMemoryError "$work/edge.log" || true)" >> "$work/notes"
+  fi
   stop_server
   echo "$kind $scenario per=$per conns=$c ${line#RESULT } cpu_s=$(awk -v a="$cpu0" -v b="$cpu1" 'BEGIN { printf "%.1f", b - a }') rss_mb=$rss stored=$((stored1 - stored0))" >> "$results"
   echo "bench: $kind $scenario done" >&2
@@ -162,5 +175,6 @@ END {
   }
 }' "$results"
 echo
+cat "$work/notes"
 echo "(non-2xx includes socket errors; stored/s = events the edge committed during the measured window, from /metrics)"
 cp "$results" "$root/target/bench-results.txt"
