@@ -162,19 +162,22 @@ function val(k,   i, kv) { for (i = 1; i <= NF; i++) { split($i, kv, "="); if (k
   kind = $1; sc = $2; per = val("per"); secs = val("seconds")
   rps = val("rps"); ev = rps * per
   if (kind == "edge" && val("stored") != "") { stored = val("stored") / secs } else { stored = 0 }
-  row[kind, sc] = sprintf("%-8s %-19s %6s %9.0f %10.0f %10.0f %8.2f %8.2f %8.2f %8s %6s %7s",
-    kind, sc, val("conns"), rps, ev, stored, val("p50_ms"), val("p99_ms"), val("p999_ms"), val("non2xx") + val("socket_errors"), val("cpu_s"), val("rss_mb"))
-  r[kind, sc] = rps; order[++n] = sc
+  cpu_per = val("requests") > 0 ? val("cpu_s") * 1e6 / val("requests") : 0
+  row[kind, sc] = sprintf("%-8s %-19s %6s %9.0f %10.0f %10.0f %8.2f %8.2f %8.2f %8s %6s %7s %8.0f",
+    kind, sc, val("conns"), rps, ev, stored, val("p50_ms"), val("p99_ms"), val("p999_ms"), val("non2xx") + val("socket_errors"), val("cpu_s"), val("rss_mb"), cpu_per)
+  r[kind, sc] = rps; c[kind, sc] = cpu_per; order[++n] = sc
 }
 END {
-  printf "%-8s %-19s %6s %9s %10s %10s %8s %8s %8s %8s %6s %7s\n", "server", "scenario", "conns", "req/s", "events/s", "stored/s", "p50 ms", "p99 ms", "p99.9 ms", "non-2xx", "cpu s", "rss MB"
+  printf "%-8s %-19s %6s %9s %10s %10s %8s %8s %8s %8s %6s %7s %8s\n", "server", "scenario", "conns", "req/s", "events/s", "stored/s", "p50 ms", "p99 ms", "p99.9 ms", "non-2xx", "cpu s", "rss MB", "cpu us/req"
   for (i = 1; i <= n; i++) { sc = order[i]; if (seen[sc]++) continue
     if ((("edge", sc) in row)) print row["edge", sc]
     if ((("ceiling", sc) in row)) print row["ceiling", sc]
-    if ((("ceiling", sc) in r) && r["ceiling", sc] > 0) printf "%-8s %-19s edge/ceiling = %.2f\n", "ratio", sc, r["edge", sc] / r["ceiling", sc]
+    if ((("ceiling", sc) in r) && r["ceiling", sc] > 0 && c["edge", sc] > 0)
+      printf "%-8s %-19s edge/ceiling = %.2f (requests/s), %.2f (per CPU second: ceiling cpu us/req / edge cpu us/req)\n", "ratio", sc, r["edge", sc] / r["ceiling", sc], c["ceiling", sc] / c["edge", sc]
   }
 }' "$results"
 echo
 cat "$work/notes"
-echo "(non-2xx includes socket errors; stored/s = events the edge committed during the measured window, from /metrics)"
+echo "(non-2xx includes socket errors; stored/s = events the edge committed during the measured window, from /metrics;"
+echo " cpu s = server user+system CPU during the window, from /proc; on a shared machine the per-CPU-second ratio is the steadier one)"
 cp "$results" "$root/target/bench-results.txt"
