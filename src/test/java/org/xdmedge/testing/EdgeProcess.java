@@ -22,7 +22,7 @@ import org.xdmedge.protocol.EdgeJson;
  * goes to {@code <data>/../edge-N.log}.
  */
 public final class EdgeProcess implements AutoCloseable {
-    private static final Pattern LISTENING = Pattern.compile("xdm-edge listening on http://([^:]+):(\\d+)");
+    private static final Pattern LISTENING = Pattern.compile("xdm-edge listening on https?://([^:]+):(\\d+)");
     private final Process process;
     private final int port;
     private final Path log;

@@ -89,6 +89,8 @@ public final class LoadClient implements AutoCloseable {
         List<String> ids = new ArrayList<>(eventsPerRequest);
         StringBuilder body = new StringBuilder("{\"events\":[");
         String now = Instant.now().toString();
+        // An FPID must be a UUID: one per request key, so each simulated device keeps its own.
+        String fpid = java.util.UUID.nameUUIDFromBytes(requestKey.getBytes(java.nio.charset.StandardCharsets.UTF_8)).toString();
         for (int i = 0; i < eventsPerRequest; i++) {
             String id = requestKey + "-e" + i;
             ids.add(id);
@@ -98,7 +100,7 @@ public final class LoadClient implements AutoCloseable {
             body.append("{\"xdm\":{\"_id\":\"").append(id).append("\",\"eventType\":\"web.webpagedetails.pageViews\",")
                     .append("\"timestamp\":\"").append(now).append("\",")
                     .append("\"web\":{\"webPageDetails\":{\"name\":\"load test page\",\"URL\":\"https://example.test/a/b?c=d\"}},")
-                    .append("\"identityMap\":{\"FPID\":[{\"id\":\"").append(requestKey).append("\",\"primary\":true}]}},")
+                    .append("\"identityMap\":{\"FPID\":[{\"id\":\"").append(fpid).append("\",\"primary\":true}]}},")
                     .append("\"data\":{\"n\":").append(i).append("}}");
         }
         return new Batch(ids, body.append("]}").toString());
