@@ -43,6 +43,8 @@ public final class SqliteEventStore implements EventSink {
     private final AtomicLong duplicateEvents = new AtomicLong();
     private final AtomicLong commits = new AtomicLong();
     private volatile boolean accepting = true;
+    /** Set by the writer before its final drain, so a write racing with close() is never left unanswered. */
+    private volatile boolean writerDone;
     private volatile boolean healthy = true;
     private boolean closed;
 
@@ -113,6 +115,10 @@ public final class SqliteEventStore implements EventSink {
         if (!queue.offer(pending)) {
             return CompletableFuture.failedFuture(new SinkUnavailableException("the store's write queue is full", retryAfterSeconds));
         }
+        // Raced with close(): the writer may already have taken its last look at the queue.
+        if (writerDone && queue.remove(pending)) {
+            return CompletableFuture.failedFuture(new SinkUnavailableException("the store is shutting down", retryAfterSeconds));
+        }
         return pending.done();
     }
 
@@ -158,6 +164,7 @@ public final class SqliteEventStore implements EventSink {
                 group.clear();
             }
         }
+        writerDone = true;
         List<PendingWrite> left = new ArrayList<>();
         queue.drainTo(left);
         fail(left, new SinkUnavailableException("the store stopped", retryAfterSeconds));
