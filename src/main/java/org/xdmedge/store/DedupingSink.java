@@ -88,6 +88,7 @@ public final class DedupingSink implements EventSink {
 
     private void store(List<StoredEvent> unique, List<String> keys, List<EventIdLedger.Claim> claims,
                        int repeatedInRequest, CompletableFuture<WriteResult> answer) {
+        String requestId = unique.isEmpty() ? "-" : unique.get(0).requestId();
         List<StoredEvent> fresh = new ArrayList<>();
         List<String> claimed = new ArrayList<>();
         int stored = 0;
@@ -107,7 +108,7 @@ public final class DedupingSink implements EventSink {
             // Storing the rest alone would split the request; let the whole retry come back later.
             SinkUnavailableException busy = new SinkUnavailableException(
                     "an event of this request is being stored by another request", retryAfterSeconds);
-            onLedger(() -> ledger.release(claimed), () -> answer.completeExceptionally(busy));
+            onLedger(requestId, () -> ledger.release(claimed), () -> answer.completeExceptionally(busy));
             return;
         }
         if (fresh.isEmpty()) {
@@ -124,25 +125,25 @@ public final class DedupingSink implements EventSink {
             Throwable cause = unwrap(failure);
             if (cause == null) {
                 // Durable already: if the confirm fails, the ids stay claimed until pendingSeconds, so a retry waits instead of duplicating.
-                onLedger(() -> ledger.confirm(claimed),
+                onLedger(requestId, () -> ledger.confirm(claimed),
                         () -> answer.complete(new WriteResult(result.stored(), result.duplicates() + duplicates)));
             } else if (cause instanceof OutcomeUnknownException) {
-                log.warn("outcome of {} events unknown; their ids stay claimed: {}", claimed.size(), cause.getMessage());
+                log.warn("requestId={} outcome of {} events unknown; their ids stay claimed: {}", requestId, claimed.size(), cause.getMessage());
                 answer.completeExceptionally(cause);
             } else {
                 // Released before answering, so the client's retry finds the ids free.
-                onLedger(() -> ledger.release(claimed), () -> answer.completeExceptionally(cause));
+                onLedger(requestId, () -> ledger.release(claimed), () -> answer.completeExceptionally(cause));
             }
         });
     }
 
     /** Runs a ledger call off the caller's thread, then {@code then} whether or not the call succeeded. */
-    private void onLedger(Runnable work, Runnable then) {
+    private void onLedger(String requestId, Runnable work, Runnable then) {
         Runnable guarded = () -> {
             try {
                 work.run();
             } catch (RuntimeException e) {
-                log.warn("dedup ledger call failed: {}", e.getMessage());
+                log.warn("requestId={} dedup ledger call failed: {}", requestId, e.getMessage());
             } finally {
                 then.run();
             }

@@ -234,7 +234,7 @@ public final class KafkaEventSink implements EventSink {
                     Thread.currentThread().interrupt();
                     break;
                 } catch (RuntimeException e) {
-                    log.error("Kafka sender failed a group of {} requests", group.size(), e);
+                    log.error("requestIds={} Kafka sender failed this group of {} requests", requestIds(group), group.size(), e);
                     fail(group, new SinkUnavailableException("the Kafka outlet failed: " + e.getMessage(), settings.retryAfterSeconds(), e));
                     discardProducer();
                     initialized = false;
@@ -330,7 +330,7 @@ public final class KafkaEventSink implements EventSink {
                 // Fatal for this producer: only a new one can go on.
                 failedTransactions.incrementAndGet();
                 healthy = false;
-                log.warn("Kafka producer for dataset {} failed fatally ({}); starting a new one", settings.dataset(), e.toString());
+                log.warn("requestIds={} Kafka producer for dataset {} failed fatally ({}); starting a new one", requestIds(group), settings.dataset(), e.toString());
                 fail(group, committing
                         ? new OutcomeUnknownException("the Kafka commit ended in " + e.getClass().getSimpleName(), settings.retryAfterSeconds(), e)
                         : new SinkUnavailableException("Kafka refused the write: " + e.getMessage(), settings.retryAfterSeconds(), e));
@@ -339,7 +339,7 @@ public final class KafkaEventSink implements EventSink {
             } catch (CommitOutcomeUnknown e) {
                 failedTransactions.incrementAndGet();
                 healthy = false;
-                log.warn("Kafka commit for dataset {} did not finish within {} ms; outcome unknown", settings.dataset(), commitRetryMillis);
+                log.warn("requestIds={} Kafka commit for dataset {} did not finish within {} ms; outcome unknown", requestIds(group), settings.dataset(), commitRetryMillis);
                 fail(group, new OutcomeUnknownException("the Kafka commit did not finish", settings.retryAfterSeconds(), e.getCause()));
                 discardProducer();
                 return false;
@@ -347,7 +347,7 @@ public final class KafkaEventSink implements EventSink {
                 // Abortable: nothing of this transaction was committed.
                 failedTransactions.incrementAndGet();
                 healthy = false;
-                log.warn("Kafka transaction for dataset {} failed: {}", settings.dataset(), e.getMessage());
+                log.warn("requestIds={} Kafka transaction for dataset {} failed: {}", requestIds(group), settings.dataset(), e.getMessage());
                 fail(group, new SinkUnavailableException("Kafka did not take the write: " + e.getMessage(), settings.retryAfterSeconds(), e));
                 try {
                     producer.abortTransaction();
@@ -434,5 +434,18 @@ public final class KafkaEventSink implements EventSink {
             }
         }
         admin.close(Duration.ofSeconds(2));
+    }
+
+    /** The request ids of a group, for log lines about the whole group (at most 20 listed). */
+    private static String requestIds(List<PendingWrite> group) {
+        StringBuilder ids = new StringBuilder();
+        for (int i = 0; i < group.size() && i < 20; i++) {
+            if (i > 0) {
+                ids.append(',');
+            }
+            List<StoredEvent> events = group.get(i).events();
+            ids.append(events.isEmpty() ? "-" : events.get(0).requestId());
+        }
+        return group.size() > 20 ? ids + ",…" : ids.toString();
     }
 }
