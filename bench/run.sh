@@ -12,7 +12,8 @@
 #
 # Knobs (environment): BENCH_SECONDS (15), BENCH_WARMUP (5), BENCH_CONNECTIONS (64),
 # BENCH_SERVER_CPUS (1), BENCH_LOAD_CPUS (0) for taskset, BENCH_HEAP (1g), BENCH_ONLY (scenarios),
-# BENCH_NO_BUILD=1 to reuse target/xdm-edge.jar.
+# BENCH_NO_BUILD=1 to reuse target/xdm-edge.jar, BENCH_EDGE_JAVA_OPTS (extra JVM flags for the edge,
+# e.g. -XX:StartFlightRecording=... to profile it), BENCH_NO_CEILING=1 to skip the ceiling runs.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
@@ -70,7 +71,7 @@ start_server() { # kind config
   local kind="$1" log="$work/$1.log"
   if [ "$kind" = edge ]; then
     rm -rf "$work/data"
-    taskset -c "$server_cpus" java "${jvm[@]}" -jar "$jar" serve --host 127.0.0.1 --port 0 --data "$work/data" --config "$2" >"$log" 2>&1 &
+    taskset -c "$server_cpus" java "${jvm[@]}" ${BENCH_EDGE_JAVA_OPTS:-} -jar "$jar" serve --host 127.0.0.1 --port 0 --data "$work/data" --config "$2" >"$log" 2>&1 &
   else
     taskset -c "$server_cpus" java "${jvm[@]}" -cp "$jar:$classes" org.xdmedge.bench.CeilingServer 0 >"$log" 2>&1 &
   fi
@@ -149,7 +150,7 @@ run_one() { # kind scenario
 
 for scenario in $scenarios; do
   run_one edge "$scenario"
-  [ "$scenario" = overload ] || run_one ceiling "$scenario"
+  [ "$scenario" = overload ] || [ -n "${BENCH_NO_CEILING:-}" ] || run_one ceiling "$scenario"
 done
 
 echo

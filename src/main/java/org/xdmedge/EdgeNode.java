@@ -75,8 +75,11 @@ public final class EdgeNode implements AutoCloseable {
             DatasetRouter router = new DatasetRouter(embedded, kafka);
             outlets = router;
             authenticator = JwtAuthenticator.start(config, Clock.systemUTC());
+            // Single node (SQLite state): this process is the only writer, so consent is cached write-through.
+            // With Redis other nodes write too: no cache, every lookup asks Redis.
             consent = new ConsentLedger(state.identityState(), ConsentLedger.DEFAULT_THREADS,
-                    ConsentLedger.DEFAULT_QUEUE_CAPACITY, storage.retryAfterSeconds());
+                    ConsentLedger.DEFAULT_QUEUE_CAPACITY, storage.retryAfterSeconds(),
+                    state.shared() ? 0 : ConsentLedger.DEFAULT_CACHE_ENTRIES);
             var server = config.server();
             EdgeService service = new EdgeService(new DatastreamRegistry(config), router, server.region(), consent,
                     new FpidSeeder(fpidSecrets(config)), metrics::consentIgnored, authenticator, new RateLimiter(config));

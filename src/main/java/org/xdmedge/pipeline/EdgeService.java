@@ -172,7 +172,8 @@ public final class EdgeService {
         List<String> consentKeys = new ArrayList<>(request.events().size());
         for (EdgeEvent event : request.events()) {
             events.add(toStored(call, datastream, config, event, identity));
-            consentKeys.add(identity != null ? identity.ecid() : consentEcid(datastream, event));
+            // A freshly minted ECID cannot have a consent record yet: nothing to look up.
+            consentKeys.add(identity != null ? (identity.isNew() ? null : identity.ecid()) : consentEcid(datastream, event));
         }
         Plan plan = new Plan(call, request, datastream, config, identity, state, streaming, requested, events, consentKeys);
 

@@ -100,4 +100,91 @@ class ConsentLedgerTest {
             return (EdgeProblem) e.getCause();
         }
     }
+
+    /** Counts reads, so a test can tell a cache hit from a store read. */
+    private static final class CountingStore implements IdentityStateStore {
+        final IdentityStateStore inner;
+        final java.util.concurrent.atomic.AtomicInteger reads = new java.util.concurrent.atomic.AtomicInteger();
+
+        CountingStore(IdentityStateStore inner) {
+            this.inner = inner;
+        }
+
+        @Override
+        public Optional<String> get(String orgId, String ecid, String key) {
+            reads.incrementAndGet();
+            return inner.get(orgId, ecid, key);
+        }
+
+        @Override
+        public void put(String orgId, String ecid, String key, String value) {
+            inner.put(orgId, ecid, key, value);
+        }
+
+        @Override
+        public void close() {
+            inner.close();
+        }
+    }
+
+    private static <T> T await(CompletionStage<T> stage) throws Exception {
+        return stage.toCompletableFuture().get(30, TimeUnit.SECONDS);
+    }
+
+    @Test
+    void theCacheAnswersRepeatedLookupsIncludingAbsentRecordsAndSeesEveryRecordedChange() throws Exception {
+        try (CountingStore store = new CountingStore(new SqliteIdentityStateStore(dir));
+             ConsentLedger ledger = new ConsentLedger(store, 2, 16, 1, 100)) {
+            assertThat(await(ledger.lookup(ORG, List.of(ECID)))).isEmpty();
+            assertThat(await(ledger.lookup(ORG, List.of(ECID)))).as("absence is cached").isEmpty();
+            assertThat(store.reads.get()).isEqualTo(1);
+            assertThat(ledger.lookup(ORG, List.of(ECID)).toCompletableFuture().isDone())
+                    .as("a cached answer needs no worker thread").isTrue();
+
+            ledger.record(ORG, ECID, out()).toCompletableFuture().get(30, TimeUnit.SECONDS);
+            Map<String, ConsentRecord> found = await(ledger.lookup(ORG, List.of(ECID)));
+            assertThat(found.get(ECID).consent()).as("write-through: the new record replaces the cached absence")
+                    .isEqualTo(Consent.OUT);
+            assertThat(store.reads.get()).isEqualTo(1);
+
+            var prefs = EdgeJson.MAPPER.createObjectNode();
+            prefs.putObject("collect").put("val", "y");
+            ledger.record(ORG, ECID, new ConsentRecord(Consent.IN, prefs, 2000)).toCompletableFuture().get(30, TimeUnit.SECONDS);
+            assertThat(await(ledger.lookup(ORG, List.of(ECID))).get(ECID).consent()).isEqualTo(Consent.IN);
+            assertThat(await(ledger.lookup("OTHER@AdobeOrg", List.of(ECID)))).as("organizations never share state").isEmpty();
+        }
+        // A restart starts with an empty cache and reads what was recorded from the file.
+        try (CountingStore store = new CountingStore(new SqliteIdentityStateStore(dir));
+             ConsentLedger ledger = new ConsentLedger(store, 2, 16, 1, 100)) {
+            assertThat(await(ledger.lookup(ORG, List.of(ECID))).get(ECID).consent()).isEqualTo(Consent.IN);
+            assertThat(store.reads.get()).isEqualTo(1);
+        }
+    }
+
+    @Test
+    void theCacheIsBoundedAndEvictsTheLeastRecentlyUsed() throws Exception {
+        try (CountingStore store = new CountingStore(new SqliteIdentityStateStore(dir));
+             ConsentLedger ledger = new ConsentLedger(store, 1, 16, 1, 3)) {
+            for (int i = 0; i < 10; i++) {
+                await(ledger.lookup(ORG, List.of("ecid-" + i)));
+            }
+            assertThat(ledger.cachedEntries()).isEqualTo(3);
+            int reads = store.reads.get();
+            await(ledger.lookup(ORG, List.of("ecid-9")));
+            assertThat(store.reads.get()).isEqualTo(reads);
+            await(ledger.lookup(ORG, List.of("ecid-0")));
+            assertThat(store.reads.get()).as("evicted entries are read again").isEqualTo(reads + 1);
+        }
+    }
+
+    @Test
+    void withoutACacheEveryLookupAsksTheStore() throws Exception {
+        try (CountingStore store = new CountingStore(new SqliteIdentityStateStore(dir));
+             ConsentLedger ledger = new ConsentLedger(store, 1, 16, 1)) {
+            await(ledger.lookup(ORG, List.of(ECID)));
+            await(ledger.lookup(ORG, List.of(ECID)));
+            assertThat(store.reads.get()).isEqualTo(2);
+            assertThat(ledger.cachedEntries()).isZero();
+        }
+    }
 }
