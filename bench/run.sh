@@ -10,20 +10,24 @@
 # scenario then runs against the ceiling (bench/src: Vert.x + Jackson, answers 202, stores nothing)
 # pinned the same way, and the edge/ceiling ratio is printed. Figures: docs/PERFORMANCE.md.
 #
-# Knobs (environment): BENCH_SECONDS (15), BENCH_WARMUP (5), BENCH_CONNECTIONS (64),
+# Kafka scenarios (kafka-collect-1, kafka-collect-50) start a real single-node KRaft broker
+# (bench/kafka, compiled against the Maven test classpath: kafka-test-common-runtime) pinned to
+# BENCH_KAFKA_CPUS (default: the load generator's CPUs) and route the dataset to it.
+#
+# Knobs (environment): BENCH_SECONDS (10), BENCH_WARMUP (10), BENCH_CONNECTIONS (64),
 # BENCH_SERVER_CPUS (1), BENCH_LOAD_CPUS (0) for taskset, BENCH_HEAP (1g), BENCH_ONLY (scenarios),
 # BENCH_NO_BUILD=1 to reuse target/xdm-edge.jar, BENCH_EDGE_JAVA_OPTS (extra JVM flags for the edge,
 # e.g. -XX:StartFlightRecording=... to profile it), BENCH_NO_CEILING=1 to skip the ceiling runs.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
-seconds="${BENCH_SECONDS:-15}"
-warmup="${BENCH_WARMUP:-5}"
+seconds="${BENCH_SECONDS:-10}"
+warmup="${BENCH_WARMUP:-10}"
 conns="${BENCH_CONNECTIONS:-64}"
 server_cpus="${BENCH_SERVER_CPUS:-1}"
 load_cpus="${BENCH_LOAD_CPUS:-0}"
 heap="${BENCH_HEAP:-1g}"
-scenarios="${BENCH_ONLY:-collect-1 collect-50 interact-new interact-returning v1-interact overload}"
+scenarios="${BENCH_ONLY:-collect-1 collect-50 interact-new interact-returning v1-interact overload kafka-collect-1 kafka-collect-50}"
 if (( seconds + warmup > 20 )); then echo "bench: a scenario must stay within 20 s (BENCH_SECONDS + BENCH_WARMUP)" >&2; exit 2; fi
 
 if ! command -v wrk >/dev/null; then
@@ -42,7 +46,14 @@ rm -rf "$classes" && mkdir -p "$classes"
 javac -nowarn -d "$classes" -cp "$jar" $(find "$root/bench/src" -name '*.java')
 
 work="$(mktemp -d /tmp/xdm-edge-bench.XXXXXX)"
-trap 'stop_server; rm -rf "$work"' EXIT
+kafka_pid=""
+stop_kafka() {
+  if [ -n "$kafka_pid" ] && kill -0 "$kafka_pid" 2>/dev/null; then
+    kill -TERM "$kafka_pid"; wait "$kafka_pid" 2>/dev/null || true
+  fi
+  kafka_pid=""
+}
+trap 'stop_server; stop_kafka; rm -rf "$work"' EXIT
 java -cp "$jar:$classes" org.xdmedge.bench.Bodies "$work/bodies"
 
 cat > "$work/edge.yaml" <<YAML
@@ -56,6 +67,38 @@ datastreams:
 YAML
 # Overload: a short writer queue, so ten times the sustainable concurrency must meet 503s.
 sed 's/^server: .*/server: { region: or2, maxRequestBytes: 1048576 }\nstorage: { queueCapacity: 16 }/' "$work/edge.yaml" > "$work/edge-overload.yaml"
+
+if [[ " $scenarios " == *" kafka-"* ]]; then
+  echo "bench: starting a single-node Kafka broker (KRaft)" >&2
+  ./mvnw -B -q dependency:build-classpath -Dmdep.includeScope=test -Dmdep.outputFile="$work/test-classpath" >&2
+  kclasses="$root/target/bench-kafka-classes"
+  rm -rf "$kclasses" && mkdir -p "$kclasses"
+  javac -nowarn -d "$kclasses" -cp "$(cat "$work/test-classpath")" $(find "$root/bench/kafka" -name '*.java')
+  mkfifo "$work/kafka-stdin"
+  taskset -c "${BENCH_KAFKA_CPUS:-$load_cpus}" java -Xmx1g -cp "$kclasses:$(cat "$work/test-classpath")" \
+    org.xdmedge.bench.kafka.KafkaBroker 3 xdm.web-events <"$work/kafka-stdin" >"$work/kafka.log" 2>&1 &
+  kafka_pid=$!
+  exec 9>"$work/kafka-stdin"
+  bootstrap=""
+  for _ in $(seq 1 1200); do
+    bootstrap="$(grep -o '^bootstrap=.*' "$work/kafka.log" | head -1 | sed 's/^bootstrap=//')" || true
+    [ -n "$bootstrap" ] && break
+    kill -0 "$kafka_pid" 2>/dev/null || { tail -50 "$work/kafka.log" >&2; echo "bench: Kafka did not start" >&2; exit 1; }
+    sleep 0.1
+  done
+  [ -n "$bootstrap" ] || { echo "bench: Kafka did not start within 120 s" >&2; exit 1; }
+  # The same edge, with the dataset routed to Kafka (transactions, acks=all, idempotent producer).
+  cat "$work/edge.yaml" > "$work/edge-kafka.yaml"
+  cat >> "$work/edge-kafka.yaml" <<YAML
+datasets:
+  - name: web-events
+    outlet: kafka
+    kafka:
+      bootstrapServers: "$bootstrap"
+      topic: "xdm.{dataset}"
+      producer: { max.request.size: "1114112" }
+YAML
+fi
 
 jvm=(-XX:+UseG1GC "-Xms$heap" "-Xmx$heap")
 pid=""
@@ -89,7 +132,8 @@ cpu_seconds() { # utime + stime of $pid (all threads)
   awk -v hz="$(getconf CLK_TCK)" '{ print ($14 + $15) / hz }' "/proc/$pid/stat"
 }
 stored_events() {
-  curl -s "http://127.0.0.1:$port/metrics" | awk '/^xdmedge_store_events_stored/ { printf "%d", $2 }'
+  # Committed to the embedded store or published in committed Kafka transactions.
+  curl -s "http://127.0.0.1:$port/metrics" | awk '/^xdmedge_(store_events_stored|kafka_events_published)/ { s += $2 } END { printf "%d", s }'
 }
 
 # scenario -> path, body, content type, events per request, connections, config
@@ -100,6 +144,8 @@ describe() {
     interact-new)       echo "/ee/v2/interact?datastreamId=ds interact-new.json application/json 1 $conns edge.yaml" ;;
     interact-returning) echo "/ee/v2/interact?datastreamId=ds interact-returning.json application/json 1 $conns edge.yaml" ;;
     v1-interact)        echo "/ee/v1/interact?configId=ds v1-interact.json text/plain;charset=UTF-8 1 $conns edge.yaml" ;;
+    kafka-collect-1)    echo "/ee/v2/collect?datastreamId=ds collect-1.json application/json 1 $conns edge-kafka.yaml" ;;
+    kafka-collect-50)   echo "/ee/v2/collect?datastreamId=ds collect-50.json application/json 50 $conns edge-kafka.yaml" ;;
     overload)           echo "/ee/v2/collect?datastreamId=ds collect-50.json application/json 50 $((conns * 10)) edge-overload.yaml" ;;
     *) echo "bench: unknown scenario $1" >&2; exit 2 ;;
   esac
@@ -150,7 +196,8 @@ run_one() { # kind scenario
 
 for scenario in $scenarios; do
   run_one edge "$scenario"
-  [ "$scenario" = overload ] || [ -n "${BENCH_NO_CEILING:-}" ] || run_one ceiling "$scenario"
+  # overload has no ceiling; the Kafka scenarios send the collect bodies: compare with those ceilings.
+  [[ "$scenario" = overload || "$scenario" = kafka-* ]] || [ -n "${BENCH_NO_CEILING:-}" ] || run_one ceiling "$scenario"
 done
 
 echo
