@@ -130,13 +130,22 @@ final class EdgeHandler implements Handler<RoutingContext> {
             EdgeCall call = new EdgeCall(route.action(), route.locationHint(), requestId, finalCallerId,
                     datastreamParam(params), route.action() == EdgeAction.V2_COLLECT && "true".equalsIgnoreCase(params.get("silent")),
                     req.headers().getAll("cookie"), headers(req), body, System.currentTimeMillis());
-            service.handle(call).whenComplete((reply, failure) -> context.runOnContext(v -> {
-                if (failure != null) {
-                    respondProblem(res, asProblem(failure, requestId), requestId, actionName, started);
+            service.handle(call).whenComplete((reply, failure) -> {
+                Handler<Void> answer = v -> {
+                    if (failure != null) {
+                        respondProblem(res, asProblem(failure, requestId), requestId, actionName, started);
+                    } else {
+                        respond(res, reply, actionName, started);
+                    }
+                };
+                // Completed on the request's own event loop (nothing stored, a cached consent answer,
+                // a refusal): answer at once instead of queueing another task.
+                if (Vertx.currentContext() == context) {
+                    answer.handle(null);
                 } else {
-                    respond(res, reply, actionName, started);
+                    context.runOnContext(answer);
                 }
-            }));
+            });
         }, () -> respondProblem(res, BodyDecoder.tooLarge(maxRequestBytes), requestId, actionName, started));
     }
 

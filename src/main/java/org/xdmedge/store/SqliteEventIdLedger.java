@@ -35,7 +35,8 @@ public final class SqliteEventIdLedger implements EventIdLedger {
         } catch (java.io.IOException e) {
             throw new SQLException("cannot create data directory " + dataDir, e);
         }
-        connection = DriverManager.getConnection("jdbc:sqlite:" + dataDir.resolve(FILE_NAME).toAbsolutePath());
+        connection = DriverManager.getConnection("jdbc:sqlite:" + dataDir.resolve(FILE_NAME).toAbsolutePath(),
+                SqliteEventStore.connectionProperties());
         try (Statement st = connection.createStatement()) {
             st.execute("PRAGMA journal_mode=WAL");
             st.execute("PRAGMA synchronous=NORMAL");

@@ -97,13 +97,25 @@ public final class SqliteEventStore implements EventSink {
         return new SqliteEventStore(connection, queueCapacity, maxRequestsPerCommit, retryAfterSeconds);
     }
 
+    /**
+     * Driver settings of every connection that writes: no generated-key retrieval, which would
+     * otherwise make sqlite-jdbc run a second statement ({@code SELECT last_insert_rowid()}) after
+     * every INSERT (about a fifth of the writer's time in a profile). Nothing here reads generated keys.
+     */
+    static java.util.Properties connectionProperties() {
+        java.util.Properties p = new java.util.Properties();
+        p.setProperty("jdbc.get_generated_keys", "false");
+        return p;
+    }
+
     static Connection connect(Path dataDir) throws SQLException {
         try {
             Files.createDirectories(dataDir);
         } catch (java.io.IOException e) {
             throw new SQLException("cannot create data directory " + dataDir + ": " + e.getMessage(), e);
         }
-        return DriverManager.getConnection("jdbc:sqlite:" + dataDir.resolve(FILE_NAME).toAbsolutePath());
+        return DriverManager.getConnection("jdbc:sqlite:" + dataDir.resolve(FILE_NAME).toAbsolutePath(),
+                SqliteEventStore.connectionProperties());
     }
 
     @Override

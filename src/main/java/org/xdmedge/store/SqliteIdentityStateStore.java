@@ -24,7 +24,8 @@ public final class SqliteIdentityStateStore implements IdentityStateStore {
         } catch (java.io.IOException e) {
             throw new SQLException("cannot create data directory " + dataDir, e);
         }
-        connection = DriverManager.getConnection("jdbc:sqlite:" + dataDir.resolve(FILE_NAME).toAbsolutePath());
+        connection = DriverManager.getConnection("jdbc:sqlite:" + dataDir.resolve(FILE_NAME).toAbsolutePath(),
+                SqliteEventStore.connectionProperties());
         try (Statement st = connection.createStatement()) {
             st.execute("PRAGMA journal_mode=WAL");
             st.execute("PRAGMA synchronous=FULL");
