@@ -68,7 +68,8 @@ YAML
 # Overload: a short writer queue, so ten times the sustainable concurrency must meet 503s.
 sed 's/^server: .*/server: { region: or2, maxRequestBytes: 1048576 }\nstorage: { queueCapacity: 16 }/' "$work/edge.yaml" > "$work/edge-overload.yaml"
 
-if [[ " $scenarios " == *" kafka-"* ]]; then
+start_kafka() { # once, just before the first Kafka scenario, so it never runs beside the others
+  [ -n "$kafka_pid" ] && return 0
   echo "bench: starting a single-node Kafka broker (KRaft)" >&2
   ./mvnw -B -q dependency:build-classpath -Dmdep.includeScope=test -Dmdep.outputFile="$work/test-classpath" >&2
   kclasses="$root/target/bench-kafka-classes"
@@ -98,7 +99,7 @@ datasets:
       topic: "xdm.{dataset}"
       producer: { max.request.size: "1114112" }
 YAML
-fi
+}
 
 jvm=(-XX:+UseG1GC "-Xms$heap" "-Xmx$heap")
 pid=""
@@ -157,6 +158,7 @@ results="$work/results"
 run_one() { # kind scenario
   local kind="$1" scenario="$2" path body ctype per c config
   read -r path body ctype per c config <<<"$(describe "$scenario")"
+  [ "$config" = edge-kafka.yaml ] && start_kafka
   start_server "$kind" "$work/$config"
   if [ "$scenario" = interact-returning ] && [ ! -f "$work/bodies/interact-returning.json" ]; then
     # A returning visitor sends back the identity state a first interact gave it (alloy: meta.state.entries).
