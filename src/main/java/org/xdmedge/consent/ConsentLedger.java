@@ -76,6 +76,11 @@ public final class ConsentLedger implements AutoCloseable {
 
     /** The recorded consent of each ECID that has one. */
     public CompletionStage<Map<String, ConsentRecord>> lookup(String orgId, Collection<String> ecids) {
+        return lookup(orgId, ecids, "-");
+    }
+
+    /** As {@link #lookup(String, Collection)}, for the request {@code requestId} (named in log lines). */
+    public CompletionStage<Map<String, ConsentRecord>> lookup(String orgId, Collection<String> ecids, String requestId) {
         if (ecids.isEmpty()) {
             return CompletableFuture.completedFuture(Map.of());
         }
@@ -85,7 +90,7 @@ public final class ConsentLedger implements AutoCloseable {
                 return CompletableFuture.completedFuture(cached);
             }
         }
-        return run(() -> {
+        return run(requestId, () -> {
             Map<String, ConsentRecord> found = new LinkedHashMap<>();
             for (String ecid : ecids) {
                 Optional<ConsentRecord> record;
@@ -136,7 +141,12 @@ public final class ConsentLedger implements AutoCloseable {
 
     /** Records a visitor's consent; completes once the store has it. */
     public CompletionStage<Void> record(String orgId, String ecid, ConsentRecord record) {
-        return run(() -> {
+        return record(orgId, ecid, record, "-");
+    }
+
+    /** As {@link #record(String, String, ConsentRecord)}, for the request {@code requestId}. */
+    public CompletionStage<Void> record(String orgId, String ecid, ConsentRecord record, String requestId) {
+        return run(requestId, () -> {
             if (cache == null) {
                 store.put(orgId, ecid, ConsentRecord.STATE_KEY, record.toJson());
             } else {
@@ -155,14 +165,14 @@ public final class ConsentLedger implements AutoCloseable {
         });
     }
 
-    private <T> CompletionStage<T> run(Supplier<T> work) {
+    private <T> CompletionStage<T> run(String requestId, Supplier<T> work) {
         CompletableFuture<T> done = new CompletableFuture<>();
         try {
             workers.execute(() -> {
                 try {
                     done.complete(work.get());
                 } catch (RuntimeException e) {
-                    log.warn("identity state store failed: {}", e.getMessage());
+                    log.warn("requestId={} identity state store failed: {}", requestId, e.getMessage());
                     done.completeExceptionally(EdgeProblem.unavailable(
                             "The edge cannot read or record consent now. Retry later.", retryAfterSeconds));
                 }

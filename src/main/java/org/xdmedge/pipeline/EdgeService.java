@@ -179,12 +179,12 @@ public final class EdgeService {
 
         CompletionStage<Map<String, ConsentRecord>> records;
         if (requested != null) {
-            records = consent.record(datastream.orgId(), identity.ecid(), requested)
+            records = consent.record(datastream.orgId(), identity.ecid(), requested, call.requestId())
                     .thenApply(done -> Map.of(identity.ecid(), requested));
         } else {
             Set<String> keys = new LinkedHashSet<>();
             consentKeys.forEach(k -> { if (k != null) { keys.add(k); } });
-            records = consent.lookup(datastream.orgId(), keys);
+            records = consent.lookup(datastream.orgId(), keys, call.requestId());
         }
         return records.thenCompose(known -> store(plan, known));
     }
