@@ -1,9 +1,7 @@
 package org.xdmedge.store;
 
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
-import java.sql.DriverManager;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
@@ -30,17 +28,9 @@ public final class SqliteEventIdLedger implements EventIdLedger {
     public SqliteEventIdLedger(Path dataDir, long windowMillis, long pendingMillis) throws SQLException {
         this.windowMillis = windowMillis;
         this.pendingMillis = pendingMillis;
-        try {
-            Files.createDirectories(dataDir);
-        } catch (java.io.IOException e) {
-            throw new SQLException("cannot create data directory " + dataDir, e);
-        }
-        connection = DriverManager.getConnection("jdbc:sqlite:" + dataDir.resolve(FILE_NAME).toAbsolutePath(),
-                SqliteEventStore.connectionProperties());
+        // NORMAL: a confirmed id survives a crash of the process; the events themselves are in the outlet.
+        connection = SqliteFiles.open(dataDir, FILE_NAME, false);
         try (Statement st = connection.createStatement()) {
-            st.execute("PRAGMA journal_mode=WAL");
-            st.execute("PRAGMA synchronous=NORMAL");
-            st.execute("PRAGMA busy_timeout=5000");
             st.execute("CREATE TABLE IF NOT EXISTS stored_ids (id TEXT PRIMARY KEY, expires_at INTEGER NOT NULL) WITHOUT ROWID");
         }
         connection.setAutoCommit(false);

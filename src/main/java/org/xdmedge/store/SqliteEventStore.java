@@ -1,9 +1,7 @@
 package org.xdmedge.store;
 
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
-import java.sql.DriverManager;
 import java.sql.PreparedStatement;
 import java.sql.SQLException;
 import java.sql.Statement;
@@ -71,11 +69,8 @@ public final class SqliteEventStore implements EventSink {
 
     public static SqliteEventStore open(Path dataDir, int queueCapacity, int maxRequestsPerCommit,
                                         int retryAfterSeconds) throws SQLException {
-        Connection connection = connect(dataDir);
+        Connection connection = SqliteFiles.open(dataDir, FILE_NAME, true);
         try (Statement st = connection.createStatement()) {
-            st.execute("PRAGMA journal_mode=WAL");
-            st.execute("PRAGMA synchronous=FULL");
-            st.execute("PRAGMA busy_timeout=5000");
             // The (datastream_id, event_id) index takes random keys: keep its pages in memory (64 MiB).
             st.execute("PRAGMA cache_size=-65536");
             st.execute("""
@@ -108,15 +103,6 @@ public final class SqliteEventStore implements EventSink {
         return p;
     }
 
-    static Connection connect(Path dataDir) throws SQLException {
-        try {
-            Files.createDirectories(dataDir);
-        } catch (java.io.IOException e) {
-            throw new SQLException("cannot create data directory " + dataDir + ": " + e.getMessage(), e);
-        }
-        return DriverManager.getConnection("jdbc:sqlite:" + dataDir.resolve(FILE_NAME).toAbsolutePath(),
-                SqliteEventStore.connectionProperties());
-    }
 
     @Override
     public CompletionStage<WriteResult> write(List<StoredEvent> events) {

@@ -1,9 +1,7 @@
 package org.xdmedge.store;
 
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
-import java.sql.DriverManager;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
@@ -19,17 +17,8 @@ public final class SqliteIdentityStateStore implements IdentityStateStore {
     private final Connection connection;
 
     public SqliteIdentityStateStore(Path dataDir) throws SQLException {
-        try {
-            Files.createDirectories(dataDir);
-        } catch (java.io.IOException e) {
-            throw new SQLException("cannot create data directory " + dataDir, e);
-        }
-        connection = DriverManager.getConnection("jdbc:sqlite:" + dataDir.resolve(FILE_NAME).toAbsolutePath(),
-                SqliteEventStore.connectionProperties());
+        connection = SqliteFiles.open(dataDir, FILE_NAME, true);
         try (Statement st = connection.createStatement()) {
-            st.execute("PRAGMA journal_mode=WAL");
-            st.execute("PRAGMA synchronous=FULL");
-            st.execute("PRAGMA busy_timeout=5000");
             st.execute("CREATE TABLE IF NOT EXISTS identity_state (org_id TEXT NOT NULL, ecid TEXT NOT NULL,"
                     + " key TEXT NOT NULL, value TEXT NOT NULL, updated_at INTEGER NOT NULL,"
                     + " PRIMARY KEY (org_id, ecid, key)) WITHOUT ROWID");

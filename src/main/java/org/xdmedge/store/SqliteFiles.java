@@ -1,0 +1,38 @@
+package org.xdmedge.store;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.SQLException;
+import java.sql.Statement;
+
+/** Opens the SQLite files under the data directory, all in WAL mode with the same driver settings. */
+final class SqliteFiles {
+    private SqliteFiles() {}
+
+    /**
+     * Opens (creating if need be) {@code dataDir/fileName}. {@code fsyncEachCommit} chooses
+     * {@code synchronous=FULL} (a commit survives power loss) over {@code NORMAL} (it survives a
+     * process crash).
+     */
+    static Connection open(Path dataDir, String fileName, boolean fsyncEachCommit) throws SQLException {
+        try {
+            Files.createDirectories(dataDir);
+        } catch (IOException e) {
+            throw new SQLException("cannot create data directory " + dataDir + ": " + e.getMessage(), e);
+        }
+        Connection connection = DriverManager.getConnection("jdbc:sqlite:" + dataDir.resolve(fileName).toAbsolutePath(),
+                SqliteEventStore.connectionProperties());
+        try (Statement st = connection.createStatement()) {
+            st.execute("PRAGMA journal_mode=WAL");
+            st.execute(fsyncEachCommit ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL");
+            st.execute("PRAGMA busy_timeout=5000");
+        } catch (SQLException e) {
+            connection.close();
+            throw e;
+        }
+        return connection;
+    }
+}
