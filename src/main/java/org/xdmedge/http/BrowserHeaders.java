@@ -90,7 +90,15 @@ final class BrowserHeaders implements Handler<RoutingContext> {
      * echoing it would grant every sandboxed document credentialed access.
      */
     static boolean echoable(String origin) {
-        return origin != null && !origin.isEmpty() && origin.length() <= 2048 && !origin.equals("null")
-                && origin.indexOf(',') < 0 && origin.chars().noneMatch(c -> c < 0x21 || c > 0x7e);
+        if (origin == null || origin.isEmpty() || origin.length() > 2048 || origin.equals("null")) {
+            return false;
+        }
+        for (int i = 0; i < origin.length(); i++) {
+            char c = origin.charAt(i);
+            if (c < 0x21 || c > 0x7e || c == ',') {
+                return false;
+            }
+        }
+        return true;
     }
 }

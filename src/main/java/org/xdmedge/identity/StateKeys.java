@@ -16,6 +16,8 @@ public final class StateKeys {
 
     /** {@code kndctr_53A16ACB5CC1D3760A495C99_AdobeOrg_identity} for org {@code 53A1...@AdobeOrg}. */
     public static String name(String orgId, String key) {
-        return "kndctr_" + orgId.replaceFirst("@", "_") + "_" + key;
+        int at = orgId.indexOf('@'); // not replaceFirst: that compiles a regex on every call
+        String org = at < 0 ? orgId : orgId.substring(0, at) + '_' + orgId.substring(at + 1);
+        return "kndctr_" + org + "_" + key;
     }
 }

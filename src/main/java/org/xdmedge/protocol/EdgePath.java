@@ -40,7 +40,7 @@ public final class EdgePath {
         String hint = null;
         int rest = segments.length - i;
         // version + action is 2 or 3 segments; anything before it is a hint (and /va/).
-        int actionSegments = rest >= 3 && segments[segments.length - 2].matches("privacy|identity") ? 3 : 2;
+        int actionSegments = rest >= 3 && isActionGroup(segments[segments.length - 2]) ? 3 : 2;
         int prefix = rest - actionSegments;
         if (prefix < 0 || prefix > 2 || i == 0 && prefix > 0) {
             return new NoRoute();
@@ -63,6 +63,10 @@ public final class EdgePath {
         String action = String.join("/", java.util.Arrays.copyOfRange(segments, i + 1, segments.length));
         EdgeAction found = EdgeAction.find(version, action);
         return found == null ? new NoRoute() : new Route(found, hint);
+    }
+
+    private static boolean isActionGroup(String segment) {
+        return segment.equals("privacy") || segment.equals("identity");
     }
 
     public static boolean isKnownHint(String hint) {
