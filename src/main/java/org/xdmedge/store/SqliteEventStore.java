@@ -26,6 +26,14 @@ public final class SqliteEventStore implements EventSink {
     public static final String FILE_NAME = "events.sqlite";
     private static final Logger log = LoggerFactory.getLogger(SqliteEventStore.class);
     private static final int SCHEMA_VERSION = 1;
+    /**
+     * 8 KiB pages, not SQLite's 4 KiB: a 1.5-2 KB event left a quarter of each 4 KiB page empty,
+     * and every page costs a WAL frame and its checksum. Measured with the writer alone (one CPU,
+     * time-ordered ids): 50 events per request ~54k → ~70-100k events/s; one event per request
+     * ~35-42k → ~48-50k. 16 KiB pages were no better for batches and worse for single events, whose
+     * small commits rewrite a partly filled last page each time.
+     */
+    static final int PAGE_SIZE = 8192;
 
     private final Connection connection;
     private final PreparedStatement insert;
@@ -69,7 +77,7 @@ public final class SqliteEventStore implements EventSink {
 
     public static SqliteEventStore open(Path dataDir, int queueCapacity, int maxRequestsPerCommit,
                                         int retryAfterSeconds) throws SQLException {
-        Connection connection = SqliteFiles.open(dataDir, FILE_NAME, true);
+        Connection connection = SqliteFiles.open(dataDir, FILE_NAME, true, PAGE_SIZE);
         try (Statement st = connection.createStatement()) {
             // The (datastream_id, event_id) index takes random keys: keep its pages in memory (64 MiB).
             st.execute("PRAGMA cache_size=-65536");

@@ -18,6 +18,14 @@ final class SqliteFiles {
      * process crash).
      */
     static Connection open(Path dataDir, String fileName, boolean fsyncEachCommit) throws SQLException {
+        return open(dataDir, fileName, fsyncEachCommit, 0);
+    }
+
+    /**
+     * As {@link #open(Path, String, boolean)}, creating a new file with pages of {@code pageSize}
+     * bytes (0: SQLite's default). An existing file keeps the page size it was created with.
+     */
+    static Connection open(Path dataDir, String fileName, boolean fsyncEachCommit, int pageSize) throws SQLException {
         try {
             Files.createDirectories(dataDir);
         } catch (IOException e) {
@@ -26,6 +34,10 @@ final class SqliteFiles {
         Connection connection = DriverManager.getConnection("jdbc:sqlite:" + dataDir.resolve(fileName).toAbsolutePath(),
                 SqliteEventStore.connectionProperties());
         try (Statement st = connection.createStatement()) {
+            if (pageSize > 0) {
+                // Before WAL mode: entering it writes the header of a new file, fixing its page size.
+                st.execute("PRAGMA page_size=" + pageSize);
+            }
             st.execute("PRAGMA journal_mode=WAL");
             st.execute(fsyncEachCommit ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL");
             st.execute("PRAGMA busy_timeout=5000");

@@ -42,6 +42,33 @@ class SqliteEventStoreTest {
     }
 
     @Test
+    void aNewEventFileGetsTheLargerPagesAndAnExistingOneKeepsItsOwn() throws Exception {
+        SqliteEventStore.open(dir, 10, 8, 1).close();
+        assertThat(pageSize(dir.resolve(SqliteEventStore.FILE_NAME))).isEqualTo(SqliteEventStore.PAGE_SIZE);
+
+        Path old = dir.resolve("old");
+        java.nio.file.Files.createDirectories(old);
+        try (var c = java.sql.DriverManager.getConnection("jdbc:sqlite:" + old.resolve(SqliteEventStore.FILE_NAME));
+             var st = c.createStatement()) {
+            st.execute("PRAGMA page_size=4096");
+            st.execute("PRAGMA journal_mode=WAL");
+        }
+        try (SqliteEventStore store = SqliteEventStore.open(old, 10, 8, 1)) {
+            assertThat(store.write(List.of(event("in-old-file", "events"))).toCompletableFuture()
+                    .get(30, TimeUnit.SECONDS).stored()).isEqualTo(1);
+        }
+        assertThat(pageSize(old.resolve(SqliteEventStore.FILE_NAME))).isEqualTo(4096);
+    }
+
+    private static int pageSize(Path file) throws Exception {
+        try (var c = java.sql.DriverManager.getConnection("jdbc:sqlite:" + file);
+             var st = c.createStatement(); var rs = st.executeQuery("PRAGMA page_size")) {
+            rs.next();
+            return rs.getInt(1);
+        }
+    }
+
+    @Test
     void duplicatesWithinAndAcrossRequestsAreCounted() throws Exception {
         try (SqliteEventStore store = SqliteEventStore.open(dir, 100, 64, 1)) {
             WriteResult first = store.write(List.of(event("a", "events"), event("a", "events"), event("b", "events")))
