@@ -17,7 +17,8 @@
 # Knobs (environment): BENCH_SECONDS (10), BENCH_WARMUP (10), BENCH_CONNECTIONS (64),
 # BENCH_SERVER_CPUS (1), BENCH_LOAD_CPUS (0) for taskset, BENCH_HEAP (1g), BENCH_ONLY (scenarios),
 # BENCH_NO_BUILD=1 to reuse target/xdm-edge.jar, BENCH_EDGE_JAVA_OPTS (extra JVM flags for the edge,
-# e.g. -XX:StartFlightRecording=... to profile it), BENCH_NO_CEILING=1 to skip the ceiling runs.
+# e.g. -XX:StartFlightRecording=... to profile it), BENCH_NO_CEILING=1 to skip the ceiling runs,
+# BENCH_JAVA (the java that runs both the edge and the ceiling; default: java on the PATH).
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
@@ -101,6 +102,7 @@ datasets:
 YAML
 }
 
+server_java="${BENCH_JAVA:-java}"
 jvm=(-XX:+UseG1GC "-Xms$heap" "-Xmx$heap")
 pid=""
 port=""
@@ -115,9 +117,9 @@ start_server() { # kind config
   local kind="$1" log="$work/$1.log"
   if [ "$kind" = edge ]; then
     rm -rf "$work/data"
-    taskset -c "$server_cpus" java "${jvm[@]}" ${BENCH_EDGE_JAVA_OPTS:-} -jar "$jar" serve --host 127.0.0.1 --port 0 --data "$work/data" --config "$2" >"$log" 2>&1 &
+    taskset -c "$server_cpus" "$server_java" "${jvm[@]}" ${BENCH_EDGE_JAVA_OPTS:-} -jar "$jar" serve --host 127.0.0.1 --port 0 --data "$work/data" --config "$2" >"$log" 2>&1 &
   else
-    taskset -c "$server_cpus" java "${jvm[@]}" -cp "$jar:$classes" org.xdmedge.bench.CeilingServer 0 >"$log" 2>&1 &
+    taskset -c "$server_cpus" "$server_java" "${jvm[@]}" -cp "$jar:$classes" org.xdmedge.bench.CeilingServer 0 >"$log" 2>&1 &
   fi
   pid=$!
   for _ in $(seq 1 600); do
@@ -203,7 +205,7 @@ for scenario in $scenarios; do
 done
 
 echo
-echo "xdm-edge benchmark: $(nproc) CPUs ($(grep -m1 'model name' /proc/cpuinfo | sed 's/.*: //')), $(java -version 2>&1 | head -1)"
+echo "xdm-edge benchmark: $(nproc) CPUs ($(grep -m1 'model name' /proc/cpuinfo | sed 's/.*: //')), $("$server_java" -version 2>&1 | head -1)"
 echo "server pinned to CPU(s) $server_cpus, wrk -t1 pinned to CPU(s) $load_cpus; -XX:+UseG1GC -Xmx$heap; ${warmup}s warm-up + ${seconds}s measured per scenario"
 echo
 awk '
