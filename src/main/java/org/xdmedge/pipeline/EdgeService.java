@@ -345,36 +345,21 @@ public final class EdgeService {
     /** Fills in what the dataset needs ({@code _id}, {@code timestamp}, the ECID) and picks the primary identity. */
     private static StoredEvent toStored(EdgeCall call, Datastream datastream, RequestConfig config, EdgeEvent event,
                                         ResolvedIdentity identity) {
-        ObjectNode xdm = event.xdm();
         String eventId = event.eventId();
+        String addId = null;
         if (eventId == null) {
             // A retry of the same request (same caller requestId) yields the same ids, so it is not stored twice.
             eventId = call.callerRequestId() == null ? EventIds.timeOrdered(call.receivedAtMillis())
                     : UUID.nameUUIDFromBytes((datastream.id() + "\n" + call.callerRequestId() + "\n" + event.index())
                     .getBytes(StandardCharsets.UTF_8)).toString();
-            xdm.put("_id", eventId);
+            addId = eventId;
         }
-        if (event.timestamp() == null) {
-            xdm.put("timestamp", Instant.ofEpochMilli(call.receivedAtMillis()).toString());
-        }
+        String addTimestamp = event.timestamp() == null ? Instant.ofEpochMilli(call.receivedAtMillis()).toString() : null;
         IdentityItem primary = primaryIdentity(call.action(), event, identity);
-        if (identity != null && event.first(IdentityResolver.ECID) == null) {
-            addEcid(xdm, identity.ecid(), primary == null);
-        }
+        String addEcid = identity != null && event.first(IdentityResolver.ECID) == null ? identity.ecid() : null;
         String primaryNs = primary != null ? primary.namespace() : IdentityResolver.ECID;
         String primaryId = primary != null ? primary.id() : identity.ecid();
-
-        ObjectNode stored = EdgeJson.MAPPER.createObjectNode();
-        stored.set("xdm", xdm);
-        if (event.data() != null) {
-            stored.set("data", event.data());
-        }
-        byte[] json;
-        try {
-            json = EdgeJson.MAPPER.writeValueAsBytes(stored);
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
+        byte[] json = StoredEventBytes.of(event, addId, addTimestamp, addEcid, primary == null);
         return new StoredEvent(call.requestId(), datastream.id(), config.dataset(), call.receivedAtMillis(),
                 eventId, primaryNs, primaryId, json);
     }
@@ -409,14 +394,5 @@ public final class EdgeService {
 
     private static String eventPath(EdgeAction action, EdgeEvent event) {
         return action == EdgeAction.V2_INTERACT ? "event" : "events[" + event.index() + "]";
-    }
-
-    private static void addEcid(ObjectNode xdm, String ecid, boolean primary) {
-        JsonNode map = xdm.get("identityMap");
-        ObjectNode identityMap = map instanceof ObjectNode o ? o : xdm.putObject("identityMap");
-        ObjectNode item = identityMap.putArray(IdentityResolver.ECID).addObject();
-        item.put("id", ecid);
-        item.put("authenticatedState", "ambiguous");
-        item.put("primary", primary);
     }
 }

@@ -16,10 +16,17 @@ public record EdgeRequest(EdgeAction action, List<EdgeEvent> events, List<Identi
 
     /**
      * One event. {@code xdm} is the event's own object (mutable: the pipeline fills in {@code _id},
-     * {@code timestamp} and the ECID); {@code data} may be null.
+     * {@code timestamp} and the ECID); {@code data} may be null. {@code rawXdm} and {@code rawData}
+     * are the client's own UTF-8 bytes of those values, so they can be stored without writing the
+     * trees again; null when not available (other encodings, merged request-level xdm, ...).
      */
     public record EdgeEvent(int index, ObjectNode xdm, JsonNode data, List<IdentityItem> identities,
-                            String eventId, Instant timestamp) {
+                            String eventId, Instant timestamp, RawJson rawXdm, RawJson rawData) {
+        public EdgeEvent(int index, ObjectNode xdm, JsonNode data, List<IdentityItem> identities,
+                         String eventId, Instant timestamp) {
+            this(index, xdm, data, identities, eventId, timestamp, null, null);
+        }
+
         public IdentityItem primaryIdentity() {
             for (IdentityItem item : identities) {
                 if (item.primary()) {
@@ -36,6 +43,16 @@ public record EdgeRequest(EdgeAction action, List<EdgeEvent> events, List<Identi
                 }
             }
             return null;
+        }
+    }
+
+    /**
+     * The exact text of one JSON value inside a UTF-8 request body: {@code body[start, end)}. The
+     * body array is shared, never copied; it must not be changed.
+     */
+    public record RawJson(byte[] body, int start, int end) {
+        public int length() {
+            return end - start;
         }
     }
 

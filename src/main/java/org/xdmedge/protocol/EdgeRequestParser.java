@@ -1,15 +1,23 @@
 package org.xdmedge.protocol;
 
+import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.JsonToken;
+import com.fasterxml.jackson.core.json.UTF8StreamJsonParser;
 import com.fasterxml.jackson.core.exc.StreamConstraintsException;
+import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectReader;
 import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.MissingNode;
+import com.fasterxml.jackson.databind.node.NullNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
 import java.time.Instant;
 import java.time.OffsetDateTime;
 import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
+import java.util.IdentityHashMap;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
@@ -17,6 +25,7 @@ import java.util.Set;
 import org.xdmedge.protocol.EdgeProblem.FieldError;
 import org.xdmedge.protocol.EdgeRequest.EdgeEvent;
 import org.xdmedge.protocol.EdgeRequest.IdentityItem;
+import org.xdmedge.protocol.EdgeRequest.RawJson;
 import org.xdmedge.protocol.EdgeRequest.StateEntry;
 
 /**
@@ -24,6 +33,9 @@ import org.xdmedge.protocol.EdgeRequest.StateEntry;
  * that is wrong. Unknown fields are ignored, never rejected.
  */
 public final class EdgeRequestParser {
+    /** Reads one value mid-stream: the mapper's settings, but the root's trailing tokens are checked by hand. */
+    private static final ObjectReader TREE_READER = EdgeJson.MAPPER.readerFor(JsonNode.class)
+            .without(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
     private static final Set<String> AUTH_STATES = Set.of("ambiguous", "authenticated", "loggedOut");
     /** Far above any real client; bounds the work one request can ask for. */
     public static final int MAX_EVENTS = 1000;
@@ -34,7 +46,8 @@ public final class EdgeRequestParser {
         if (isBlank(body)) {
             throw new EdgeProblem(EdgeError.EMPTY_BODY, "The request body is empty.");
         }
-        JsonNode root = readJson(body);
+        Map<JsonNode, RawEvent> raw = new IdentityHashMap<>();
+        JsonNode root = readJson(body, action, raw);
         Errors errors = new Errors();
         if (!root.isObject()) {
             throw EdgeProblem.field(EdgeError.INVALID_FIELD, "$", "the body must be a JSON object");
@@ -96,7 +109,8 @@ public final class EdgeRequestParser {
 
         List<EdgeEvent> events = new ArrayList<>(rawEvents.size());
         for (int i = 0; i < rawEvents.size(); i++) {
-            EdgeEvent event = parseEvent(i, rawEvents.get(i), eventPaths.get(i), requestXdm, errors);
+            EdgeEvent event = parseEvent(i, rawEvents.get(i), raw.get(rawEvents.get(i)), eventPaths.get(i),
+                    requestXdm, errors);
             if (event != null) {
                 events.add(event);
             }
@@ -119,7 +133,90 @@ public final class EdgeRequestParser {
         return xdm;
     }
 
-    private static JsonNode readJson(byte[] body) {
+    /**
+     * Reads the body into the same tree {@code MAPPER.readTree(body)} gives, walking the root and the
+     * event objects by hand so the byte spans of each event's {@code xdm} and {@code data} are known
+     * ({@code raw}, keyed by event node). Any failure is reported by reading the body again the plain
+     * way, so problems keep exactly today's wording and location.
+     */
+    private static JsonNode readJson(byte[] body, EdgeAction action, Map<JsonNode, RawEvent> raw) {
+        try (JsonParser p = EdgeJson.MAPPER.createParser(body)) {
+            // Byte offsets are only meaningful for the UTF-8 byte parser (not for UTF-16/32 input).
+            boolean utf8 = p instanceof UTF8StreamJsonParser;
+            JsonToken first = p.nextToken();
+            JsonNode root;
+            if (first == null) {
+                root = MissingNode.getInstance();
+            } else if (first == JsonToken.START_OBJECT && utf8) {
+                root = readRoot(p, body, action, raw);
+            } else {
+                root = tree(p);
+            }
+            if (first != null && p.nextToken() != null) {
+                return readJsonPlainly(body); // trailing tokens: let the plain reader say so
+            }
+            return root;
+        } catch (IOException e) {
+            return readJsonPlainly(body);
+        }
+    }
+
+    private static JsonNode readRoot(JsonParser p, byte[] body, EdgeAction action, Map<JsonNode, RawEvent> raw)
+            throws IOException {
+        ObjectNode root = EdgeJson.MAPPER.createObjectNode();
+        while (p.nextToken() == JsonToken.FIELD_NAME) {
+            String name = p.currentName();
+            JsonToken value = p.nextToken();
+            if (action == EdgeAction.V2_INTERACT && name.equals("event") && value == JsonToken.START_OBJECT) {
+                root.set(name, readEvent(p, body, raw));
+            } else if (action != EdgeAction.V2_INTERACT && name.equals("events") && value == JsonToken.START_ARRAY) {
+                ArrayNode events = root.arrayNode();
+                while (p.nextToken() != JsonToken.END_ARRAY) {
+                    events.add(p.currentToken() == JsonToken.START_OBJECT ? readEvent(p, body, raw) : tree(p));
+                }
+                root.set(name, events);
+            } else {
+                root.set(name, tree(p));
+            }
+        }
+        return root;
+    }
+
+    /** One event object; its xdm object and non-null data get their byte spans recorded. */
+    private static ObjectNode readEvent(JsonParser p, byte[] body, Map<JsonNode, RawEvent> raw) throws IOException {
+        ObjectNode event = EdgeJson.MAPPER.createObjectNode();
+        RawJson xdm = null;
+        RawJson data = null;
+        while (p.nextToken() == JsonToken.FIELD_NAME) {
+            String name = p.currentName();
+            JsonToken value = p.nextToken();
+            boolean xdmObject = name.equals("xdm") && value == JsonToken.START_OBJECT;
+            boolean dataValue = name.equals("data") && value != JsonToken.VALUE_NULL;
+            long start = p.currentTokenLocation().getByteOffset();
+            event.set(name, tree(p));
+            long end = p.currentLocation().getByteOffset();
+            if ((xdmObject || dataValue) && start >= 0 && end > start && end <= body.length) {
+                RawJson span = new RawJson(body, (int) start, (int) end);
+                if (xdmObject) {
+                    xdm = span;
+                } else {
+                    data = span;
+                }
+            }
+        }
+        if (xdm != null || data != null) {
+            raw.put(event, new RawEvent(xdm, data));
+        }
+        return event;
+    }
+
+    /** The value at the parser's current token, as a tree (the mapper's node factory and limits). */
+    private static JsonNode tree(JsonParser p) throws IOException {
+        JsonNode node = TREE_READER.readTree(p);
+        return node == null ? NullNode.getInstance() : node;
+    }
+
+    private static JsonNode readJsonPlainly(byte[] body) {
         try {
             return EdgeJson.MAPPER.readTree(body);
         } catch (StreamConstraintsException e) {
@@ -136,13 +233,18 @@ public final class EdgeRequestParser {
         }
     }
 
-    private static EdgeEvent parseEvent(int index, JsonNode raw, String path, ObjectNode requestXdm, Errors errors) {
+    /** The raw spans of one event's values, either may be null. */
+    private record RawEvent(RawJson xdm, RawJson data) {}
+
+    private static EdgeEvent parseEvent(int index, JsonNode raw, RawEvent spans, String path, ObjectNode requestXdm,
+                                        Errors errors) {
         if (!raw.isObject()) {
             errors.add(EdgeError.INVALID_FIELD, path, "an event must be a JSON object");
             return null;
         }
         JsonNode xdmNode = raw.get("xdm");
         ObjectNode xdm;
+        RawJson rawXdm = null;
         if (xdmNode == null || xdmNode.isNull()) {
             if (requestXdm == null) {
                 errors.add(EdgeError.MISSING_FIELD, path + ".xdm", "the event's 'xdm' object is required");
@@ -154,9 +256,10 @@ public final class EdgeRequestParser {
             return null;
         } else {
             xdm = (ObjectNode) xdmNode;
+            rawXdm = spans == null ? null : spans.xdm();
         }
-        if (requestXdm != null) {
-            mergeRequestXdm(xdm, requestXdm);
+        if (requestXdm != null && mergeRequestXdm(xdm, requestXdm)) {
+            rawXdm = null; // the client's bytes no longer say everything the tree does
         }
         List<IdentityItem> identities = identities(xdm.get("identityMap"), path + ".xdm.identityMap", errors);
 
@@ -184,27 +287,36 @@ public final class EdgeRequestParser {
             }
         }
         JsonNode data = raw.get("data");
-        return new EdgeEvent(index, xdm, data == null || data.isNull() ? null : data, identities, eventId, timestamp);
+        boolean hasData = data != null && !data.isNull();
+        return new EdgeEvent(index, xdm, hasData ? data : null, identities, eventId, timestamp, rawXdm,
+                hasData && spans != null ? spans.data() : null);
     }
 
-    /** Request-level {@code xdm} (Mobile SDKs) applies to every event; the event's own fields win. */
-    private static void mergeRequestXdm(ObjectNode xdm, ObjectNode requestXdm) {
+    /**
+     * Request-level {@code xdm} (Mobile SDKs) applies to every event; the event's own fields win.
+     * Returns whether the event's xdm was changed.
+     */
+    private static boolean mergeRequestXdm(ObjectNode xdm, ObjectNode requestXdm) {
+        boolean changed = false;
         Iterator<Map.Entry<String, JsonNode>> fields = requestXdm.fields();
         while (fields.hasNext()) {
             var field = fields.next();
             JsonNode own = xdm.get(field.getKey());
             if (own == null || own.isNull()) {
                 xdm.set(field.getKey(), field.getValue().deepCopy());
+                changed = true;
             } else if (field.getKey().equals("identityMap") && own.isObject() && field.getValue().isObject()) {
                 var namespaces = field.getValue().fields();
                 while (namespaces.hasNext()) {
                     var ns = namespaces.next();
                     if (!own.has(ns.getKey())) {
                         ((ObjectNode) own).set(ns.getKey(), ns.getValue().deepCopy());
+                        changed = true;
                     }
                 }
             }
         }
+        return changed;
     }
 
     static List<IdentityItem> identities(JsonNode map, String path, Errors errors) {

@@ -1,0 +1,242 @@
+package org.xdmedge.pipeline;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.io.ByteArrayOutputStream;
+import java.nio.charset.StandardCharsets;
+import java.util.Comparator;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.xdmedge.identity.IdentityResolver;
+import org.xdmedge.protocol.EdgeAction;
+import org.xdmedge.protocol.EdgeJson;
+import org.xdmedge.protocol.EdgeProblem;
+import org.xdmedge.protocol.EdgeRequest.EdgeEvent;
+import org.xdmedge.protocol.EdgeRequest.RawJson;
+import org.xdmedge.protocol.EdgeRequestParser;
+import org.xdmedge.testing.Fixtures;
+
+/**
+ * The spliced stored bytes mean exactly what writing the completed tree again means, stay on one
+ * line, and are really produced (not silently the fallback) where they should be.
+ */
+class StoredEventBytesTest {
+    private static final String ID = "0190f0b4-6b2a-7c3e-9d1f-2a3b4c5d6e7f";
+    private static final String TS = "2026-11-22T07:30:00.123Z";
+    private static final String ECID = "12345678901234567890123456789012345678";
+
+    /**
+     * Node equality, numbers by value: writing the tree again turns -3.25e2 (an exact BigDecimal of
+     * scale 0) into -325, which reads back as an integer; the splice keeps the client's text.
+     */
+    private static final Comparator<JsonNode> SAME_NUMBER = (a, b) -> {
+        if (a.isNumber() && b.isNumber()) {
+            return a.decimalValue().compareTo(b.decimalValue());
+        }
+        return a.equals(b) ? 0 : 1;
+    };
+
+    /** What to add, as EdgeService.toStored decides it. */
+    private record Adds(String id, String ts, String ecid, boolean primary) {
+        static Adds forEvent(EdgeEvent event, boolean withEcid) {
+            return new Adds(event.eventId() == null ? ID : null, event.timestamp() == null ? TS : null,
+                    withEcid && event.first(IdentityResolver.ECID) == null ? ECID : null,
+                    event.primaryIdentity() == null);
+        }
+    }
+
+    private static List<EdgeEvent> events(EdgeAction action, byte[] body) {
+        return EdgeRequestParser.parse(action, body).events();
+    }
+
+    private static byte[] utf8(String s) {
+        return s.getBytes(StandardCharsets.UTF_8);
+    }
+
+    /**
+     * Checks every event of the body: spliced (when expected) is one line and equals the
+     * re-serialized tree of a fresh parse. Returns how many events were spliced.
+     */
+    private static int check(EdgeAction action, byte[] body, boolean withEcid, boolean expectSplice) throws Exception {
+        List<EdgeEvent> spliceSide = events(action, body);
+        List<EdgeEvent> treeSide = events(action, body);
+        int spliced = 0;
+        for (int i = 0; i < spliceSide.size(); i++) {
+            Adds adds = Adds.forEvent(spliceSide.get(i), withEcid);
+            byte[] splice = StoredEventBytes.spliced(spliceSide.get(i), adds.id(), adds.ts(), adds.ecid(), adds.primary());
+            byte[] tree = StoredEventBytes.reserialized(treeSide.get(i), adds.id(), adds.ts(), adds.ecid(), adds.primary());
+            if (expectSplice) {
+                assertThat(splice).as("spliced event %d of %s", i, new String(body, StandardCharsets.UTF_8)).isNotNull();
+            } else {
+                assertThat(splice).as("fallback expected for %s", new String(body, StandardCharsets.UTF_8)).isNull();
+            }
+            byte[] chosen = StoredEventBytes.of(events(action, body).get(i), adds.id(), adds.ts(), adds.ecid(), adds.primary());
+            for (byte[] stored : splice == null ? List.of(tree, chosen) : List.of(splice, tree, chosen)) {
+                String text = new String(stored, StandardCharsets.UTF_8);
+                assertThat(text).doesNotContain("\n").doesNotContain("\r");
+                JsonNode parsed = EdgeJson.MAPPER.readTree(stored); // also refuses duplicate members
+                JsonNode expected = EdgeJson.MAPPER.readTree(tree);
+                assertThat(parsed.equals(SAME_NUMBER, expected)).as("%s means %s", text, expected).isTrue();
+            }
+            if (splice != null) {
+                assertThat(chosen).isEqualTo(splice);
+                spliced++;
+            }
+        }
+        return spliced;
+    }
+
+    @Test
+    void seedBodies_compactSplice_prettyFallBack() throws Exception {
+        for (String name : List.of("collect-two-fpid-events.json", "interact-email-sha256.json", "interact-single-event.json")) {
+            EdgeAction action = name.startsWith("collect") ? EdgeAction.V2_COLLECT : EdgeAction.V2_INTERACT;
+            byte[] pretty = utf8(Fixtures.seed(name));
+            byte[] compact = EdgeJson.MAPPER.writeValueAsBytes(EdgeJson.MAPPER.readTree(pretty));
+            check(action, pretty, false, false);
+            check(action, pretty, true, false);
+            assertThat(check(action, compact, false, true)).isEqualTo(events(action, compact).size());
+            // These seeds have an identityMap without ECID: adding one falls back.
+            check(action, compact, true, false);
+        }
+        // The placeholder seed is refused before anything is stored.
+        assertThatThrownBy(() -> events(EdgeAction.V2_INTERACT, utf8(Fixtures.seed("interact-doc-placeholder-timestamp.json"))))
+                .isInstanceOf(EdgeProblem.class);
+    }
+
+    @Test
+    void handMadeBodies() throws Exception {
+        String[] splices = {
+                "{\"event\":{\"xdm\":{}}}",
+                "{\"event\":{\"xdm\":{ \t }}}",
+                "{\"event\":{\"xdm\":{   \"a\":1}}}",
+                "{\"event\":{\"xdm\":{\"a\":1 ,\t\"b\":[1, 2] \t}  , \"data\" : {\"k\":\"v\"} }}",
+                "{\"event\":{\"data\":[1,2.50,\"x\"],\"xdm\":{\"a\":{}}}}",
+                "{\"event\":{\"xdm\":{\"_id\":\"own\",\"timestamp\":\"2021-08-09T14:09:20.859Z\"}}}",
+                "{\"event\":{\"xdm\":{\"_id\":\"own\"}}}",
+                "{\"event\":{\"xdm\":{\"n\":2.50,\"e\":1e5,\"E\":-1.0E-7,\"big\":123456789012345678901234567890,\"z\":0}}}",
+                "{\"event\":{\"xdm\":{\"s\":\"caf\u00e9 \u2603 \ud83d\ude00\",\"esc\":\"q\\\"b\\\\s\\/n\\n\\u00e9\\ud83d\\ude00\"}}}",
+                "{\"event\":{\"xdm\":{\"t\":true,\"f\":false,\"nil\":null},\"data\":\"just a string\"}}",
+                "{\"event\":{\"xdm\":{},\"data\":42}}",
+                "{\"event\":{\"xdm\":{},\"data\":true}}",
+                "{\"event\":{\"xdm\":{},\"data\":-3.25e2}}",
+                "{\"event\":{\"xdm\":{},\"data\":null}}",
+                "{\"event\":{\"xdm\":{\"identityMap\":{\"ECID\":[{\"id\":\"" + ECID + "\"}]}}}}",
+                "{\"meta\":{\"state\":{}},\"event\":{\"query\":{},\"xdm\":{\"a\":\"b\"},\"data\":{}},\"query\":{}}",
+                "  {\"event\":{\"xdm\":{\"a\":1}}}  ",
+        };
+        for (String body : splices) {
+            assertThat(check(EdgeAction.V2_INTERACT, utf8(body), true, true)).isEqualTo(1);
+        }
+        String[] fallbacks = {
+                // pretty-printed: export needs one line
+                "{\"event\":{\"xdm\":{\n\"a\":1}}}",
+                "{\"event\":{\"xdm\":{\"a\":1},\"data\":{\r\n\"b\":2}}}",
+                // members that exist as null are replaced in the tree, they must not be duplicated
+                "{\"event\":{\"xdm\":{\"_id\":null}}}",
+                "{\"event\":{\"xdm\":{\"timestamp\":null}}}",
+                "{\"event\":{\"xdm\":{\"identityMap\":null}}}",
+                // identity map without ECID
+                "{\"event\":{\"xdm\":{\"identityMap\":{\"CRMID\":[{\"id\":\"c\",\"primary\":true}]}}}}",
+                "{\"event\":{\"xdm\":{\"identityMap\":{}}}}",
+                "{\"event\":{\"xdm\":{\"identityMap\":{\"ECID\":[]}}}}",
+        };
+        for (String body : fallbacks) {
+            check(EdgeAction.V2_INTERACT, utf8(body), true, false);
+        }
+        // Without an ECID to add, an identity map is no reason to fall back.
+        check(EdgeAction.V2_INTERACT, utf8(fallbacks[5]), false, true);
+    }
+
+    @Test
+    void batchesSpliceEveryEvent_mobileRequestXdmFallsBackOnlyWhereMerged() throws Exception {
+        byte[] batch = utf8("{\"events\":[{\"xdm\":{\"a\":1},\"data\":{\"d\":1}},{\"xdm\":{}},{\"data\":[],\"xdm\":{\"b\":\"c\"}}]}");
+        assertThat(check(EdgeAction.V2_COLLECT, batch, false, true)).isEqualTo(3);
+        assertThat(check(EdgeAction.V1_INTERACT, batch, true, true)).isEqualTo(3);
+        // v1 request-level xdm merged into an event: the client's event bytes no longer say it all.
+        byte[] merged = utf8("{\"xdm\":{\"device\":{\"m\":\"x\"}},\"events\":[{\"xdm\":{\"a\":1}}]}");
+        check(EdgeAction.V1_INTERACT, merged, true, false);
+        byte[] notMerged = utf8("{\"xdm\":{\"device\":{\"m\":\"x\"}},\"events\":[{\"xdm\":{\"device\":{\"m\":\"own\"}}}]}");
+        check(EdgeAction.V1_INTERACT, notMerged, true, true);
+    }
+
+    @Test
+    void utf8BomSplices_utf16FallsBack() throws Exception {
+        String json = "{\"event\":{\"xdm\":{\"a\":\"caf\u00e9\"},\"data\":{\"b\":[1]}}}";
+        ByteArrayOutputStream bom = new ByteArrayOutputStream();
+        bom.write(new byte[] {(byte) 0xEF, (byte) 0xBB, (byte) 0xBF});
+        bom.write(utf8(json));
+        assertThat(check(EdgeAction.V2_INTERACT, bom.toByteArray(), true, true)).isEqualTo(1);
+        assertRawSpans(bom.toByteArray(), "{\"a\":\"caf\u00e9\"}", "{\"b\":[1]}");
+
+        for (var charset : List.of(StandardCharsets.UTF_16BE, StandardCharsets.UTF_16LE)) {
+            byte[] body = json.getBytes(charset);
+            EdgeEvent event = events(EdgeAction.V2_INTERACT, body).get(0);
+            assertThat(event.rawXdm()).isNull();
+            check(EdgeAction.V2_INTERACT, body, true, false);
+        }
+    }
+
+    @Test
+    void rawSpansAreExactlyTheValueText() throws Exception {
+        assertRawSpans(utf8("{\"event\":{\"xdm\":{\"a\":1},\"data\":{\"b\":2}}}"), "{\"a\":1}", "{\"b\":2}");
+        assertRawSpans(utf8("{ \"event\" : { \"data\" :\t\"s\\\"x\" , \"xdm\" : { } } }"), "{ }", "\"s\\\"x\"");
+        assertRawSpans(utf8("{\"event\":{\"xdm\":{\"\u00e9\":\"\ud83d\ude00\"},\"data\":12.50}}"),
+                "{\"\u00e9\":\"\ud83d\ude00\"}", "12.50");
+        assertRawSpans(utf8("{\"event\":{\"xdm\":{\"a\":[{\"b\":{}}]},\"data\":false}}"), "{\"a\":[{\"b\":{}}]}", "false");
+        assertRawSpans(utf8("{\"event\":{\"xdm\":{},\"data\":[ 1 , {} ]}}"), "{}", "[ 1 , {} ]");
+        assertRawSpans(utf8("{\"event\":{\"xdm\":{},\"data\":-0.5e-3}}"), "{}", "-0.5e-3");
+        byte[] batch = utf8("{\"events\":[{\"xdm\":{\"i\":0}},{\"data\":{\"d\":1},\"xdm\":{\"i\":1}}]}");
+        List<EdgeEvent> events = events(EdgeAction.V2_COLLECT, batch);
+        assertThat(text(events.get(0).rawXdm())).isEqualTo("{\"i\":0}");
+        assertThat(events.get(0).rawData()).isNull();
+        assertThat(text(events.get(1).rawXdm())).isEqualTo("{\"i\":1}");
+        assertThat(text(events.get(1).rawData())).isEqualTo("{\"d\":1}");
+    }
+
+    @Test
+    void brokenBodiesGiveTheSameProblemsAsReadingTheWholeTree() {
+        String deep = "{\"event\":{\"xdm\":" + "[".repeat(200) + "]".repeat(200) + "}}";
+        String longNumber = "{\"event\":{\"xdm\":{\"n\":" + "1".repeat(300) + "}}}";
+        for (String body : List.of("{\"event\":{\"xdm\":{\"a\":1,\"a\":2}}}", "{\"event\":{\"xdm\":{}}} {}",
+                "{\"event\":{\"xdm\":{}}} x", "{\"event\":{\"xdm\":{\"a\":}}}", deep, longNumber,
+                "{\"events\":[{\"xdm\":{}},{\"xdm\":{\"b\":1,\"b\":1}}]}", "[1] 2")) {
+            EdgeAction action = body.contains("\"events\"") ? EdgeAction.V2_COLLECT : EdgeAction.V2_INTERACT;
+            assertThatThrownBy(() -> events(action, utf8(body)))
+                    .as(body).isInstanceOfSatisfying(EdgeProblem.class, p -> {
+                        assertThat(p.error()).isEqualTo(org.xdmedge.protocol.EdgeError.INVALID_JSON);
+                        assertThat(p.detail()).isEqualTo(plainProblem(body));
+                    });
+        }
+    }
+
+    /** The problem detail the parser gave before it walked the body by hand. */
+    private static String plainProblem(String body) {
+        try {
+            EdgeJson.MAPPER.readTree(utf8(body));
+            return "no problem";
+        } catch (com.fasterxml.jackson.core.exc.StreamConstraintsException e) {
+            return "The request body exceeds a JSON limit: " + e.getOriginalMessage();
+        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+            String msg = e.getOriginalMessage();
+            int nl = msg.indexOf('\n');
+            msg = nl < 0 ? msg : msg.substring(0, nl);
+            msg = msg.length() > 300 ? msg.substring(0, 300) : msg;
+            return "The request body is not valid JSON at line " + e.getLocation().getLineNr() + ", column "
+                    + e.getLocation().getColumnNr() + ": " + msg;
+        } catch (java.io.IOException e) {
+            throw new AssertionError(e);
+        }
+    }
+
+    private static void assertRawSpans(byte[] body, String xdm, String data) {
+        EdgeEvent event = events(EdgeAction.V2_INTERACT, body).get(0);
+        assertThat(text(event.rawXdm())).isEqualTo(xdm);
+        assertThat(text(event.rawData())).isEqualTo(data);
+    }
+
+    private static String text(RawJson raw) {
+        return new String(raw.body(), raw.start(), raw.length(), StandardCharsets.UTF_8);
+    }
+}
