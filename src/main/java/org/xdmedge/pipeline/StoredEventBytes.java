@@ -55,9 +55,7 @@ final class StoredEventBytes {
         if (!plain(addId) || !plain(addTimestamp) || !plain(addEcid)) {
             return null;
         }
-        // Exports are one JSON line per event: pretty-printed input is written again compactly.
-        // (JSON strings cannot hold raw line breaks, so any CR/LF byte here is whitespace.)
-        if (hasLineBreak(xdm) || (data != null && hasLineBreak(data))) {
+        if (!oneLineUtf8(xdm) || (data != null && !oneLineUtf8(data))) {
             return null;
         }
         byte[] body = xdm.body();
@@ -185,14 +183,62 @@ final class StoredEventBytes {
         return true;
     }
 
-    private static boolean hasLineBreak(RawJson raw) {
-        byte[] body = raw.body();
-        for (int i = raw.start(); i < raw.end(); i++) {
-            if (body[i] == '\n' || body[i] == '\r') {
-                return true;
+    /**
+     * Exports are one JSON line per event, so pretty-printed input is written again compactly (JSON
+     * strings cannot hold raw line breaks: any CR/LF byte is whitespace). The parser decodes some
+     * malformed UTF-8 (overlong forms, encoded surrogates) without complaint; copying such bytes
+     * would store what writing the tree never does, so only well-formed UTF-8 is copied.
+     */
+    static boolean oneLineUtf8(RawJson raw) {
+        byte[] b = raw.body();
+        int end = raw.end();
+        int i = raw.start();
+        while (i < end) {
+            int c = b[i++];
+            if (c >= 0) {
+                if (c == '\n' || c == '\r') {
+                    return false;
+                }
+                continue;
             }
+            c &= 0xff;
+            int more;
+            int lo = 0x80;
+            int hi = 0xbf;
+            if (c >= 0xc2 && c <= 0xdf) {
+                more = 1;
+            } else if (c >= 0xe0 && c <= 0xef) {
+                more = 2;
+                if (c == 0xe0) {
+                    lo = 0xa0; // overlong
+                } else if (c == 0xed) {
+                    hi = 0x9f; // UTF-16 surrogates
+                }
+            } else if (c >= 0xf0 && c <= 0xf4) {
+                more = 3;
+                if (c == 0xf0) {
+                    lo = 0x90; // overlong
+                } else if (c == 0xf4) {
+                    hi = 0x8f; // above U+10FFFF
+                }
+            } else {
+                return false;
+            }
+            if (i + more > end) {
+                return false;
+            }
+            int second = b[i] & 0xff;
+            if (second < lo || second > hi) {
+                return false;
+            }
+            for (int k = 1; k < more; k++) {
+                if ((b[i + k] & 0xc0) != 0x80) {
+                    return false;
+                }
+            }
+            i += more;
         }
-        return false;
+        return true;
     }
 
     private static byte[] ascii(String s) {

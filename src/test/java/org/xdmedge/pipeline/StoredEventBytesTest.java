@@ -179,6 +179,37 @@ class StoredEventBytesTest {
     }
 
     @Test
+    void malformedUtf8IsNeverCopied() throws Exception {
+        byte[][] malformed = {
+                {(byte) 0xC0, (byte) 0xAF},                           // overlong '/'
+                {(byte) 0xE0, (byte) 0x80, (byte) 0xAF},              // overlong
+                {(byte) 0xED, (byte) 0xA0, (byte) 0x80},              // encoded surrogate U+D800
+                {(byte) 0xF4, (byte) 0x90, (byte) 0x80, (byte) 0x80}, // above U+10FFFF
+                {(byte) 0xF0, (byte) 0x80, (byte) 0x80, (byte) 0xAF}, // overlong
+        };
+        for (byte[] bad : malformed) {
+            for (String where : List.of("xdm", "data")) {
+                ByteArrayOutputStream body = new ByteArrayOutputStream();
+                body.write(utf8(where.equals("xdm") ? "{\"event\":{\"xdm\":{\"s\":\"a" : "{\"event\":{\"xdm\":{},\"data\":\"a"));
+                body.write(bad);
+                body.write(utf8(where.equals("xdm") ? "b\"}}}" : "b\"}}"));
+                EdgeEvent event;
+                try {
+                    event = events(EdgeAction.V2_INTERACT, body.toByteArray()).get(0);
+                } catch (EdgeProblem refused) {
+                    continue; // the parser refused it: nothing to store
+                }
+                assertThat(StoredEventBytes.spliced(event, ID, TS, ECID, true)).as("%s in %s", java.util.HexFormat.of()
+                        .formatHex(bad), where).isNull();
+            }
+        }
+        for (String good : List.of("\u0080", "\u07ff", "\u0800", "\ud7ff", "\ue000", "\uffff", "\ud800\udc00", "\udbff\udfff")) {
+            byte[] body = utf8("{\"event\":{\"xdm\":{\"s\":\"" + good + "\"},\"data\":\"" + good + "\"}}");
+            assertThat(check(EdgeAction.V2_INTERACT, body, true, true)).isEqualTo(1);
+        }
+    }
+
+    @Test
     void rawSpansAreExactlyTheValueText() throws Exception {
         assertRawSpans(utf8("{\"event\":{\"xdm\":{\"a\":1},\"data\":{\"b\":2}}}"), "{\"a\":1}", "{\"b\":2}");
         assertRawSpans(utf8("{ \"event\" : { \"data\" :\t\"s\\\"x\" , \"xdm\" : { } } }"), "{ }", "\"s\\\"x\"");
