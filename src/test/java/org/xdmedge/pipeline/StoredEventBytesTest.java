@@ -99,6 +99,14 @@ class StoredEventBytesTest {
             assertThat(check(action, compact, false, true)).isEqualTo(events(action, compact).size());
             // These seeds have an identityMap without ECID: adding one falls back.
             check(action, compact, true, false);
+            // Compact input written by our own mapper: the splice is byte for byte what writing the tree gives.
+            for (int i = 0; i < events(action, compact).size(); i++) {
+                EdgeEvent event = events(action, compact).get(i);
+                Adds adds = Adds.forEvent(event, false);
+                assertThat(new String(StoredEventBytes.spliced(event, adds.id(), adds.ts(), null, adds.primary()), StandardCharsets.UTF_8))
+                        .isEqualTo(new String(StoredEventBytes.reserialized(events(action, compact).get(i), adds.id(),
+                                adds.ts(), null, adds.primary()), StandardCharsets.UTF_8));
+            }
         }
         // The placeholder seed is refused before anything is stored.
         assertThatThrownBy(() -> events(EdgeAction.V2_INTERACT, utf8(Fixtures.seed("interact-doc-placeholder-timestamp.json"))))
@@ -147,6 +155,32 @@ class StoredEventBytesTest {
         }
         // Without an ECID to add, an identity map is no reason to fall back.
         check(EdgeAction.V2_INTERACT, utf8(fallbacks[5]), false, true);
+    }
+
+    @Test
+    void compactBodyWithEverythingAdded_isByteForByteTheTreesText() throws Exception {
+        byte[] body = utf8("{\"event\":{\"xdm\":{\"a\":{\"b\":[true,null,\"\u00e9\"]}},\"data\":{\"c\":\"d\"}}}");
+        for (boolean primary : List.of(true, false)) {
+            byte[] splice = StoredEventBytes.spliced(events(EdgeAction.V2_INTERACT, body).get(0), ID, TS, ECID, primary);
+            byte[] tree = StoredEventBytes.reserialized(events(EdgeAction.V2_INTERACT, body).get(0), ID, TS, ECID, primary);
+            assertThat(new String(splice, StandardCharsets.UTF_8)).isEqualTo(new String(tree, StandardCharsets.UTF_8));
+        }
+        byte[] empty = utf8("{\"event\":{\"xdm\":{}}}");
+        assertThat(new String(StoredEventBytes.spliced(events(EdgeAction.V2_INTERACT, empty).get(0), ID, null, null, true),
+                StandardCharsets.UTF_8)).isEqualTo("{\"xdm\":{\"_id\":\"" + ID + "\"}}");
+        assertThat(new String(StoredEventBytes.spliced(events(EdgeAction.V2_INTERACT, empty).get(0), null, null, null, true),
+                StandardCharsets.UTF_8)).isEqualTo("{\"xdm\":{}}");
+    }
+
+    @Test
+    void addedStringsThatWouldNeedEscapesFallBack() throws Exception {
+        EdgeEvent event = events(EdgeAction.V2_INTERACT, utf8("{\"event\":{\"xdm\":{}}}")).get(0);
+        for (String id : List.of("a\"b", "a\\b", "tab\there", "caf\u00e9")) {
+            assertThat(StoredEventBytes.spliced(event, id, null, null, true)).as(id).isNull();
+            assertThat(StoredEventBytes.spliced(event, null, id, null, true)).as(id).isNull();
+            assertThat(StoredEventBytes.spliced(event, null, null, id, true)).as(id).isNull();
+        }
+        assertThat(StoredEventBytes.spliced(event, "plain-id", null, null, true)).isNotNull();
     }
 
     @Test
