@@ -164,22 +164,33 @@ public final class EdgeRequestParser {
     private static JsonNode readRoot(JsonParser p, byte[] body, EdgeAction action, Map<JsonNode, RawEvent> raw)
             throws IOException {
         ObjectNode root = EdgeJson.MAPPER.createObjectNode();
-        while (p.nextToken() == JsonToken.FIELD_NAME) {
+        JsonToken t;
+        while ((t = p.nextToken()) == JsonToken.FIELD_NAME) {
             String name = p.currentName();
             JsonToken value = p.nextToken();
             if (action == EdgeAction.V2_INTERACT && name.equals("event") && value == JsonToken.START_OBJECT) {
                 root.set(name, readEvent(p, body, raw));
             } else if (action != EdgeAction.V2_INTERACT && name.equals("events") && value == JsonToken.START_ARRAY) {
                 ArrayNode events = root.arrayNode();
-                while (p.nextToken() != JsonToken.END_ARRAY) {
-                    events.add(p.currentToken() == JsonToken.START_OBJECT ? readEvent(p, body, raw) : tree(p));
+                JsonToken item;
+                while ((item = p.nextToken()) != JsonToken.END_ARRAY) {
+                    endedEarly(item);
+                    events.add(item == JsonToken.START_OBJECT ? readEvent(p, body, raw) : tree(p));
                 }
                 root.set(name, events);
             } else {
                 root.set(name, tree(p));
             }
         }
+        endedEarly(t);
         return root;
+    }
+
+    /** The parser reports a truncated body itself; this only keeps the hand walk from looping on one it did not. */
+    private static void endedEarly(JsonToken t) throws IOException {
+        if (t == null) {
+            throw new java.io.EOFException("the body ended inside a value");
+        }
     }
 
     /** One event object; its xdm object and non-null data get their byte spans recorded. */
@@ -187,7 +198,8 @@ public final class EdgeRequestParser {
         ObjectNode event = EdgeJson.MAPPER.createObjectNode();
         RawJson xdm = null;
         RawJson data = null;
-        while (p.nextToken() == JsonToken.FIELD_NAME) {
+        JsonToken t;
+        while ((t = p.nextToken()) == JsonToken.FIELD_NAME) {
             String name = p.currentName();
             JsonToken value = p.nextToken();
             boolean xdmObject = name.equals("xdm") && value == JsonToken.START_OBJECT;
@@ -204,6 +216,7 @@ public final class EdgeRequestParser {
                 }
             }
         }
+        endedEarly(t);
         if (xdm != null || data != null) {
             raw.put(event, new RawEvent(xdm, data));
         }

@@ -244,6 +244,25 @@ class StoredEventBytesTest {
     }
 
     @Test
+    void theHandWalkBuildsTheSameTreesAsReadingTheWholeBody() throws Exception {
+        String body = "{\"meta\":{\"state\":{\"entries\":[]},\"x\":[1.10,2e3]},\"query\":{\"identity\":{\"fetch\":[\"ECID\"]}},"
+                + "\"events\":[{\"xdm\":{\"n\":2.50,\"i\":7,\"big\":12345678901234567890,\"f\":1.0E+2,\"s\":\"\\u00e9\"},"
+                + "\"data\":{\"d\":[0.10,{\"e\":null}]},\"query\":{\"q\":1}},{\"xdm\":{\"k\":-0.0}}],\"xdm\":{}}";
+        JsonNode whole = EdgeJson.MAPPER.readTree(body);
+        for (EdgeAction action : List.of(EdgeAction.V2_COLLECT, EdgeAction.V1_INTERACT)) {
+            var request = EdgeRequestParser.parse(action, utf8(body));
+            assertThat(request.meta()).isEqualTo(whole.get("meta"));
+            assertThat(request.query()).isEqualTo(whole.get("query"));
+            for (int i = 0; i < 2; i++) {
+                EdgeEvent event = request.events().get(i);
+                assertThat(event.xdm()).isEqualTo(whole.get("events").get(i).get("xdm"));
+                assertThat(event.data()).isEqualTo(whole.get("events").get(i).get("data"));
+            }
+        }
+        assertThat(whole.get("events").get(0).get("xdm").get("n").decimalValue().scale()).isEqualTo(2);
+    }
+
+    @Test
     void rawSpansAreExactlyTheValueText() throws Exception {
         assertRawSpans(utf8("{\"event\":{\"xdm\":{\"a\":1},\"data\":{\"b\":2}}}"), "{\"a\":1}", "{\"b\":2}");
         assertRawSpans(utf8("{ \"event\" : { \"data\" :\t\"s\\\"x\" , \"xdm\" : { } } }"), "{ }", "\"s\\\"x\"");
