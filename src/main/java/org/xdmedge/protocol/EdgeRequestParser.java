@@ -168,8 +168,9 @@ public final class EdgeRequestParser {
         while ((t = p.nextToken()) == JsonToken.FIELD_NAME) {
             String name = p.currentName();
             JsonToken value = p.nextToken();
+            JsonNode read;
             if (action == EdgeAction.V2_INTERACT && name.equals("event") && value == JsonToken.START_OBJECT) {
-                root.set(name, readEvent(p, body, raw));
+                read = readEvent(p, body, raw);
             } else if (action != EdgeAction.V2_INTERACT && name.equals("events") && value == JsonToken.START_ARRAY) {
                 ArrayNode events = root.arrayNode();
                 JsonToken item;
@@ -177,13 +178,21 @@ public final class EdgeRequestParser {
                     endedEarly(item);
                     events.add(item == JsonToken.START_OBJECT ? readEvent(p, body, raw) : tree(p));
                 }
-                root.set(name, events);
+                read = events;
             } else {
-                root.set(name, tree(p));
+                read = tree(p);
             }
+            putOnce(root, name, read);
         }
         endedEarly(t);
         return root;
+    }
+
+    /** A key seen twice fails the walk; the plain reader then names the duplicate (EdgeJson refuses them). */
+    private static void putOnce(ObjectNode object, String name, JsonNode value) throws IOException {
+        if (object.replace(name, value) != null) {
+            throw new java.io.IOException("duplicate key " + name);
+        }
     }
 
     /** The parser reports a truncated body itself; this only keeps the hand walk from looping on one it did not. */
@@ -205,7 +214,7 @@ public final class EdgeRequestParser {
             boolean xdmObject = name.equals("xdm") && value == JsonToken.START_OBJECT;
             boolean dataValue = name.equals("data") && value != JsonToken.VALUE_NULL;
             long start = p.currentTokenLocation().getByteOffset();
-            event.set(name, tree(p));
+            putOnce(event, name, tree(p));
             long end = p.currentLocation().getByteOffset();
             if ((xdmObject || dataValue) && start >= 0 && end > start && end <= body.length) {
                 RawJson span = new RawJson(body, (int) start, (int) end);

@@ -150,6 +150,17 @@ class BadInputTest extends EdgeHttpTest {
     }
 
     @Test
+    void duplicateKeysAtEveryLevel() throws Exception {
+        String valid = "\"identityMap\":{\"CRMID\":[{\"id\":\"u\",\"primary\":true}]}";
+        assertProblem(post("/ee/v2/collect?datastreamId=ds", "{\"events\":[{\"xdm\":{" + valid + "},\"xdm\":{" + valid + "}}]}"), 400, "0101");
+        assertProblem(post("/ee/v2/collect?datastreamId=ds", "{\"events\":[{\"xdm\":{\"_id\":\"a\",\"_id\":\"b\"," + valid + "}}]}"), 400, "0101");
+        assertProblem(post("/ee/v2/collect?datastreamId=ds", "{\"events\":[{\"xdm\":{" + valid + ",\"web\":{\"x\":1,\"y\":2,\"x\":3}}}]}"), 400, "0101");
+        assertProblem(post("/ee/v2/interact?datastreamId=ds", "{\"event\":{\"xdm\":{}},\"meta\":{},\"meta\":{}}"), 400, "0101");
+        assertProblem(post("/ee/v2/interact?datastreamId=ds", "{\"event\":{\"xdm\":{},\"data\":{\"a\":[{\"k\":1,\"k\":1}]}}}"), 400, "0101");
+        assertThat(edge.exported()).isEmpty();
+    }
+
+    @Test
     void emptyEventsAndMissingXdm() throws Exception {
         assertProblem(post("/ee/v2/collect?datastreamId=ds", "{\"events\":[]}"), 400, "0102");
         assertProblem(post("/ee/v2/collect?datastreamId=ds", "{\"events\":[{\"data\":{}}]}"), 400, "0103");
