@@ -213,10 +213,13 @@ public final class EdgeService {
                 : ConsentState.fromClient(plan.state(), plan.datastream().orgId());
         List<StoredEvent> accepted = new ArrayList<>(plan.events().size());
         List<String> skipped = new ArrayList<>(plan.events().size());
-        Map<Consent, Integer> ignored = new java.util.EnumMap<>(Consent.class);
+        Map<Consent, Integer> ignored = null; // made only when an event is ignored (rare)
         for (int i = 0; i < plan.events().size(); i++) {
             Consent c = consentOf(plan.consentKeys().get(i), known, fromClient, plan.datastream());
             if (!c.collects()) {
+                if (ignored == null) {
+                    ignored = new java.util.EnumMap<>(Consent.class);
+                }
                 ignored.merge(c, 1, Integer::sum);
                 skipped.add(c == Consent.OUT ? "consent-out" : "consent-pending");
             } else if (!plan.config().platformEnabled()) {
@@ -226,8 +229,10 @@ public final class EdgeService {
                 skipped.add(null);
             }
         }
-        String actionName = plan.call().action().name().toLowerCase(java.util.Locale.ROOT);
-        ignored.forEach((c, n) -> ignoredEvents.ignored(actionName, c, n));
+        if (ignored != null) {
+            String actionName = plan.call().action().name().toLowerCase(java.util.Locale.ROOT);
+            ignored.forEach((c, n) -> ignoredEvents.ignored(actionName, c, n));
+        }
         Consent requestConsent = plan.identity() == null ? null
                 : consentOf(plan.identity().ecid(), known, fromClient, plan.datastream());
         ConsentRecord record = plan.identity() == null ? null : known.get(plan.identity().ecid());
