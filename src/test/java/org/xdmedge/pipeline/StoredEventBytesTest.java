@@ -323,4 +323,28 @@ class StoredEventBytesTest {
     private static String text(RawJson raw) {
         return new String(raw.body(), raw.start(), raw.length(), StandardCharsets.UTF_8);
     }
+
+    @Test
+    void lineBreaksAndNonAsciiAreFoundAtEveryOffsetOfTheWordScan() {
+        byte[][] specials = {{'\n'}, {'\r'}, {(byte) 0xC3, (byte) 0xA9}, {(byte) 0xC3}, {(byte) 0xE2, (byte) 0x82, (byte) 0xAC},
+                {(byte) 0xC0, (byte) 0xAF}, {(byte) 0x80}};
+        boolean[] allowed = {false, false, true, false, true, false, false};
+        for (int length = 0; length <= 40; length++) {
+            for (int at = 0; at <= length; at++) {
+                for (int k = 0; k < specials.length; k++) {
+                    for (int start = 0; start <= 3; start++) {
+                        byte[] text = new byte[start + length + specials[k].length];
+                        java.util.Arrays.fill(text, (byte) 'a');
+                        System.arraycopy(specials[k], 0, text, start + at, specials[k].length);
+                        var raw = new org.xdmedge.protocol.EdgeRequest.RawJson(text, start, text.length);
+                        assertThat(StoredEventBytes.oneLineUtf8(raw))
+                                .as("special %d at %d of %d from %d", k, at, length, start).isEqualTo(allowed[k]);
+                    }
+                }
+            }
+            byte[] plain = new byte[length];
+            java.util.Arrays.fill(plain, (byte) '{');
+            assertThat(StoredEventBytes.oneLineUtf8(new org.xdmedge.protocol.EdgeRequest.RawJson(plain, 0, length))).isTrue();
+        }
+    }
 }
