@@ -3,7 +3,6 @@ package org.xdmedge.pipeline;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.nio.charset.StandardCharsets;
-import java.time.Instant;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -356,7 +355,7 @@ public final class EdgeService {
                     .getBytes(StandardCharsets.UTF_8)).toString();
             addId = eventId;
         }
-        String addTimestamp = event.timestamp() == null ? Instant.ofEpochMilli(call.receivedAtMillis()).toString() : null;
+        String addTimestamp = event.timestamp() == null ? EventIds.isoTimestamp(call.receivedAtMillis()) : null;
         IdentityItem primary = primaryIdentity(call.action(), event, identity);
         String addEcid = identity != null && event.first(IdentityResolver.ECID) == null ? identity.ecid() : null;
         String primaryNs = primary != null ? primary.namespace() : IdentityResolver.ECID;

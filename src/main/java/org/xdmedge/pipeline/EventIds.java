@@ -10,7 +10,23 @@ import java.util.concurrent.ThreadLocalRandom;
  * instead of one per event; random v4 ids made the index the largest part of every commit.
  */
 final class EventIds {
+    /** The last timestamp written: under load many events share a millisecond. */
+    private static volatile Formatted lastTimestamp = new Formatted(Long.MIN_VALUE, "");
+
+    private record Formatted(long millis, String text) {}
+
     private EventIds() {}
+
+    /** {@code Instant.ofEpochMilli(millis).toString()}, formatted once per millisecond (a few µs each). */
+    static String isoTimestamp(long millis) {
+        Formatted last = lastTimestamp;
+        if (last.millis() == millis) {
+            return last.text();
+        }
+        String text = java.time.Instant.ofEpochMilli(millis).toString();
+        lastTimestamp = new Formatted(millis, text);
+        return text;
+    }
 
     static String timeOrdered(long epochMillis) {
         ThreadLocalRandom random = ThreadLocalRandom.current();
