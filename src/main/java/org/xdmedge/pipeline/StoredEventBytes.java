@@ -17,18 +17,6 @@ import org.xdmedge.protocol.EdgeRequest.RawJson;
  * Otherwise the tree is completed and written as before.
  */
 final class StoredEventBytes {
-    private static final java.lang.invoke.VarHandle LONGS =
-            java.lang.invoke.MethodHandles.byteArrayViewVarHandle(long[].class, java.nio.ByteOrder.LITTLE_ENDIAN);
-    private static final long HIGH_BITS = 0x8080808080808080L;
-    private static final long LOW_BITS = 0x0101010101010101L;
-    private static final long LF_BYTES = LOW_BITS * '\n';
-    private static final long CR_BYTES = LOW_BITS * '\r';
-
-    /** True when some byte of {@code word} is zero (exact, no false positives). */
-    private static boolean hasZeroByte(long word) {
-        return ((word - LOW_BITS) & ~word & HIGH_BITS) != 0;
-    }
-
     private static final byte[] XDM_PREFIX = ascii("{\"xdm\":");
     private static final byte[] DATA_PREFIX = ascii(",\"data\":");
     private static final byte[] ID_MEMBER = ascii("\"_id\":\"");
@@ -193,6 +181,18 @@ final class StoredEventBytes {
             }
         }
         return true;
+    }
+
+    private static final java.lang.invoke.VarHandle LONGS =
+            java.lang.invoke.MethodHandles.byteArrayViewVarHandle(long[].class, java.nio.ByteOrder.LITTLE_ENDIAN);
+    private static final long HIGH_BITS = 0x8080808080808080L;
+    private static final long LOW_BITS = 0x0101010101010101L;
+    private static final long LF_BYTES = LOW_BITS * '\n';
+    private static final long CR_BYTES = LOW_BITS * '\r';
+
+    /** True when some byte of {@code word} is zero (exact, no false positives). */
+    private static boolean hasZeroByte(long word) {
+        return ((word - LOW_BITS) & ~word & HIGH_BITS) != 0;
     }
 
     /**
