@@ -21,11 +21,13 @@ final class StoredEventBytes {
     private static final byte[] DATA_PREFIX = ascii(",\"data\":");
     private static final byte[] ID_MEMBER = ascii("\"_id\":\"");
     private static final byte[] TIMESTAMP_MEMBER = ascii("\"timestamp\":\"");
-    private static final byte[] ECID_MEMBER = ascii("\"identityMap\":{\"" + IdentityResolver.ECID + "\":[{\"id\":\"");
+    private static final byte[] IDENTITY_MAP_MEMBER = ascii("\"identityMap\":{");
+    private static final byte[] IDENTITY_MAP_KEY = ascii("\"identityMap\"");
+    private static final byte[] ECID_ENTRY = ascii("\"" + IdentityResolver.ECID + "\":[{\"id\":\"");
     private static final byte[] ECID_STATE = ascii("\",\"authenticatedState\":\"ambiguous\",\"primary\":");
     private static final byte[] TRUE = ascii("true");
     private static final byte[] FALSE = ascii("false");
-    private static final byte[] ECID_END = ascii("}]}");
+    private static final byte[] ECID_ENTRY_END = ascii("}]");
 
     private StoredEventBytes() {}
 
@@ -48,9 +50,13 @@ final class StoredEventBytes {
         }
         ObjectNode tree = event.xdm();
         // A member that exists (even as null) would be replaced in the tree, but duplicated by a splice.
-        if ((addId != null && tree.has("_id")) || (addTimestamp != null && tree.has("timestamp"))
-                || (addEcid != null && tree.has("identityMap"))) {
+        if ((addId != null && tree.has("_id")) || (addTimestamp != null && tree.has("timestamp"))) {
             return null;
+        }
+        // The ECID goes into an identity map the event already has (FPID, CRMID...), or into a new one.
+        boolean intoExistingMap = addEcid != null && tree.has("identityMap");
+        if (intoExistingMap && !(tree.get("identityMap") instanceof ObjectNode map && !map.has(IdentityResolver.ECID))) {
+            return null; // null or not an object: the tree replaces it; an ECID key (even []) is replaced too
         }
         if (!plain(addId) || !plain(addTimestamp) || !plain(addEcid)) {
             return null;
@@ -63,13 +69,21 @@ final class StoredEventBytes {
         if (body[xdm.start()] != '{' || body[close] != '}') {
             return null; // not the span the parser promised; never store a guess
         }
-        int last = close - 1; // last byte of the xdm content before the closing brace, whitespace dropped
-        while (body[last] == ' ' || body[last] == '\t') {
-            last--;
-        }
+        int last = lastContent(body, close); // last byte of the xdm content before its closing brace
         boolean empty = last == xdm.start();
-        boolean adding = addId != null || addTimestamp != null || addEcid != null;
+        // Inside an existing map, the ECID entry goes after the map's last member (where the tree appends it).
+        int mapLast = -1;
+        if (intoExistingMap) {
+            int mapClose = memberObjectClose(body, xdm.start(), xdm.end(), IDENTITY_MAP_KEY);
+            if (mapClose < 0) {
+                return null; // the key is spelled with escapes: not found as bytes, so not spliced
+            }
+            mapLast = lastContent(body, mapClose);
+        }
+        boolean mapEmpty = intoExistingMap && body[mapLast] == '{';
 
+        int ecidSize = addEcid == null ? 0 : ECID_ENTRY.length + addEcid.length() + ECID_STATE.length
+                + (ecidPrimary ? TRUE.length : FALSE.length) + ECID_ENTRY_END.length;
         int size = XDM_PREFIX.length + (last + 1 - xdm.start()) + 1 + 1;
         int members = 0;
         if (addId != null) {
@@ -80,20 +94,29 @@ final class StoredEventBytes {
             size += TIMESTAMP_MEMBER.length + addTimestamp.length() + 1;
             members++;
         }
-        if (addEcid != null) {
-            size += ECID_MEMBER.length + addEcid.length() + ECID_STATE.length
-                    + (ecidPrimary ? TRUE.length : FALSE.length) + ECID_END.length;
+        if (intoExistingMap) {
+            size += ecidSize + (mapEmpty ? 0 : 1);
+        } else if (addEcid != null) {
+            size += IDENTITY_MAP_MEMBER.length + ecidSize + 1;
             members++;
         }
-        size += adding ? members - (empty ? 1 : 0) : 0; // commas before each added member
+        size += members > 0 ? members - (empty ? 1 : 0) : 0; // commas before each added member
         if (data != null) {
             size += DATA_PREFIX.length + data.length();
         }
 
         byte[] out = new byte[size];
         int at = put(out, 0, XDM_PREFIX);
-        System.arraycopy(body, xdm.start(), out, at, last + 1 - xdm.start());
-        at += last + 1 - xdm.start();
+        if (intoExistingMap) {
+            at = copy(body, xdm.start(), mapLast + 1, out, at);
+            if (!mapEmpty) {
+                out[at++] = ',';
+            }
+            at = ecidEntry(out, at, addEcid, ecidPrimary);
+            at = copy(body, mapLast + 1, last + 1, out, at);
+        } else {
+            at = copy(body, xdm.start(), last + 1, out, at);
+        }
         boolean comma = !empty;
         if (addId != null) {
             at = member(out, at, comma, ID_MEMBER, addId);
@@ -105,23 +128,141 @@ final class StoredEventBytes {
             out[at++] = '"';
             comma = true;
         }
-        if (addEcid != null) {
-            at = member(out, at, comma, ECID_MEMBER, addEcid);
-            at = put(out, at, ECID_STATE);
-            at = put(out, at, ecidPrimary ? TRUE : FALSE);
-            at = put(out, at, ECID_END);
+        if (addEcid != null && !intoExistingMap) {
+            if (comma) {
+                out[at++] = ',';
+            }
+            at = put(out, at, IDENTITY_MAP_MEMBER);
+            at = ecidEntry(out, at, addEcid, ecidPrimary);
+            out[at++] = '}';
         }
         out[at++] = '}';
         if (data != null) {
             at = put(out, at, DATA_PREFIX);
-            System.arraycopy(data.body(), data.start(), out, at, data.length());
-            at += data.length();
+            at = copy(data.body(), data.start(), data.end(), out, at);
         }
         out[at++] = '}';
         if (at != size) {
             throw new IllegalStateException("stored event size " + at + " != " + size);
         }
         return out;
+    }
+
+    private static int ecidEntry(byte[] out, int at, String ecid, boolean primary) {
+        at = member(out, at, false, ECID_ENTRY, ecid);
+        at = put(out, at, ECID_STATE);
+        at = put(out, at, primary ? TRUE : FALSE);
+        return put(out, at, ECID_ENTRY_END);
+    }
+
+    /** The last byte before {@code close} that is not a space or tab (the splice already refused CR/LF). */
+    private static int lastContent(byte[] body, int close) {
+        int last = close - 1;
+        while (body[last] == ' ' || body[last] == '\t') {
+            last--;
+        }
+        return last;
+    }
+
+    /**
+     * The index of the closing brace of the object that is the value of the member {@code key}
+     * (quoted, as bytes) of the JSON object spanning {@code [start, end)}; -1 when there is no such
+     * member spelled exactly so, or its value is not an object. The span is JSON the parser has
+     * already accepted; every index is still checked, so a surprise gives -1, never a wrong splice.
+     */
+    static int memberObjectClose(byte[] b, int start, int end, byte[] key) {
+        if (start >= end || b[start] != '{') {
+            return -1;
+        }
+        int i = start + 1;
+        while (true) {
+            i = skipBlank(b, i, end);
+            if (i >= end || b[i] == '}') {
+                return -1;
+            }
+            if (b[i] == ',') {
+                i = skipBlank(b, i + 1, end);
+            }
+            int keyEnd = skipString(b, i, end);
+            if (keyEnd < 0) {
+                return -1;
+            }
+            boolean match = keyEnd - i == key.length && java.util.Arrays.equals(b, i, keyEnd, key, 0, key.length);
+            i = skipBlank(b, keyEnd, end);
+            if (i >= end || b[i] != ':') {
+                return -1;
+            }
+            i = skipBlank(b, i + 1, end);
+            int valueEnd = skipValue(b, i, end);
+            if (valueEnd < 0) {
+                return -1;
+            }
+            if (match) {
+                return b[i] == '{' ? valueEnd - 1 : -1;
+            }
+            i = valueEnd;
+        }
+    }
+
+    private static int skipBlank(byte[] b, int i, int end) {
+        while (i < end && (b[i] == ' ' || b[i] == '\t' || b[i] == '\n' || b[i] == '\r')) {
+            i++;
+        }
+        return i;
+    }
+
+    /** The index after the string starting at {@code i}, or -1. */
+    private static int skipString(byte[] b, int i, int end) {
+        if (i >= end || b[i] != '"') {
+            return -1;
+        }
+        i++;
+        while (i < end) {
+            byte c = b[i];
+            if (c == '"') {
+                return i + 1;
+            }
+            i += c == '\\' ? 2 : 1;
+        }
+        return -1;
+    }
+
+    /** The index after the value starting at {@code i}, or -1. */
+    private static int skipValue(byte[] b, int i, int end) {
+        if (i >= end) {
+            return -1;
+        }
+        byte c = b[i];
+        if (c == '"') {
+            return skipString(b, i, end);
+        }
+        if (c != '{' && c != '[') {
+            while (i < end && b[i] != ',' && b[i] != '}' && b[i] != ']' && b[i] != ' ' && b[i] != '\t'
+                    && b[i] != '\n' && b[i] != '\r') {
+                i++;
+            }
+            return i;
+        }
+        int depth = 0;
+        while (i < end) {
+            c = b[i];
+            if (c == '"') {
+                i = skipString(b, i, end);
+                if (i < 0) {
+                    return -1;
+                }
+                continue;
+            }
+            if (c == '{' || c == '[') {
+                depth++;
+            } else if (c == '}' || c == ']') {
+                if (--depth == 0) {
+                    return i + 1;
+                }
+            }
+            i++;
+        }
+        return -1;
     }
 
     /** Today's path: complete the tree and write it. Mutates {@code event.xdm()}. */
@@ -162,6 +303,11 @@ final class StoredEventBytes {
             out[at++] = (byte) value.charAt(i);
         }
         return at;
+    }
+
+    private static int copy(byte[] from, int start, int end, byte[] out, int at) {
+        System.arraycopy(from, start, out, at, end - start);
+        return at + end - start;
     }
 
     private static int put(byte[] out, int at, byte[] bytes) {

@@ -97,8 +97,8 @@ class StoredEventBytesTest {
             check(action, pretty, false, false);
             check(action, pretty, true, false);
             assertThat(check(action, compact, false, true)).isEqualTo(events(action, compact).size());
-            // These seeds have an identityMap without ECID: adding one falls back.
-            check(action, compact, true, false);
+            // These seeds have an identityMap without ECID (FPID, email): the ECID is spliced into it.
+            assertThat(check(action, compact, true, true)).isEqualTo(events(action, compact).size());
             // Compact input written by our own mapper: the splice is byte for byte what writing the tree gives.
             for (int i = 0; i < events(action, compact).size(); i++) {
                 EdgeEvent event = events(action, compact).get(i);
@@ -131,6 +131,12 @@ class StoredEventBytesTest {
                 "{\"event\":{\"xdm\":{},\"data\":-3.25e2}}",
                 "{\"event\":{\"xdm\":{},\"data\":null}}",
                 "{\"event\":{\"xdm\":{\"identityMap\":{\"ECID\":[{\"id\":\"" + ECID + "\"}]}}}}",
+                // an identity map without ECID gets one appended, wherever the map sits and however it is spaced
+                "{\"event\":{\"xdm\":{\"identityMap\":{\"CRMID\":[{\"id\":\"c\",\"primary\":true}]}}}}",
+                "{\"event\":{\"xdm\":{\"identityMap\":{}}}}",
+                "{\"event\":{\"xdm\":{\"a\":1,\"identityMap\" : { \t}\t, \"b\":[{\"c\":\"}\"}]}}}",
+                "{\"event\":{\"xdm\":{\"s\":\"\\\"identityMap\\\":{\",\"n\":{\"identityMap\":{\"X\":[]}},"
+                        + "\"identityMap\" :{ \"FPID\" : [ {\"id\":\"f\"} ] , \"Email\":[]  },\"z\":null}}}",
                 "{\"meta\":{\"state\":{}},\"event\":{\"query\":{},\"xdm\":{\"a\":\"b\"},\"data\":{}},\"query\":{}}",
                 "  {\"event\":{\"xdm\":{\"a\":1}}}  ",
         };
@@ -145,16 +151,17 @@ class StoredEventBytesTest {
                 "{\"event\":{\"xdm\":{\"_id\":null}}}",
                 "{\"event\":{\"xdm\":{\"timestamp\":null}}}",
                 "{\"event\":{\"xdm\":{\"identityMap\":null}}}",
-                // identity map without ECID
-                "{\"event\":{\"xdm\":{\"identityMap\":{\"CRMID\":[{\"id\":\"c\",\"primary\":true}]}}}}",
-                "{\"event\":{\"xdm\":{\"identityMap\":{}}}}",
+                // an ECID key, even empty, is replaced in the tree
                 "{\"event\":{\"xdm\":{\"identityMap\":{\"ECID\":[]}}}}",
+                // the map's key spelled with an escape: the tree knows it, the byte search does not
+                "{\"event\":{\"xdm\":{\"identity\\u004dap\":{\"FPID\":[{\"id\":\"f\"}]}}}}",
         };
         for (String body : fallbacks) {
             check(EdgeAction.V2_INTERACT, utf8(body), true, false);
         }
         // Without an ECID to add, an identity map is no reason to fall back.
         check(EdgeAction.V2_INTERACT, utf8(fallbacks[5]), false, true);
+        check(EdgeAction.V2_INTERACT, utf8(fallbacks[6]), false, true);
     }
 
     @Test
@@ -165,6 +172,10 @@ class StoredEventBytesTest {
             byte[] tree = StoredEventBytes.reserialized(events(EdgeAction.V2_INTERACT, body).get(0), ID, TS, ECID, primary);
             assertThat(new String(splice, StandardCharsets.UTF_8)).isEqualTo(new String(tree, StandardCharsets.UTF_8));
         }
+        byte[] withMap = utf8("{\"event\":{\"xdm\":{\"identityMap\":{\"FPID\":[{\"id\":\"f\",\"primary\":true}]},\"a\":1}}}");
+        assertThat(new String(StoredEventBytes.spliced(events(EdgeAction.V2_INTERACT, withMap).get(0), ID, TS, ECID, false), StandardCharsets.UTF_8))
+                .isEqualTo(new String(StoredEventBytes.reserialized(events(EdgeAction.V2_INTERACT, withMap).get(0), ID, TS, ECID, false), StandardCharsets.UTF_8))
+                .contains("{\"FPID\":[{\"id\":\"f\",\"primary\":true}],\"ECID\":[{\"id\":\"" + ECID + "\"");
         byte[] empty = utf8("{\"event\":{\"xdm\":{}}}");
         assertThat(new String(StoredEventBytes.spliced(events(EdgeAction.V2_INTERACT, empty).get(0), ID, null, null, true),
                 StandardCharsets.UTF_8)).isEqualTo("{\"xdm\":{\"_id\":\"" + ID + "\"}}");
