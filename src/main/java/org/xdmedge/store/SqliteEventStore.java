@@ -177,10 +177,11 @@ public final class SqliteEventStore implements EventSink {
     }
 
     private void commitGroup(List<PendingWrite> group) {
-        List<WriteResult> results = new ArrayList<>(group.size());
+        List<WriteResult> results;
         try {
-            for (PendingWrite pending : group) {
-                results.add(writeOne(pending));
+            results = writeAllOrNothing(group);
+            if (results == null) {
+                results = writeEachInSavepoint(group);
             }
             connection.commit();
         } catch (SQLException e) {
@@ -204,22 +205,55 @@ public final class SqliteEventStore implements EventSink {
         }
     }
 
+    /**
+     * The usual case: every insert of the group succeeds, so no savepoints are needed (they were
+     * two of the three statements per single-event request). On the first failure the whole
+     * transaction is rolled back and null returned; the group is then written again request by
+     * request, each in its own savepoint, so only the failing request fails.
+     */
+    private List<WriteResult> writeAllOrNothing(List<PendingWrite> group) throws SQLException {
+        List<WriteResult> results = new ArrayList<>(group.size());
+        try {
+            for (PendingWrite pending : group) {
+                int stored = insertAll(pending.events());
+                results.add(new WriteResult(stored, pending.events().size() - stored));
+            }
+            return results;
+        } catch (SQLException e) {
+            connection.rollback(); // if this throws, the group fails as a whole (commitGroup)
+            return null;
+        }
+    }
+
+    private List<WriteResult> writeEachInSavepoint(List<PendingWrite> group) throws SQLException {
+        List<WriteResult> results = new ArrayList<>(group.size());
+        for (PendingWrite pending : group) {
+            results.add(writeOne(pending));
+        }
+        return results;
+    }
+
+    private int insertAll(List<StoredEvent> events) throws SQLException {
+        int stored = 0;
+        for (StoredEvent e : events) {
+            insert.setString(1, e.dataset());
+            insert.setString(2, e.datastreamId());
+            insert.setString(3, e.eventId());
+            insert.setString(4, e.requestId());
+            insert.setLong(5, e.receivedAtMillis());
+            insert.setString(6, e.primaryNamespace());
+            insert.setString(7, e.primaryId());
+            insert.setBytes(8, e.eventJson());
+            stored += insert.executeUpdate();
+        }
+        return stored;
+    }
+
     /** Writes one request inside a savepoint; returns null (and fails it) if it could not be written. */
     private WriteResult writeOne(PendingWrite pending) throws SQLException {
         savepoint.execute();
         try {
-            int stored = 0;
-            for (StoredEvent e : pending.events()) {
-                insert.setString(1, e.dataset());
-                insert.setString(2, e.datastreamId());
-                insert.setString(3, e.eventId());
-                insert.setString(4, e.requestId());
-                insert.setLong(5, e.receivedAtMillis());
-                insert.setString(6, e.primaryNamespace());
-                insert.setString(7, e.primaryId());
-                insert.setBytes(8, e.eventJson());
-                stored += insert.executeUpdate();
-            }
+            int stored = insertAll(pending.events());
             releaseSavepoint.execute();
             return new WriteResult(stored, pending.events().size() - stored);
         } catch (SQLException e) {
