@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.util.Arrays;
 import org.xdmedge.identity.IdentityResolver;
 import org.xdmedge.protocol.EdgeJson;
 import org.xdmedge.protocol.EdgeRequest.EdgeEvent;
@@ -187,7 +188,7 @@ final class StoredEventBytes {
             if (keyEnd < 0) {
                 return -1;
             }
-            boolean match = keyEnd - i == key.length && java.util.Arrays.equals(b, i, keyEnd, key, 0, key.length);
+            boolean match = keyEnd - i == key.length && Arrays.equals(b, i, keyEnd, key, 0, key.length);
             i = skipBlank(b, keyEnd, end);
             if (i >= end || b[i] != ':') {
                 return -1;
