@@ -43,6 +43,10 @@ public final class EdgeMetrics {
                 .description("Retried events already stored, acknowledged without storing").register(registry);
         Gauge.builder("xdmedge.store.commits", store, SqliteEventStore::commits)
                 .description("Group commits since start").register(registry);
+        Gauge.builder("xdmedge.store.checkpoints", store, SqliteEventStore::checkpoints)
+                .description("Background checkpoints of the event log into the database file").register(registry);
+        Gauge.builder("xdmedge.store.checkpoints.writer", store, SqliteEventStore::writerCheckpoints)
+                .description("Checkpoints of the log's short tail the event writer ran between two groups").register(registry);
     }
 
     public void bindKafka(String dataset, KafkaEventSink sink) {

@@ -18,9 +18,11 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The embedded dataset store: one SQLite file in WAL mode with {@code synchronous=FULL}, written by
- * one thread that commits many requests per transaction (group commit). Each request runs inside
- * its own savepoint, so a failing request rolls back alone and never leaves half a batch. A request
- * completes only after the commit that holds it returned, so an acknowledgement means durable.
+ * one thread that commits many requests per transaction (group commit). If one request of a group
+ * fails, the group is written again with each request in its own savepoint, so the failing request
+ * rolls back alone and never leaves half a batch. A request completes only after the commit that
+ * holds it returned, so an acknowledgement means durable. Checkpoints (copying the log into the
+ * database file) run on a second thread, {@link WalCheckpointer}.
  */
 public final class SqliteEventStore implements EventSink {
     public static final String FILE_NAME = "events.sqlite";
@@ -36,6 +38,7 @@ public final class SqliteEventStore implements EventSink {
     static final int PAGE_SIZE = 8192;
 
     private final Connection connection;
+    private final WalCheckpointer checkpointer;
     private final PreparedStatement insert;
     // Savepoints as prepared statements: Connection.setSavepoint() parses fresh SQL twice per request.
     private final PreparedStatement savepoint;
@@ -56,9 +59,10 @@ public final class SqliteEventStore implements EventSink {
 
     private record PendingWrite(List<StoredEvent> events, CompletableFuture<WriteResult> done) {}
 
-    private SqliteEventStore(Connection connection, int queueCapacity, int maxRequestsPerCommit,
-                             int retryAfterSeconds) throws SQLException {
+    private SqliteEventStore(Connection connection, WalCheckpointer checkpointer, int queueCapacity,
+                             int maxRequestsPerCommit, int retryAfterSeconds) throws SQLException {
         this.connection = connection;
+        this.checkpointer = checkpointer;
         this.queue = new ArrayBlockingQueue<>(queueCapacity);
         this.maxRequestsPerCommit = maxRequestsPerCommit;
         this.retryAfterSeconds = retryAfterSeconds;
@@ -95,9 +99,17 @@ public final class SqliteEventStore implements EventSink {
             // Retries of an acknowledged event must not be stored twice.
             st.execute("CREATE UNIQUE INDEX IF NOT EXISTS events_by_event_id ON events (datastream_id, event_id)");
             st.execute("PRAGMA user_version=" + SCHEMA_VERSION);
+            // Checkpoints run on their own thread (WalCheckpointer), never inside the writer's commit.
+            st.execute("PRAGMA wal_autocheckpoint=0");
         }
         connection.setAutoCommit(false);
-        return new SqliteEventStore(connection, queueCapacity, maxRequestsPerCommit, retryAfterSeconds);
+        WalCheckpointer checkpointer = WalCheckpointer.start(dataDir, FILE_NAME, true);
+        try {
+            return new SqliteEventStore(connection, checkpointer, queueCapacity, maxRequestsPerCommit, retryAfterSeconds);
+        } catch (SQLException | RuntimeException e) {
+            checkpointer.close();
+            throw e;
+        }
     }
 
     /**
@@ -149,6 +161,16 @@ public final class SqliteEventStore implements EventSink {
         return commits.get();
     }
 
+    /** Checkpoints run by the background checkpointer (each copies log pages into the database file). */
+    public long checkpoints() {
+        return checkpointer.checkpoints();
+    }
+
+    /** Checkpoints of the log's short tail the writer ran itself between two groups. */
+    public long writerCheckpoints() {
+        return checkpointer.writerCheckpoints();
+    }
+
     private void writeLoop() {
         List<PendingWrite> group = new ArrayList<>(maxRequestsPerCommit);
         while (accepting || !queue.isEmpty()) {
@@ -193,6 +215,7 @@ public final class SqliteEventStore implements EventSink {
         }
         healthy = true;
         commits.incrementAndGet();
+        checkpointer.afterCommit(connection, logBytesOf(group));
         for (int i = 0; i < group.size(); i++) {
             PendingWrite pending = group.get(i);
             WriteResult result = results.get(i);
@@ -265,6 +288,20 @@ public final class SqliteEventStore implements EventSink {
         }
     }
 
+    /**
+     * About what a commit appends to the log: the events' JSON, a little for the other columns, and
+     * the last table and index pages, which every commit writes again however little it adds.
+     */
+    private static long logBytesOf(List<PendingWrite> group) {
+        long bytes = 2L * PAGE_SIZE;
+        for (PendingWrite pending : group) {
+            for (StoredEvent e : pending.events()) {
+                bytes += e.eventJson().length + 128;
+            }
+        }
+        return bytes;
+    }
+
     /** The request ids of a group, so every log line about requests names them. */
     private static List<String> requestIds(List<PendingWrite> group) {
         List<String> ids = new ArrayList<>(group.size());
@@ -318,6 +355,7 @@ public final class SqliteEventStore implements EventSink {
             }
             closed = true;
         }
+        checkpointer.close(); // before the last connection closes, so SQLite's own final checkpoint runs
         try {
             insert.close();
             savepoint.close();

@@ -98,6 +98,62 @@ class SqliteEventStoreTest {
         }
     }
 
+    @Test
+    void theLogIsCopiedInTheBackgroundAndStaysSmallWhileTheWriterKeepsWriting() throws Exception {
+        byte[] padding = new byte[12_000];
+        java.util.Arrays.fill(padding, (byte) 'x');
+        String pad = new String(padding, StandardCharsets.US_ASCII);
+        Path wal = dir.resolve(SqliteEventStore.FILE_NAME + "-wal");
+        long largestLog = 0;
+        try (SqliteEventStore store = SqliteEventStore.open(dir, 100, 64, 1)) {
+            // 80 requests of 50 events of 12 KB (48 MB), eight in flight: the writer never pauses.
+            java.util.ArrayDeque<CompletableFuture<WriteResult>> inFlight = new java.util.ArrayDeque<>();
+            for (int r = 0; r < 80; r++) {
+                List<StoredEvent> events = new ArrayList<>();
+                for (int i = 0; i < 50; i++) {
+                    String id = "e-" + r + "-" + i;
+                    events.add(new StoredEvent("req-" + r, "ds", "events", System.currentTimeMillis(), id, "CRMID", "u",
+                            ("{\"xdm\":{\"_id\":\"" + id + "\",\"pad\":\"" + pad + "\"}}").getBytes(StandardCharsets.UTF_8)));
+                }
+                inFlight.add(store.write(events).toCompletableFuture());
+                if (inFlight.size() == 8) {
+                    assertThat(inFlight.poll().get(30, TimeUnit.SECONDS).stored()).isEqualTo(50);
+                    largestLog = Math.max(largestLog, java.nio.file.Files.size(wal));
+                }
+            }
+            for (var f : inFlight) {
+                assertThat(f.get(30, TimeUnit.SECONDS).stored()).isEqualTo(50);
+            }
+            largestLog = Math.max(largestLog, java.nio.file.Files.size(wal));
+            assertThat(store.checkpoints()).as("checkpoints on the checkpointer's thread").isPositive();
+            assertThat(store.writerCheckpoints()).as("tails copied by the writer, so the log restarts").isPositive();
+        }
+        // Never copied, the log would hold all 48 MB; copied and restarted, it stays a few cycles long.
+        assertThat(largestLog).isLessThan(6 * WalCheckpointer.CYCLE_BYTES);
+        long[] count = {0};
+        SqliteEventReader.forEach(dir, "events", e -> count[0]++);
+        assertThat(count[0]).isEqualTo(4000);
+    }
+
+    @Test
+    void aQuietStoreHasItsLogCopiedWithinSeconds() throws Exception {
+        try (SqliteEventStore store = SqliteEventStore.open(dir, 100, 64, 1)) {
+            store.write(List.of(event("one", "events"))).toCompletableFuture().get(30, TimeUnit.SECONDS);
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+            while (store.checkpoints() == 0 && System.nanoTime() < deadline) {
+                Thread.sleep(50);
+            }
+            assertThat(store.checkpoints()).isPositive();
+            // The database file alone, without its log, already holds the event.
+            Path copy = dir.resolve("copy");
+            java.nio.file.Files.createDirectories(copy);
+            java.nio.file.Files.copy(dir.resolve(SqliteEventStore.FILE_NAME), copy.resolve(SqliteEventStore.FILE_NAME));
+            List<String> ids = new ArrayList<>();
+            SqliteEventReader.forEach(copy, "events", e -> ids.add(e.eventId()));
+            assertThat(ids).containsExactly("one");
+        }
+    }
+
     static StoredEvent event(String id, String dataset) {
         return new StoredEvent("req", "ds", dataset, System.currentTimeMillis(), id, "CRMID", "u",
                 ("{\"xdm\":{\"_id\":\"" + id + "\"}}").getBytes(StandardCharsets.UTF_8));

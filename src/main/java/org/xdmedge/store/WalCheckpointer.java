@@ -1,0 +1,151 @@
+package org.xdmedge.store;
+
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.LockSupport;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Copies a SQLite file's write-ahead log into the database file on its own thread and connection,
+ * so the writer does not wait for checkpoints. SQLite's automatic checkpoint runs inside the commit
+ * that crosses 1000 log pages: with the event store's 8 KiB pages that is 8 MB copied and the
+ * database file fsynced while every queued request waits (measured: interact p99 12-19 ms on one
+ * CPU, 5.6-8.8 ms with no checkpoint at all).
+ *
+ * <p>A cycle starts once about {@link #CYCLE_BYTES} were appended to the log since the last one (or after a second
+ * of quiet, so an idle store ends with its log copied). It runs PASSIVE checkpoints, which never
+ * block the writer, until at most {@link #TAIL_FRAMES} pages of the log are left uncopied. The
+ * log can only start again from its beginning (so that it stays small and its pages are
+ * overwritten in place, not appended to a growing file) when a write transaction begins with all of
+ * it copied, and a busy writer always appends more while the checkpointer copies. So the writer
+ * copies that short tail itself, between two groups ({@link #afterCommit}); its next transaction
+ * then restarts the log.
+ */
+final class WalCheckpointer implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(WalCheckpointer.class);
+    static final long CYCLE_BYTES = 8L << 20;
+    /** Left for the writer to copy: at most 1 MiB of 8 KiB pages, copied in about a millisecond. */
+    static final long TAIL_FRAMES = 128;
+    private static final int MAX_PASSES_PER_CYCLE = 16;
+    private static final long IDLE_NANOS = TimeUnit.SECONDS.toNanos(1);
+
+    private final Connection connection;
+    private final Thread thread;
+    /** About the bytes the writer's commits appended to the log; the writer thread is its only writer. */
+    private final AtomicLong committedBytes = new AtomicLong();
+    /** committedBytes when the last cycle started; the checkpointer thread is its only writer. */
+    private volatile long cycleStartBytes;
+    /** Set by the checkpointer when only the tail is left; taken by the writer. */
+    private volatile boolean tailWanted;
+    private final AtomicLong checkpoints = new AtomicLong();
+    private final AtomicLong writerCheckpoints = new AtomicLong();
+    private volatile boolean running = true;
+
+    private WalCheckpointer(Connection connection, String fileName) {
+        this.connection = connection;
+        this.thread = new Thread(this::run, "sqlite-checkpointer-" + fileName);
+        this.thread.setDaemon(true);
+    }
+
+    /** Opens a second connection to {@code dataDir/fileName} and starts the checkpointer thread. */
+    static WalCheckpointer start(Path dataDir, String fileName, boolean fsyncEachCommit) throws SQLException {
+        WalCheckpointer checkpointer = new WalCheckpointer(SqliteFiles.open(dataDir, fileName, fsyncEachCommit), fileName);
+        checkpointer.thread.start();
+        return checkpointer;
+    }
+
+    /**
+     * Called by the writer after each commit, outside any transaction, with its own connection:
+     * copies the log's tail when the checkpointer left it one, and wakes the checkpointer when a
+     * cycle is due.
+     */
+    void afterCommit(Connection writer, long bytes) {
+        if (tailWanted) {
+            tailWanted = false;
+            try {
+                checkpoint(writer, "PASSIVE");
+                writerCheckpoints.incrementAndGet();
+            } catch (SQLException e) {
+                log.warn("checkpoint of the log's tail failed: {}", e.getMessage());
+            }
+        }
+        long total = committedBytes.addAndGet(bytes);
+        if (total - cycleStartBytes >= CYCLE_BYTES) {
+            LockSupport.unpark(thread);
+        }
+    }
+
+    /** Checkpoints run by the checkpointer thread. */
+    long checkpoints() {
+        return checkpoints.get();
+    }
+
+    /** Checkpoints of the log's tail the writer ran between two groups. */
+    long writerCheckpoints() {
+        return writerCheckpoints.get();
+    }
+
+    private void run() {
+        long lastCycle = System.nanoTime();
+        while (running) {
+            LockSupport.parkNanos(this, IDLE_NANOS);
+            long committed = committedBytes.get();
+            long since = committed - cycleStartBytes;
+            boolean due = since >= CYCLE_BYTES || (since > 0 && System.nanoTime() - lastCycle >= IDLE_NANOS);
+            if (!running || !due) {
+                continue;
+            }
+            cycleStartBytes = committed;
+            lastCycle = System.nanoTime();
+            try {
+                cycle();
+            } catch (SQLException e) {
+                // The writer's commits stay durable in the log; the next cycle tries again.
+                log.warn("checkpoint failed: {}", e.getMessage());
+            }
+        }
+    }
+
+    private void cycle() throws SQLException {
+        long[] state = checkpoint(connection, "PASSIVE");
+        checkpoints.incrementAndGet();
+        for (int pass = 1; pass < MAX_PASSES_PER_CYCLE && running && state[1] - state[2] > TAIL_FRAMES; pass++) {
+            state = checkpoint(connection, "PASSIVE");
+            checkpoints.incrementAndGet();
+        }
+        // Even with all of it copied: only a transaction that begins after that restarts the log,
+        // and the writer's next one may already have begun. Its copy between two groups is then empty.
+        tailWanted = true;
+    }
+
+    /** Runs one checkpoint; returns SQLite's (busy, pages in the log, pages copied). */
+    private static long[] checkpoint(Connection connection, String mode) throws SQLException {
+        try (Statement st = connection.createStatement();
+             ResultSet rs = st.executeQuery("PRAGMA wal_checkpoint(" + mode + ")")) {
+            return rs.next() ? new long[] {rs.getLong(1), rs.getLong(2), rs.getLong(3)} : new long[3];
+        }
+    }
+
+    /** Stops the thread (a checkpoint under way finishes first) and closes its connection. */
+    @Override
+    public void close() {
+        running = false;
+        LockSupport.unpark(thread);
+        try {
+            thread.join(TimeUnit.SECONDS.toMillis(30));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        try {
+            connection.close();
+        } catch (SQLException e) {
+            log.warn("closing the checkpointer's connection: {}", e.getMessage());
+        }
+    }
+}
