@@ -129,7 +129,7 @@ class SqliteEventStoreTest {
             assertThat(store.writerCheckpoints()).as("tails copied by the writer, so the log restarts").isPositive();
         }
         // Never copied, the log would hold all 48 MB; copied and restarted, it stays a few cycles long.
-        assertThat(largestLog).isLessThan(6 * WalCheckpointer.CYCLE_BYTES);
+        assertThat(largestLog).isLessThan(3 * WalCheckpointer.MAX_CYCLE_BYTES);
         long[] count = {0};
         SqliteEventReader.forEach(dir, "events", e -> count[0]++);
         assertThat(count[0]).isEqualTo(4000);
