@@ -79,11 +79,14 @@ final class WalCheckpointer implements AutoCloseable {
      */
     void afterCommit(Connection writer, long bytes) {
         if (tailWanted) {
-            tailWanted = false;
             try {
-                checkpoint(writer, "PASSIVE");
-                writerCheckpoints.incrementAndGet();
+                // Busy only if the checkpointer holds the log; then the tail waits for the next commit.
+                if (checkpoint(writer, "PASSIVE")[0] == 0) {
+                    tailWanted = false;
+                    writerCheckpoints.incrementAndGet();
+                }
             } catch (SQLException e) {
+                tailWanted = false;
                 log.warn("checkpoint of the log's tail failed: {}", e.getMessage());
             }
         }
@@ -109,19 +112,27 @@ final class WalCheckpointer implements AutoCloseable {
     }
 
     private void run() {
-        long lastCycle = System.nanoTime();
+        long seenBytes = 0;
+        long seenAt = System.nanoTime();
         while (running) {
             LockSupport.parkNanos(this, IDLE_NANOS);
             long committed = committedBytes.get();
+            long now = System.nanoTime();
+            if (committed != seenBytes) {
+                seenBytes = committed;
+                seenAt = now;
+            }
+            boolean quiet = now - seenAt >= IDLE_NANOS;
             long since = committed - cycleStartBytes;
-            boolean due = since >= cycleBytes || (since > 0 && System.nanoTime() - lastCycle >= IDLE_NANOS);
+            // While the writer still owes the last cycle's tail, a new cycle would hold the log and
+            // make the writer's copy fail (busy), and the log would not restart. Unless it is quiet.
+            boolean due = tailWanted ? quiet : since >= cycleBytes || (since > 0 && quiet);
             if (!running || !due) {
                 continue;
             }
             cycleStartBytes = committed;
-            lastCycle = System.nanoTime();
             try {
-                cycle();
+                cycle(quiet);
             } catch (SQLException e) {
                 // The writer's commits stay durable in the log; the next cycle tries again.
                 log.warn("checkpoint failed: {}", e.getMessage());
@@ -129,16 +140,17 @@ final class WalCheckpointer implements AutoCloseable {
         }
     }
 
-    private void cycle() throws SQLException {
+    private void cycle(boolean quiet) throws SQLException {
         long[] state = checkpoint(connection, "PASSIVE");
         checkpoints.incrementAndGet();
         for (int pass = 1; pass < MAX_PASSES_PER_CYCLE && running && state[1] - state[2] > TAIL_FRAMES; pass++) {
             state = checkpoint(connection, "PASSIVE");
             checkpoints.incrementAndGet();
         }
-        // Even with all of it copied: only a transaction that begins after that restarts the log,
-        // and the writer's next one may already have begun. Its copy between two groups is then empty.
-        tailWanted = true;
+        // Even with all of it copied, only a transaction that begins afterwards restarts the log, and
+        // a busy writer's next one may already have begun: the writer copies the rest between two
+        // groups, an empty copy if nothing came since. A quiet writer begins afresh anyway.
+        tailWanted = !(quiet && state[0] == 0 && state[1] == state[2]);
     }
 
     /** Runs one checkpoint; returns SQLite's (busy, pages in the log, pages copied). */
