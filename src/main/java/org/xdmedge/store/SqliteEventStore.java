@@ -102,13 +102,21 @@ public final class SqliteEventStore implements EventSink {
             // Checkpoints run on their own thread (WalCheckpointer), never inside the writer's commit.
             st.execute("PRAGMA wal_autocheckpoint=0");
         }
+        long pageSize = pageSizeOf(connection); // before auto-commit is off: the query would open a transaction
         connection.setAutoCommit(false);
-        WalCheckpointer checkpointer = WalCheckpointer.start(dataDir, FILE_NAME, true);
+        WalCheckpointer checkpointer = WalCheckpointer.start(dataDir, FILE_NAME, true, pageSize);
         try {
             return new SqliteEventStore(connection, checkpointer, queueCapacity, maxRequestsPerCommit, retryAfterSeconds);
         } catch (SQLException | RuntimeException e) {
             checkpointer.close();
             throw e;
+        }
+    }
+
+    /** The file's page size: {@link #PAGE_SIZE}, or what an older file was created with. */
+    private static long pageSizeOf(Connection connection) throws SQLException {
+        try (Statement st = connection.createStatement(); java.sql.ResultSet rs = st.executeQuery("PRAGMA page_size")) {
+            return rs.next() ? rs.getLong(1) : PAGE_SIZE;
         }
     }
 

@@ -20,12 +20,14 @@ import org.slf4j.LoggerFactory;
  *
  * <p>A cycle starts once about {@link #cycleBytes} were appended to the log since the last one (or
  * after a second of quiet, so an idle store ends with its log copied). It runs PASSIVE checkpoints,
- * which never block the writer, until at most {@link #TAIL_FRAMES} pages of the log are left uncopied. The
- * log can only start again from its beginning (so that it stays small and its pages are
- * overwritten in place, not appended to a growing file) when a write transaction begins with all of
- * it copied, and a busy writer always appends more while the checkpointer copies. So the writer
- * copies that short tail itself, between two groups ({@link #afterCommit}); its next transaction
- * then restarts the log.
+ * which never block the writer, until at most {@link #TAIL_FRAMES} pages of the log are left
+ * uncopied. The log can only start again from its beginning (so that it stays short and its pages
+ * are overwritten in place, about five times cheaper here than growing a file) when a write
+ * transaction begins with all of it copied, and a busy writer always appends more while the
+ * checkpointer copies. So the writer copies that tail itself, between two groups
+ * ({@link #afterCommit}), when it is short (at most {@link #TAIL_BYTES}: small commits), or when
+ * the log has grown to {@link #RESTART_LOG_BYTES} (large commits, whose tail is a whole commit and
+ * stalls the writer for milliseconds); its next transaction then restarts the log.
  */
 final class WalCheckpointer implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(WalCheckpointer.class);
@@ -41,6 +43,10 @@ final class WalCheckpointer implements AutoCloseable {
     static final int COMMITS_PER_CYCLE = 32;
     /** Left for the writer to copy: at most 256 KiB of 8 KiB pages, a fraction of a millisecond. */
     static final long TAIL_FRAMES = 32;
+    /** What the writer copies without a second thought: a fraction of a millisecond. */
+    static final long TAIL_BYTES = 256L << 10;
+    /** Past this, the writer copies however long a tail, so that the log restarts. */
+    static final long RESTART_LOG_BYTES = 32L << 20;
     private static final int MAX_PASSES_PER_CYCLE = 16;
     private static final long IDLE_NANOS = TimeUnit.SECONDS.toNanos(1);
 
@@ -53,21 +59,27 @@ final class WalCheckpointer implements AutoCloseable {
     private volatile long cycleBytes = MIN_CYCLE_BYTES;
     /** committedBytes when the last cycle started; the checkpointer thread is its only writer. */
     private volatile long cycleStartBytes;
-    /** Set by the checkpointer when only the tail is left; taken by the writer. */
+    /** Set by the checkpointer when only the tail is left; taken (or declined) by the writer. */
     private volatile boolean tailWanted;
+    /** committedBytes when the checkpointer's last pass began: all of that is copied. */
+    private volatile long copiedBytes;
+    /** The length of the log that pass found, in bytes. */
+    private volatile long logBytes;
+    private final long pageSize;
     private final AtomicLong checkpoints = new AtomicLong();
     private final AtomicLong writerCheckpoints = new AtomicLong();
     private volatile boolean running = true;
 
-    private WalCheckpointer(Connection connection, String fileName) {
+    private WalCheckpointer(Connection connection, long pageSize, String fileName) {
         this.connection = connection;
+        this.pageSize = pageSize;
         this.thread = new Thread(this::run, "sqlite-checkpointer-" + fileName);
         this.thread.setDaemon(true);
     }
 
     /** Opens a second connection to {@code dataDir/fileName} and starts the checkpointer thread. */
-    static WalCheckpointer start(Path dataDir, String fileName, boolean fsyncEachCommit) throws SQLException {
-        WalCheckpointer checkpointer = new WalCheckpointer(SqliteFiles.open(dataDir, fileName, fsyncEachCommit), fileName);
+    static WalCheckpointer start(Path dataDir, String fileName, boolean fsyncEachCommit, long pageSize) throws SQLException {
+        WalCheckpointer checkpointer = new WalCheckpointer(SqliteFiles.open(dataDir, fileName, fsyncEachCommit), pageSize, fileName);
         checkpointer.thread.start();
         return checkpointer;
     }
@@ -78,26 +90,35 @@ final class WalCheckpointer implements AutoCloseable {
      * cycle is due.
      */
     void afterCommit(Connection writer, long bytes) {
-        if (tailWanted) {
-            try {
-                // Busy only if the checkpointer holds the log; then the tail waits for the next commit.
-                if (checkpoint(writer, "PASSIVE")[0] == 0) {
-                    tailWanted = false;
-                    writerCheckpoints.incrementAndGet();
-                }
-            } catch (SQLException e) {
-                tailWanted = false;
-                log.warn("checkpoint of the log's tail failed: {}", e.getMessage());
-            }
-        }
+        long total = committedBytes.addAndGet(bytes);
         averageCommitBytes += (bytes - averageCommitBytes) / 16;
         long cycle = Math.min(MAX_CYCLE_BYTES, Math.max(MIN_CYCLE_BYTES, (long) averageCommitBytes * COMMITS_PER_CYCLE));
         if (cycle != cycleBytes) {
             cycleBytes = cycle;
         }
-        long total = committedBytes.addAndGet(bytes);
+        if (tailWanted) {
+            long owed = total - copiedBytes;
+            if (owed <= TAIL_BYTES || logBytes + owed >= RESTART_LOG_BYTES) {
+                copyTail(writer);
+            } else {
+                tailWanted = false; // the next cycle copies it in the background and offers the tail again
+            }
+        }
         if (total - cycleStartBytes >= cycle) {
             LockSupport.unpark(thread);
+        }
+    }
+
+    private void copyTail(Connection writer) {
+        try {
+            // Busy only if the checkpointer holds the log; then the tail waits for the next commit.
+            if (checkpoint(writer, "PASSIVE")[0] == 0) {
+                tailWanted = false;
+                writerCheckpoints.incrementAndGet();
+            }
+        } catch (SQLException e) {
+            tailWanted = false;
+            log.warn("checkpoint of the log's tail failed: {}", e.getMessage());
         }
     }
 
@@ -141,12 +162,17 @@ final class WalCheckpointer implements AutoCloseable {
     }
 
     private void cycle(boolean quiet) throws SQLException {
-        long[] state = checkpoint(connection, "PASSIVE");
-        checkpoints.incrementAndGet();
-        for (int pass = 1; pass < MAX_PASSES_PER_CYCLE && running && state[1] - state[2] > TAIL_FRAMES; pass++) {
+        long[] state;
+        int pass = 0;
+        do {
+            long committed = committedBytes.get();
             state = checkpoint(connection, "PASSIVE");
             checkpoints.incrementAndGet();
-        }
+            if (state[0] == 0) {
+                copiedBytes = committed;
+                logBytes = state[1] * pageSize;
+            }
+        } while (++pass < MAX_PASSES_PER_CYCLE && running && state[1] - state[2] > TAIL_FRAMES);
         // Even with all of it copied, only a transaction that begins afterwards restarts the log, and
         // a busy writer's next one may already have begun: the writer copies the rest between two
         // groups, an empty copy if nothing came since. A quiet writer begins afresh anyway.
