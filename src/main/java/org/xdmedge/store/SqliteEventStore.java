@@ -81,6 +81,12 @@ public final class SqliteEventStore implements EventSink {
 
     public static SqliteEventStore open(Path dataDir, int queueCapacity, int maxRequestsPerCommit,
                                         int retryAfterSeconds) throws SQLException {
+        return open(dataDir, queueCapacity, maxRequestsPerCommit, retryAfterSeconds, WalCheckpointer.RESTART_LOG_BYTES);
+    }
+
+    /** As {@link #open(Path, int, int, int)}, with the log length that makes the writer restart it (tests). */
+    static SqliteEventStore open(Path dataDir, int queueCapacity, int maxRequestsPerCommit, int retryAfterSeconds,
+                                 long restartLogBytes) throws SQLException {
         Connection connection = SqliteFiles.open(dataDir, FILE_NAME, true, PAGE_SIZE);
         try (Statement st = connection.createStatement()) {
             // The (datastream_id, event_id) index takes random keys: keep its pages in memory (64 MiB).
@@ -104,7 +110,7 @@ public final class SqliteEventStore implements EventSink {
         }
         long pageSize = pageSizeOf(connection); // before auto-commit is off: the query would open a transaction
         connection.setAutoCommit(false);
-        WalCheckpointer checkpointer = WalCheckpointer.start(dataDir, FILE_NAME, true, pageSize);
+        WalCheckpointer checkpointer = WalCheckpointer.start(dataDir, FILE_NAME, true, pageSize, restartLogBytes);
         try {
             return new SqliteEventStore(connection, checkpointer, queueCapacity, maxRequestsPerCommit, retryAfterSeconds);
         } catch (SQLException | RuntimeException e) {

@@ -26,7 +26,7 @@ import org.slf4j.LoggerFactory;
  * transaction begins with all of it copied, and a busy writer always appends more while the
  * checkpointer copies. So the writer copies that tail itself, between two groups
  * ({@link #afterCommit}), when it is short (at most {@link #TAIL_BYTES}: small commits), or when
- * the log has grown to {@link #RESTART_LOG_BYTES} (large commits, whose tail is a whole commit and
+ * the log has grown to {@link #restartLogBytes} (large commits, whose tail is a whole commit and
  * stalls the writer for milliseconds); its next transaction then restarts the log.
  */
 final class WalCheckpointer implements AutoCloseable {
@@ -45,8 +45,12 @@ final class WalCheckpointer implements AutoCloseable {
     static final long TAIL_FRAMES = 32;
     /** What the writer copies without a second thought: a fraction of a millisecond. */
     static final long TAIL_BYTES = 256L << 10;
-    /** Past this, the writer copies however long a tail, so that the log restarts. */
-    static final long RESTART_LOG_BYTES = 32L << 20;
+    /**
+     * Past this, the writer copies however long a tail, so that the log restarts. Measured with
+     * 50-event batches (unpinned): 32 MB 78k stored events/s, 128 MB 85k; the log file keeps this
+     * length, and opening after a crash reads it once.
+     */
+    static final long RESTART_LOG_BYTES = 128L << 20;
     private static final int MAX_PASSES_PER_CYCLE = 16;
     private static final long IDLE_NANOS = TimeUnit.SECONDS.toNanos(1);
 
@@ -66,20 +70,24 @@ final class WalCheckpointer implements AutoCloseable {
     /** The length of the log that pass found, in bytes. */
     private volatile long logBytes;
     private final long pageSize;
+    private final long restartLogBytes;
     private final AtomicLong checkpoints = new AtomicLong();
     private final AtomicLong writerCheckpoints = new AtomicLong();
     private volatile boolean running = true;
 
-    private WalCheckpointer(Connection connection, long pageSize, String fileName) {
+    private WalCheckpointer(Connection connection, long pageSize, long restartLogBytes, String fileName) {
         this.connection = connection;
         this.pageSize = pageSize;
+        this.restartLogBytes = restartLogBytes;
         this.thread = new Thread(this::run, "sqlite-checkpointer-" + fileName);
         this.thread.setDaemon(true);
     }
 
     /** Opens a second connection to {@code dataDir/fileName} and starts the checkpointer thread. */
-    static WalCheckpointer start(Path dataDir, String fileName, boolean fsyncEachCommit, long pageSize) throws SQLException {
-        WalCheckpointer checkpointer = new WalCheckpointer(SqliteFiles.open(dataDir, fileName, fsyncEachCommit), pageSize, fileName);
+    static WalCheckpointer start(Path dataDir, String fileName, boolean fsyncEachCommit, long pageSize,
+                                 long restartLogBytes) throws SQLException {
+        WalCheckpointer checkpointer = new WalCheckpointer(SqliteFiles.open(dataDir, fileName, fsyncEachCommit),
+                pageSize, restartLogBytes, fileName);
         checkpointer.thread.start();
         return checkpointer;
     }
@@ -98,7 +106,7 @@ final class WalCheckpointer implements AutoCloseable {
         }
         if (tailWanted) {
             long owed = total - copiedBytes;
-            if (owed <= TAIL_BYTES || logBytes + owed >= RESTART_LOG_BYTES) {
+            if (owed <= TAIL_BYTES || logBytes + owed >= restartLogBytes) {
                 copyTail(writer);
             } else {
                 tailWanted = false; // the next cycle copies it in the background and offers the tail again
