@@ -76,6 +76,7 @@ final class WalCheckpointer implements AutoCloseable {
     private final AtomicLong checkpoints = new AtomicLong();
     private final AtomicLong writerCheckpoints = new AtomicLong();
     private volatile boolean running = true;
+    private boolean failing; // the checkpointer thread's own
 
     private WalCheckpointer(Connection connection, long pageSize, long restartLogBytes, String fileName) {
         this.connection = connection;
@@ -164,9 +165,16 @@ final class WalCheckpointer implements AutoCloseable {
             cycleStartBytes = committed;
             try {
                 cycle(quiet);
+                if (failing) {
+                    failing = false;
+                    log.info("checkpoints succeed again");
+                }
             } catch (SQLException e) {
-                // The writer's commits stay durable in the log; the next cycle tries again.
-                log.warn("checkpoint failed: {}", e.getMessage());
+                // The writer's commits stay durable in the log, which grows until a cycle succeeds.
+                if (!failing) {
+                    failing = true;
+                    log.warn("checkpoint failed (logged once until one succeeds again): {}", e.getMessage());
+                }
             }
         }
     }
