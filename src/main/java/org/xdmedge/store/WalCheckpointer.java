@@ -20,9 +20,9 @@ import org.slf4j.LoggerFactory;
  *
  * <p>A cycle starts once about {@link #cycleBytes} were appended to the log since the last one (or
  * after a second of quiet, so an idle store ends with its log copied). It runs PASSIVE checkpoints,
- * which never block the writer, until at most {@link #TAIL_FRAMES} pages of the log are left
- * uncopied. The log can only start again from its beginning (so that it stays short and its pages
- * are overwritten in place, about five times cheaper here than growing a file) when a write
+ * which never block the writer, until at most {@link #TAIL_BYTES} of the log are left uncopied.
+ * The log can only start again from its beginning (so that it stays short and its pages are
+ * overwritten in place, about five times cheaper here than growing a file) when a write
  * transaction begins with all of it copied, and a busy writer always appends more while the
  * checkpointer copies. So the writer copies that tail itself, between two groups
  * ({@link #afterCommit}), when it is short (at most {@link #TAIL_BYTES}: small commits), or when
@@ -43,9 +43,7 @@ final class WalCheckpointer implements AutoCloseable {
     static final long MIN_CYCLE_BYTES = 512L << 10;
     static final long MAX_CYCLE_BYTES = 8L << 20;
     static final int COMMITS_PER_CYCLE = 16;
-    /** Left for the writer to copy: at most 256 KiB of 8 KiB pages, a fraction of a millisecond. */
-    static final long TAIL_FRAMES = 32;
-    /** What the writer copies without a second thought: a fraction of a millisecond. */
+    /** What a cycle leaves for the writer to copy: a fraction of a millisecond. */
     static final long TAIL_BYTES = 256L << 10;
     /**
      * Past this, the writer copies however long a tail, so that the log restarts. Measured with
@@ -190,7 +188,7 @@ final class WalCheckpointer implements AutoCloseable {
                 copiedBytes = committed;
                 logBytes = state[1] * pageSize;
             }
-        } while (++pass < MAX_PASSES_PER_CYCLE && running && state[1] - state[2] > TAIL_FRAMES);
+        } while (++pass < MAX_PASSES_PER_CYCLE && running && (state[1] - state[2]) * pageSize > TAIL_BYTES);
         // Even with all of it copied, only a transaction that begins afterwards restarts the log, and
         // a busy writer's next one may already have begun: the writer copies the rest between two
         // groups, an empty copy if nothing came since. A quiet writer begins afresh anyway.
