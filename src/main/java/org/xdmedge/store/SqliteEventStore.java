@@ -88,6 +88,28 @@ public final class SqliteEventStore implements EventSink {
     static SqliteEventStore open(Path dataDir, int queueCapacity, int maxRequestsPerCommit, int retryAfterSeconds,
                                  long restartLogBytes) throws SQLException {
         Connection connection = SqliteFiles.open(dataDir, FILE_NAME, true, PAGE_SIZE);
+        try {
+            createSchema(connection);
+            long pageSize = pageSizeOf(connection); // before auto-commit is off: the query would open a transaction
+            connection.setAutoCommit(false);
+            WalCheckpointer checkpointer = WalCheckpointer.start(dataDir, FILE_NAME, true, pageSize, restartLogBytes);
+            try {
+                return new SqliteEventStore(connection, checkpointer, queueCapacity, maxRequestsPerCommit, retryAfterSeconds);
+            } catch (SQLException | RuntimeException e) {
+                checkpointer.close();
+                throw e;
+            }
+        } catch (SQLException | RuntimeException e) {
+            try {
+                connection.close();
+            } catch (SQLException closing) {
+                e.addSuppressed(closing);
+            }
+            throw e;
+        }
+    }
+
+    private static void createSchema(Connection connection) throws SQLException {
         try (Statement st = connection.createStatement()) {
             // The (datastream_id, event_id) index takes random keys: keep its pages in memory (64 MiB).
             st.execute("PRAGMA cache_size=-65536");
@@ -107,15 +129,6 @@ public final class SqliteEventStore implements EventSink {
             st.execute("PRAGMA user_version=" + SCHEMA_VERSION);
             // Checkpoints run on their own thread (WalCheckpointer), never inside the writer's commit.
             st.execute("PRAGMA wal_autocheckpoint=0");
-        }
-        long pageSize = pageSizeOf(connection); // before auto-commit is off: the query would open a transaction
-        connection.setAutoCommit(false);
-        WalCheckpointer checkpointer = WalCheckpointer.start(dataDir, FILE_NAME, true, pageSize, restartLogBytes);
-        try {
-            return new SqliteEventStore(connection, checkpointer, queueCapacity, maxRequestsPerCommit, retryAfterSeconds);
-        } catch (SQLException | RuntimeException e) {
-            checkpointer.close();
-            throw e;
         }
     }
 
