@@ -28,7 +28,7 @@ conns="${BENCH_CONNECTIONS:-64}"
 server_cpus="${BENCH_SERVER_CPUS:-1}"
 load_cpus="${BENCH_LOAD_CPUS:-0}"
 heap="${BENCH_HEAP:-1g}"
-scenarios="${BENCH_ONLY:-collect-1 collect-50 interact-new interact-returning v1-interact overload kafka-collect-1 kafka-collect-50}"
+scenarios="${BENCH_ONLY:-collect-1 collect-50 collect-50-client-ids interact-new interact-returning v1-interact overload kafka-collect-1 kafka-collect-50}"
 if (( seconds + warmup > 20 )); then echo "bench: a scenario must stay within 20 s (BENCH_SECONDS + BENCH_WARMUP)" >&2; exit 2; fi
 
 if ! command -v wrk >/dev/null; then
@@ -144,6 +144,7 @@ describe() {
   case "$1" in
     collect-1)          echo "/ee/v2/collect?datastreamId=ds collect-1.json application/json 1 $conns edge.yaml" ;;
     collect-50)         echo "/ee/v2/collect?datastreamId=ds collect-50.json application/json 50 $conns edge.yaml" ;;
+    collect-50-client-ids) echo "/ee/v2/collect?datastreamId=ds collect-50-client-ids.json application/json 50 $conns edge.yaml" ;;
     interact-new)       echo "/ee/v2/interact?datastreamId=ds interact-new.json application/json 1 $conns edge.yaml" ;;
     interact-returning) echo "/ee/v2/interact?datastreamId=ds interact-returning.json application/json 1 $conns edge.yaml" ;;
     v1-interact)        echo "/ee/v1/interact?configId=ds v1-interact.json text/plain;charset=UTF-8 1 $conns edge.yaml" ;;
@@ -170,7 +171,8 @@ run_one() { # kind scenario
     [ -n "$state" ] || { echo "bench: no identity state from the edge" >&2; exit 1; }
     java -cp "$jar:$classes" org.xdmedge.bench.Bodies "$work/bodies" "$state"
   fi
-  export BODY_FILE="$work/bodies/$body" CONTENT_TYPE="$ctype"
+  export BODY_FILE="$work/bodies/$body" CONTENT_TYPE="$ctype" CLIENT_IDS=0
+  [[ "$scenario" == *client-ids ]] && CLIENT_IDS=1
   local url="http://127.0.0.1:$port$path"
   taskset -c "$load_cpus" wrk -t1 -c"$c" -d"${warmup}s" -s "$root/bench/wrk/post.lua" "$url" >/dev/null
   local cpu0 stored0=0 stored1=0 cpu1 out line rss
@@ -215,17 +217,17 @@ function val(k,   i, kv) { for (i = 1; i <= NF; i++) { split($i, kv, "="); if (k
   rps = val("rps"); ev = rps * per
   if (kind == "edge" && val("stored") != "") { stored = val("stored") / secs } else { stored = 0 }
   cpu_per = val("requests") > 0 ? val("cpu_s") * 1e6 / val("requests") : 0
-  row[kind, sc] = sprintf("%-8s %-19s %6s %9.0f %10.0f %10.0f %8.2f %8.2f %8.2f %8s %6s %7s %8.0f",
+  row[kind, sc] = sprintf("%-8s %-21s %6s %9.0f %10.0f %10.0f %8.2f %8.2f %8.2f %8s %6s %7s %8.0f",
     kind, sc, val("conns"), rps, ev, stored, val("p50_ms"), val("p99_ms"), val("p999_ms"), val("non2xx") + val("socket_errors"), val("cpu_s"), val("rss_mb"), cpu_per)
   r[kind, sc] = rps; c[kind, sc] = cpu_per; order[++n] = sc
 }
 END {
-  printf "%-8s %-19s %6s %9s %10s %10s %8s %8s %8s %8s %6s %7s %8s\n", "server", "scenario", "conns", "req/s", "events/s", "stored/s", "p50 ms", "p99 ms", "p99.9 ms", "non-2xx", "cpu s", "rss MB", "cpu us/req"
+  printf "%-8s %-21s %6s %9s %10s %10s %8s %8s %8s %8s %6s %7s %8s\n", "server", "scenario", "conns", "req/s", "events/s", "stored/s", "p50 ms", "p99 ms", "p99.9 ms", "non-2xx", "cpu s", "rss MB", "cpu us/req"
   for (i = 1; i <= n; i++) { sc = order[i]; if (seen[sc]++) continue
     if ((("edge", sc) in row)) print row["edge", sc]
     if ((("ceiling", sc) in row)) print row["ceiling", sc]
     if ((("ceiling", sc) in r) && r["ceiling", sc] > 0 && c["edge", sc] > 0)
-      printf "%-8s %-19s edge/ceiling = %.2f (requests/s), %.2f (per CPU second: ceiling cpu us/req / edge cpu us/req)\n", "ratio", sc, r["edge", sc] / r["ceiling", sc], c["ceiling", sc] / c["edge", sc]
+      printf "%-8s %-21s edge/ceiling = %.2f (requests/s), %.2f (per CPU second: ceiling cpu us/req / edge cpu us/req)\n", "ratio", sc, r["edge", sc] / r["ceiling", sc], c["ceiling", sc] / c["edge", sc]
   }
 }' "$results"
 echo

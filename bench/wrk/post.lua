@@ -9,6 +9,28 @@ if os.getenv("COOKIE") and os.getenv("COOKIE") ~= "" then
   wrk.headers["Cookie"] = os.getenv("COOKIE")
 end
 
+-- CLIENT_IDS=1: every {ID} in the body becomes a fresh random UUIDv4 in each request (client-made
+-- event ids, as alloy sends them), so no request repeats an id.
+if os.getenv("CLIENT_IDS") == "1" then
+  local parts = {}
+  for piece in (wrk.body .. "{ID}"):gmatch("(.-){ID}") do parts[#parts + 1] = piece end
+  local random = math.random
+  math.randomseed(os.time() + os.clock() * 1e6)
+  local function uuid()
+    return string.format("%04x%04x-%04x-4%03x-%04x-%04x%04x%04x", random(0, 65535), random(0, 65535),
+      random(0, 65535), random(0, 4095), random(32768, 49151), random(0, 65535), random(0, 65535), random(0, 65535))
+  end
+  request = function()
+    local out = {}
+    for i = 1, #parts - 1 do
+      out[#out + 1] = parts[i]
+      out[#out + 1] = uuid()
+    end
+    out[#out + 1] = parts[#parts]
+    return wrk.format(nil, nil, nil, table.concat(out))
+  end
+end
+
 function done(summary, latency, requests)
   local seconds = summary.duration / 1e6
   local bad = summary.errors.status

@@ -6,7 +6,8 @@ import java.nio.file.Path;
 
 /**
  * Writes the request bodies of the benchmark scenarios into a directory: a ~1.5 KB XDM page-view
- * event (as alloy and server integrations send them), batches of it, and interact bodies.
+ * event (as alloy and server integrations send them), batches of it (one with an {@code {ID}}
+ * placeholder for each event's {@code _id}), and interact bodies.
  * Usage: {@code Bodies DIR [IDENTITY_STATE]}; with an identity state value, also the returning
  * visitor body.
  */
@@ -19,6 +20,9 @@ public final class Bodies {
         String fpidEvent = event(true);
         write(dir, "collect-1.json", "{\"events\":[" + fpidEvent + "]}");
         write(dir, "collect-50.json", "{\"events\":[" + String.join(",", java.util.Collections.nCopies(50, fpidEvent)) + "]}");
+        // Client-made ids, as alloy sends them: bench/wrk/post.lua puts a random UUIDv4 in each {ID}.
+        String withId = "{\"xdm\":{\"_id\":\"{ID}\"," + fpidEvent.substring("{\"xdm\":{".length());
+        write(dir, "collect-50-client-ids.json", "{\"events\":[" + String.join(",", java.util.Collections.nCopies(50, withId)) + "]}");
         String query = "\"query\":{\"identity\":{\"fetch\":[\"ECID\"]}}";
         write(dir, "interact-new.json", "{\"event\":" + event(false) + "," + query + "}");
         String meta = "\"meta\":{\"state\":{\"domain\":\"shop.test\",\"cookiesEnabled\":true%s}}";
