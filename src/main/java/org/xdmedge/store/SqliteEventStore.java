@@ -90,9 +90,8 @@ public final class SqliteEventStore implements EventSink {
         Connection connection = SqliteFiles.open(dataDir, FILE_NAME, true, PAGE_SIZE);
         try {
             createSchema(connection);
-            long pageSize = pageSizeOf(connection); // before auto-commit is off: the query would open a transaction
             connection.setAutoCommit(false);
-            WalCheckpointer checkpointer = WalCheckpointer.start(dataDir, FILE_NAME, true, pageSize, restartLogBytes);
+            WalCheckpointer checkpointer = WalCheckpointer.start(dataDir, FILE_NAME, true, restartLogBytes);
             try {
                 return new SqliteEventStore(connection, checkpointer, queueCapacity, maxRequestsPerCommit, retryAfterSeconds);
             } catch (SQLException | RuntimeException e) {
@@ -129,13 +128,6 @@ public final class SqliteEventStore implements EventSink {
             st.execute("PRAGMA user_version=" + SCHEMA_VERSION);
             // Checkpoints run on their own thread (WalCheckpointer), never inside the writer's commit.
             st.execute("PRAGMA wal_autocheckpoint=0");
-        }
-    }
-
-    /** The file's page size: {@link #PAGE_SIZE}, or what an older file was created with. */
-    private static long pageSizeOf(Connection connection) throws SQLException {
-        try (Statement st = connection.createStatement(); java.sql.ResultSet rs = st.executeQuery("PRAGMA page_size")) {
-            return rs.next() ? rs.getLong(1) : PAGE_SIZE;
         }
     }
 
@@ -242,7 +234,7 @@ public final class SqliteEventStore implements EventSink {
         }
         healthy = true;
         commits.incrementAndGet();
-        checkpointer.afterCommit(connection, logBytesOf(group));
+        checkpointer.afterCommit(connection, rowBytesOf(group));
         for (int i = 0; i < group.size(); i++) {
             PendingWrite pending = group.get(i);
             WriteResult result = results.get(i);
@@ -315,12 +307,9 @@ public final class SqliteEventStore implements EventSink {
         }
     }
 
-    /**
-     * About what a commit appends to the log: the events' JSON, a little for the other columns, and
-     * the last table and index pages, which every commit writes again however little it adds.
-     */
-    private static long logBytesOf(List<PendingWrite> group) {
-        long bytes = 2L * PAGE_SIZE;
+    /** About the bytes of a group's rows: the events' JSON and a little for the other columns. */
+    private static long rowBytesOf(List<PendingWrite> group) {
+        long bytes = 0;
         for (PendingWrite pending : group) {
             for (StoredEvent e : pending.events()) {
                 bytes += e.eventJson().length + 128;

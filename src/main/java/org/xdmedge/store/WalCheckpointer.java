@@ -85,20 +85,30 @@ final class WalCheckpointer implements AutoCloseable {
     }
 
     /** Opens a second connection to {@code dataDir/fileName} and starts the checkpointer thread. */
-    static WalCheckpointer start(Path dataDir, String fileName, boolean fsyncEachCommit, long pageSize,
-                                 long restartLogBytes) throws SQLException {
-        WalCheckpointer checkpointer = new WalCheckpointer(SqliteFiles.open(dataDir, fileName, fsyncEachCommit),
-                pageSize, restartLogBytes, fileName);
+    static WalCheckpointer start(Path dataDir, String fileName, boolean fsyncEachCommit, long restartLogBytes)
+            throws SQLException {
+        Connection connection = SqliteFiles.open(dataDir, fileName, fsyncEachCommit);
+        long pageSize;
+        try (Statement st = connection.createStatement(); ResultSet rs = st.executeQuery("PRAGMA page_size")) {
+            rs.next();
+            pageSize = rs.getLong(1);
+        } catch (SQLException e) {
+            connection.close();
+            throw e;
+        }
+        WalCheckpointer checkpointer = new WalCheckpointer(connection, pageSize, restartLogBytes, fileName);
         checkpointer.thread.start();
         return checkpointer;
     }
 
     /**
-     * Called by the writer after each commit, outside any transaction, with its own connection:
-     * copies the log's tail when the checkpointer left it one, and wakes the checkpointer when a
-     * cycle is due.
+     * Called by the writer after each commit, outside any transaction, with its own connection and
+     * about the bytes of the rows it committed: copies the log's tail when the checkpointer left it
+     * one, and wakes the checkpointer when a cycle is due.
      */
-    void afterCommit(Connection writer, long bytes) {
+    void afterCommit(Connection writer, long rowBytes) {
+        // Every commit also writes the last table and index pages again, however little it adds.
+        long bytes = rowBytes + 2 * pageSize;
         long total = committedBytes.addAndGet(bytes);
         averageCommitBytes += (bytes - averageCommitBytes) / 16;
         long cycle = Math.min(MAX_CYCLE_BYTES, Math.max(MIN_CYCLE_BYTES, (long) averageCommitBytes * COMMITS_PER_CYCLE));
