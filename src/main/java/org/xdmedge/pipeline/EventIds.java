@@ -6,8 +6,8 @@ import java.util.concurrent.ThreadLocalRandom;
 /**
  * Event ids the edge makes up for events that came without {@code xdm._id}: UUID version 7 (RFC
  * 9562), a millisecond timestamp followed by 74 random bits. Time-ordered keys land at the end of
- * the store's {@code (datastream_id, event_id)} index, so a group commit dirties a few index pages
- * instead of one per event; random v4 ids made the index the largest part of every commit.
+ * the store's event-id index ({@code store.EventIdIndex}), so a group commit dirties a few index
+ * pages instead of one per event, as random ids do.
  */
 final class EventIds {
     /** The last timestamp written: under load many events share a millisecond. */

@@ -22,12 +22,14 @@ import org.slf4j.LoggerFactory;
  * fails, the group is written again with each request in its own savepoint, so the failing request
  * rolls back alone and never leaves half a batch. A request completes only after the commit that
  * holds it returned, so an acknowledgement means durable. Checkpoints (copying the log into the
- * database file) run on a second thread, {@link WalCheckpointer}.
+ * database file) run on a second thread, {@link WalCheckpointer}. Which event ids are stored is
+ * kept in {@link EventIdIndex}, a second file attached to the writer's connection.
  */
 public final class SqliteEventStore implements EventSink {
     public static final String FILE_NAME = "events.sqlite";
     private static final Logger log = LoggerFactory.getLogger(SqliteEventStore.class);
-    private static final int SCHEMA_VERSION = 1;
+    /** Version 2 moved the dedup index into {@link EventIdIndex}; version 1 files are migrated on open. */
+    private static final int SCHEMA_VERSION = 2;
     /**
      * 8 KiB pages, not SQLite's 4 KiB: a 1.5-2 KB event left a quarter of each 4 KiB page empty,
      * and every page costs a WAL frame and its checksum. Measured with the writer alone (one CPU,
@@ -39,6 +41,12 @@ public final class SqliteEventStore implements EventSink {
 
     private final Connection connection;
     private final WalCheckpointer checkpointer;
+    private final EventIdIndex ids;
+    private final WalCheckpointer idsCheckpointer;
+    /** The next event's sequence number; the writer gives them out, so a claim can name its row. */
+    private long nextSeq;
+    /** The last sequence number the writer inserted (what the index is told it covers at commit). */
+    private long lastStoredSeq;
     private final PreparedStatement insert;
     // Savepoints as prepared statements: Connection.setSavepoint() parses fresh SQL twice per request.
     private final PreparedStatement savepoint;
@@ -59,17 +67,21 @@ public final class SqliteEventStore implements EventSink {
 
     private record PendingWrite(List<StoredEvent> events, CompletableFuture<WriteResult> done) {}
 
-    private SqliteEventStore(Connection connection, WalCheckpointer checkpointer, int queueCapacity,
-                             int maxRequestsPerCommit, int retryAfterSeconds) throws SQLException {
+    private SqliteEventStore(Connection connection, EventIdIndex ids, long nextSeq, WalCheckpointer checkpointer,
+                             WalCheckpointer idsCheckpointer, int queueCapacity, int maxRequestsPerCommit,
+                             int retryAfterSeconds) throws SQLException {
         this.connection = connection;
+        this.ids = ids;
+        this.nextSeq = nextSeq;
+        this.lastStoredSeq = nextSeq - 1;
         this.checkpointer = checkpointer;
+        this.idsCheckpointer = idsCheckpointer;
         this.queue = new ArrayBlockingQueue<>(queueCapacity);
         this.maxRequestsPerCommit = maxRequestsPerCommit;
         this.retryAfterSeconds = retryAfterSeconds;
-        // Only a repeated event id is skipped; any other constraint failure fails the request.
-        this.insert = connection.prepareStatement("INSERT INTO events (dataset, datastream_id, event_id,"
-                + " request_id, received_at, primary_ns, primary_id, event) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
-                + " ON CONFLICT (datastream_id, event_id) DO NOTHING");
+        // A repeated event id never gets here (EventIdIndex.claim); a constraint failure fails the request.
+        this.insert = connection.prepareStatement("INSERT INTO events (seq, dataset, datastream_id, event_id,"
+                + " request_id, received_at, primary_ns, primary_id, event) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)");
         // Nested inside the driver's open transaction (auto-commit is off), so RELEASE never commits.
         this.savepoint = connection.prepareStatement("SAVEPOINT request");
         this.releaseSavepoint = connection.prepareStatement("RELEASE SAVEPOINT request");
@@ -88,17 +100,36 @@ public final class SqliteEventStore implements EventSink {
     static SqliteEventStore open(Path dataDir, int queueCapacity, int maxRequestsPerCommit, int retryAfterSeconds,
                                  long restartLogBytes) throws SQLException {
         Connection connection = SqliteFiles.open(dataDir, FILE_NAME, true, PAGE_SIZE);
+        List<AutoCloseable> opened = new ArrayList<>();
         try {
-            createSchema(connection);
-            connection.setAutoCommit(false);
-            WalCheckpointer checkpointer = WalCheckpointer.start(dataDir, FILE_NAME, true, restartLogBytes);
-            try {
-                return new SqliteEventStore(connection, checkpointer, queueCapacity, maxRequestsPerCommit, retryAfterSeconds);
-            } catch (SQLException | RuntimeException e) {
-                checkpointer.close();
-                throw e;
+            int version = createSchema(connection);
+            EventIdIndex ids = EventIdIndex.attach(connection, dataDir);
+            opened.add(ids::close);
+            if (version < 2) {
+                migrateFromVersion1(connection);
             }
+            long nextSeq;
+            try (Statement st = connection.createStatement();
+                 java.sql.ResultSet rs = st.executeQuery("SELECT coalesce(max(seq), 0) + 1 FROM events")) {
+                rs.next();
+                nextSeq = rs.getLong(1);
+            }
+            connection.setAutoCommit(false);
+            WalCheckpointer checkpointer = WalCheckpointer.start(dataDir, FILE_NAME, true, restartLogBytes, "main");
+            opened.add(checkpointer);
+            WalCheckpointer idsCheckpointer = WalCheckpointer.start(dataDir, EventIdIndex.FILE_NAME, false,
+                    restartLogBytes, EventIdIndex.SCHEMA);
+            opened.add(idsCheckpointer);
+            return new SqliteEventStore(connection, ids, nextSeq, checkpointer, idsCheckpointer, queueCapacity,
+                    maxRequestsPerCommit, retryAfterSeconds);
         } catch (SQLException | RuntimeException e) {
+            for (AutoCloseable c : opened) {
+                try {
+                    c.close();
+                } catch (Exception closing) {
+                    e.addSuppressed(closing);
+                }
+            }
             try {
                 connection.close();
             } catch (SQLException closing) {
@@ -108,9 +139,18 @@ public final class SqliteEventStore implements EventSink {
         }
     }
 
-    private static void createSchema(Connection connection) throws SQLException {
+    /** Creates the events table if need be; returns the file's schema version before this open. */
+    private static int createSchema(Connection connection) throws SQLException {
         try (Statement st = connection.createStatement()) {
-            // The (datastream_id, event_id) index takes random keys: keep its pages in memory (64 MiB).
+            int version;
+            try (java.sql.ResultSet rs = st.executeQuery("PRAGMA user_version")) {
+                rs.next();
+                version = rs.getInt(1);
+            }
+            if (version > SCHEMA_VERSION) {
+                throw new SQLException(FILE_NAME + " has schema version " + version
+                        + ", written by a newer xdm-edge; this one reads up to " + SCHEMA_VERSION);
+            }
             st.execute("PRAGMA cache_size=-65536");
             st.execute("""
                     CREATE TABLE IF NOT EXISTS events (
@@ -123,12 +163,23 @@ public final class SqliteEventStore implements EventSink {
                       primary_ns TEXT,
                       primary_id TEXT,
                       event BLOB NOT NULL)""");
-            // Retries of an acknowledged event must not be stored twice.
-            st.execute("CREATE UNIQUE INDEX IF NOT EXISTS events_by_event_id ON events (datastream_id, event_id)");
-            st.execute("PRAGMA user_version=" + SCHEMA_VERSION);
-            // Checkpoints run on their own thread (WalCheckpointer), never inside the writer's commit.
+            // Checkpoints run on their own threads (WalCheckpointer), never inside the writer's commit.
             st.execute("PRAGMA wal_autocheckpoint=0");
+            return version;
         }
+    }
+
+    /**
+     * Version 1 kept a unique {@code (datastream_id, event_id)} index in this file. Opening the
+     * index has already added every event's id to it (nothing covered them yet), so the old index
+     * goes. Also run for a new file (version 0), where it only sets the version.
+     */
+    private static void migrateFromVersion1(Connection connection) throws SQLException {
+        try (Statement st = connection.createStatement()) {
+            st.execute("DROP INDEX IF EXISTS events_by_event_id");
+            st.execute("PRAGMA user_version=" + SCHEMA_VERSION);
+        }
+        log.debug("{} is at schema version {}; event ids are kept in {}", FILE_NAME, SCHEMA_VERSION, EventIdIndex.FILE_NAME);
     }
 
     /**
@@ -219,22 +270,34 @@ public final class SqliteEventStore implements EventSink {
 
     private void commitGroup(List<PendingWrite> group) {
         List<WriteResult> results;
+        long coveredBefore = lastStoredSeq;
         try {
             results = writeAllOrNothing(group);
             if (results == null) {
                 results = writeEachInSavepoint(group);
+            }
+            if (lastStoredSeq != coveredBefore) {
+                ids.cover(lastStoredSeq);
             }
             connection.commit();
         } catch (SQLException e) {
             healthy = false;
             log.error("commit of {} requests failed; none of them is acknowledged; requestIds={}", group.size(), requestIds(group), e);
             rollbackQuietly();
+            lastStoredSeq = coveredBefore;
             fail(group, new SinkUnavailableException("the store could not commit: " + e.getMessage(), retryAfterSeconds, e));
             return;
         }
+        ids.committed();
         healthy = true;
         commits.incrementAndGet();
+        long stored = 0;
+        for (WriteResult result : results) {
+            stored += result == null ? 0 : result.stored();
+        }
         checkpointer.afterCommit(connection, rowBytesOf(group));
+        // Each new id rewrites about one small index page (random ids; fewer when ids are ordered).
+        idsCheckpointer.afterCommit(connection, stored * EventIdIndex.PAGE_SIZE);
         for (int i = 0; i < group.size(); i++) {
             PendingWrite pending = group.get(i);
             WriteResult result = results.get(i);
@@ -254,8 +317,10 @@ public final class SqliteEventStore implements EventSink {
      * request, each in its own savepoint, so only the failing request fails.
      */
     private List<WriteResult> writeAllOrNothing(List<PendingWrite> group) throws SQLException {
+        long coveredBefore = lastStoredSeq;
         List<WriteResult> results = new ArrayList<>(group.size());
         try {
+            registerDatastreams(group);
             for (PendingWrite pending : group) {
                 int stored = insertAll(pending.events());
                 results.add(new WriteResult(stored, pending.events().size() - stored));
@@ -263,11 +328,20 @@ public final class SqliteEventStore implements EventSink {
             return results;
         } catch (SQLException e) {
             connection.rollback(); // if this throws, the group fails as a whole (commitGroup)
+            ids.rolledBack();
+            lastStoredSeq = coveredBefore;
             return null;
         }
     }
 
+    private void registerDatastreams(List<PendingWrite> group) throws SQLException {
+        for (PendingWrite pending : group) {
+            ids.register(pending.events());
+        }
+    }
+
     private List<WriteResult> writeEachInSavepoint(List<PendingWrite> group) throws SQLException {
+        registerDatastreams(group); // outside every savepoint: one request's rollback keeps them
         List<WriteResult> results = new ArrayList<>(group.size());
         for (PendingWrite pending : group) {
             results.add(writeOne(pending));
@@ -278,15 +352,21 @@ public final class SqliteEventStore implements EventSink {
     private int insertAll(List<StoredEvent> events) throws SQLException {
         int stored = 0;
         for (StoredEvent e : events) {
-            insert.setString(1, e.dataset());
-            insert.setString(2, e.datastreamId());
-            insert.setString(3, e.eventId());
-            insert.setString(4, e.requestId());
-            insert.setLong(5, e.receivedAtMillis());
-            insert.setString(6, e.primaryNamespace());
-            insert.setString(7, e.primaryId());
-            insert.setBytes(8, e.eventJson());
+            long seq = nextSeq++; // a rolled-back group leaves a gap, which nothing minds
+            if (!ids.claim(e, seq)) {
+                continue; // stored before: a retry, or the same id twice in one request
+            }
+            insert.setLong(1, seq);
+            insert.setString(2, e.dataset());
+            insert.setString(3, e.datastreamId());
+            insert.setString(4, e.eventId());
+            insert.setString(5, e.requestId());
+            insert.setLong(6, e.receivedAtMillis());
+            insert.setString(7, e.primaryNamespace());
+            insert.setString(8, e.primaryId());
+            insert.setBytes(9, e.eventJson());
             stored += insert.executeUpdate();
+            lastStoredSeq = seq;
         }
         return stored;
     }
@@ -328,6 +408,7 @@ public final class SqliteEventStore implements EventSink {
     }
 
     private void rollbackQuietly() {
+        ids.rolledBack();
         try {
             connection.rollback();
         } catch (SQLException e) {
@@ -372,6 +453,8 @@ public final class SqliteEventStore implements EventSink {
             closed = true;
         }
         checkpointer.close(); // before the last connection closes, so SQLite's own final checkpoint runs
+        idsCheckpointer.close();
+        ids.close();
         try {
             insert.close();
             savepoint.close();

@@ -71,22 +71,29 @@ final class WalCheckpointer implements AutoCloseable {
     private volatile long logBytes;
     private final long pageSize;
     private final long restartLogBytes;
+    /** The file's schema name on the writer's connection ({@code main}, or an attached file's name). */
+    private final String writerSchema;
     private final AtomicLong checkpoints = new AtomicLong();
     private final AtomicLong writerCheckpoints = new AtomicLong();
     private volatile boolean running = true;
     private boolean failing; // the checkpointer thread's own
 
-    private WalCheckpointer(Connection connection, long pageSize, long restartLogBytes, String fileName) {
+    private WalCheckpointer(Connection connection, long pageSize, long restartLogBytes, String fileName,
+                            String writerSchema) {
         this.connection = connection;
         this.pageSize = pageSize;
         this.restartLogBytes = restartLogBytes;
+        this.writerSchema = writerSchema;
         this.thread = new Thread(this::run, "sqlite-checkpointer-" + fileName);
         this.thread.setDaemon(true);
     }
 
-    /** Opens a second connection to {@code dataDir/fileName} and starts the checkpointer thread. */
-    static WalCheckpointer start(Path dataDir, String fileName, boolean fsyncEachCommit, long restartLogBytes)
-            throws SQLException {
+    /**
+     * Opens a second connection to {@code dataDir/fileName} and starts the checkpointer thread;
+     * {@code writerSchema} names the file on the writer's connection, where the writer copies tails.
+     */
+    static WalCheckpointer start(Path dataDir, String fileName, boolean fsyncEachCommit, long restartLogBytes,
+                                 String writerSchema) throws SQLException {
         Connection connection = SqliteFiles.open(dataDir, fileName, fsyncEachCommit);
         long pageSize;
         try (Statement st = connection.createStatement(); ResultSet rs = st.executeQuery("PRAGMA page_size")) {
@@ -96,7 +103,7 @@ final class WalCheckpointer implements AutoCloseable {
             connection.close();
             throw e;
         }
-        WalCheckpointer checkpointer = new WalCheckpointer(connection, pageSize, restartLogBytes, fileName);
+        WalCheckpointer checkpointer = new WalCheckpointer(connection, pageSize, restartLogBytes, fileName, writerSchema);
         checkpointer.thread.start();
         return checkpointer;
     }
@@ -131,7 +138,7 @@ final class WalCheckpointer implements AutoCloseable {
     private void copyTail(Connection writer) {
         try {
             // Busy only if the checkpointer holds the log; then the tail waits for the next commit.
-            if (checkpoint(writer, "PASSIVE")[0] == 0) {
+            if (checkpoint(writer, writerSchema + ".", "PASSIVE")[0] == 0) {
                 tailWanted = false;
                 writerCheckpoints.incrementAndGet();
             }
@@ -192,7 +199,7 @@ final class WalCheckpointer implements AutoCloseable {
         int pass = 0;
         do {
             long committed = committedBytes.get();
-            state = checkpoint(connection, "PASSIVE");
+            state = checkpoint(connection, "", "PASSIVE");
             checkpoints.incrementAndGet();
             if (state[0] == 0) {
                 copiedBytes = committed;
@@ -206,9 +213,10 @@ final class WalCheckpointer implements AutoCloseable {
     }
 
     /** Runs one checkpoint; returns SQLite's (busy, pages in the log, pages copied). */
-    private static long[] checkpoint(Connection connection, String mode) throws SQLException {
+    private static long[] checkpoint(Connection connection, String schemaPrefix, String mode) throws SQLException {
+        // Unqualified, the writer's connection would checkpoint every attached file.
         try (Statement st = connection.createStatement();
-             ResultSet rs = st.executeQuery("PRAGMA wal_checkpoint(" + mode + ")")) {
+             ResultSet rs = st.executeQuery("PRAGMA " + schemaPrefix + "wal_checkpoint(" + mode + ")")) {
             return rs.next() ? new long[] {rs.getLong(1), rs.getLong(2), rs.getLong(3)} : new long[3];
         }
     }

@@ -1,0 +1,167 @@
+package org.xdmedge.store;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.ResultSet;
+import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.UUID;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Dedup through the event store's id index: exact keys, repair on open, migration from version 1. */
+class EventIdIndexTest {
+    @TempDir
+    Path dir;
+
+    @Test
+    void uuidsArePackedExactlyAndOtherTextKeepsItsText() {
+        long[] out = new long[2];
+        assertThat(EventIdIndex.packUuid("0189a5c4-7e1f-4b2a-9c3d-4e5f60718293", out)).isZero();
+        assertThat(out).containsExactly(0x0189a5c47e1f4b2aL, 0x9c3d4e5f60718293L);
+        assertThat(EventIdIndex.packUuid("0189A5C4-7E1F-4B2A-9C3D-4E5F60718293", out)).isEqualTo(1);
+        assertThat(out).containsExactly(0x0189a5c47e1f4b2aL, 0x9c3d4e5f60718293L);
+        assertThat(EventIdIndex.packUuid("01234567-0123-0123-0123-012345678901", out)).as("no letters").isZero();
+        assertThat(EventIdIndex.packUuid("0189a5c4-7e1f-4b2a-9c3d-4E5F60718293", out)).as("mixed case").isEqualTo(-1);
+        assertThat(EventIdIndex.packUuid("0189a5c47e1f-4b2a-9c3d-4e5f607182934", out)).as("dash misplaced").isEqualTo(-1);
+        assertThat(EventIdIndex.packUuid("0189a5c4-7e1f-4b2a-9c3d-4e5f6071829g", out)).as("not hex").isEqualTo(-1);
+        assertThat(EventIdIndex.packUuid("order-42", out)).isEqualTo(-1);
+        assertThat(EventIdIndex.packUuid(null, out)).isEqualTo(-1);
+    }
+
+    @Test
+    void anIdIsADuplicateOnlyInItsOwnDatastreamAndInItsOwnSpelling() throws Exception {
+        String uuid = "5f1c0a2e-9b7d-4c3e-a1f2-b3c4d5e6f708";
+        String mixed = "5f1c0a2e-9B7D-4C3E-A1F2-B3C4D5E6F708";
+        try (SqliteEventStore store = SqliteEventStore.open(dir, 100, 64, 1)) {
+            assertThat(write(store, event(uuid, "ds-a"), event(uuid.toUpperCase(), "ds-a"), event(uuid, "ds-b"),
+                    event("order-42", "ds-a"), event("order-42", "ds-b"), event(mixed, "ds-a")))
+                    .isEqualTo(new WriteResult(6, 0));
+            assertThat(write(store, event(uuid, "ds-a"), event(uuid.toUpperCase(), "ds-a"), event(uuid, "ds-b"),
+                    event("order-42", "ds-a"), event("order-42", "ds-b"), event(mixed, "ds-a"), event("order-42", "ds-c")))
+                    .isEqualTo(new WriteResult(1, 6));
+        }
+        assertThat(storedIds()).hasSize(7);
+    }
+
+    @Test
+    void anEventWithoutDatastreamFailsAloneAndLeavesNoClaim() throws Exception {
+        try (SqliteEventStore store = SqliteEventStore.open(dir, 100, 64, 1)) {
+            var bad = store.write(List.of(event("kept-out", "ds-a"), event("no-datastream", null))).toCompletableFuture();
+            assertThatThrownBy(() -> bad.get(30, TimeUnit.SECONDS)).isInstanceOf(ExecutionException.class)
+                    .hasCauseInstanceOf(SinkUnavailableException.class);
+            // The failed request's first event was claimed and rolled back with it: it is new again.
+            assertThat(write(store, event("kept-out", "ds-a"))).isEqualTo(new WriteResult(1, 0));
+        }
+        assertThat(storedIds()).containsExactly("kept-out");
+    }
+
+    @Test
+    void aLostIndexFileIsRebuiltFromTheEvents() throws Exception {
+        List<StoredEvent> first = randomEvents(250);
+        try (SqliteEventStore store = SqliteEventStore.open(dir, 100, 64, 1)) {
+            assertThat(write(store, first.toArray(StoredEvent[]::new)).stored()).isEqualTo(250);
+        }
+        for (String suffix : new String[] {"", "-wal", "-shm"}) {
+            Files.deleteIfExists(dir.resolve(EventIdIndex.FILE_NAME + suffix));
+        }
+        try (SqliteEventStore store = SqliteEventStore.open(dir, 100, 64, 1)) {
+            assertThat(write(store, first.toArray(StoredEvent[]::new))).isEqualTo(new WriteResult(0, 250));
+            assertThat(write(store, event("after-rebuild", "ds-a"))).isEqualTo(new WriteResult(1, 0));
+        }
+        assertThat(storedIds()).hasSize(251);
+    }
+
+    @Test
+    void claimsOfEventsTheEventsFileLostAreRemovedOnOpen() throws Exception {
+        StoredEvent kept = event(UUID.randomUUID().toString(), "ds-a");
+        StoredEvent lost = event(UUID.randomUUID().toString(), "ds-a");
+        Path snapshot = dir.resolve("snapshot");
+        try (SqliteEventStore store = SqliteEventStore.open(dir, 100, 64, 1)) {
+            write(store, kept);
+        }
+        Files.copy(dir.resolve(SqliteEventStore.FILE_NAME), snapshot);
+        try (SqliteEventStore store = SqliteEventStore.open(dir, 100, 64, 1)) {
+            write(store, lost);
+        }
+        // The events file goes back to before `lost` was committed; the index file still claims it.
+        Files.copy(snapshot, dir.resolve(SqliteEventStore.FILE_NAME), StandardCopyOption.REPLACE_EXISTING);
+        try (SqliteEventStore store = SqliteEventStore.open(dir, 100, 64, 1)) {
+            assertThat(write(store, kept, lost)).isEqualTo(new WriteResult(1, 1));
+        }
+        assertThat(storedIds()).containsExactly(kept.eventId(), lost.eventId());
+    }
+
+    @Test
+    void aVersion1FileIsMigratedAndItsEventsStayDeduplicated() throws Exception {
+        String old = UUID.randomUUID().toString();
+        try (Connection c = DriverManager.getConnection("jdbc:sqlite:" + dir.resolve(SqliteEventStore.FILE_NAME));
+             Statement st = c.createStatement()) {
+            st.execute("PRAGMA journal_mode=WAL");
+            st.execute("""
+                    CREATE TABLE events (seq INTEGER PRIMARY KEY, dataset TEXT NOT NULL, datastream_id TEXT NOT NULL,
+                      event_id TEXT NOT NULL, request_id TEXT NOT NULL, received_at INTEGER NOT NULL,
+                      primary_ns TEXT, primary_id TEXT, event BLOB NOT NULL)""");
+            st.execute("CREATE UNIQUE INDEX events_by_event_id ON events (datastream_id, event_id)");
+            st.execute("PRAGMA user_version=1");
+            st.execute("INSERT INTO events VALUES (1, 'events', 'ds-a', '" + old + "', 'r', 1, 'ECID', 'x', x'7b7d')");
+            st.execute("INSERT INTO events VALUES (2, 'events', 'ds-a', 'order-42', 'r', 1, 'ECID', 'x', x'7b7d')");
+        }
+        try (SqliteEventStore store = SqliteEventStore.open(dir, 100, 64, 1)) {
+            assertThat(write(store, event(old, "ds-a"), event("order-42", "ds-a"), event("new", "ds-a")))
+                    .isEqualTo(new WriteResult(1, 2));
+        }
+        try (Connection c = DriverManager.getConnection("jdbc:sqlite:" + dir.resolve(SqliteEventStore.FILE_NAME));
+             Statement st = c.createStatement()) {
+            try (ResultSet rs = st.executeQuery("PRAGMA user_version")) {
+                assertThat(rs.getInt(1)).isEqualTo(2);
+            }
+            try (ResultSet rs = st.executeQuery("SELECT count(*) FROM sqlite_master WHERE name = 'events_by_event_id'")) {
+                assertThat(rs.getInt(1)).as("the old index is gone").isZero();
+            }
+        }
+        assertThat(storedIds()).containsExactly(old, "order-42", "new");
+    }
+
+    @Test
+    void aFileFromANewerVersionIsRefused() throws Exception {
+        try (Connection c = DriverManager.getConnection("jdbc:sqlite:" + dir.resolve(SqliteEventStore.FILE_NAME));
+             Statement st = c.createStatement()) {
+            st.execute("PRAGMA user_version=3");
+        }
+        assertThatThrownBy(() -> SqliteEventStore.open(dir, 100, 64, 1)).hasMessageContaining("newer");
+    }
+
+    private static WriteResult write(SqliteEventStore store, StoredEvent... events) throws Exception {
+        return store.write(List.of(events)).toCompletableFuture().get(30, TimeUnit.SECONDS);
+    }
+
+    private List<String> storedIds() throws Exception {
+        List<String> ids = new ArrayList<>();
+        SqliteEventReader.forEach(dir, null, e -> ids.add(e.eventId()));
+        return ids;
+    }
+
+    private static List<StoredEvent> randomEvents(int n) {
+        List<StoredEvent> events = new ArrayList<>();
+        for (int i = 0; i < n; i++) {
+            events.add(event(i % 5 == 0 ? "text-id-" + i : UUID.randomUUID().toString(), i % 2 == 0 ? "ds-a" : "ds-b"));
+        }
+        return events;
+    }
+
+    private static StoredEvent event(String id, String datastream) {
+        return new StoredEvent("req", datastream, "events", System.currentTimeMillis(), id, "CRMID", "u",
+                ("{\"xdm\":{\"_id\":\"" + id + "\"}}").getBytes(StandardCharsets.UTF_8));
+    }
+}
