@@ -20,7 +20,7 @@ import org.xdmedge.ratelimit.RateLimiter;
 import org.xdmedge.store.DatasetRouter;
 import org.xdmedge.store.EventSink;
 import org.xdmedge.store.SharedState;
-import org.xdmedge.store.SqliteEventStore;
+import org.xdmedge.store.EventLogStore;
 
 /** One running edge: shared state, outlets, pipeline and listener wired from a validated configuration. */
 public final class EdgeNode implements AutoCloseable {
@@ -31,13 +31,13 @@ public final class EdgeNode implements AutoCloseable {
     private final String host;
     private final ConsentLedger consent;
     private final JwtAuthenticator authenticator;
-    private final SqliteEventStore store;
+    private final EventLogStore store;
     private final java.time.Duration shutdownGrace;
     private final java.util.concurrent.atomic.AtomicBoolean stopping;
     private Boolean stoppedCleanly;
 
     private EdgeNode(SharedState state, DatasetRouter outlets, EdgeHttpServer http, String host, ConsentLedger consent,
-                     JwtAuthenticator authenticator, SqliteEventStore store, java.time.Duration shutdownGrace,
+                     JwtAuthenticator authenticator, EventLogStore store, java.time.Duration shutdownGrace,
                      java.util.concurrent.atomic.AtomicBoolean stopping) {
         this.store = store;
         this.shutdownGrace = shutdownGrace;
@@ -59,7 +59,7 @@ public final class EdgeNode implements AutoCloseable {
         JwtAuthenticator authenticator = null;
         var stopping = new java.util.concurrent.atomic.AtomicBoolean();
         try {
-            SqliteEventStore store = SqliteEventStore.open(dataDir, storage.queueCapacity(),
+            EventLogStore store = EventLogStore.open(dataDir, storage.queueCapacity(),
                     storage.maxRequestsPerCommit(), storage.retryAfterSeconds());
             EdgeMetrics metrics = new EdgeMetrics();
             metrics.bindStore(store);

@@ -7,7 +7,7 @@ import java.io.UncheckedIOException;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import org.xdmedge.store.EventRecords;
-import org.xdmedge.store.SqliteEventReader;
+import org.xdmedge.store.EventReader;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -27,7 +27,7 @@ public final class ExportCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         OutputStream out = new BufferedOutputStream(System.out, 1 << 16);
         try {
-            SqliteEventReader.forEach(data, dataset, event -> {
+            EventReader.forEach(data, dataset, event -> {
                 try {
                     EventRecords.write(event, out);
                     out.write('\n');
@@ -35,7 +35,7 @@ public final class ExportCommand implements Callable<Integer> {
                     throw new UncheckedIOException(e);
                 }
             });
-        } catch (java.sql.SQLException e) {
+        } catch (java.io.IOException e) {
             spec.commandLine().getErr().println("xdm-edge export: " + e.getMessage());
             return 1;
         } finally {

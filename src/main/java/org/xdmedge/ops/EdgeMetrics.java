@@ -7,7 +7,7 @@ import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import org.xdmedge.outlet.kafka.KafkaEventSink;
-import org.xdmedge.store.SqliteEventStore;
+import org.xdmedge.store.EventLogStore;
 
 /** Prometheus metrics of the edge, scraped at {@code GET /metrics}. */
 public final class EdgeMetrics {
@@ -34,19 +34,19 @@ public final class EdgeMetrics {
                 .increment(events);
     }
 
-    public void bindStore(SqliteEventStore store) {
-        Gauge.builder("xdmedge.store.queue.depth", store, SqliteEventStore::queueDepth)
+    public void bindStore(EventLogStore store) {
+        Gauge.builder("xdmedge.store.queue.depth", store, EventLogStore::queueDepth)
                 .description("Requests waiting for the event writer").register(registry);
-        Gauge.builder("xdmedge.store.events.stored", store, SqliteEventStore::storedEvents)
+        Gauge.builder("xdmedge.store.events.stored", store, EventLogStore::storedEvents)
                 .description("Events committed since start").register(registry);
-        Gauge.builder("xdmedge.store.events.duplicate", store, SqliteEventStore::duplicateEvents)
+        Gauge.builder("xdmedge.store.events.duplicate", store, EventLogStore::duplicateEvents)
                 .description("Retried events already stored, acknowledged without storing").register(registry);
-        Gauge.builder("xdmedge.store.commits", store, SqliteEventStore::commits)
+        Gauge.builder("xdmedge.store.commits", store, EventLogStore::commits)
                 .description("Group commits since start").register(registry);
-        Gauge.builder("xdmedge.store.checkpoints", store, SqliteEventStore::checkpoints)
-                .description("Background checkpoints of the event log into the database file").register(registry);
-        Gauge.builder("xdmedge.store.checkpoints.writer", store, SqliteEventStore::writerCheckpoints)
-                .description("Checkpoints of the log's short tail the event writer ran between two groups").register(registry);
+        Gauge.builder("xdmedge.store.checkpoints", store, EventLogStore::checkpoints)
+                .description("Background checkpoints of the event-id index's SQLite log into its file").register(registry);
+        Gauge.builder("xdmedge.store.checkpoints.writer", store, EventLogStore::writerCheckpoints)
+                .description("Checkpoints of the event-id index log's short tail the event writer ran between two groups").register(registry);
     }
 
     public void bindKafka(String dataset, KafkaEventSink sink) {

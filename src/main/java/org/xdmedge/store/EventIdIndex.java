@@ -6,31 +6,32 @@ import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The event store's dedup index: which {@code (datastream, _id)} pairs are stored, in its own file
- * ({@value #FILE_NAME}) attached to the writer's connection, so a claim and the event's row commit
- * in one transaction.
+ * The event store's dedup index: which {@code (datastream, _id)} pairs are stored, in
+ * {@value #FILE_NAME}, whose connection the event writer owns. The writer claims a group's ids in
+ * one transaction, appends the new events to the {@link EventLog}, and commits the claims only
+ * after the log reached the disk.
  *
- * <p>Why a file of its own: clients make random ids (alloy and the Mobile SDKs send UUIDv4s, the
- * edge derives name-based ones from a requestId), so every new id lands on its own leaf of the
- * index, and a commit writes each dirtied page whole to the log. With the index inside
- * {@code events.sqlite} that was an 8 KiB page per event, five times the event's own bytes (the
- * writer alone: 30-38k events/s with random ids, 90-130k with time-ordered ones). Here pages are
- * {@value #PAGE_SIZE} bytes and an entry is three integers: a canonical UUID is packed into two
- * 64-bit halves and the datastream into a small number (other ids keep their text, exactly).
+ * <p>Clients make random ids (alloy and the Mobile SDKs send UUIDv4s, the edge derives name-based
+ * ones from a requestId), so every new id lands on its own leaf of the index, and a commit writes
+ * each dirtied page whole to the log: pages are {@value #PAGE_SIZE} bytes and an entry is three
+ * integers (a canonical UUID packed into two 64-bit halves, the datastream a small number; other
+ * ids keep their text, exactly). With 8 KiB pages inside the events' own SQLite file the writer
+ * alone did 30-38k events/s with random ids.
  *
- * <p>The index can be derived from the events, so it is written with {@code synchronous=NORMAL}
+ * <p>The index is derived from the event log, so it is written with {@code synchronous=NORMAL}
  * and repaired on open: {@code covered} records the last event sequence number whose id it holds;
- * claims of events the events file lost are removed, ids of events it lacks are added.
+ * claims of events the log lost are removed, ids of events it lacks are added.
  */
 final class EventIdIndex {
     static final String FILE_NAME = "event-ids.sqlite";
-    static final String SCHEMA = "ids";
     /**
      * Small pages: a random insert rewrites one leaf (and the pages above it) per commit.
      * Measured with the writer alone and random UUIDv4 ids, 50 events per request: see
@@ -45,6 +46,10 @@ final class EventIdIndex {
     private final PreparedStatement claimText;
     private final PreparedStatement registerDatastream;
     private final PreparedStatement cover;
+    // Savepoints as prepared statements: Connection.setSavepoint() parses fresh SQL twice per request.
+    private final PreparedStatement savepoint;
+    private final PreparedStatement releaseSavepoint;
+    private final PreparedStatement rollbackToSavepoint;
     /** Datastream numbers committed to the file. */
     private final Map<String, Long> datastreams = new HashMap<>();
     /** Numbers given out in the open transaction: kept only if it commits. */
@@ -55,14 +60,18 @@ final class EventIdIndex {
     private EventIdIndex(Connection connection) throws SQLException {
         this.connection = connection;
         this.claimUuid = connection.prepareStatement(
-                "INSERT INTO ids.uuid_ids (k, hi, lo, seq) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING");
+                "INSERT INTO uuid_ids (k, hi, lo, seq) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING");
         this.claimText = connection.prepareStatement(
-                "INSERT INTO ids.text_ids (k, event_id, seq) VALUES (?, ?, ?) ON CONFLICT DO NOTHING");
+                "INSERT INTO text_ids (k, event_id, seq) VALUES (?, ?, ?) ON CONFLICT DO NOTHING");
         this.registerDatastream = connection.prepareStatement(
-                "INSERT INTO ids.datastreams (k, datastream_id) VALUES (?, ?)");
-        this.cover = connection.prepareStatement("UPDATE ids.covered SET seq = ?");
+                "INSERT INTO datastreams (k, datastream_id) VALUES (?, ?)");
+        this.cover = connection.prepareStatement("UPDATE covered SET seq = ?");
+        // Nested inside the driver's open transaction (auto-commit is off), so RELEASE never commits.
+        this.savepoint = connection.prepareStatement("SAVEPOINT request");
+        this.releaseSavepoint = connection.prepareStatement("RELEASE SAVEPOINT request");
+        this.rollbackToSavepoint = connection.prepareStatement("ROLLBACK TO SAVEPOINT request");
         try (Statement st = connection.createStatement();
-             ResultSet rs = st.executeQuery("SELECT k, datastream_id FROM ids.datastreams")) {
+             ResultSet rs = st.executeQuery("SELECT k, datastream_id FROM datastreams")) {
             while (rs.next()) {
                 datastreams.put(rs.getString(2), rs.getLong(1));
                 nextDatastream = Math.max(nextDatastream, rs.getLong(1) + 1);
@@ -71,36 +80,71 @@ final class EventIdIndex {
     }
 
     /**
-     * Creates {@code dataDir/event-ids.sqlite} if need be, attaches it to the writer's
-     * {@code connection} (auto-commit on, before the writer starts) and brings it up to date with
-     * the events table.
+     * Opens (creating if need be) {@code dataDir/event-ids.sqlite} on a connection of its own, brings
+     * it up to date with the event log under {@code dataDir} (which ends at {@code logLastSeq}) and
+     * leaves the connection in a transaction for the writer (auto-commit off).
      */
-    static EventIdIndex attach(Connection connection, Path dataDir) throws SQLException {
-        // Created on a connection of its own: the page size and WAL mode are fixed by the first write.
-        try (Connection file = SqliteFiles.open(dataDir, FILE_NAME, false, PAGE_SIZE);
-             Statement st = file.createStatement()) {
-            st.execute("""
-                    CREATE TABLE IF NOT EXISTS uuid_ids (
-                      k INTEGER NOT NULL, hi INTEGER NOT NULL, lo INTEGER NOT NULL, seq INTEGER NOT NULL,
-                      PRIMARY KEY (k, hi, lo)) WITHOUT ROWID""");
-            st.execute("""
-                    CREATE TABLE IF NOT EXISTS text_ids (
-                      k INTEGER NOT NULL, event_id TEXT NOT NULL, seq INTEGER NOT NULL,
-                      PRIMARY KEY (k, event_id)) WITHOUT ROWID""");
-            st.execute("CREATE TABLE IF NOT EXISTS datastreams (k INTEGER PRIMARY KEY, datastream_id TEXT NOT NULL UNIQUE)");
-            st.execute("CREATE TABLE IF NOT EXISTS covered (seq INTEGER NOT NULL)");
-            st.execute("INSERT INTO covered (seq) SELECT 0 WHERE NOT EXISTS (SELECT 1 FROM covered)");
+    static EventIdIndex open(Path dataDir, long logLastSeq) throws SQLException {
+        Connection connection = SqliteFiles.open(dataDir, FILE_NAME, false, PAGE_SIZE);
+        try {
+            try (Statement st = connection.createStatement()) {
+                st.execute("""
+                        CREATE TABLE IF NOT EXISTS uuid_ids (
+                          k INTEGER NOT NULL, hi INTEGER NOT NULL, lo INTEGER NOT NULL, seq INTEGER NOT NULL,
+                          PRIMARY KEY (k, hi, lo)) WITHOUT ROWID""");
+                st.execute("""
+                        CREATE TABLE IF NOT EXISTS text_ids (
+                          k INTEGER NOT NULL, event_id TEXT NOT NULL, seq INTEGER NOT NULL,
+                          PRIMARY KEY (k, event_id)) WITHOUT ROWID""");
+                st.execute("CREATE TABLE IF NOT EXISTS datastreams (k INTEGER PRIMARY KEY, datastream_id TEXT NOT NULL UNIQUE)");
+                st.execute("CREATE TABLE IF NOT EXISTS covered (seq INTEGER NOT NULL)");
+                st.execute("INSERT INTO covered (seq) SELECT 0 WHERE NOT EXISTS (SELECT 1 FROM covered)");
+                st.execute("PRAGMA cache_size=-65536");
+                // Checkpoints run on their own thread (WalCheckpointer), never inside the writer's commit.
+                st.execute("PRAGMA wal_autocheckpoint=0");
+            }
+            EventIdIndex index = new EventIdIndex(connection);
+            index.repair(dataDir, logLastSeq);
+            connection.setAutoCommit(false);
+            return index;
+        } catch (SQLException | RuntimeException e) {
+            try {
+                connection.close();
+            } catch (SQLException closing) {
+                e.addSuppressed(closing);
+            }
+            throw e;
         }
-        try (Statement st = connection.createStatement()) {
-            st.execute("ATTACH DATABASE '" + dataDir.resolve(FILE_NAME).toAbsolutePath().toString().replace("'", "''")
-                    + "' AS " + SCHEMA);
-            // Derived data, repaired on open: no fsync per commit (checkpoints still sync it).
-            st.execute("PRAGMA ids.synchronous=NORMAL");
-            st.execute("PRAGMA ids.cache_size=-65536");
-        }
-        EventIdIndex index = new EventIdIndex(connection);
-        index.repair();
-        return index;
+    }
+
+    /** The index's connection: the writer's, for the checkpointer's tail copies. */
+    Connection connection() {
+        return connection;
+    }
+
+    void commit() throws SQLException {
+        connection.commit();
+        committed();
+    }
+
+    /** Rolls the open transaction back as a whole. */
+    void rollback() throws SQLException {
+        rolledBack();
+        connection.rollback();
+    }
+
+    void savepoint() throws SQLException {
+        savepoint.execute();
+    }
+
+    void releaseSavepoint() throws SQLException {
+        releaseSavepoint.execute();
+    }
+
+    /** Undoes the claims made since {@link #savepoint} (datastream numbers are registered before it). */
+    void rollbackToSavepoint() throws SQLException {
+        rollbackToSavepoint.execute();
+        releaseSavepoint.execute();
     }
 
     /**
@@ -131,14 +175,12 @@ final class EventIdIndex {
         cover.executeUpdate();
     }
 
-    /** After the writer's transaction committed. */
-    void committed() {
+    private void committed() {
         datastreams.putAll(pendingDatastreams);
         pendingDatastreams.clear();
     }
 
-    /** After the writer's transaction rolled back (as a whole). */
-    void rolledBack() {
+    private void rolledBack() {
         nextDatastream -= pendingDatastreams.size();
         pendingDatastreams.clear();
     }
@@ -222,72 +264,77 @@ final class EventIdIndex {
     }
 
     /**
-     * Brings the index up to date with the events table: removes claims of events the events file
-     * does not have (its commit was lost while this file's survived), adds the ids of events it
-     * does not cover (this file's commit was lost, it was deleted, or the events file comes from
-     * version 1, which kept a unique index instead).
+     * Brings the index up to date with the event log (auto-commit on): removes claims of events the
+     * log does not have (its frame was lost while this file's commit survived, or segments were
+     * removed), adds the ids of events it does not cover (this file's last commits were lost, it
+     * was deleted, or the events were imported from an older version's {@code events.sqlite}).
+     * Also run by the writer, inside no transaction, when a commit of this file failed.
      */
-    private void repair() throws SQLException {
-        long maxSeq;
-        long covered;
-        try (Statement st = connection.createStatement()) {
-            try (ResultSet rs = st.executeQuery("SELECT coalesce(max(seq), 0) FROM main.events")) {
-                rs.next();
-                maxSeq = rs.getLong(1);
-            }
-            try (ResultSet rs = st.executeQuery("SELECT seq FROM ids.covered")) {
+    void repair(Path dataDir, long logLastSeq) throws SQLException {
+        boolean autoCommit = connection.getAutoCommit();
+        connection.setAutoCommit(false);
+        try {
+            long covered;
+            try (Statement st = connection.createStatement(); ResultSet rs = st.executeQuery("SELECT seq FROM covered")) {
                 rs.next();
                 covered = rs.getLong(1);
             }
-            if (covered > maxSeq) {
-                log.warn("event-id index covers events up to {} but the events end at {}; removing the excess", covered, maxSeq);
-                connection.setAutoCommit(false);
-                st.executeUpdate("DELETE FROM ids.uuid_ids WHERE seq > " + maxSeq);
-                st.executeUpdate("DELETE FROM ids.text_ids WHERE seq > " + maxSeq);
-                cover(maxSeq);
-                connection.commit();
-                connection.setAutoCommit(true);
-                return;
-            }
-        }
-        if (covered == maxSeq) {
-            return;
-        }
-        log.info("adding the ids of events {}..{} to the event-id index", covered + 1, maxSeq);
-        long added = 0;
-        connection.setAutoCommit(false);
-        try (PreparedStatement select = connection.prepareStatement(
-                "SELECT seq, datastream_id, event_id FROM main.events WHERE seq > ? ORDER BY seq LIMIT " + REBUILD_ROWS_PER_COMMIT)) {
-            long from = covered;
-            while (from < maxSeq) {
-                select.setLong(1, from);
-                java.util.List<StoredEvent> rows = new java.util.ArrayList<>();
-                java.util.List<Long> seqs = new java.util.ArrayList<>();
-                try (ResultSet rs = select.executeQuery()) {
-                    while (rs.next()) {
-                        seqs.add(rs.getLong(1));
-                        rows.add(new StoredEvent(null, rs.getString(2), null, 0, rs.getString(3), null, null, null));
+            if (covered > logLastSeq) {
+                log.warn("event-id index covers events up to {} but the event log ends at {}; removing the excess", covered, logLastSeq);
+                try (Statement st = connection.createStatement()) {
+                    st.executeUpdate("DELETE FROM uuid_ids WHERE seq > " + logLastSeq);
+                    st.executeUpdate("DELETE FROM text_ids WHERE seq > " + logLastSeq);
+                }
+                cover(logLastSeq);
+                commit();
+            } else if (covered < logLastSeq) {
+                log.info("adding the ids of events {}..{} to the event-id index", covered + 1, logLastSeq);
+                long[] added = {0};
+                List<StoredEvent> chunk = new ArrayList<>();
+                List<Long> seqs = new ArrayList<>();
+                EventLog.scan(dataDir, covered, (seq, event) -> {
+                    chunk.add(event);
+                    seqs.add(seq);
+                    if (chunk.size() == REBUILD_ROWS_PER_COMMIT) {
+                        added[0] += claimAll(chunk, seqs);
                     }
-                }
-                if (rows.isEmpty()) {
-                    break;
-                }
-                register(rows);
-                for (int i = 0; i < rows.size(); i++) {
-                    claim(rows.get(i), seqs.get(i));
-                }
-                from = seqs.get(seqs.size() - 1);
-                cover(from);
-                connection.commit();
-                committed();
-                added += rows.size();
+                });
+                added[0] += claimAll(chunk, seqs);
+                cover(logLastSeq);
+                commit();
+                log.info("event-id index: {} ids added", added[0]);
             }
-            cover(maxSeq);
-            connection.commit();
+        } catch (java.io.IOException e) {
+            rollback();
+            throw new SQLException("cannot read the event log to repair the event-id index: " + e.getMessage(), e);
+        } catch (SQLException | RuntimeException e) {
+            // What earlier chunks committed stays: claims are idempotent and `covered` names only those.
+            rollback();
+            throw e;
         } finally {
-            connection.setAutoCommit(true);
+            connection.setAutoCommit(autoCommit);
         }
-        log.info("event-id index: {} ids added", added);
+    }
+
+    /** Claims a chunk of logged events and commits it with what it covers; returns how many were new. */
+    private int claimAll(List<StoredEvent> events, List<Long> seqs) {
+        if (events.isEmpty()) {
+            return 0;
+        }
+        try {
+            register(events);
+            int added = 0;
+            for (int i = 0; i < events.size(); i++) {
+                added += claim(events.get(i), seqs.get(i)) ? 1 : 0;
+            }
+            cover(seqs.get(seqs.size() - 1));
+            commit();
+            events.clear();
+            seqs.clear();
+            return added;
+        } catch (SQLException e) {
+            throw new IllegalStateException("cannot add ids to the event-id index: " + e.getMessage(), e);
+        }
     }
 
     void close() {
@@ -296,6 +343,10 @@ final class EventIdIndex {
             claimText.close();
             registerDatastream.close();
             cover.close();
+            savepoint.close();
+            releaseSavepoint.close();
+            rollbackToSavepoint.close();
+            connection.close();
         } catch (SQLException e) {
             log.warn("closing the event-id index: {}", e.getMessage());
         }

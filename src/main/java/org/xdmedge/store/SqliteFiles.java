@@ -32,7 +32,7 @@ final class SqliteFiles {
             throw new SQLException("cannot create data directory " + dataDir + ": " + e.getMessage(), e);
         }
         Connection connection = DriverManager.getConnection("jdbc:sqlite:" + dataDir.resolve(fileName).toAbsolutePath(),
-                SqliteEventStore.connectionProperties());
+                connectionProperties());
         try (Statement st = connection.createStatement()) {
             if (pageSize > 0) {
                 // Before WAL mode: entering it writes the header of a new file, fixing its page size.
@@ -46,5 +46,16 @@ final class SqliteFiles {
             throw e;
         }
         return connection;
+    }
+
+    /**
+     * Driver settings of every connection that writes: no generated-key retrieval, which would
+     * otherwise make sqlite-jdbc run a second statement ({@code SELECT last_insert_rowid()}) after
+     * every INSERT (about a fifth of the writer's time in a profile). Nothing here reads generated keys.
+     */
+    static java.util.Properties connectionProperties() {
+        java.util.Properties p = new java.util.Properties();
+        p.setProperty("jdbc.get_generated_keys", "false");
+        return p;
     }
 }

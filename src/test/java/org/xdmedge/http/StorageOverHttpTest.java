@@ -75,8 +75,8 @@ class StorageOverHttpTest {
         try (TestEdge edge = TestEdge.start(yaml, dir)) {
             edge.postJson("/ee/v2/collect?datastreamId=ds", CollectEndpointTest.event("warm-up", "u"));
             List<CompletableFuture<HttpResponse<String>>> answers = new ArrayList<>();
-            // Another writer holds the database: the edge's writer waits, its queue fills up.
-            try (Connection blocker = DriverManager.getConnection("jdbc:sqlite:" + dir.resolve("events.sqlite"));
+            // Another writer holds the event-id index: the edge's writer waits to claim, its queue fills up.
+            try (Connection blocker = DriverManager.getConnection("jdbc:sqlite:" + dir.resolve("event-ids.sqlite"));
                  Statement st = blocker.createStatement()) {
                 st.execute("BEGIN EXCLUSIVE");
                 for (int i = 0; i < 12; i++) {

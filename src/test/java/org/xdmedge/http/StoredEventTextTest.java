@@ -9,7 +9,7 @@ import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.xdmedge.protocol.EdgeJson;
 import org.xdmedge.store.EventRecords;
-import org.xdmedge.store.SqliteEventReader;
+import org.xdmedge.store.EventReader;
 import org.xdmedge.testing.EdgeHttpTest;
 
 /** Whatever the client's formatting, each stored event exports as one JSON line with our members filled in. */
@@ -17,7 +17,7 @@ class StoredEventTextTest extends EdgeHttpTest {
 
     private List<String> exportLines() throws Exception {
         List<String> lines = new ArrayList<>();
-        SqliteEventReader.forEach(dir, null, e -> lines.add(new String(EventRecords.toBytes(e), StandardCharsets.UTF_8)));
+        EventReader.forEach(dir, null, e -> lines.add(new String(EventRecords.toBytes(e), StandardCharsets.UTF_8)));
         return lines;
     }
 

@@ -9,7 +9,6 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.sql.Connection;
 import java.sql.DriverManager;
-import java.sql.ResultSet;
 import java.sql.Statement;
 import java.util.ArrayList;
 import java.util.List;
@@ -19,7 +18,7 @@ import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** Dedup through the event store's id index: exact keys, repair on open, migration from version 1. */
+/** Dedup through the event store's id index: exact keys, repair on open, import of a version-1 events file. */
 class EventIdIndexTest {
     @TempDir
     Path dir;
@@ -43,7 +42,7 @@ class EventIdIndexTest {
     void anIdIsADuplicateOnlyInItsOwnDatastreamAndInItsOwnSpelling() throws Exception {
         String uuid = "5f1c0a2e-9b7d-4c3e-a1f2-b3c4d5e6f708";
         String mixed = "5f1c0a2e-9B7D-4C3E-A1F2-B3C4D5E6F708";
-        try (SqliteEventStore store = SqliteEventStore.open(dir, 100, 64, 1)) {
+        try (EventLogStore store = EventLogStore.open(dir, 100, 64, 1)) {
             assertThat(write(store, event(uuid, "ds-a"), event(uuid.toUpperCase(), "ds-a"), event(uuid, "ds-b"),
                     event("order-42", "ds-a"), event("order-42", "ds-b"), event(mixed, "ds-a")))
                     .isEqualTo(new WriteResult(6, 0));
@@ -56,7 +55,7 @@ class EventIdIndexTest {
 
     @Test
     void anEventWithoutDatastreamFailsAloneAndLeavesNoClaim() throws Exception {
-        try (SqliteEventStore store = SqliteEventStore.open(dir, 100, 64, 1)) {
+        try (EventLogStore store = EventLogStore.open(dir, 100, 64, 1)) {
             var bad = store.write(List.of(event("kept-out", "ds-a"), event("no-datastream", null))).toCompletableFuture();
             assertThatThrownBy(() -> bad.get(30, TimeUnit.SECONDS)).isInstanceOf(ExecutionException.class)
                     .hasCauseInstanceOf(SinkUnavailableException.class);
@@ -69,13 +68,13 @@ class EventIdIndexTest {
     @Test
     void aLostIndexFileIsRebuiltFromTheEvents() throws Exception {
         List<StoredEvent> first = randomEvents(250);
-        try (SqliteEventStore store = SqliteEventStore.open(dir, 100, 64, 1)) {
+        try (EventLogStore store = EventLogStore.open(dir, 100, 64, 1)) {
             assertThat(write(store, first.toArray(StoredEvent[]::new)).stored()).isEqualTo(250);
         }
         for (String suffix : new String[] {"", "-wal", "-shm"}) {
             Files.deleteIfExists(dir.resolve(EventIdIndex.FILE_NAME + suffix));
         }
-        try (SqliteEventStore store = SqliteEventStore.open(dir, 100, 64, 1)) {
+        try (EventLogStore store = EventLogStore.open(dir, 100, 64, 1)) {
             assertThat(write(store, first.toArray(StoredEvent[]::new))).isEqualTo(new WriteResult(0, 250));
             assertThat(write(store, event("after-rebuild", "ds-a"))).isEqualTo(new WriteResult(1, 0));
         }
@@ -87,25 +86,41 @@ class EventIdIndexTest {
         StoredEvent kept = event(UUID.randomUUID().toString(), "ds-a");
         StoredEvent lost = event(UUID.randomUUID().toString(), "ds-a");
         Path snapshot = dir.resolve("snapshot");
-        try (SqliteEventStore store = SqliteEventStore.open(dir, 100, 64, 1)) {
+        try (EventLogStore store = EventLogStore.open(dir, 100, 64, 1)) {
             write(store, kept);
         }
-        Files.copy(dir.resolve(SqliteEventStore.FILE_NAME), snapshot);
-        try (SqliteEventStore store = SqliteEventStore.open(dir, 100, 64, 1)) {
+        copySegments(dir.resolve(EventLog.DIRECTORY), snapshot);
+        try (EventLogStore store = EventLogStore.open(dir, 100, 64, 1)) {
             write(store, lost);
         }
-        // The events file goes back to before `lost` was committed; the index file still claims it.
-        Files.copy(snapshot, dir.resolve(SqliteEventStore.FILE_NAME), StandardCopyOption.REPLACE_EXISTING);
-        try (SqliteEventStore store = SqliteEventStore.open(dir, 100, 64, 1)) {
+        // The log goes back to before `lost` was committed; the index file still claims it.
+        copySegments(snapshot, dir.resolve(EventLog.DIRECTORY));
+        try (EventLogStore store = EventLogStore.open(dir, 100, 64, 1)) {
             assertThat(write(store, kept, lost)).isEqualTo(new WriteResult(1, 1));
         }
         assertThat(storedIds()).containsExactly(kept.eventId(), lost.eventId());
     }
 
     @Test
-    void aVersion1FileIsMigratedAndItsEventsStayDeduplicated() throws Exception {
+    void aVersion1FileIsImportedIntoTheLogAndItsEventsStayDeduplicated() throws Exception {
         String old = UUID.randomUUID().toString();
-        try (Connection c = DriverManager.getConnection("jdbc:sqlite:" + dir.resolve(SqliteEventStore.FILE_NAME));
+        writeVersion1File(old);
+        assertThat(storedIds()).as("export reads a file not yet imported").containsExactly(old, "order-42");
+        try (EventLogStore store = EventLogStore.open(dir, 100, 64, 1)) {
+            assertThat(write(store, event(old, "ds-a"), event("order-42", "ds-a"), event("new", "ds-a")))
+                    .isEqualTo(new WriteResult(1, 2));
+        }
+        assertThat(dir.resolve(SqliteEventsImport.FILE_NAME)).doesNotExist();
+        assertThat(dir.resolve(SqliteEventsImport.FILE_NAME + ".imported")).exists();
+        assertThat(storedIds()).containsExactly(old, "order-42", "new");
+        try (EventLogStore store = EventLogStore.open(dir, 100, 64, 1)) {
+            assertThat(write(store, event("order-42", "ds-a"))).as("imported once, still deduplicated").isEqualTo(new WriteResult(0, 1));
+        }
+        assertThat(storedIds()).containsExactly(old, "order-42", "new");
+    }
+
+    private void writeVersion1File(String old) throws Exception {
+        try (Connection c = DriverManager.getConnection("jdbc:sqlite:" + dir.resolve(SqliteEventsImport.FILE_NAME));
              Statement st = c.createStatement()) {
             st.execute("PRAGMA journal_mode=WAL");
             st.execute("""
@@ -117,38 +132,38 @@ class EventIdIndexTest {
             st.execute("INSERT INTO events VALUES (1, 'events', 'ds-a', '" + old + "', 'r', 1, 'ECID', 'x', x'7b7d')");
             st.execute("INSERT INTO events VALUES (2, 'events', 'ds-a', 'order-42', 'r', 1, 'ECID', 'x', x'7b7d')");
         }
-        try (SqliteEventStore store = SqliteEventStore.open(dir, 100, 64, 1)) {
-            assertThat(write(store, event(old, "ds-a"), event("order-42", "ds-a"), event("new", "ds-a")))
-                    .isEqualTo(new WriteResult(1, 2));
-        }
-        try (Connection c = DriverManager.getConnection("jdbc:sqlite:" + dir.resolve(SqliteEventStore.FILE_NAME));
-             Statement st = c.createStatement()) {
-            try (ResultSet rs = st.executeQuery("PRAGMA user_version")) {
-                assertThat(rs.getInt(1)).isEqualTo(2);
-            }
-            try (ResultSet rs = st.executeQuery("SELECT count(*) FROM sqlite_master WHERE name = 'events_by_event_id'")) {
-                assertThat(rs.getInt(1)).as("the old index is gone").isZero();
-            }
-        }
-        assertThat(storedIds()).containsExactly(old, "order-42", "new");
     }
 
     @Test
     void aFileFromANewerVersionIsRefused() throws Exception {
-        try (Connection c = DriverManager.getConnection("jdbc:sqlite:" + dir.resolve(SqliteEventStore.FILE_NAME));
+        try (Connection c = DriverManager.getConnection("jdbc:sqlite:" + dir.resolve(SqliteEventsImport.FILE_NAME));
              Statement st = c.createStatement()) {
             st.execute("PRAGMA user_version=3");
         }
-        assertThatThrownBy(() -> SqliteEventStore.open(dir, 100, 64, 1)).hasMessageContaining("newer");
+        assertThatThrownBy(() -> EventLogStore.open(dir, 100, 64, 1)).hasMessageContaining("newer");
     }
 
-    private static WriteResult write(SqliteEventStore store, StoredEvent... events) throws Exception {
+    private static void copySegments(Path from, Path to) throws Exception {
+        Files.createDirectories(to);
+        try (var old = Files.list(to)) {
+            for (Path p : old.toList()) {
+                Files.delete(p);
+            }
+        }
+        try (var files = Files.list(from)) {
+            for (Path p : files.toList()) {
+                Files.copy(p, to.resolve(p.getFileName()), StandardCopyOption.REPLACE_EXISTING);
+            }
+        }
+    }
+
+    private static WriteResult write(EventLogStore store, StoredEvent... events) throws Exception {
         return store.write(List.of(events)).toCompletableFuture().get(30, TimeUnit.SECONDS);
     }
 
     private List<String> storedIds() throws Exception {
         List<String> ids = new ArrayList<>();
-        SqliteEventReader.forEach(dir, null, e -> ids.add(e.eventId()));
+        EventReader.forEach(dir, null, e -> ids.add(e.eventId()));
         return ids;
     }
 

@@ -16,7 +16,7 @@ import org.xdmedge.config.ConfigLoader;
 import org.xdmedge.config.EdgeConfig;
 import org.xdmedge.protocol.EdgeJson;
 import org.xdmedge.store.EventRecords;
-import org.xdmedge.store.SqliteEventReader;
+import org.xdmedge.store.EventReader;
 
 /**
  * A real edge for tests: started in-process from a YAML configuration on a free loopback port, with
@@ -127,10 +127,10 @@ public final class TestEdge implements AutoCloseable {
 
     public static List<JsonNode> exported(Path dataDir, String dataset) throws Exception {
         List<JsonNode> lines = new ArrayList<>();
-        if (!Files.exists(dataDir.resolve("events.sqlite"))) {
+        if (!EventReader.exists(dataDir)) {
             return lines;
         }
-        SqliteEventReader.forEach(dataDir, dataset, e -> {
+        EventReader.forEach(dataDir, dataset, e -> {
             try {
                 lines.add(EdgeJson.MAPPER.readTree(EventRecords.toBytes(e)));
             } catch (IOException ex) {

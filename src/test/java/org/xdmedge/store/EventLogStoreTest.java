@@ -13,13 +13,13 @@ import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-class SqliteEventStoreTest {
+class EventLogStoreTest {
     @TempDir
     Path dir;
 
     @Test
     void aFailingRequestRollsBackAloneAndNeverLeavesHalfABatch() throws Exception {
-        try (SqliteEventStore store = SqliteEventStore.open(dir, 100, 64, 1)) {
+        try (EventLogStore store = EventLogStore.open(dir, 100, 64, 1)) {
             List<CompletableFuture<WriteResult>> good = new ArrayList<>();
             for (int i = 0; i < 20; i++) {
                 good.add(store.write(List.of(event("good-" + i, "events"))).toCompletableFuture());
@@ -37,40 +37,13 @@ class SqliteEventStoreTest {
                     .hasCauseInstanceOf(SinkUnavailableException.class);
         }
         List<String> ids = new ArrayList<>();
-        SqliteEventReader.forEach(dir, null, e -> ids.add(e.eventId()));
+        EventReader.forEach(dir, null, e -> ids.add(e.eventId()));
         assertThat(ids).hasSize(40).noneMatch(id -> id.startsWith("half"));
     }
 
     @Test
-    void aNewEventFileGetsTheLargerPagesAndAnExistingOneKeepsItsOwn() throws Exception {
-        SqliteEventStore.open(dir, 10, 8, 1).close();
-        assertThat(pageSize(dir.resolve(SqliteEventStore.FILE_NAME))).isEqualTo(SqliteEventStore.PAGE_SIZE);
-
-        Path old = dir.resolve("old");
-        java.nio.file.Files.createDirectories(old);
-        try (var c = java.sql.DriverManager.getConnection("jdbc:sqlite:" + old.resolve(SqliteEventStore.FILE_NAME));
-             var st = c.createStatement()) {
-            st.execute("PRAGMA page_size=4096");
-            st.execute("PRAGMA journal_mode=WAL");
-        }
-        try (SqliteEventStore store = SqliteEventStore.open(old, 10, 8, 1)) {
-            assertThat(store.write(List.of(event("in-old-file", "events"))).toCompletableFuture()
-                    .get(30, TimeUnit.SECONDS).stored()).isEqualTo(1);
-        }
-        assertThat(pageSize(old.resolve(SqliteEventStore.FILE_NAME))).isEqualTo(4096);
-    }
-
-    private static int pageSize(Path file) throws Exception {
-        try (var c = java.sql.DriverManager.getConnection("jdbc:sqlite:" + file);
-             var st = c.createStatement(); var rs = st.executeQuery("PRAGMA page_size")) {
-            rs.next();
-            return rs.getInt(1);
-        }
-    }
-
-    @Test
     void duplicatesWithinAndAcrossRequestsAreCounted() throws Exception {
-        try (SqliteEventStore store = SqliteEventStore.open(dir, 100, 64, 1)) {
+        try (EventLogStore store = EventLogStore.open(dir, 100, 64, 1)) {
             WriteResult first = store.write(List.of(event("a", "events"), event("a", "events"), event("b", "events")))
                     .toCompletableFuture().get(30, TimeUnit.SECONDS);
             assertThat(first).isEqualTo(new WriteResult(2, 1));
@@ -84,37 +57,33 @@ class SqliteEventStoreTest {
 
     @Test
     void closedStoreRefusesWritesAndReopenKeepsEverything() throws Exception {
-        SqliteEventStore store = SqliteEventStore.open(dir, 100, 64, 1);
+        EventLogStore store = EventLogStore.open(dir, 100, 64, 1);
         store.write(List.of(event("kept", "events"))).toCompletableFuture().get(30, TimeUnit.SECONDS);
         store.close();
         assertThat(store.ready()).isFalse();
         assertThatThrownBy(() -> store.write(List.of(event("late", "events"))).toCompletableFuture().get())
                 .hasCauseInstanceOf(SinkUnavailableException.class);
-        try (SqliteEventStore reopened = SqliteEventStore.open(dir, 100, 64, 1)) {
+        try (EventLogStore reopened = EventLogStore.open(dir, 100, 64, 1)) {
             assertThat(reopened.ready()).isTrue();
             List<String> ids = new ArrayList<>();
-            SqliteEventReader.forEach(dir, "events", e -> ids.add(e.eventId()));
+            EventReader.forEach(dir, "events", e -> ids.add(e.eventId()));
             assertThat(ids).containsExactly("kept");
         }
     }
 
     @Test
-    void theLogIsCopiedInTheBackgroundAndStaysSmallWhileTheWriterKeepsWriting() throws Exception {
-        byte[] padding = new byte[12_000];
-        java.util.Arrays.fill(padding, (byte) 'x');
-        String pad = new String(padding, StandardCharsets.US_ASCII);
-        Path wal = dir.resolve(SqliteEventStore.FILE_NAME + "-wal");
+    void theIdIndexLogIsCopiedInTheBackgroundAndStaysSmallWhileTheWriterKeepsWriting() throws Exception {
+        Path wal = dir.resolve(EventIdIndex.FILE_NAME + "-wal");
         long largestLog = 0;
-        long restartAt = 16L << 20;
-        try (SqliteEventStore store = SqliteEventStore.open(dir, 100, 64, 1, restartAt)) {
-            // 160 requests of 50 events of 12 KB (96 MB), eight in flight: the writer never pauses.
+        long restartAt = 1L << 20;
+        try (EventLogStore store = EventLogStore.open(dir, 100, 64, 1, EventLog.DEFAULT_SEGMENT_BYTES, restartAt)) {
+            // 600 requests of 50 random ids, eight in flight: each commit rewrites ~50 index leaves
+            // (tens of MB of index log in all), and the writer never pauses.
             java.util.ArrayDeque<CompletableFuture<WriteResult>> inFlight = new java.util.ArrayDeque<>();
-            for (int r = 0; r < 160; r++) {
+            for (int r = 0; r < 600; r++) {
                 List<StoredEvent> events = new ArrayList<>();
                 for (int i = 0; i < 50; i++) {
-                    String id = "e-" + r + "-" + i;
-                    events.add(new StoredEvent("req-" + r, "ds", "events", System.currentTimeMillis(), id, "CRMID", "u",
-                            ("{\"xdm\":{\"_id\":\"" + id + "\",\"pad\":\"" + pad + "\"}}").getBytes(StandardCharsets.UTF_8)));
+                    events.add(event(java.util.UUID.randomUUID().toString(), "events"));
                 }
                 inFlight.add(store.write(events).toCompletableFuture());
                 if (inFlight.size() == 8) {
@@ -129,30 +98,73 @@ class SqliteEventStoreTest {
             assertThat(store.checkpoints()).as("checkpoints on the checkpointer's thread").isPositive();
             assertThat(store.writerCheckpoints()).as("tails copied by the writer, so the log restarts").isPositive();
         }
-        // Never copied, the log would hold all 96 MB; copied and restarted, it stays near its limit.
+        // Never copied, the log would hold every page every commit rewrote; restarted, it stays near its limit.
         assertThat(largestLog).isLessThan(restartAt + 2 * WalCheckpointer.MAX_CYCLE_BYTES);
         long[] count = {0};
-        SqliteEventReader.forEach(dir, "events", e -> count[0]++);
-        assertThat(count[0]).isEqualTo(8000);
+        EventReader.forEach(dir, "events", e -> count[0]++);
+        assertThat(count[0]).isEqualTo(30_000);
     }
 
     @Test
-    void aQuietStoreHasItsLogCopiedWithinSeconds() throws Exception {
-        try (SqliteEventStore store = SqliteEventStore.open(dir, 100, 64, 1)) {
+    void aQuietStoreHasItsIdIndexLogCopiedWithinSeconds() throws Exception {
+        try (EventLogStore store = EventLogStore.open(dir, 100, 64, 1)) {
             store.write(List.of(event("one", "events"))).toCompletableFuture().get(30, TimeUnit.SECONDS);
             long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
             while (store.checkpoints() == 0 && System.nanoTime() < deadline) {
                 Thread.sleep(50);
             }
             assertThat(store.checkpoints()).isPositive();
-            // The database file alone, without its log, already holds the event.
-            Path copy = dir.resolve("copy");
-            java.nio.file.Files.createDirectories(copy);
-            java.nio.file.Files.copy(dir.resolve(SqliteEventStore.FILE_NAME), copy.resolve(SqliteEventStore.FILE_NAME));
-            List<String> ids = new ArrayList<>();
-            SqliteEventReader.forEach(copy, "events", e -> ids.add(e.eventId()));
-            assertThat(ids).containsExactly("one");
+            // The index file alone, without its log, already holds the claim.
+            Path copy = dir.resolve("copy.sqlite");
+            java.nio.file.Files.copy(dir.resolve(EventIdIndex.FILE_NAME), copy);
+            try (var c = java.sql.DriverManager.getConnection("jdbc:sqlite:" + copy);
+                 var st = c.createStatement(); var rs = st.executeQuery("SELECT event_id FROM text_ids")) {
+                assertThat(rs.next()).isTrue();
+                assertThat(rs.getString(1)).isEqualTo("one");
+            }
         }
+    }
+
+    @Test
+    void eventsOfManyRequestsAndSegmentsReadBackInCommitOrderAndSurviveReopening() throws Exception {
+        List<String> written = new ArrayList<>();
+        // 64 KiB segments: a few dozen events each, so the log rotates many times.
+        try (EventLogStore store = EventLogStore.open(dir, 100, 8, 1, 64 << 10, WalCheckpointer.RESTART_LOG_BYTES)) {
+            List<CompletableFuture<WriteResult>> answers = new ArrayList<>();
+            for (int r = 0; r < 100; r++) {
+                List<StoredEvent> events = new ArrayList<>();
+                for (int i = 0; i < 10; i++) {
+                    String id = "r" + r + "-e" + i;
+                    written.add(id);
+                    events.add(new StoredEvent("req-" + r, "ds", i % 2 == 0 ? "events" : "other", 1_700_000_000_000L + r, id,
+                            "ECID", "écid-" + r, ("{\"xdm\":{\"_id\":\"" + id + "\",\"pad\":\"" + "x".repeat(1000) + "\"}}")
+                            .getBytes(StandardCharsets.UTF_8)));
+                }
+                answers.add(store.write(events).toCompletableFuture());
+            }
+            for (var f : answers) {
+                assertThat(f.get(30, TimeUnit.SECONDS).stored()).isEqualTo(10);
+            }
+        }
+        assertThat(EventLog.segments(dir.resolve(EventLog.DIRECTORY))).hasSizeGreaterThan(10);
+        List<StoredEvent> read = new ArrayList<>();
+        assertThat(EventReader.forEach(dir, null, read::add)).isEqualTo(1000);
+        assertThat(read).extracting(StoredEvent::eventId).containsExactlyElementsOf(written);
+        StoredEvent sample = read.get(13);
+        assertThat(sample.requestId()).isEqualTo("req-1");
+        assertThat(sample.dataset()).isEqualTo("other");
+        assertThat(sample.receivedAtMillis()).isEqualTo(1_700_000_000_001L);
+        assertThat(sample.primaryId()).isEqualTo("écid-1");
+        assertThat(new String(sample.eventJson(), StandardCharsets.UTF_8)).startsWith("{\"xdm\":{\"_id\":\"r1-e3\"");
+        assertThat(EventReader.forEach(dir, "events", e -> {})).isEqualTo(500);
+
+        try (EventLogStore store = EventLogStore.open(dir, 100, 8, 1, 64 << 10, WalCheckpointer.RESTART_LOG_BYTES)) {
+            assertThat(store.write(List.of(event("r5-e5", "events"), event("after", "events")))
+                    .toCompletableFuture().get(30, TimeUnit.SECONDS)).isEqualTo(new WriteResult(1, 1));
+        }
+        List<String> ids = new ArrayList<>();
+        EventReader.forEach(dir, null, e -> ids.add(e.eventId()));
+        assertThat(ids).hasSize(1001).endsWith("after");
     }
 
     static StoredEvent event(String id, String dataset) {

@@ -1,0 +1,473 @@
+package org.xdmedge.store;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.stream.Stream;
+import java.util.zip.CRC32C;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The stored events themselves: append-only segment files under {@code <data>/events/}, written by
+ * one thread. Each commit appends one <em>frame</em> (every event of a group, behind one length and
+ * one CRC-32C) and forces it to disk ({@code fdatasync}) before any of its requests is answered.
+ *
+ * <p>Why not rows in SQLite: there each event byte was written to the log, read back and written
+ * again into the database file by checkpoints, and the B-tree work, the log and the checkpoints
+ * were most of the storage CPU (docs/PERFORMANCE.md, fifth round). Here each byte is written once.
+ *
+ * <p>A frame is all or nothing: a frame torn by a crash (short, or its CRC wrong) ends the log,
+ * and opening for writing cuts it off, so a later frame never follows stale bytes. None of a torn
+ * frame's requests had been answered. Sequence numbers rise through the log; a segment's name is
+ * its number in order. A new segment is created (and its directory entry forced) before the first
+ * frame goes into it.
+ *
+ * <p>Frame: {@code int magic, int payloadLength, int crc32c(payload), payload}; payload:
+ * {@code int count}, then per event {@code long seq, long receivedAt}, six strings (dataset,
+ * datastream, event id, request id, primary namespace, primary id: {@code int length} (-1 for
+ * null) and UTF-8) and the event JSON ({@code int length} and its bytes).
+ */
+final class EventLog implements AutoCloseable {
+    static final String DIRECTORY = "events";
+    /** 64 MiB: opening after a crash reads the last segment once (tens of milliseconds). */
+    static final long DEFAULT_SEGMENT_BYTES = 64L << 20;
+    private static final long SEGMENT_MAGIC = 0x58444d2d45564c31L; // "XDM-EVL1"
+    static final int SEGMENT_HEADER_BYTES = 16;
+    private static final int FRAME_MAGIC = 0x46524d31; // "FRM1"
+    static final int FRAME_HEADER_BYTES = 12;
+    private static final String SUFFIX = ".log";
+    private static final Logger log = LoggerFactory.getLogger(EventLog.class);
+
+    private final Path directory;
+    private final long segmentBytes;
+    private final CRC32C crc = new CRC32C();
+    private FileChannel channel;
+    private long segment;
+    private long position;
+    private long lastSeq;
+    /** Set when a failed append could not be cut off again: nothing more may be appended. */
+    private IOException broken;
+    private ByteBuffer frame = ByteBuffer.allocateDirect(1 << 20);
+    private int count;
+
+    private EventLog(Path directory, long segmentBytes) {
+        this.directory = directory;
+        this.segmentBytes = segmentBytes;
+    }
+
+    /**
+     * Opens the log under {@code dataDir} for appending, creating it if need be: finds the end of
+     * the last segment and cuts off a torn frame there.
+     */
+    static EventLog open(Path dataDir, long segmentBytes) throws IOException {
+        Path directory = dataDir.resolve(DIRECTORY);
+        Files.createDirectories(directory);
+        EventLog eventLog = new EventLog(directory, segmentBytes);
+        List<Path> segments = segments(directory);
+        if (segments.isEmpty()) {
+            eventLog.startSegment(1);
+            return eventLog;
+        }
+        Path last = segments.get(segments.size() - 1);
+        FileChannel channel = FileChannel.open(last, StandardOpenOption.READ, StandardOpenOption.WRITE);
+        try {
+            long size = channel.size();
+            if (size < SEGMENT_HEADER_BYTES) {
+                // Created but its header never reached the disk: nothing was ever acknowledged in it.
+                channel.truncate(0);
+                writeHeader(channel);
+                size = SEGMENT_HEADER_BYTES;
+            }
+            End end = findEnd(channel, last, 0);
+            if (end.position < size) {
+                log.warn("{}: cutting off {} bytes after the last complete frame (a commit torn by a crash; none of it was acknowledged)",
+                        last, size - end.position);
+                channel.truncate(end.position);
+                channel.force(true);
+            }
+            eventLog.channel = channel;
+            eventLog.segment = number(last);
+            eventLog.position = end.position;
+            eventLog.lastSeq = end.lastSeq;
+        } catch (IOException | RuntimeException e) {
+            channel.close();
+            throw e;
+        }
+        for (int i = segments.size() - 2; i >= 0 && eventLog.lastSeq == 0; i--) {
+            try (FileChannel earlier = FileChannel.open(segments.get(i), StandardOpenOption.READ)) {
+                eventLog.lastSeq = findEnd(earlier, segments.get(i), 0).lastSeq;
+            }
+        }
+        return eventLog;
+    }
+
+    /** The sequence number of the last event in the log (0: none). */
+    long lastSeq() {
+        return lastSeq;
+    }
+
+    /** Starts a frame; events are then {@link #add}ed and the frame {@link #commit}ted. */
+    void begin() {
+        frame.clear();
+        frame.position(FRAME_HEADER_BYTES + 4);
+        count = 0;
+    }
+
+    void add(long seq, StoredEvent e) {
+        byte[] json = e.eventJson();
+        ensure(16 + 6 * 4 + 3 * (length(e.dataset()) + length(e.datastreamId()) + length(e.eventId())
+                + length(e.requestId()) + length(e.primaryNamespace()) + length(e.primaryId())) + 4 + json.length);
+        frame.putLong(seq);
+        frame.putLong(e.receivedAtMillis());
+        putString(e.dataset());
+        putString(e.datastreamId());
+        putString(e.eventId());
+        putString(e.requestId());
+        putString(e.primaryNamespace());
+        putString(e.primaryId());
+        frame.putInt(json.length);
+        frame.put(json);
+        count++;
+    }
+
+    /** Appends the frame and forces it to disk; on failure the log is as before the frame. */
+    void commit(long frameLastSeq) throws IOException {
+        if (broken != null) {
+            throw new IOException("the event log could not be repaired after an earlier failed write", broken);
+        }
+        int payload = frame.position() - FRAME_HEADER_BYTES;
+        frame.putInt(FRAME_HEADER_BYTES, count);
+        frame.flip();
+        crc.reset();
+        crc.update(frame.slice(FRAME_HEADER_BYTES, payload));
+        frame.putInt(0, FRAME_MAGIC);
+        frame.putInt(4, payload);
+        frame.putInt(8, (int) crc.getValue());
+        if (position > SEGMENT_HEADER_BYTES && position + frame.limit() > segmentBytes) {
+            nextSegment();
+        }
+        long start = position;
+        try {
+            long at = start;
+            while (frame.hasRemaining()) {
+                at += channel.write(frame, at);
+            }
+            channel.force(false);
+        } catch (IOException e) {
+            try {
+                channel.truncate(start);
+                channel.force(false);
+            } catch (IOException cut) {
+                e.addSuppressed(cut);
+                broken = e;
+            }
+            throw e;
+        }
+        position = start + frame.limit();
+        lastSeq = frameLastSeq;
+    }
+
+    /** True once a failed append could not be undone: the store must be restarted (opening repairs). */
+    boolean broken() {
+        return broken != null;
+    }
+
+    private void nextSegment() throws IOException {
+        FileChannel full = channel;
+        startSegment(segment + 1); // if this fails, the full segment stays the current one
+        full.close();
+    }
+
+    private void startSegment(long number) throws IOException {
+        Path file = directory.resolve(name(number));
+        if (Files.exists(file) && Files.size(file) <= SEGMENT_HEADER_BYTES) {
+            Files.delete(file); // left by an earlier attempt that failed before its first frame
+        }
+        FileChannel created = FileChannel.open(file, StandardOpenOption.CREATE_NEW, StandardOpenOption.READ,
+                StandardOpenOption.WRITE);
+        try {
+            writeHeader(created);
+            created.force(true);
+            forceDirectory(directory);
+        } catch (IOException e) {
+            created.close();
+            throw e;
+        }
+        channel = created;
+        segment = number;
+        position = SEGMENT_HEADER_BYTES;
+    }
+
+    private static void writeHeader(FileChannel channel) throws IOException {
+        ByteBuffer header = ByteBuffer.allocate(SEGMENT_HEADER_BYTES);
+        header.putLong(SEGMENT_MAGIC).putInt(1).putInt(0).flip();
+        while (header.hasRemaining()) {
+            channel.write(header, header.position());
+        }
+    }
+
+    /** Makes a new file's name durable (Linux); where a directory cannot be opened, nothing to do. */
+    private static void forceDirectory(Path directory) {
+        try (FileChannel dir = FileChannel.open(directory, StandardOpenOption.READ)) {
+            dir.force(true);
+        } catch (IOException e) {
+            log.debug("cannot force directory {}: {}", directory, e.getMessage());
+        }
+    }
+
+    private void ensure(int more) {
+        if (frame.remaining() >= more) {
+            return;
+        }
+        ByteBuffer larger = ByteBuffer.allocateDirect(Math.max(frame.capacity() * 2, frame.position() + more + (1 << 16)));
+        frame.flip();
+        larger.put(frame);
+        frame = larger;
+    }
+
+    private static int length(String s) {
+        return s == null ? 0 : s.length();
+    }
+
+    /** Strings are ids and names, almost always ASCII: written char by char, UTF-8 otherwise. */
+    private void putString(String s) {
+        if (s == null) {
+            frame.putInt(-1);
+            return;
+        }
+        int at = frame.position();
+        frame.putInt(s.length());
+        for (int i = 0; i < s.length(); i++) {
+            char c = s.charAt(i);
+            if (c >= 0x80) {
+                byte[] utf8 = s.getBytes(StandardCharsets.UTF_8);
+                frame.position(at);
+                frame.putInt(utf8.length);
+                frame.put(utf8);
+                return;
+            }
+            frame.put((byte) c);
+        }
+    }
+
+    @Override
+    public void close() throws IOException {
+        if (channel != null) {
+            channel.close();
+        }
+    }
+
+    // ---- reading ----
+
+    /** Receives each stored event in log order with its sequence number. */
+    interface Visitor {
+        void accept(long seq, StoredEvent event) throws IOException;
+    }
+
+    /** True when {@code dataDir} has an event log. */
+    static boolean exists(Path dataDir) {
+        return Files.isDirectory(dataDir.resolve(DIRECTORY));
+    }
+
+    /**
+     * Calls {@code each} for every event with a sequence number above {@code afterSeq}, in order;
+     * returns the last sequence number in the log. Reads what is complete at the moment it gets
+     * there, so it can run beside the writer.
+     */
+    static long scan(Path dataDir, long afterSeq, Visitor each) throws IOException {
+        List<Path> segments = segments(dataDir.resolve(DIRECTORY));
+        long last = 0;
+        for (int i = 0; i < segments.size(); i++) {
+            try (FileChannel channel = FileChannel.open(segments.get(i), StandardOpenOption.READ)) {
+                if (i + 1 < segments.size() && firstSeq(segments.get(i + 1)) <= afterSeq + 1) {
+                    continue; // every event of this segment comes before afterSeq's successor
+                }
+                End end = findEnd(channel, segments.get(i), afterSeq, last, each);
+                last = Math.max(last, end.lastSeq);
+            }
+        }
+        return last;
+    }
+
+    private record End(long position, long lastSeq) {}
+
+    private static End findEnd(FileChannel channel, Path file, long afterSeq) throws IOException {
+        return findEnd(channel, file, afterSeq, 0, null);
+    }
+
+    /**
+     * Walks the frames of one segment from its start, handing events above {@code afterSeq} to
+     * {@code each} (when not null); stops at the first frame that is not whole and right.
+     */
+    private static End findEnd(FileChannel channel, Path file, long afterSeq, long previousSeq, Visitor each)
+            throws IOException {
+        long size = channel.size();
+        checkHeader(channel, file, size);
+        long at = SEGMENT_HEADER_BYTES;
+        long lastSeq = 0;
+        ByteBuffer header = ByteBuffer.allocate(FRAME_HEADER_BYTES);
+        ByteBuffer payload = ByteBuffer.allocate(1 << 16);
+        CRC32C check = new CRC32C();
+        while (at + FRAME_HEADER_BYTES <= size) {
+            header.clear();
+            if (!readFully(channel, header, at)) {
+                break;
+            }
+            header.flip();
+            int magic = header.getInt();
+            int length = header.getInt();
+            int expected = header.getInt();
+            if (magic != FRAME_MAGIC || length < 4 || at + FRAME_HEADER_BYTES + length > size) {
+                break;
+            }
+            if (payload.capacity() < length) {
+                payload = ByteBuffer.allocate(Math.max(length, payload.capacity() * 2));
+            }
+            payload.clear().limit(length);
+            if (!readFully(channel, payload, at + FRAME_HEADER_BYTES)) {
+                break;
+            }
+            payload.flip();
+            check.reset();
+            check.update(payload.array(), 0, length);
+            if ((int) check.getValue() != expected) {
+                break;
+            }
+            long frameLast = readFrame(payload, Math.max(lastSeq, previousSeq), afterSeq, each);
+            if (frameLast < 0) {
+                break; // sequence numbers going back: not a frame of this log's order
+            }
+            lastSeq = frameLast;
+            at += FRAME_HEADER_BYTES + length;
+        }
+        return new End(at, lastSeq);
+    }
+
+    /** Returns the frame's last sequence number, or -1 if its numbers do not rise above {@code previous}. */
+    private static long readFrame(ByteBuffer payload, long previous, long afterSeq, Visitor each) throws IOException {
+        int n = payload.getInt();
+        long last = previous;
+        byte[] bytes = payload.array();
+        for (int i = 0; i < n; i++) {
+            long seq = payload.getLong();
+            if (seq <= last) {
+                return -1;
+            }
+            last = seq;
+            long receivedAt = payload.getLong();
+            if (each == null || seq <= afterSeq) {
+                for (int s = 0; s < 7; s++) { // six strings and the JSON, each behind its length
+                    int length = payload.getInt();
+                    payload.position(payload.position() + Math.max(0, length));
+                }
+                continue;
+            }
+            String dataset = getString(payload, bytes);
+            String datastream = getString(payload, bytes);
+            String eventId = getString(payload, bytes);
+            String requestId = getString(payload, bytes);
+            String ns = getString(payload, bytes);
+            String id = getString(payload, bytes);
+            int jsonLength = payload.getInt();
+            byte[] json = new byte[jsonLength];
+            payload.get(json);
+            each.accept(seq, new StoredEvent(requestId, datastream, dataset, receivedAt, eventId, ns, id, json));
+        }
+        return last;
+    }
+
+    private static String getString(ByteBuffer payload, byte[] bytes) {
+        int length = payload.getInt();
+        if (length < 0) {
+            return null;
+        }
+        String s = new String(bytes, payload.position(), length, StandardCharsets.UTF_8);
+        payload.position(payload.position() + length);
+        return s;
+    }
+
+    private static void checkHeader(FileChannel channel, Path file, long size) throws IOException {
+        ByteBuffer header = ByteBuffer.allocate(SEGMENT_HEADER_BYTES);
+        if (size < SEGMENT_HEADER_BYTES || !readFully(channel, header, 0)) {
+            return; // a segment created as the process died: empty (open() gives it its header)
+        }
+        header.flip();
+        long magic = header.getLong();
+        int version = header.getInt();
+        if (magic != SEGMENT_MAGIC) {
+            throw new IOException(file + " is not an xdm-edge event segment");
+        }
+        if (version != 1) {
+            throw new IOException(file + " has format version " + version
+                    + ", written by a newer xdm-edge; this one reads version 1");
+        }
+    }
+
+    /** The first sequence number in a segment, or Long.MAX_VALUE when it has none. */
+    private static long firstSeq(Path file) throws IOException {
+        try (FileChannel channel = FileChannel.open(file, StandardOpenOption.READ)) {
+            ByteBuffer head = ByteBuffer.allocate(FRAME_HEADER_BYTES + 4 + 8);
+            if (!readFully(channel, head, SEGMENT_HEADER_BYTES)) {
+                return Long.MAX_VALUE;
+            }
+            head.flip();
+            if (head.getInt() != FRAME_MAGIC) {
+                return Long.MAX_VALUE;
+            }
+            head.getInt();
+            head.getInt();
+            return head.getInt() > 0 ? head.getLong() : Long.MAX_VALUE;
+        }
+    }
+
+    private static boolean readFully(FileChannel channel, ByteBuffer into, long at) throws IOException {
+        while (into.hasRemaining()) {
+            int n = channel.read(into, at);
+            if (n < 0) {
+                return false;
+            }
+            at += n;
+        }
+        return true;
+    }
+
+    static List<Path> segments(Path directory) throws IOException {
+        if (!Files.isDirectory(directory)) {
+            return List.of();
+        }
+        List<Path> segments = new ArrayList<>();
+        try (Stream<Path> files = Files.list(directory)) {
+            files.filter(f -> isSegmentName(f.getFileName().toString())).forEach(segments::add);
+        }
+        segments.sort((a, b) -> Long.compare(number(a), number(b)));
+        return segments;
+    }
+
+    private static boolean isSegmentName(String name) {
+        if (!name.endsWith(SUFFIX) || name.length() == SUFFIX.length()) {
+            return false;
+        }
+        for (int i = 0; i < name.length() - SUFFIX.length(); i++) {
+            if (!Character.isDigit(name.charAt(i))) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private static long number(Path segment) {
+        String name = segment.getFileName().toString();
+        return Long.parseLong(name.substring(0, name.length() - SUFFIX.length()));
+    }
+
+    static String name(long number) {
+        return String.format("%012d%s", number, SUFFIX);
+    }
+}

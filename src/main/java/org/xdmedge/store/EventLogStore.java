@@ -1,0 +1,397 @@
+package org.xdmedge.store;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.sql.SQLException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The embedded dataset store: events appended to an {@link EventLog} by one thread that commits
+ * many requests at once (group commit), with their ids claimed in an {@link EventIdIndex}. Per
+ * group the writer claims every event's id in one index transaction, appends the new events as
+ * one frame and forces it to disk, then commits the claims and answers the group: an
+ * acknowledgement means durable, and a retried {@code _id} is acknowledged without being stored
+ * again. A request that cannot be written fails alone (its claims are rolled back in a savepoint
+ * and none of its events reaches the frame), so there is never half a batch.
+ */
+public final class EventLogStore implements EventSink {
+    private static final Logger log = LoggerFactory.getLogger(EventLogStore.class);
+
+    private final Path dataDir;
+    private final EventLog events;
+    private final EventIdIndex ids;
+    private final WalCheckpointer idsCheckpointer;
+    /** The next stored event's sequence number: rises by one per stored event. */
+    private long nextSeq;
+    private final BlockingQueue<PendingWrite> queue;
+    private final int maxRequestsPerCommit;
+    private final int retryAfterSeconds;
+    private final Thread writer;
+    private final AtomicLong storedEvents = new AtomicLong();
+    private final AtomicLong duplicateEvents = new AtomicLong();
+    private final AtomicLong commits = new AtomicLong();
+    private final List<PendingWrite> group;
+    /** Per request of the group: its result, or null once it failed alone. */
+    private final List<WriteResult> results;
+    /** The group's new events and their sequence numbers, in order. */
+    private final List<StoredEvent> toAppend = new ArrayList<>();
+    private volatile boolean accepting = true;
+    /** Set by the writer before its final drain, so a write racing with close() is never left unanswered. */
+    private volatile boolean writerDone;
+    private volatile boolean healthy = true;
+    /** The log or the index could not be brought back after a failure: writes are refused until a restart. */
+    private volatile boolean failed;
+    private boolean closed;
+
+    private record PendingWrite(List<StoredEvent> events, CompletableFuture<WriteResult> done) {}
+
+    private EventLogStore(Path dataDir, EventLog events, EventIdIndex ids, WalCheckpointer idsCheckpointer,
+                          int queueCapacity, int maxRequestsPerCommit, int retryAfterSeconds) {
+        this.dataDir = dataDir;
+        this.events = events;
+        this.ids = ids;
+        this.idsCheckpointer = idsCheckpointer;
+        this.nextSeq = events.lastSeq() + 1;
+        this.queue = new ArrayBlockingQueue<>(queueCapacity);
+        this.maxRequestsPerCommit = maxRequestsPerCommit;
+        this.retryAfterSeconds = retryAfterSeconds;
+        this.group = new ArrayList<>(maxRequestsPerCommit);
+        this.results = new ArrayList<>(maxRequestsPerCommit);
+        this.writer = new Thread(this::writeLoop, "event-writer");
+        this.writer.setDaemon(false);
+        this.writer.start();
+    }
+
+    public static EventLogStore open(Path dataDir, int queueCapacity, int maxRequestsPerCommit,
+                                     int retryAfterSeconds) throws IOException, SQLException {
+        return open(dataDir, queueCapacity, maxRequestsPerCommit, retryAfterSeconds, EventLog.DEFAULT_SEGMENT_BYTES,
+                WalCheckpointer.RESTART_LOG_BYTES);
+    }
+
+    /** As {@link #open(Path, int, int, int)}, with the segment size and the index's log restart length (tests). */
+    static EventLogStore open(Path dataDir, int queueCapacity, int maxRequestsPerCommit, int retryAfterSeconds,
+                              long segmentBytes, long restartLogBytes) throws IOException, SQLException {
+        EventLog events = EventLog.open(dataDir, segmentBytes);
+        List<AutoCloseable> opened = new ArrayList<>();
+        opened.add(events);
+        try {
+            SqliteEventsImport.importInto(events, dataDir);
+            EventIdIndex ids = EventIdIndex.open(dataDir, events.lastSeq());
+            opened.add(ids::close);
+            WalCheckpointer idsCheckpointer = WalCheckpointer.start(dataDir, EventIdIndex.FILE_NAME, false,
+                    restartLogBytes, "main");
+            opened.add(idsCheckpointer);
+            return new EventLogStore(dataDir, events, ids, idsCheckpointer, queueCapacity, maxRequestsPerCommit,
+                    retryAfterSeconds);
+        } catch (IOException | SQLException | RuntimeException e) {
+            for (int i = opened.size() - 1; i >= 0; i--) {
+                try {
+                    opened.get(i).close();
+                } catch (Exception closing) {
+                    e.addSuppressed(closing);
+                }
+            }
+            throw e;
+        }
+    }
+
+    @Override
+    public CompletionStage<WriteResult> write(List<StoredEvent> events) {
+        if (!accepting) {
+            return CompletableFuture.failedFuture(new SinkUnavailableException("the store is shutting down", retryAfterSeconds));
+        }
+        if (failed) {
+            return CompletableFuture.failedFuture(new SinkUnavailableException(
+                    "the store failed and takes no writes until it is restarted", retryAfterSeconds));
+        }
+        PendingWrite pending = new PendingWrite(events, new CompletableFuture<>());
+        if (!queue.offer(pending)) {
+            return CompletableFuture.failedFuture(new SinkUnavailableException("the store's write queue is full", retryAfterSeconds));
+        }
+        // Raced with close(): the writer may already have taken its last look at the queue.
+        if (writerDone && queue.remove(pending)) {
+            return CompletableFuture.failedFuture(new SinkUnavailableException("the store is shutting down", retryAfterSeconds));
+        }
+        return pending.done();
+    }
+
+    @Override
+    public boolean ready() {
+        return accepting && healthy && !failed && writer.isAlive() && queue.remainingCapacity() > 0;
+    }
+
+    public int queueDepth() {
+        return queue.size();
+    }
+
+    public long storedEvents() {
+        return storedEvents.get();
+    }
+
+    public long duplicateEvents() {
+        return duplicateEvents.get();
+    }
+
+    public long commits() {
+        return commits.get();
+    }
+
+    /** Checkpoints of the id index's log run by its background checkpointer. */
+    public long checkpoints() {
+        return idsCheckpointer.checkpoints();
+    }
+
+    /** Checkpoints of the id index log's short tail the writer ran itself between two groups. */
+    public long writerCheckpoints() {
+        return idsCheckpointer.writerCheckpoints();
+    }
+
+    private void writeLoop() {
+        while (accepting || !queue.isEmpty()) {
+            try {
+                PendingWrite first = queue.poll(50, TimeUnit.MILLISECONDS);
+                if (first == null) {
+                    continue;
+                }
+                group.add(first);
+                queue.drainTo(group, maxRequestsPerCommit - 1);
+                commitGroup();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                break;
+            } catch (RuntimeException e) {
+                log.error("event writer failed a group of requestIds={}", requestIds(group), e);
+                fail(group, e);
+            } finally {
+                group.clear();
+                results.clear();
+                toAppend.clear();
+            }
+        }
+        writerDone = true;
+        List<PendingWrite> left = new ArrayList<>();
+        queue.drainTo(left);
+        fail(left, new SinkUnavailableException("the store stopped", retryAfterSeconds));
+    }
+
+    private void commitGroup() {
+        if (failed) {
+            fail(group, new SinkUnavailableException("the store failed and takes no writes until it is restarted", retryAfterSeconds));
+            return;
+        }
+        long seqBefore = nextSeq;
+        try {
+            if (!claimAllOrNothing()) {
+                claimEachInSavepoint();
+            }
+        } catch (SQLException e) {
+            abandon(seqBefore, "claiming the ids of", e);
+            return;
+        }
+        if (!toAppend.isEmpty()) {
+            events.begin();
+            long seq = seqBefore;
+            for (StoredEvent e : toAppend) {
+                events.add(seq++, e);
+            }
+            try {
+                events.commit(nextSeq - 1);
+            } catch (IOException e) {
+                if (events.broken()) {
+                    failed = true;
+                }
+                abandon(seqBefore, "appending", e);
+                return;
+            }
+        }
+        // The new events are on disk: from here on every request of the group is acknowledged.
+        try {
+            if (nextSeq != seqBefore) {
+                ids.cover(nextSeq - 1);
+            }
+            ids.commit();
+        } catch (SQLException e) {
+            log.error("commit of the event-id index failed after the events were stored; repairing it from the log", e);
+            repairIndex();
+        }
+        healthy = true;
+        commits.incrementAndGet();
+        long stored = nextSeq - seqBefore;
+        // Each new id rewrites about one small index page (random ids; fewer when ids are ordered).
+        idsCheckpointer.afterCommit(ids.connection(), stored * EventIdIndex.PAGE_SIZE);
+        for (int i = 0; i < group.size(); i++) {
+            WriteResult result = results.get(i);
+            if (result == null) {
+                continue; // already failed alone
+            }
+            storedEvents.addAndGet(result.stored());
+            duplicateEvents.addAndGet(result.duplicates());
+            group.get(i).done().complete(result);
+        }
+    }
+
+    /** Fails the whole group: its claims are rolled back, none of it was stored. */
+    private void abandon(long seqBefore, String what, Exception e) {
+        healthy = false;
+        log.error("{} {} requests failed; none of them is acknowledged; requestIds={}", what, group.size(), requestIds(group), e);
+        nextSeq = seqBefore;
+        try {
+            ids.rollback();
+        } catch (SQLException rollback) {
+            log.warn("rollback of the event-id index failed: {}", rollback.getMessage());
+        }
+        fail(group, new SinkUnavailableException("the store could not write: " + e.getMessage(), retryAfterSeconds, e));
+    }
+
+    private void repairIndex() {
+        try {
+            ids.rollback();
+            ids.repair(dataDir, events.lastSeq());
+        } catch (SQLException | RuntimeException e) {
+            failed = true;
+            log.error("the event-id index could not be repaired; the store takes no writes until it is restarted", e);
+        }
+    }
+
+    /**
+     * The usual case: every claim of the group succeeds, with no savepoints. On the first failure
+     * the transaction is rolled back and false returned; the group is then claimed again request
+     * by request, each in its own savepoint.
+     */
+    private boolean claimAllOrNothing() throws SQLException {
+        long seqBefore = nextSeq;
+        try {
+            registerDatastreams();
+            for (PendingWrite pending : group) {
+                results.add(claim(pending));
+            }
+            return true;
+        } catch (SQLException | InvalidEvent e) {
+            ids.rollback(); // if this throws, the group fails as a whole (commitGroup)
+            nextSeq = seqBefore;
+            results.clear();
+            toAppend.clear();
+            return false;
+        }
+    }
+
+    private void claimEachInSavepoint() throws SQLException {
+        registerDatastreams(); // outside every savepoint: one request's rollback keeps them
+        for (PendingWrite pending : group) {
+            long seqBefore = nextSeq;
+            int appendBefore = toAppend.size();
+            ids.savepoint();
+            try {
+                results.add(claim(pending));
+                ids.releaseSavepoint();
+            } catch (SQLException | InvalidEvent e) {
+                ids.rollbackToSavepoint();
+                nextSeq = seqBefore;
+                toAppend.subList(appendBefore, toAppend.size()).clear();
+                results.add(null);
+                log.warn("requestId={} could not be stored: {}", requestId(pending), e.getMessage());
+                pending.done().completeExceptionally(new SinkUnavailableException(
+                        "the store refused the write: " + e.getMessage(), retryAfterSeconds, e));
+            }
+        }
+    }
+
+    private void registerDatastreams() throws SQLException {
+        for (PendingWrite pending : group) {
+            ids.register(pending.events());
+        }
+    }
+
+    /** An event the log cannot hold: a field every stored event has is missing. */
+    private static final class InvalidEvent extends RuntimeException {
+        InvalidEvent(String message) {
+            super(message, null, false, false);
+        }
+    }
+
+    /** Claims a request's ids; the new events join the frame. */
+    private WriteResult claim(PendingWrite pending) throws SQLException {
+        int stored = 0;
+        for (StoredEvent e : pending.events()) {
+            if (e.dataset() == null || e.datastreamId() == null || e.eventId() == null || e.requestId() == null
+                    || e.eventJson() == null) {
+                throw new InvalidEvent("an event without dataset, datastream, id, request id or body");
+            }
+            if (!ids.claim(e, nextSeq)) {
+                continue; // stored before: a retry, or the same id twice in one request
+            }
+            nextSeq++;
+            toAppend.add(e);
+            stored++;
+        }
+        return new WriteResult(stored, pending.events().size() - stored);
+    }
+
+    private static String requestId(PendingWrite pending) {
+        return pending.events().isEmpty() ? "-" : pending.events().get(0).requestId();
+    }
+
+    /** The request ids of a group, so every log line about requests names them. */
+    private static List<String> requestIds(List<PendingWrite> group) {
+        List<String> ids = new ArrayList<>(group.size());
+        for (PendingWrite pending : group) {
+            ids.add(requestId(pending));
+        }
+        return ids;
+    }
+
+    private static void fail(List<PendingWrite> group, Throwable cause) {
+        for (PendingWrite pending : group) {
+            pending.done().completeExceptionally(cause);
+        }
+    }
+
+    /** Stops accepting, commits everything already queued, then closes the files. */
+    @Override
+    public void close() {
+        close(java.time.Duration.ofSeconds(30));
+    }
+
+    /**
+     * Stops accepting and commits everything already queued, waiting at most {@code grace} for the
+     * writer. The files are closed only once the writer has stopped; if it has not stopped in time
+     * they stay open (every answered request is already on disk when the process then exits).
+     *
+     * @return true when every queued write was committed (or answered) and the files closed
+     */
+    public boolean close(java.time.Duration grace) {
+        accepting = false;
+        try {
+            writer.join(Math.max(1, grace.toMillis()));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        if (writer.isAlive()) {
+            log.warn("the event writer did not finish within {} s; {} requests still queued", grace.toSeconds(), queue.size());
+            return false;
+        }
+        synchronized (this) {
+            if (closed) {
+                return true;
+            }
+            closed = true;
+        }
+        idsCheckpointer.close(); // before the last connection closes, so SQLite's own final checkpoint runs
+        ids.close();
+        try {
+            events.close();
+        } catch (IOException e) {
+            log.warn("closing the event log: {}", e.getMessage());
+        }
+        return true;
+    }
+}

@@ -1,0 +1,130 @@
+package org.xdmedge.store;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.io.RandomAccessFile;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The segment files on their own: what a crash can leave at the end, and what opening makes of it. */
+class EventLogTest {
+    @TempDir
+    Path dir;
+
+    @Test
+    void aFrameTornByACrashIsCutOffWholeAndWritingGoesOnAfterTheLastCompleteOne() throws Exception {
+        try (EventLog log = EventLog.open(dir, EventLog.DEFAULT_SEGMENT_BYTES)) {
+            append(log, 1, "a", "b");
+            append(log, 3, "c", "d", "e");
+        }
+        Path segment = onlySegment();
+        long complete = Files.size(segment);
+        try (EventLog log = EventLog.open(dir, EventLog.DEFAULT_SEGMENT_BYTES)) {
+            append(log, 6, "torn-1", "torn-2");
+        }
+        // The crash: the last frame reached the file only in part.
+        long whole = Files.size(segment);
+        try (RandomAccessFile f = new RandomAccessFile(segment.toFile(), "rw")) {
+            f.setLength(complete + (whole - complete) / 2);
+        }
+        assertThat(ids()).as("a reader stops before the torn frame").containsExactly("a", "b", "c", "d", "e");
+        try (EventLog log = EventLog.open(dir, EventLog.DEFAULT_SEGMENT_BYTES)) {
+            assertThat(log.lastSeq()).isEqualTo(5);
+            assertThat(Files.size(segment)).as("cut off at the last complete frame").isEqualTo(complete);
+            append(log, 6, "f");
+        }
+        assertThat(ids()).containsExactly("a", "b", "c", "d", "e", "f");
+    }
+
+    @Test
+    void aFrameWhoseBytesChangedIsDroppedWithEverythingAfterIt() throws Exception {
+        long firstFrameEnd;
+        try (EventLog log = EventLog.open(dir, EventLog.DEFAULT_SEGMENT_BYTES)) {
+            append(log, 1, "a");
+            firstFrameEnd = Files.size(onlySegment());
+            append(log, 2, "b", "c");
+        }
+        try (RandomAccessFile f = new RandomAccessFile(onlySegment().toFile(), "rw")) {
+            f.seek(firstFrameEnd + EventLog.FRAME_HEADER_BYTES + 30);
+            int b = f.read();
+            f.seek(firstFrameEnd + EventLog.FRAME_HEADER_BYTES + 30);
+            f.write(b ^ 0x01);
+        }
+        assertThat(ids()).containsExactly("a");
+        try (EventLog log = EventLog.open(dir, EventLog.DEFAULT_SEGMENT_BYTES)) {
+            assertThat(log.lastSeq()).isEqualTo(1);
+        }
+    }
+
+    @Test
+    void aSegmentCreatedAsTheProcessDiedIsTakenAsEmpty() throws Exception {
+        try (EventLog log = EventLog.open(dir, 4096)) {
+            append(log, 1, "a");
+            append(log, 2, "b"); // 4 KiB segments: each of these frames fills one
+            append(log, 3, "c");
+        }
+        List<Path> segments = EventLog.segments(dir.resolve(EventLog.DIRECTORY));
+        assertThat(segments).hasSize(3);
+        // The next segment's file exists, but not yet its header.
+        Files.write(dir.resolve(EventLog.DIRECTORY).resolve(EventLog.name(4)), new byte[5]);
+        assertThat(ids()).containsExactly("a", "b", "c");
+        try (EventLog log = EventLog.open(dir, 4096)) {
+            assertThat(log.lastSeq()).as("the number goes on from the segment before").isEqualTo(3);
+            append(log, 4, "d");
+        }
+        assertThat(ids()).containsExactly("a", "b", "c", "d");
+    }
+
+    @Test
+    void aReaderSkipsSegmentsBeforeTheNumberItAsksFor() throws Exception {
+        try (EventLog log = EventLog.open(dir, 4096)) {
+            for (int i = 1; i <= 6; i++) {
+                append(log, i, "e" + i);
+            }
+        }
+        List<Long> seqs = new ArrayList<>();
+        assertThat(EventLog.scan(dir, 4, (seq, e) -> seqs.add(seq))).isEqualTo(6);
+        assertThat(seqs).containsExactly(5L, 6L);
+    }
+
+    @Test
+    void aFileThatIsNotASegmentOrFromANewerVersionIsRefused() throws Exception {
+        Path segments = dir.resolve(EventLog.DIRECTORY);
+        Files.createDirectories(segments);
+        Files.writeString(segments.resolve(EventLog.name(1)), "this is not an event segment at all");
+        assertThatThrownBy(() -> EventLog.open(dir, 4096)).hasMessageContaining("not an xdm-edge event segment");
+
+        byte[] header = new byte[EventLog.SEGMENT_HEADER_BYTES];
+        java.nio.ByteBuffer.wrap(header).putLong(0x58444d2d45564c31L).putInt(2);
+        Files.write(segments.resolve(EventLog.name(1)), header);
+        assertThatThrownBy(() -> EventLog.open(dir, 4096)).hasMessageContaining("newer");
+    }
+
+    private static void append(EventLog log, long firstSeq, String... ids) throws Exception {
+        log.begin();
+        long seq = firstSeq;
+        for (String id : ids) {
+            log.add(seq++, new StoredEvent("req", "ds", "events", 1L, id, null, null,
+                    ("{\"xdm\":{\"_id\":\"" + id + "\",\"pad\":\"" + "p".repeat(2000) + "\"}}").getBytes(StandardCharsets.UTF_8)));
+        }
+        log.commit(seq - 1);
+    }
+
+    private List<String> ids() throws Exception {
+        List<String> ids = new ArrayList<>();
+        EventLog.scan(dir, 0, (seq, e) -> ids.add(e.eventId()));
+        return ids;
+    }
+
+    private Path onlySegment() throws Exception {
+        List<Path> segments = EventLog.segments(dir.resolve(EventLog.DIRECTORY));
+        assertThat(segments).hasSize(1);
+        return segments.get(0);
+    }
+}
