@@ -16,7 +16,8 @@
 #
 # Knobs (environment): BENCH_SECONDS (10), BENCH_WARMUP (10), BENCH_CONNECTIONS (64),
 # BENCH_SERVER_CPUS (1), BENCH_LOAD_CPUS (0) for taskset, BENCH_HEAP (1g), BENCH_ONLY (scenarios),
-# BENCH_NO_BUILD=1 to reuse target/xdm-edge.jar, BENCH_EDGE_JAVA_OPTS (extra JVM flags for the edge,
+# BENCH_NO_BUILD=1 to reuse target/xdm-edge.jar, BENCH_JAR (another build's jar, for A/B runs; not built),
+# BENCH_EDGE_JAVA_OPTS (extra JVM flags for the edge,
 # e.g. -XX:StartFlightRecording=... to profile it), BENCH_NO_CEILING=1 to skip the ceiling runs,
 # BENCH_JAVA (the java that runs both the edge and the ceiling; default: java on the PATH).
 set -euo pipefail
@@ -37,8 +38,8 @@ if ! command -v wrk >/dev/null; then
   else sudo apt-get install -y wrk >&2; fi
 fi
 
-jar="$root/target/xdm-edge.jar"
-if [ -z "${BENCH_NO_BUILD:-}" ] || [ ! -f "$jar" ]; then
+jar="${BENCH_JAR:-$root/target/xdm-edge.jar}"
+if [ -z "${BENCH_JAR:-}" ] && { [ -z "${BENCH_NO_BUILD:-}" ] || [ ! -f "$jar" ]; }; then
   echo "bench: building $jar" >&2
   ./mvnw -B -q -DskipTests package >&2
 fi
