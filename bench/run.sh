@@ -117,7 +117,8 @@ stop_server() {
 start_server() { # kind config
   local kind="$1" log="$work/$1.log"
   if [ "$kind" = edge ]; then
-    rm -rf "$work/data"
+    # The last run's GBs are deleted and written back before this one starts, not during it.
+    rm -rf "$work/data"; sync; sleep 1
     taskset -c "$server_cpus" "$server_java" "${jvm[@]}" ${BENCH_EDGE_JAVA_OPTS:-} -jar "$jar" serve --host 127.0.0.1 --port 0 --data "$work/data" --config "$2" >"$log" 2>&1 &
   else
     taskset -c "$server_cpus" "$server_java" "${jvm[@]}" -cp "$jar:$classes" org.xdmedge.bench.CeilingServer 0 >"$log" 2>&1 &
