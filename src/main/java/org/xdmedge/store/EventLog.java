@@ -43,6 +43,7 @@ final class EventLog implements AutoCloseable {
     static final int SEGMENT_HEADER_BYTES = 16;
     private static final int FRAME_MAGIC = 0x46524d31; // "FRM1"
     static final int FRAME_HEADER_BYTES = 12;
+    private static final int MAX_KEPT_FRAME_BYTES = 16 << 20;
     static final String SUFFIX = ".log";
     private static final Logger log = LoggerFactory.getLogger(EventLog.class);
 
@@ -57,6 +58,7 @@ final class EventLog implements AutoCloseable {
     private IOException broken;
     private ByteBuffer frame = ByteBuffer.allocateDirect(1 << 20);
     private int count;
+    private byte[] scratch = new byte[256];
     private SegmentPreparer preparer;
 
     private EventLog(Path directory, long segmentBytes) {
@@ -115,6 +117,9 @@ final class EventLog implements AutoCloseable {
 
     /** Starts a frame; events are then {@link #add}ed and the frame {@link #commit}ted. */
     void begin() {
+        if (frame.capacity() > MAX_KEPT_FRAME_BYTES) {
+            frame = ByteBuffer.allocateDirect(1 << 20); // a rare huge group does not pin its buffer
+        }
         frame.clear();
         frame.position(FRAME_HEADER_BYTES + 4);
         count = 0;
@@ -246,25 +251,30 @@ final class EventLog implements AutoCloseable {
         return s == null ? 0 : s.length();
     }
 
-    /** Strings are ids and names, almost always ASCII: written char by char, UTF-8 otherwise. */
+    /**
+     * Strings are ids and names, almost always ASCII: copied char by char into a scratch array and
+     * put in bulk (a put per byte into the direct buffer was most of the writer's Java time), UTF-8
+     * otherwise.
+     */
     private void putString(String s) {
         if (s == null) {
             frame.putInt(-1);
             return;
         }
-        int at = frame.position();
-        frame.putInt(s.length());
-        for (int i = 0; i < s.length(); i++) {
+        int n = s.length();
+        if (scratch.length < n) {
+            scratch = new byte[Math.max(n, 2 * scratch.length)];
+        }
+        for (int i = 0; i < n; i++) {
             char c = s.charAt(i);
             if (c >= 0x80) {
                 byte[] utf8 = s.getBytes(StandardCharsets.UTF_8);
-                frame.position(at);
-                frame.putInt(utf8.length);
-                frame.put(utf8);
+                frame.putInt(utf8.length).put(utf8);
                 return;
             }
-            frame.put((byte) c);
+            scratch[i] = (byte) c;
         }
+        frame.putInt(n).put(scratch, 0, n);
     }
 
     /**
