@@ -7,7 +7,6 @@ import java.util.HashMap;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
-import java.util.regex.Pattern;
 import javax.crypto.Mac;
 import javax.crypto.spec.SecretKeySpec;
 
@@ -19,8 +18,6 @@ import javax.crypto.spec.SecretKeySpec;
  */
 public final class FpidSeeder {
     public static final String FPID = "FPID";
-    private static final Pattern UUID_FORMAT = Pattern.compile(
-            "[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}");
     private static final String ALGORITHM = "HmacSHA256";
     /** No organization has a secret: FPIDs are checked but seed nothing. */
     public static final FpidSeeder NONE = new FpidSeeder(Map.of());
@@ -33,8 +30,23 @@ public final class FpidSeeder {
                 keysByOrg.put(org, new SecretKeySpec(secret.getBytes(StandardCharsets.UTF_8), ALGORITHM)));
     }
 
+    /**
+     * 8-4-4-4-12 hex digits of either case. A loop, not a regex (5% of the event loop with an FPID
+     * on every event).
+     */
     public static boolean isUuid(String value) {
-        return value != null && UUID_FORMAT.matcher(value).matches();
+        if (value == null || value.length() != 36) {
+            return false;
+        }
+        for (int i = 0; i < 36; i++) {
+            char c = value.charAt(i);
+            boolean ok = i == 8 || i == 13 || i == 18 || i == 23 ? c == '-'
+                    : c >= '0' && c <= '9' || c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F';
+            if (!ok) {
+                return false;
+            }
+        }
+        return true;
     }
 
     public boolean enabledFor(String orgId) {
