@@ -44,6 +44,9 @@ final class EventLog implements AutoCloseable {
     private static final int FRAME_MAGIC = 0x46524d31; // "FRM1"
     static final int FRAME_HEADER_BYTES = 12;
     private static final int MAX_KEPT_FRAME_BYTES = 16 << 20;
+    /** Frames begin on disk-sector boundaries (see {@link #padToSector}). */
+    static final int FRAME_ALIGNMENT = 512;
+    private static final byte[] ZERO_SECTOR = new byte[FRAME_ALIGNMENT];
     static final String SUFFIX = ".log";
     private static final Logger log = LoggerFactory.getLogger(EventLog.class);
 
@@ -159,6 +162,8 @@ final class EventLog implements AutoCloseable {
             nextSegment();
         }
         long start = position;
+        int frameBytes = frame.limit();
+        padToSector(start, frameBytes);
         try {
             long at = start;
             while (frame.hasRemaining()) {
@@ -167,7 +172,7 @@ final class EventLog implements AutoCloseable {
             channel.force(false);
         } catch (IOException e) {
             try {
-                zero(channel, start, frame.limit());
+                zero(channel, start, frame.limit()); // the frame and its padding
                 channel.force(false);
             } catch (IOException cut) {
                 e.addSuppressed(cut);
@@ -180,6 +185,32 @@ final class EventLog implements AutoCloseable {
         if (position > segmentBytes / 4) {
             preparer.want(segment + 1);
         }
+    }
+
+    /**
+     * Extends the write with zeros to the next {@value #FRAME_ALIGNMENT}-byte boundary, where the
+     * next frame begins: no disk sector then holds bytes of two frames, so writing a frame never
+     * rewrites a sector of an acknowledged one with other bytes (a sector torn by power loss while
+     * the next frame is written cannot take an acknowledged frame with it). Costs ~256 bytes per
+     * commit.
+     */
+    private void padToSector(long start, int frameBytes) {
+        int padding = (int) (aligned(start + frameBytes) - (start + frameBytes));
+        if (padding == 0) {
+            return;
+        }
+        if (frame.capacity() < frameBytes + padding) {
+            ByteBuffer larger = ByteBuffer.allocateDirect(frameBytes + padding);
+            larger.put(frame).flip();
+            frame = larger;
+        }
+        frame.limit(frameBytes + padding);
+        frame.put(frameBytes, ZERO_SECTOR, 0, padding);
+    }
+
+    /** Where a frame ending at {@code end} lets the next one begin. */
+    static long aligned(long end) {
+        return (end + FRAME_ALIGNMENT - 1) / FRAME_ALIGNMENT * FRAME_ALIGNMENT;
     }
 
     /** True once a failed append could not be undone: the store must be restarted (opening repairs). */
@@ -220,9 +251,14 @@ final class EventLog implements AutoCloseable {
         position = SEGMENT_HEADER_BYTES;
     }
 
+    /** Puts a segment header at the start of {@code buffer} (absolute: its position is left alone). */
+    static void putHeader(ByteBuffer buffer) {
+        buffer.putLong(0, SEGMENT_MAGIC).putInt(8, 1).putInt(12, 0);
+    }
+
     static void writeHeader(FileChannel channel) throws IOException {
         ByteBuffer header = ByteBuffer.allocate(SEGMENT_HEADER_BYTES);
-        header.putLong(SEGMENT_MAGIC).putInt(1).putInt(0).flip();
+        putHeader(header);
         while (header.hasRemaining()) {
             channel.write(header, header.position());
         }
@@ -410,7 +446,7 @@ final class EventLog implements AutoCloseable {
                 break; // sequence numbers going back: not a frame of this log's order
             }
             lastSeq = frameLast;
-            at += FRAME_HEADER_BYTES + length;
+            at = aligned(at + FRAME_HEADER_BYTES + length);
         }
         return new End(at, lastSeq);
     }

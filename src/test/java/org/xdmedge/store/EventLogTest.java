@@ -125,14 +125,39 @@ class EventLogTest {
         return Files.exists(segment) && frameEnd(segment) > EventLog.SEGMENT_HEADER_BYTES;
     }
 
-    /** Where the frames of a segment end (each frame: magic, payload length, CRC, payload). */
+    /** Where the frames of a segment end (each frame: magic, payload length, CRC, payload; the next on a sector boundary). */
     private static long frameEnd(Path segment) throws Exception {
         java.nio.ByteBuffer b = java.nio.ByteBuffer.wrap(Files.readAllBytes(segment));
         int at = EventLog.SEGMENT_HEADER_BYTES;
         while (at + EventLog.FRAME_HEADER_BYTES <= b.limit() && b.getInt(at) == 0x46524d31) {
-            at += EventLog.FRAME_HEADER_BYTES + b.getInt(at + 4);
+            at = (int) EventLog.aligned(at + EventLog.FRAME_HEADER_BYTES + b.getInt(at + 4));
         }
         return at;
+    }
+
+    @Test
+    void everyFrameAfterTheFirstBeginsOnASectorBoundarySoNoSectorHoldsTwoFrames() throws Exception {
+        try (EventLog log = EventLog.open(dir, EventLog.DEFAULT_SEGMENT_BYTES)) {
+            for (int i = 1; i <= 20; i++) {
+                append(log, i, "e" + i);
+            }
+        }
+        java.nio.ByteBuffer b = java.nio.ByteBuffer.wrap(Files.readAllBytes(onlySegment()));
+        int at = EventLog.SEGMENT_HEADER_BYTES;
+        int frames = 0;
+        while (at + EventLog.FRAME_HEADER_BYTES <= b.limit() && b.getInt(at) == 0x46524d31) {
+            if (frames > 0) {
+                assertThat(at % EventLog.FRAME_ALIGNMENT).as("frame %d's offset", frames).isZero();
+            }
+            int end = at + EventLog.FRAME_HEADER_BYTES + b.getInt(at + 4);
+            at = (int) EventLog.aligned(end);
+            for (int i = end; i < Math.min(at, b.limit()); i++) {
+                assertThat(b.get(i)).as("padding after frame %d", frames).isZero();
+            }
+            frames++;
+        }
+        assertThat(frames).isEqualTo(20);
+        assertThat(ids()).hasSize(20);
     }
 
     @Test
