@@ -136,6 +136,20 @@ start_server() { # kind config
 cpu_seconds() { # utime + stime of $pid (all threads)
   awk -v hz="$(getconf CLK_TCK)" '{ print ($14 + $15) / hz }' "/proc/$pid/stat"
 }
+thread_cpu() { # "group seconds" for the threads of $pid: event loops, writer, jit, gc, other
+  cat /proc/"$pid"/task/*/stat 2>/dev/null | awk -v hz="$(getconf CLK_TCK)" '
+  { op = index($0, "("); cl = 0
+    for (i = length($0); i > 0; i--) if (substr($0, i, 1) == ")") { cl = i; break }
+    name = substr($0, op + 1, cl - op - 1); split(substr($0, cl + 2), f, " ")
+    g = "other"
+    if (name ~ /^vert\.x-eventlo/) g = "loops"; else if (name ~ /^event-writer/) g = "writer"
+    else if (name ~ /Compiler/) g = "jit"; else if (name ~ /^(GC|G1)/) g = "gc"; else if (name ~ /^kafka/) g = "kafka"
+    s[g] += (f[12] + f[13]) / hz }
+  END { for (g in s) print g, s[g] }'
+}
+thread_cpu_delta() { # before after: "loops:7.8,writer:4.9,..." (seconds in the window)
+  awk 'NR == FNR { a[$1] = $2; next } { d = $2 - a[$1]; if (d >= 0.05) out = out (out ? "," : "") $1 ":" sprintf("%.1f", d) } END { print out }' "$1" "$2"
+}
 stored_events() {
   # Committed to the embedded store or published in committed Kafka transactions.
   curl -s "http://127.0.0.1:$port/metrics" | awk '/^xdmedge_(store_events_stored|kafka_events_published)/ { s += $2 } END { printf "%d", s }'
@@ -179,9 +193,11 @@ run_one() { # kind scenario
   taskset -c "$load_cpus" wrk -t1 -c"$c" -d"${warmup}s" -s "$root/bench/wrk/post.lua" "$url" >/dev/null
   local cpu0 stored0=0 stored1=0 cpu1 out line rss
   cpu0="$(cpu_seconds)"
+  thread_cpu > "$work/threads0"
   [ "$kind" = edge ] && stored0="$(stored_events)"
   out="$(taskset -c "$load_cpus" wrk -t1 -c"$c" -d"${seconds}s" --timeout 10s -s "$root/bench/wrk/post.lua" "$url")"
   cpu1="$(cpu_seconds)"
+  thread_cpu > "$work/threads1"
   [ "$kind" = edge ] && stored1="$(stored_events)"
   rss="$(awk '/VmHWM/ { printf "%.0f", $2 / 1024 }' "/proc/$pid/status")"
   line="$(grep '^RESULT' <<<"$out")"
@@ -198,7 +214,7 @@ run_one() { # kind scenario
       "OutOfMemoryError in log: $(grep -c OutOfMemoryError "$work/edge.log" || true)" >> "$work/notes"
   fi
   stop_server
-  echo "$kind $scenario per=$per conns=$c ${line#RESULT } cpu_s=$(awk -v a="$cpu0" -v b="$cpu1" 'BEGIN { printf "%.1f", b - a }') rss_mb=$rss stored=$((stored1 - stored0))" >> "$results"
+  echo "$kind $scenario per=$per conns=$c ${line#RESULT } cpu_s=$(awk -v a="$cpu0" -v b="$cpu1" 'BEGIN { printf "%.1f", b - a }') rss_mb=$rss stored=$((stored1 - stored0)) threads=$(thread_cpu_delta "$work/threads0" "$work/threads1")" >> "$results"
   echo "bench: $kind $scenario done" >&2
 }
 
@@ -222,11 +238,12 @@ function val(k,   i, kv) { for (i = 1; i <= NF; i++) { split($i, kv, "="); if (k
   row[kind, sc] = sprintf("%-8s %-21s %6s %9.0f %10.0f %10.0f %8.2f %8.2f %8.2f %8s %6s %7s %8.0f",
     kind, sc, val("conns"), rps, ev, stored, val("p50_ms"), val("p99_ms"), val("p999_ms"), val("non2xx") + val("socket_errors"), val("cpu_s"), val("rss_mb"), cpu_per)
   r[kind, sc] = rps; c[kind, sc] = cpu_per; order[++n] = sc
+  if (kind == "edge") t[sc] = val("threads")
 }
 END {
   printf "%-8s %-21s %6s %9s %10s %10s %8s %8s %8s %8s %6s %7s %8s\n", "server", "scenario", "conns", "req/s", "events/s", "stored/s", "p50 ms", "p99 ms", "p99.9 ms", "non-2xx", "cpu s", "rss MB", "cpu us/req"
   for (i = 1; i <= n; i++) { sc = order[i]; if (seen[sc]++) continue
-    if ((("edge", sc) in row)) print row["edge", sc]
+    if ((("edge", sc) in row)) { print row["edge", sc]; if (t[sc] != "") printf "%-8s %-21s cpu s by thread: %s\n", "", sc, t[sc] }
     if ((("ceiling", sc) in row)) print row["ceiling", sc]
     if ((("ceiling", sc) in r) && r["ceiling", sc] > 0 && c["edge", sc] > 0)
       printf "%-8s %-21s edge/ceiling = %.2f (requests/s), %.2f (per CPU second: ceiling cpu us/req / edge cpu us/req)\n", "ratio", sc, r["edge", sc] / r["ceiling", sc], c["ceiling", sc] / c["edge", sc]
@@ -235,5 +252,6 @@ END {
 echo
 cat "$work/notes"
 echo "(non-2xx includes socket errors; stored/s = events the edge committed during the measured window, from /metrics;"
-echo " cpu s = server user+system CPU during the window, from /proc; on a shared machine the per-CPU-second ratio is the steadier one)"
+echo " cpu s = server user+system CPU during the window, from /proc; on a shared machine the per-CPU-second ratio is the steadier one;"
+echo " by thread: loops = Vert.x event loops, writer = the event writer, jit = the JIT compilers, gc, kafka = Kafka clients)"
 cp "$results" "$root/target/bench-results.txt"
