@@ -29,7 +29,7 @@ conns="${BENCH_CONNECTIONS:-64}"
 server_cpus="${BENCH_SERVER_CPUS:-1}"
 load_cpus="${BENCH_LOAD_CPUS:-0}"
 heap="${BENCH_HEAP:-1g}"
-scenarios="${BENCH_ONLY:-collect-1 collect-50 collect-50-client-ids interact-new interact-returning v1-interact overload kafka-collect-1 kafka-collect-50}"
+scenarios="${BENCH_ONLY:-collect-1 collect-50 collect-50-client-ids interact-new interact-returning v1-interact overload kafka-collect-1 kafka-collect-50 writer}"
 if (( seconds + warmup > 20 )); then echo "bench: a scenario must stay within 20 s (BENCH_SECONDS + BENCH_WARMUP)" >&2; exit 2; fi
 
 if ! command -v wrk >/dev/null; then
@@ -219,6 +219,15 @@ run_one() { # kind scenario
 }
 
 for scenario in $scenarios; do
+  if [ "$scenario" = writer ]; then
+    # The embedded store alone (bench/src StoreBench): no HTTP, pinned like the server, 4 configurations.
+    rm -rf "$work/store"; sync
+    taskset -c "$server_cpus" "$server_java" "${jvm[@]}" -cp "$jar:$classes" org.xdmedge.bench.StoreBench \
+      "$work/store" "$(( warmup / 4 ))" "$(( seconds / 2 ))" > "$work/writer" 2>"$work/writer.log"
+    rm -rf "$work/store"
+    echo "bench: writer done" >&2
+    continue
+  fi
   run_one edge "$scenario"
   # overload has no ceiling; the Kafka scenarios send the collect bodies: compare with those ceilings.
   [[ "$scenario" = overload || "$scenario" = kafka-* ]] || [ -n "${BENCH_NO_CEILING:-}" ] || run_one ceiling "$scenario"
@@ -250,6 +259,7 @@ END {
   }
 }' "$results"
 echo
+[ -s "$work/writer" ] && { cat "$work/writer"; echo; }
 cat "$work/notes"
 echo "(non-2xx includes socket errors; stored/s = events the edge committed during the measured window, from /metrics;"
 echo " cpu s = server user+system CPU during the window, from /proc; on a shared machine the per-CPU-second ratio is the steadier one;"

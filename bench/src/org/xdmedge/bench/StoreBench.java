@@ -1,0 +1,102 @@
+package org.xdmedge.bench;
+
+import java.lang.management.ManagementFactory;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import org.xdmedge.store.EventLogStore;
+import org.xdmedge.store.StoredEvent;
+import org.xdmedge.store.WriteResult;
+
+/**
+ * The embedded store alone, without HTTP: what the event writer commits per second with the
+ * bench's ~1.5 KB event, a given number of events per request and of requests in flight (like
+ * connections), with edge-made time-ordered ids or random UUIDv4 ids (what alloy sends). Each
+ * configuration runs on a fresh data directory: a warm-up, then a measured window. Prints one line
+ * per configuration: events/s, commits/s, write latency p50/p99, process CPU µs per event.
+ * Usage: {@code StoreBench DATA_DIR WARMUP_SECONDS SECONDS}.
+ */
+public final class StoreBench {
+    public static void main(String[] args) throws Exception {
+        Path root = Path.of(args[0]);
+        double warmup = Double.parseDouble(args[1]);
+        double seconds = Double.parseDouble(args[2]);
+        byte[] json = Bodies.event(true).getBytes(StandardCharsets.UTF_8);
+        System.out.printf("%-34s %10s %9s %8s %8s %10s%n", "writer alone", "events/s", "commits/s", "p50 ms", "p99 ms",
+                "cpu us/ev");
+        int n = 0;
+        for (int perRequest : new int[] {1, 50}) {
+            for (boolean randomIds : new boolean[] {false, true}) {
+                run(root.resolve("store-" + n++), json, perRequest, 64, randomIds, warmup, seconds);
+            }
+        }
+    }
+
+    private static void run(Path dir, byte[] json, int perRequest, int inFlight, boolean randomIds, double warmup,
+                            double seconds) throws Exception {
+        try (EventLogStore store = EventLogStore.open(dir, 4096, 512, 1)) {
+            long[] next = {0};
+            drive(store, json, perRequest, inFlight, randomIds, warmup, next, null);
+            long events0 = store.storedEvents();
+            long commits0 = store.commits();
+            long cpu0 = processCpuNanos();
+            long t0 = System.nanoTime();
+            List<Long> latencies = new ArrayList<>();
+            drive(store, json, perRequest, inFlight, randomIds, seconds, next, latencies);
+            double elapsed = (System.nanoTime() - t0) / 1e9;
+            long events = store.storedEvents() - events0;
+            long cpu = processCpuNanos() - cpu0;
+            long[] sorted = latencies.stream().mapToLong(Long::longValue).sorted().toArray();
+            System.out.printf("%-34s %10.0f %9.0f %8.2f %8.2f %10.2f%n",
+                    perRequest + " event(s)/request, " + (randomIds ? "random ids" : "edge-made ids"),
+                    events / elapsed, (store.commits() - commits0) / elapsed, percentile(sorted, 0.50),
+                    percentile(sorted, 0.99), events == 0 ? 0 : cpu / 1e3 / events);
+        }
+    }
+
+    /** Keeps {@code inFlight} requests outstanding for {@code seconds}, bounded in time. */
+    private static void drive(EventLogStore store, byte[] json, int perRequest, int inFlight, boolean randomIds,
+                              double seconds, long[] next, List<Long> latencies) throws Exception {
+        long end = System.nanoTime() + (long) (seconds * 1e9);
+        ArrayDeque<long[]> started = new ArrayDeque<>();
+        ArrayDeque<CompletableFuture<WriteResult>> pending = new ArrayDeque<>();
+        while (System.nanoTime() < end || !pending.isEmpty()) {
+            while (pending.size() < inFlight && System.nanoTime() < end) {
+                List<StoredEvent> events = new ArrayList<>(perRequest);
+                for (int i = 0; i < perRequest; i++) {
+                    long k = next[0]++;
+                    // Edge-made ids rise with time (UUIDv7-like); clients' are random.
+                    String id = randomIds ? UUID.randomUUID().toString()
+                            : new UUID(0x0190000000007000L | k << 16, 0x8000000000000000L | k).toString();
+                    events.add(new StoredEvent("req-" + k, "ds", "web-events", System.currentTimeMillis(), id, "FPID",
+                            "79bf8e83-f708-414b-b1ed-5789ff33bf0b", json));
+                }
+                started.add(new long[] {System.nanoTime()});
+                pending.add(store.write(events).toCompletableFuture());
+            }
+            if (pending.isEmpty()) {
+                break;
+            }
+            pending.poll().get(30, TimeUnit.SECONDS);
+            long began = started.poll()[0];
+            if (latencies != null) {
+                latencies.add(System.nanoTime() - began);
+            }
+        }
+    }
+
+    private static double percentile(long[] sorted, double p) {
+        return sorted.length == 0 ? 0 : sorted[Math.min(sorted.length - 1, (int) (p * sorted.length))] / 1e6;
+    }
+
+    private static long processCpuNanos() {
+        return ((com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean()).getProcessCpuTime();
+    }
+
+    private StoreBench() {}
+}
