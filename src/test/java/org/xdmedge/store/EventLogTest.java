@@ -24,7 +24,7 @@ class EventLogTest {
             append(log, 3, "c", "d", "e");
         }
         Path segment = onlySegment();
-        long complete = Files.size(segment);
+        long complete = frameEnd(segment); // the file itself runs on with zeros to the end of its block
         try (EventLog log = EventLog.open(dir, EventLog.DEFAULT_SEGMENT_BYTES)) {
             append(log, 6, "torn-1", "torn-2");
         }
@@ -47,7 +47,7 @@ class EventLogTest {
         long firstFrameEnd;
         try (EventLog log = EventLog.open(dir, EventLog.DEFAULT_SEGMENT_BYTES)) {
             append(log, 1, "a");
-            firstFrameEnd = Files.size(onlySegment());
+            firstFrameEnd = frameEnd(onlySegment());
             append(log, 2, "b", "c");
         }
         try (RandomAccessFile f = new RandomAccessFile(onlySegment().toFile(), "rw")) {
@@ -129,6 +129,16 @@ class EventLogTest {
         java.nio.ByteBuffer.wrap(header).putLong(0x58444d2d45564c31L).putInt(2);
         Files.write(segments.resolve(EventLog.name(1)), header);
         assertThatThrownBy(() -> EventLog.open(dir, 4096)).hasMessageContaining("newer");
+    }
+
+    /** Where the frames of a segment end (each frame: magic, payload length, CRC, payload; the next on a sector boundary). */
+    private static long frameEnd(Path segment) throws Exception {
+        java.nio.ByteBuffer b = java.nio.ByteBuffer.wrap(Files.readAllBytes(segment));
+        int at = EventLog.SEGMENT_HEADER_BYTES;
+        while (at + EventLog.FRAME_HEADER_BYTES <= b.limit() && b.getInt(at) == 0x46524d31) {
+            at = (int) EventLog.aligned(at + EventLog.FRAME_HEADER_BYTES + b.getInt(at + 4));
+        }
+        return at;
     }
 
     private static void append(EventLog log, long firstSeq, String... ids) throws Exception {
