@@ -21,7 +21,9 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Why not rows in SQLite: there each event byte was written to the log, read back and written
  * again into the database file by checkpoints, and the B-tree work, the log and the checkpoints
- * were most of the storage CPU (docs/PERFORMANCE.md, fifth round). Here each byte is written once.
+ * were most of the storage CPU (docs/PERFORMANCE.md, fifth round). Here each byte is written once,
+ * in whole blocks with direct I/O where the file system has it ({@link #openAppender}): through the
+ * page cache, allocating a page for every 4 KiB appended was the writer's largest cost.
  *
  * <p>A frame is all or nothing: a frame torn by a crash (short, or its CRC wrong) ends the log,
  * and opening for writing cuts it off, so a later frame never follows stale bytes. None of a torn
@@ -31,7 +33,8 @@ import org.slf4j.LoggerFactory;
  * alone, but doubled the bytes sent to the disk, whose cache flush every commit waits for
  * (docs/PERFORMANCE.md, fifth round).
  *
- * <p>Frame: {@code int magic, int payloadLength, int crc32c(payload), payload}; payload:
+ * <p>Frame: {@code int magic, int payloadLength, int crc32c(payload), payload}, then zeros to the
+ * next 512-byte boundary, where the next frame begins; payload:
  * {@code int count}, then per event {@code long seq, long receivedAt}, six strings (dataset,
  * datastream, event id, request id, primary namespace, primary id: {@code int length} (-1 for
  * null) and UTF-8) and the event JSON ({@code int length} and its bytes).
