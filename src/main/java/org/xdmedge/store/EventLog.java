@@ -69,6 +69,7 @@ final class EventLog implements AutoCloseable {
     /** The unit of every write: the file system's block (direct I/O needs it), at least 4 KiB. */
     private int blockBytes = 4096;
     private boolean direct;
+    private boolean directIoAllowed = true;
     private ByteBuffer blocks;
     /** The bytes of the current block before {@code position}: each write starts at its block's start. */
     private byte[] tail = new byte[4096];
@@ -84,9 +85,15 @@ final class EventLog implements AutoCloseable {
      * the last segment and cuts off a torn frame there.
      */
     static EventLog open(Path dataDir, long segmentBytes) throws IOException {
+        return open(dataDir, segmentBytes, true);
+    }
+
+    /** As {@link #open(Path, long)}; {@code directIo} false writes through the page cache (tests). */
+    static EventLog open(Path dataDir, long segmentBytes, boolean directIo) throws IOException {
         Path directory = dataDir.resolve(DIRECTORY);
         Files.createDirectories(directory);
         EventLog eventLog = new EventLog(directory, segmentBytes);
+        eventLog.directIoAllowed = directIo;
         long block = Files.getFileStore(directory).getBlockSize();
         if (block > 4096 && block <= 65536 && Long.bitCount(block) == 1) {
             eventLog.blockBytes = (int) block;
@@ -288,6 +295,10 @@ final class EventLog implements AutoCloseable {
      * for each (appending through the page cache cost ~0.3-0.55 GB per CPU second here, directly ~7).
      */
     private FileChannel openAppender(Path file) throws IOException {
+        if (!directIoAllowed) {
+            direct = false;
+            return FileChannel.open(file, StandardOpenOption.WRITE);
+        }
         try {
             FileChannel appender = FileChannel.open(file, StandardOpenOption.WRITE, com.sun.nio.file.ExtendedOpenOption.DIRECT);
             direct = true;

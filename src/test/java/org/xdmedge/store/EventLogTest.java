@@ -12,20 +12,31 @@ import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** The segment files on their own: what a crash can leave at the end, and what opening makes of it. */
+/**
+ * The segment files on their own: what a crash can leave at the end, and what opening makes of it.
+ * Run with direct I/O (where the file system has it) and, in {@link EventLogThroughPageCacheTest}, without.
+ */
 class EventLogTest {
     @TempDir
     Path dir;
 
+    boolean directIo() {
+        return true;
+    }
+
+    EventLog open(long segmentBytes) throws Exception {
+        return EventLog.open(dir, segmentBytes, directIo());
+    }
+
     @Test
     void aFrameTornByACrashIsCutOffWholeAndWritingGoesOnAfterTheLastCompleteOne() throws Exception {
-        try (EventLog log = EventLog.open(dir, EventLog.DEFAULT_SEGMENT_BYTES)) {
+        try (EventLog log = open(EventLog.DEFAULT_SEGMENT_BYTES)) {
             append(log, 1, "a", "b");
             append(log, 3, "c", "d", "e");
         }
         Path segment = onlySegment();
         long complete = frameEnd(segment); // the file itself runs on with zeros to the end of its block
-        try (EventLog log = EventLog.open(dir, EventLog.DEFAULT_SEGMENT_BYTES)) {
+        try (EventLog log = open(EventLog.DEFAULT_SEGMENT_BYTES)) {
             append(log, 6, "torn-1", "torn-2");
         }
         // The crash: the last frame reached the file only in part.
@@ -34,7 +45,7 @@ class EventLogTest {
             f.setLength(complete + (whole - complete) / 2);
         }
         assertThat(ids()).as("a reader stops before the torn frame").containsExactly("a", "b", "c", "d", "e");
-        try (EventLog log = EventLog.open(dir, EventLog.DEFAULT_SEGMENT_BYTES)) {
+        try (EventLog log = open(EventLog.DEFAULT_SEGMENT_BYTES)) {
             assertThat(log.lastSeq()).isEqualTo(5);
             assertThat(Files.size(segment)).as("cut off at the last complete frame").isEqualTo(complete);
             append(log, 6, "f");
@@ -45,7 +56,7 @@ class EventLogTest {
     @Test
     void aFrameWhoseBytesChangedIsDroppedWithEverythingAfterIt() throws Exception {
         long firstFrameEnd;
-        try (EventLog log = EventLog.open(dir, EventLog.DEFAULT_SEGMENT_BYTES)) {
+        try (EventLog log = open(EventLog.DEFAULT_SEGMENT_BYTES)) {
             append(log, 1, "a");
             firstFrameEnd = frameEnd(onlySegment());
             append(log, 2, "b", "c");
@@ -57,14 +68,14 @@ class EventLogTest {
             f.write(b ^ 0x01);
         }
         assertThat(ids()).containsExactly("a");
-        try (EventLog log = EventLog.open(dir, EventLog.DEFAULT_SEGMENT_BYTES)) {
+        try (EventLog log = open(EventLog.DEFAULT_SEGMENT_BYTES)) {
             assertThat(log.lastSeq()).isEqualTo(1);
         }
     }
 
     @Test
     void aSegmentCreatedAsTheProcessDiedIsTakenAsEmpty() throws Exception {
-        try (EventLog log = EventLog.open(dir, 4096)) {
+        try (EventLog log = open(4096)) {
             append(log, 1, "a");
             append(log, 2, "b"); // 4 KiB segments: each of these frames fills one
             append(log, 3, "c");
@@ -74,7 +85,7 @@ class EventLogTest {
         // The next segment's file exists, but not yet its header.
         Files.write(dir.resolve(EventLog.DIRECTORY).resolve(EventLog.name(4)), new byte[5]);
         assertThat(ids()).containsExactly("a", "b", "c");
-        try (EventLog log = EventLog.open(dir, 4096)) {
+        try (EventLog log = open(4096)) {
             assertThat(log.lastSeq()).as("the number goes on from the segment before").isEqualTo(3);
             append(log, 4, "d");
         }
@@ -83,7 +94,7 @@ class EventLogTest {
 
     @Test
     void everyFrameAfterTheFirstBeginsOnASectorBoundarySoNoSectorHoldsTwoFrames() throws Exception {
-        try (EventLog log = EventLog.open(dir, EventLog.DEFAULT_SEGMENT_BYTES)) {
+        try (EventLog log = open(EventLog.DEFAULT_SEGMENT_BYTES)) {
             for (int i = 1; i <= 20; i++) {
                 append(log, i, "e" + i);
             }
@@ -108,7 +119,7 @@ class EventLogTest {
 
     @Test
     void aReaderSkipsSegmentsBeforeTheNumberItAsksFor() throws Exception {
-        try (EventLog log = EventLog.open(dir, 4096)) {
+        try (EventLog log = open(4096)) {
             for (int i = 1; i <= 6; i++) {
                 append(log, i, "e" + i);
             }
@@ -123,12 +134,12 @@ class EventLogTest {
         Path segments = dir.resolve(EventLog.DIRECTORY);
         Files.createDirectories(segments);
         Files.writeString(segments.resolve(EventLog.name(1)), "this is not an event segment at all");
-        assertThatThrownBy(() -> EventLog.open(dir, 4096)).hasMessageContaining("not an xdm-edge event segment");
+        assertThatThrownBy(() -> open(4096)).hasMessageContaining("not an xdm-edge event segment");
 
         byte[] header = new byte[EventLog.SEGMENT_HEADER_BYTES];
         java.nio.ByteBuffer.wrap(header).putLong(0x58444d2d45564c31L).putInt(2);
         Files.write(segments.resolve(EventLog.name(1)), header);
-        assertThatThrownBy(() -> EventLog.open(dir, 4096)).hasMessageContaining("newer");
+        assertThatThrownBy(() -> open(4096)).hasMessageContaining("newer");
     }
 
     /** Where the frames of a segment end (each frame: magic, payload length, CRC, payload; the next on a sector boundary). */
