@@ -94,10 +94,13 @@ final class EventLog implements AutoCloseable {
         Files.createDirectories(directory);
         EventLog eventLog = new EventLog(directory, segmentBytes);
         eventLog.directIoAllowed = directIo;
+        // Direct I/O wants offsets, lengths and memory aligned to this (the JDK checks it).
         long block = Files.getFileStore(directory).getBlockSize();
         if (block > 4096 && block <= 65536 && Long.bitCount(block) == 1) {
             eventLog.blockBytes = (int) block;
             eventLog.tail = new byte[(int) block];
+        } else if (block > 4096 || Long.bitCount(block) != 1) {
+            eventLog.directIoAllowed = false; // an odd block size: whole 4 KiB blocks through the page cache
         }
         List<Path> segments = segments(directory);
         if (segments.isEmpty()) {
