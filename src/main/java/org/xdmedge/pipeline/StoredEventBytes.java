@@ -46,17 +46,18 @@ final class StoredEventBytes {
     static byte[] spliced(EdgeEvent event, String addId, String addTimestamp, String addEcid, boolean ecidPrimary) {
         RawJson xdm = event.rawXdm();
         RawJson data = event.rawData();
-        if (xdm == null || (event.data() != null && data == null) || (event.data() == null && data != null)) {
+        if (xdm == null || event.hasData() != (data != null)) {
             return null;
         }
-        ObjectNode tree = event.xdm();
         // A member that exists (even as null) would be replaced in the tree, but duplicated by a splice.
-        if ((addId != null && tree.has("_id")) || (addTimestamp != null && tree.has("timestamp"))) {
+        if ((addId != null && event.xdmMember("_id") != null)
+                || (addTimestamp != null && event.xdmMember("timestamp") != null)) {
             return null;
         }
         // The ECID goes into an identity map the event already has (FPID, CRMID...), or into a new one.
-        boolean intoExistingMap = addEcid != null && tree.has("identityMap");
-        if (intoExistingMap && !(tree.get("identityMap") instanceof ObjectNode map && !map.has(IdentityResolver.ECID))) {
+        JsonNode existingMap = addEcid == null ? null : event.xdmMember("identityMap");
+        boolean intoExistingMap = existingMap != null;
+        if (intoExistingMap && !(existingMap instanceof ObjectNode map && !map.has(IdentityResolver.ECID))) {
             return null; // null or not an object: the tree replaces it; an ECID key (even []) is replaced too
         }
         if (!plain(addId) || !plain(addTimestamp) || !plain(addEcid)) {
@@ -285,7 +286,7 @@ final class StoredEventBytes {
         }
         ObjectNode stored = EdgeJson.MAPPER.createObjectNode();
         stored.set("xdm", xdm);
-        if (event.data() != null) {
+        if (event.hasData()) {
             stored.set("data", event.data());
         }
         try {

@@ -15,16 +15,122 @@ public record EdgeRequest(EdgeAction action, List<EdgeEvent> events, List<Identi
                           List<StateEntry> stateEntries, ObjectNode query, ObjectNode meta, JsonNode consent) {
 
     /**
-     * One event. {@code xdm} is the event's own object (mutable: the pipeline fills in {@code _id},
-     * {@code timestamp} and the ECID); {@code data} may be null. {@code rawXdm} and {@code rawData}
-     * are the client's own UTF-8 bytes of those values, so they can be stored without writing the
-     * trees again; null when not available (other encodings, merged request-level xdm, ...).
+     * One event. {@code xdm()} is the event's own object (mutable: the pipeline may fill in
+     * {@code _id}, {@code timestamp} and the ECID); {@code data()} may be null. {@code rawXdm} and
+     * {@code rawData} are the client's own UTF-8 bytes of those values, so they can be stored
+     * without writing the trees again; null when not available (other encodings, merged
+     * request-level xdm, ...).
+     *
+     * <p>Events read from a UTF-8 body are kept <em>lean</em>: only the xdm members the edge reads
+     * ({@link #LEAN_MEMBERS}) are trees, and the whole {@code xdm} and {@code data} trees are built
+     * from the raw bytes the first time they are asked for. Building every event's tree was the
+     * largest part of parsing a batch, and the stored bytes are the client's own.
      */
-    public record EdgeEvent(int index, ObjectNode xdm, JsonNode data, List<IdentityItem> identities,
-                            String eventId, Instant timestamp, RawJson rawXdm, RawJson rawData) {
+    public static final class EdgeEvent {
+        /** The xdm members a lean event holds as trees: what the pipeline reads of every event. */
+        public static final java.util.Set<String> LEAN_MEMBERS = java.util.Set.of("_id", "timestamp", "identityMap");
+
+        private final int index;
+        /** Null until first asked for, when lean. */
+        private ObjectNode xdm;
+        /** The lean members (a subset of xdm's), or null when xdm is a whole tree from the start. */
+        private final ObjectNode leanMembers;
+        private JsonNode data;
+        private final boolean hasData;
+        private final List<IdentityItem> identities;
+        private final String eventId;
+        private final Instant timestamp;
+        private final RawJson rawXdm;
+        private final RawJson rawData;
+
+        public EdgeEvent(int index, ObjectNode xdm, JsonNode data, List<IdentityItem> identities,
+                         String eventId, Instant timestamp, RawJson rawXdm, RawJson rawData) {
+            this(index, xdm, null, data, data != null, identities, eventId, timestamp, rawXdm, rawData);
+        }
+
         public EdgeEvent(int index, ObjectNode xdm, JsonNode data, List<IdentityItem> identities,
                          String eventId, Instant timestamp) {
             this(index, xdm, data, identities, eventId, timestamp, null, null);
+        }
+
+        private EdgeEvent(int index, ObjectNode xdm, ObjectNode leanMembers, JsonNode data, boolean hasData,
+                          List<IdentityItem> identities, String eventId, Instant timestamp, RawJson rawXdm,
+                          RawJson rawData) {
+            this.index = index;
+            this.xdm = xdm;
+            this.leanMembers = leanMembers;
+            this.data = data;
+            this.hasData = hasData;
+            this.identities = identities;
+            this.eventId = eventId;
+            this.timestamp = timestamp;
+            this.rawXdm = rawXdm;
+            this.rawData = rawData;
+        }
+
+        /**
+         * A lean event: {@code members} holds xdm's {@link #LEAN_MEMBERS} (those it has), and the
+         * trees of {@code rawXdm} and of {@code rawData} (null: no data) are read when asked for.
+         */
+        static EdgeEvent lean(int index, ObjectNode members, RawJson rawXdm, RawJson rawData,
+                              List<IdentityItem> identities, String eventId, Instant timestamp) {
+            return new EdgeEvent(index, null, members, null, rawData != null, identities, eventId, timestamp,
+                    rawXdm, rawData);
+        }
+
+        public int index() {
+            return index;
+        }
+
+        /** The whole xdm object (built from the raw bytes on first use when lean). */
+        public ObjectNode xdm() {
+            if (xdm == null) {
+                xdm = (ObjectNode) tree(rawXdm);
+            }
+            return xdm;
+        }
+
+        /**
+         * A top-level member of xdm, null when absent ({@code NullNode} when sent as null), without
+         * building the whole tree when it is one of {@link #LEAN_MEMBERS}.
+         */
+        public JsonNode xdmMember(String name) {
+            if (xdm == null && LEAN_MEMBERS.contains(name)) {
+                return leanMembers.get(name);
+            }
+            return xdm().get(name);
+        }
+
+        /** The event's data, null when it has none (built from the raw bytes on first use when lean). */
+        public JsonNode data() {
+            if (data == null && hasData) {
+                data = tree(rawData);
+            }
+            return data;
+        }
+
+        public boolean hasData() {
+            return hasData;
+        }
+
+        public List<IdentityItem> identities() {
+            return identities;
+        }
+
+        public String eventId() {
+            return eventId;
+        }
+
+        public Instant timestamp() {
+            return timestamp;
+        }
+
+        public RawJson rawXdm() {
+            return rawXdm;
+        }
+
+        public RawJson rawData() {
+            return rawData;
         }
 
         public IdentityItem primaryIdentity() {
@@ -43,6 +149,15 @@ public record EdgeRequest(EdgeAction action, List<EdgeEvent> events, List<Identi
                 }
             }
             return null;
+        }
+
+        /** Bytes the parser accepted in the same body, read with the same mapper: cannot fail but for a bug. */
+        private static JsonNode tree(RawJson raw) {
+            try {
+                return EdgeJson.MAPPER.readTree(raw.body(), raw.start(), raw.length());
+            } catch (java.io.IOException e) {
+                throw new java.io.UncheckedIOException("an accepted event could not be read again", e);
+            }
         }
     }
 

@@ -36,6 +36,11 @@ public final class EdgeRequestParser {
     /** Reads one value mid-stream: the mapper's settings, but the root's trailing tokens are checked by hand. */
     private static final ObjectReader TREE_READER = EdgeJson.MAPPER.readerFor(JsonNode.class)
             .without(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
+    /**
+     * Skipped strings are not held to the mapper's string length limit, so bodies that could hold
+     * a longer one are read whole (and refused by it) instead of lean.
+     */
+    private static final int LEAN_MAX_BODY = EdgeJson.MAPPER.getFactory().streamReadConstraints().getMaxStringLength();
     private static final Set<String> AUTH_STATES = Set.of("ambiguous", "authenticated", "loggedOut");
     /** Far above any real client; bounds the work one request can ask for. */
     public static final int MAX_EVENTS = 1000;
@@ -147,7 +152,7 @@ public final class EdgeRequestParser {
             JsonNode root;
             if (first == null) {
                 root = MissingNode.getInstance();
-            } else if (first == JsonToken.START_OBJECT && utf8) {
+            } else if (first == JsonToken.START_OBJECT && utf8 && body.length <= LEAN_MAX_BODY) {
                 root = readRoot(p, body, action, raw);
             } else {
                 root = tree(p);
@@ -202,34 +207,171 @@ public final class EdgeRequestParser {
         }
     }
 
-    /** One event object; its xdm object and non-null data get their byte spans recorded. */
+    /**
+     * One event object, lean: its xdm object is walked member by member and only the
+     * {@link EdgeEvent#LEAN_MEMBERS} become trees; the rest of xdm, and data, are skipped (keys
+     * still checked for duplicates) and kept as byte spans. Other members become trees.
+     */
     private static ObjectNode readEvent(JsonParser p, byte[] body, Map<JsonNode, RawEvent> raw) throws IOException {
         ObjectNode event = EdgeJson.MAPPER.createObjectNode();
+        ObjectNode members = null;
         RawJson xdm = null;
         RawJson data = null;
+        boolean seenXdm = false;
+        boolean seenData = false;
+        KeyScopes scopes = null;
         JsonToken t;
         while ((t = p.nextToken()) == JsonToken.FIELD_NAME) {
             String name = p.currentName();
             JsonToken value = p.nextToken();
-            boolean xdmObject = name.equals("xdm") && value == JsonToken.START_OBJECT;
-            boolean dataValue = name.equals("data") && value != JsonToken.VALUE_NULL;
-            long start = p.currentTokenLocation().getByteOffset();
-            putOnce(event, name, tree(p));
-            long end = p.currentLocation().getByteOffset();
-            if ((xdmObject || dataValue) && start >= 0 && end > start && end <= body.length) {
-                RawJson span = new RawJson(body, (int) start, (int) end);
-                if (xdmObject) {
-                    xdm = span;
-                } else {
-                    data = span;
+            boolean isXdm = name.equals("xdm");
+            boolean isData = !isXdm && name.equals("data");
+            if ((isXdm && seenXdm) || (isData && seenData)) {
+                throw new IOException("duplicate key " + name);
+            }
+            seenXdm |= isXdm;
+            seenData |= isData;
+            if (isXdm && value == JsonToken.START_OBJECT) {
+                long start = p.currentTokenLocation().getByteOffset();
+                if (scopes == null) {
+                    scopes = new KeyScopes();
                 }
+                members = readXdmMembers(p, scopes);
+                xdm = span(body, start, p.currentLocation().getByteOffset());
+            } else if (isData && value != JsonToken.VALUE_NULL) {
+                long start = p.currentTokenLocation().getByteOffset();
+                if (scopes == null) {
+                    scopes = new KeyScopes();
+                }
+                scopes.skip(p);
+                data = span(body, start, p.currentLocation().getByteOffset());
+            } else {
+                putOnce(event, name, tree(p));
             }
         }
         endedEarly(t);
         if (xdm != null || data != null) {
-            raw.put(event, new RawEvent(xdm, data));
+            raw.put(event, new RawEvent(members, xdm, data));
         }
         return event;
+    }
+
+    /** The xdm object at the parser's current token: its lean members as a tree, the rest skipped. */
+    private static ObjectNode readXdmMembers(JsonParser p, KeyScopes scopes) throws IOException {
+        ObjectNode members = EdgeJson.MAPPER.createObjectNode();
+        scopes.open();
+        JsonToken t;
+        while ((t = p.nextToken()) == JsonToken.FIELD_NAME) {
+            String name = p.currentName();
+            scopes.key(name);
+            p.nextToken();
+            if (EdgeEvent.LEAN_MEMBERS.contains(name)) {
+                members.set(name, tree(p));
+            } else {
+                scopes.skip(p);
+            }
+        }
+        endedEarly(t);
+        scopes.close();
+        return members;
+    }
+
+    /** The span {@code [start, end)} of a value just read; a walk that cannot tell it is given up. */
+    private static RawJson span(byte[] body, long start, long end) throws IOException {
+        if (start < 0 || end <= start || end > body.length) {
+            throw new IOException("no byte span for a value");
+        }
+        return new RawJson(body, (int) start, (int) end);
+    }
+
+    /**
+     * The keys of every object open in a skipped value, so that a key sent twice is refused as the
+     * tree reader refuses it (the parser itself does not check, see EdgeJson). Field names are
+     * canonical strings, so the usual small object is checked by a short scan; large ones get a set.
+     */
+    static final class KeyScopes {
+        private static final int SCAN_LIMIT = 16;
+        private String[][] names = new String[8][];
+        private int[] sizes = new int[8];
+        private java.util.HashSet<String>[] sets = newSets(8);
+        private int depth;
+
+        @SuppressWarnings("unchecked")
+        private static java.util.HashSet<String>[] newSets(int n) {
+            return (java.util.HashSet<String>[]) new java.util.HashSet<?>[n];
+        }
+
+        /** Skips the value at the parser's current token and everything inside it. */
+        void skip(JsonParser p) throws IOException {
+            JsonToken t = p.currentToken();
+            if (t != JsonToken.START_OBJECT && t != JsonToken.START_ARRAY) {
+                p.finishToken(); // a string is read lazily: its end (and its bytes' check) come only now
+                return;
+            }
+            int base = depth;
+            open();
+            while (depth > base) {
+                t = p.nextToken();
+                if (t == null) {
+                    throw new java.io.EOFException("the body ended inside a value");
+                }
+                switch (t) {
+                    case FIELD_NAME -> key(p.currentName());
+                    case START_OBJECT, START_ARRAY -> open();
+                    case END_OBJECT, END_ARRAY -> close();
+                    default -> { }
+                }
+            }
+        }
+
+        void open() {
+            if (depth == names.length) {
+                names = java.util.Arrays.copyOf(names, depth * 2);
+                sizes = java.util.Arrays.copyOf(sizes, depth * 2);
+                sets = java.util.Arrays.copyOf(sets, depth * 2);
+            }
+            sizes[depth] = 0;
+            if (sets[depth] != null) {
+                sets[depth].clear();
+            }
+            depth++;
+        }
+
+        void close() {
+            depth--;
+        }
+
+        /** A key of the innermost open object (arrays have none, so they never call this). */
+        void key(String name) throws IOException {
+            int level = depth - 1;
+            int size = sizes[level];
+            if (size > SCAN_LIMIT) {
+                if (!sets[level].add(name)) {
+                    throw new IOException("duplicate key " + name);
+                }
+                return;
+            }
+            String[] seen = names[level];
+            if (seen == null) {
+                seen = names[level] = new String[SCAN_LIMIT];
+            }
+            for (int i = 0; i < size; i++) {
+                if (seen[i].equals(name)) {
+                    throw new IOException("duplicate key " + name);
+                }
+            }
+            if (size == SCAN_LIMIT) {
+                java.util.HashSet<String> set = sets[level];
+                if (set == null) {
+                    set = sets[level] = new java.util.HashSet<>();
+                }
+                java.util.Collections.addAll(set, seen);
+                set.add(name);
+            } else {
+                seen[size] = name;
+            }
+            sizes[level] = size + 1;
+        }
     }
 
     /** The value at the parser's current token, as a tree (the mapper's node factory and limits). */
@@ -255,38 +397,44 @@ public final class EdgeRequestParser {
         }
     }
 
-    /** The raw spans of one event's values, either may be null. */
-    private record RawEvent(RawJson xdm, RawJson data) {}
+    /**
+     * What the lean walk kept of one event: xdm's lean members and span (both null when xdm was
+     * not an object), and data's span (null when absent or null).
+     */
+    private record RawEvent(ObjectNode members, RawJson xdm, RawJson data) {}
 
-    private static EdgeEvent parseEvent(int index, JsonNode raw, RawEvent spans, String path, ObjectNode requestXdm,
+    private static EdgeEvent parseEvent(int index, JsonNode raw, RawEvent lean, String path, ObjectNode requestXdm,
                                         Errors errors) {
         if (!raw.isObject()) {
             errors.add(EdgeError.INVALID_FIELD, path, "an event must be a JSON object");
             return null;
         }
-        JsonNode xdmNode = raw.get("xdm");
-        ObjectNode xdm;
-        RawJson rawXdm = null;
+        boolean leanXdm = lean != null && lean.xdm() != null;
+        JsonNode xdmNode = leanXdm ? lean.members() : raw.get("xdm");
+        ObjectNode xdm = null; // the whole tree, when there is one
+        ObjectNode members;    // what is read below: the lean members or the whole tree
+        RawJson rawXdm = leanXdm ? lean.xdm() : null;
         if (xdmNode == null || xdmNode.isNull()) {
             if (requestXdm == null) {
                 errors.add(EdgeError.MISSING_FIELD, path + ".xdm", "the event's 'xdm' object is required");
                 return null;
             }
-            xdm = EdgeJson.MAPPER.createObjectNode();
+            xdm = members = EdgeJson.MAPPER.createObjectNode();
         } else if (!xdmNode.isObject()) {
             errors.add(EdgeError.INVALID_FIELD, path + ".xdm", "'xdm' must be an object");
             return null;
+        } else if (leanXdm && requestXdm == null) {
+            members = lean.members();
         } else {
-            xdm = (ObjectNode) xdmNode;
-            rawXdm = spans == null ? null : spans.xdm();
+            xdm = members = leanXdm ? readWhole(lean.xdm()) : (ObjectNode) xdmNode;
         }
         if (requestXdm != null && mergeRequestXdm(xdm, requestXdm)) {
             rawXdm = null; // the client's bytes no longer say everything the tree does
         }
-        List<IdentityItem> identities = identities(xdm.get("identityMap"), path + ".xdm.identityMap", errors);
+        List<IdentityItem> identities = identities(members.get("identityMap"), path + ".xdm.identityMap", errors);
 
         String eventId = null;
-        JsonNode id = xdm.get("_id");
+        JsonNode id = members.get("_id");
         if (id != null && !id.isNull()) {
             if (!id.isTextual() || id.asText().isEmpty() || id.asText().length() > 256) {
                 errors.add(EdgeError.INVALID_FIELD, path + ".xdm._id", "'_id' must be a non-empty string of at most 256 characters");
@@ -295,7 +443,7 @@ public final class EdgeRequestParser {
             }
         }
         Instant timestamp = null;
-        JsonNode ts = xdm.get("timestamp");
+        JsonNode ts = members.get("timestamp");
         if (ts != null && !ts.isNull()) {
             if (!ts.isTextual()) {
                 errors.add(EdgeError.INVALID_FIELD, path + ".xdm.timestamp", "'timestamp' must be an ISO-8601 date-time string");
@@ -308,10 +456,25 @@ public final class EdgeRequestParser {
                 }
             }
         }
-        JsonNode data = raw.get("data");
+        RawJson rawData = lean == null ? null : lean.data();
+        if (xdm == null) {
+            return EdgeEvent.lean(index, members, rawXdm, rawData, identities, eventId, timestamp);
+        }
+        JsonNode data = rawData != null ? readWhole(rawData) : raw.get("data");
         boolean hasData = data != null && !data.isNull();
         return new EdgeEvent(index, xdm, hasData ? data : null, identities, eventId, timestamp, rawXdm,
-                hasData && spans != null ? spans.data() : null);
+                hasData ? rawData : null);
+    }
+
+    /** A value the walk accepted and skipped, read whole. */
+    private static <T extends JsonNode> T readWhole(RawJson raw) {
+        try {
+            @SuppressWarnings("unchecked")
+            T tree = (T) EdgeJson.MAPPER.readTree(raw.body(), raw.start(), raw.length());
+            return tree;
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException("an accepted value could not be read again", e);
+        }
     }
 
     /**

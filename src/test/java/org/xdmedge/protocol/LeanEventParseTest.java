@@ -1,0 +1,119 @@
+package org.xdmedge.protocol;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.nio.charset.StandardCharsets;
+import java.util.Random;
+import org.junit.jupiter.api.Test;
+import org.xdmedge.protocol.EdgeRequest.EdgeEvent;
+
+/**
+ * Events are read lean (only _id, timestamp and identityMap of xdm become trees; the rest is
+ * skipped and kept as bytes). These tests hold the lean reading to what reading the whole body
+ * as a tree accepts, refuses and builds.
+ */
+class LeanEventParseTest {
+    private static final String BATCH = "{\"events\":[{\"xdm\":{\"_id\":\"x\",\"web\":{\"page\":{\"name\":\"h\u00e9llo\","
+            + "\"n\":[1,2.50,-0.0,1e3,{\"k\":\"v\\\"\\u00e9\"}]}},\"identityMap\":{\"FPID\":[{\"id\":\"f\",\"primary\":true}]},"
+            + "\"timestamp\":\"2026-12-01T10:00:00Z\"},\"data\":{\"a\":\"\u20ac\",\"b\":[true,null,{}]}},"
+            + "{\"xdm\":{\"s\":\"a\ud83d\ude00b\",\"t\":[[[]]],\"identityMap\":{\"ECID\":[{\"id\":\"e\"}]}},\"data\":\"z\u00e9\"}]}";
+    private static final String INTERACT = "{\"event\":{\"xdm\":{\"s\":\"a\u00e9b\",\"t\":{\"u\":\"\ud83d\ude00\"}},"
+            + "\"data\":12.50,\"query\":{\"q\":[1]}},\"meta\":{\"state\":{\"entries\":[]}}}";
+
+    @Test
+    void mutatedBodiesAreAcceptedExactlyWhenTheWholeTreeReaderAcceptsThem() throws Exception {
+        byte[] alphabet = "\"{}[],:\\ 0e\u00e9".getBytes(StandardCharsets.UTF_8);
+        Random random = new Random(20261201);
+        int accepted = 0;
+        int refused = 0;
+        for (String body : new String[] {BATCH, INTERACT}) {
+            byte[] base = body.getBytes(StandardCharsets.UTF_8);
+            EdgeAction action = body == BATCH ? EdgeAction.V2_COLLECT : EdgeAction.V2_INTERACT;
+            for (int round = 0; round < 15_000; round++) {
+                byte[] mutated = base.clone();
+                for (int k = 1 + random.nextInt(3); k > 0; k--) {
+                    mutated[random.nextInt(mutated.length)] = random.nextBoolean() ? (byte) random.nextInt(256)
+                            : alphabet[random.nextInt(alphabet.length)];
+                }
+                JsonNode whole;
+                try {
+                    whole = EdgeJson.MAPPER.readTree(mutated);
+                } catch (java.io.IOException e) {
+                    whole = null;
+                }
+                EdgeRequest request = null;
+                EdgeProblem problem = null;
+                try {
+                    request = EdgeRequestParser.parse(action, mutated);
+                } catch (EdgeProblem p) {
+                    problem = p;
+                }
+                String shown = new String(mutated, StandardCharsets.ISO_8859_1);
+                if (whole == null) {
+                    assertThat(problem).as("refused by the tree reader: %s", shown).isNotNull();
+                    assertThat(problem.error()).as(shown).isEqualTo(EdgeError.INVALID_JSON);
+                    refused++;
+                    continue;
+                }
+                if (problem != null) {
+                    assertThat(problem.error()).as("valid JSON is never refused as invalid JSON: %s", shown)
+                            .isNotEqualTo(EdgeError.INVALID_JSON);
+                    continue;
+                }
+                accepted++;
+                for (EdgeEvent event : request.events()) {
+                    JsonNode sent = action == EdgeAction.V2_INTERACT ? whole.get("event")
+                            : whole.get("events").get(event.index());
+                    assertThat(event.xdm()).as(shown).isEqualTo(sent.get("xdm"));
+                    JsonNode data = sent.get("data");
+                    assertThat(event.data()).as(shown).isEqualTo(data == null || data.isNull() ? null : data);
+                    for (String member : EdgeEvent.LEAN_MEMBERS) {
+                        assertThat(event.xdmMember(member)).as(shown).isEqualTo(sent.get("xdm").get(member));
+                    }
+                }
+            }
+        }
+        assertThat(accepted).as("the mutations leave some bodies valid").isGreaterThan(1000);
+        assertThat(refused).as("and make others invalid").isGreaterThan(1000);
+    }
+
+    @Test
+    void aKeySentTwiceIsRefusedInsideSkippedValuesOfAnySize() {
+        StringBuilder wide = new StringBuilder("{");
+        for (int i = 0; i < 40; i++) {
+            wide.append("\"k").append(i).append("\":").append(i).append(',');
+        }
+        String many = wide + "\"k0\":1}"; // past the short scan: the set finds it
+        String manyDistinct = wide + "\"last\":1}";
+        for (String value : new String[] {many, "[{\"a\":1},{\"a\":1,\"b\":2,\"a\":3}]", "{\"a\":{\"b\":{\"c\":1,\"c\":2}}}"}) {
+            String inXdm = "{\"event\":{\"xdm\":{\"w\":" + value + "}}}";
+            String inData = "{\"event\":{\"xdm\":{},\"data\":" + value + "}}";
+            for (String body : new String[] {inXdm, inData}) {
+                assertThatThrownBy(() -> EdgeRequestParser.parse(EdgeAction.V2_INTERACT, body.getBytes(StandardCharsets.UTF_8)))
+                        .as(body).isInstanceOfSatisfying(EdgeProblem.class,
+                                p -> assertThat(p.error()).isEqualTo(EdgeError.INVALID_JSON));
+            }
+        }
+        // Keys may repeat in different objects, and siblings' keys are theirs alone.
+        String fine = "{\"event\":{\"xdm\":{\"w\":" + manyDistinct + ",\"v\":[{\"a\":1},{\"a\":2}],\"a\":{\"a\":{\"a\":1}}},"
+                + "\"data\":{\"k0\":" + manyDistinct + "}}}";
+        EdgeEvent event = EdgeRequestParser.parse(EdgeAction.V2_INTERACT, fine.getBytes(StandardCharsets.UTF_8)).events().get(0);
+        assertThat(event.xdm().get("w").size()).isEqualTo(41);
+        assertThat(event.data().get("k0").size()).isEqualTo(41);
+    }
+
+    @Test
+    void aLeanEventBuildsItsTreesOnlyWhenAskedAndKeepsTheClientsBytes() {
+        byte[] body = INTERACT.getBytes(StandardCharsets.UTF_8);
+        EdgeEvent event = EdgeRequestParser.parse(EdgeAction.V2_INTERACT, body).events().get(0);
+        assertThat(event.hasData()).isTrue();
+        assertThat(event.rawXdm().body()).isSameAs(body);
+        assertThat(new String(body, event.rawData().start(), event.rawData().length(), StandardCharsets.UTF_8)).isEqualTo("12.50");
+        assertThat(event.data().decimalValue().scale()).isEqualTo(2);
+        assertThat(event.xdmMember("_id")).isNull();
+        event.xdm().put("_id", "filled-in");
+        assertThat(event.xdmMember("_id").asText()).as("after the tree is built, it is the one read").isEqualTo("filled-in");
+    }
+}
