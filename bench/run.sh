@@ -253,13 +253,13 @@ function val(k,   i, kv) { for (i = 1; i <= NF; i++) { split($i, kv, "="); if (k
   row[kind, sc] = sprintf("%-8s %-21s %6s %9.0f %10.0f %10.0f %8.2f %8.2f %8.2f %8s %6s %7s %8.0f",
     kind, sc, val("conns"), rps, ev, stored, val("p50_ms"), val("p99_ms"), val("p999_ms"), val("non2xx") + val("socket_errors"), val("cpu_s"), val("rss_mb"), cpu_per)
   r[kind, sc] = rps; c[kind, sc] = cpu_per; order[++n] = sc
-  if (kind == "edge") t[sc] = val("threads")
+  t[kind, sc] = val("threads")
 }
 END {
   printf "%-8s %-21s %6s %9s %10s %10s %8s %8s %8s %8s %6s %7s %8s\n", "server", "scenario", "conns", "req/s", "events/s", "stored/s", "p50 ms", "p99 ms", "p99.9 ms", "non-2xx", "cpu s", "rss MB", "cpu us/req"
   for (i = 1; i <= n; i++) { sc = order[i]; if (seen[sc]++) continue
-    if ((("edge", sc) in row)) { print row["edge", sc]; if (t[sc] != "") printf "%-8s %-21s cpu s by thread: %s\n", "", sc, t[sc] }
-    if ((("ceiling", sc) in row)) print row["ceiling", sc]
+    if ((("edge", sc) in row)) { print row["edge", sc]; if (t["edge", sc] != "") printf "%-8s %-21s cpu s by thread: %s\n", "", sc, t["edge", sc] }
+    if ((("ceiling", sc) in row)) { print row["ceiling", sc]; if (t["ceiling", sc] != "") printf "%-8s %-21s cpu s by thread: %s\n", "", sc, t["ceiling", sc] }
     if ((("ceiling", sc) in r) && r["ceiling", sc] > 0 && c["edge", sc] > 0)
       printf "%-8s %-21s edge/ceiling = %.2f (requests/s), %.2f (per CPU second: ceiling cpu us/req / edge cpu us/req)\n", "ratio", sc, r["edge", sc] / r["ceiling", sc], c["ceiling", sc] / c["edge", sc]
   }
