@@ -254,6 +254,11 @@ function val(k,   i, kv) { for (i = 1; i <= NF; i++) { split($i, kv, "="); if (k
     kind, sc, val("conns"), rps, ev, stored, val("p50_ms"), val("p99_ms"), val("p999_ms"), val("non2xx") + val("socket_errors"), val("cpu_s"), val("rss_mb"), cpu_per)
   r[kind, sc] = rps; c[kind, sc] = cpu_per; order[++n] = sc
   t[kind, sc] = val("threads")
+  # Threads that ended inside the window (the JVM retires idle JIT compiler threads) are gone from
+  # /proc/PID/task but not from the process total: show the difference rather than lose it.
+  if (t[kind, sc] != "") { nparts = split(t[kind, sc], parts, ","); sum = 0
+    for (k = 1; k <= nparts; k++) { split(parts[k], kv, ":"); sum += kv[2] }
+    if (val("cpu_s") - sum >= 0.15) t[kind, sc] = t[kind, sc] sprintf(",ended threads:%.1f", val("cpu_s") - sum) }
 }
 END {
   printf "%-8s %-21s %6s %9s %10s %10s %8s %8s %8s %8s %6s %7s %8s\n", "server", "scenario", "conns", "req/s", "events/s", "stored/s", "p50 ms", "p99 ms", "p99.9 ms", "non-2xx", "cpu s", "rss MB", "cpu us/req"
@@ -269,5 +274,6 @@ echo
 cat "$work/notes"
 echo "(non-2xx includes socket errors; stored/s = events the edge committed during the measured window, from /metrics;"
 echo " cpu s = server user+system CPU during the window, from /proc; on a shared machine the per-CPU-second ratio is the steadier one;"
-echo " by thread: loops = Vert.x event loops, writer = the event writer, jit = the JIT compilers, gc, kafka = Kafka clients)"
+echo " by thread: loops = Vert.x event loops, writer = the event writer, jit = the JIT compilers, gc, kafka = Kafka clients,
+ ended threads = CPU of threads that ended in the window, such as JIT compiler threads the JVM retired)"
 cp "$results" "$root/target/bench-results.txt"
