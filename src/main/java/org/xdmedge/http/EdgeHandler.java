@@ -119,7 +119,7 @@ final class EdgeHandler implements Handler<RoutingContext> {
 
         Context context = Vertx.currentContext();
         String finalCallerId = callerId;
-        readBody(req, res, requestId, raw -> {
+        readBody(req, requestId, declared, raw -> {
             byte[] body;
             try {
                 body = BodyDecoder.decode(raw, req.getHeader("content-encoding"), maxRequestBytes);
@@ -202,12 +202,20 @@ final class EdgeHandler implements Handler<RoutingContext> {
         req.resume();
     }
 
-    private void readBody(HttpServerRequest req, HttpServerResponse res, String requestId,
-                          java.util.function.Consumer<byte[]> onBody, Runnable onTooLarge) {
-        Buffer body = Buffer.buffer();
+    /**
+     * Reads the whole body. With a declared length (every client but chunked uploads) the chunks
+     * are copied once, straight into an array of that size; growing a buffer and copying it out
+     * again was a few percent of the event loop for 80 KB batches.
+     */
+    private void readBody(HttpServerRequest req, String requestId, long declared, java.util.function.Consumer<byte[]> onBody,
+                          Runnable onTooLarge) {
+        boolean sized = declared >= 0 && declared <= maxRequestBytes;
+        byte[] exact = sized ? new byte[(int) declared] : null;
+        Buffer grown = sized ? null : Buffer.buffer();
         boolean[] tooLarge = {false};
         long[] seen = {0};
         req.handler(chunk -> {
+            long before = seen[0];
             seen[0] += chunk.length();
             if (tooLarge[0]) {
                 if (seen[0] > (long) maxRequestBytes * DISCARD_FACTOR) {
@@ -215,17 +223,23 @@ final class EdgeHandler implements Handler<RoutingContext> {
                 }
                 return;
             }
-            if (body.length() + chunk.length() > maxRequestBytes) {
+            if (seen[0] > maxRequestBytes || (exact != null && seen[0] > exact.length)) {
                 tooLarge[0] = true;
                 return;
             }
-            body.appendBuffer(chunk);
+            if (exact != null) {
+                chunk.getBytes(0, chunk.length(), exact, (int) before);
+            } else {
+                grown.appendBuffer(chunk);
+            }
         });
         req.endHandler(v -> {
             if (tooLarge[0]) {
                 onTooLarge.run();
+            } else if (exact != null) {
+                onBody.accept(seen[0] == exact.length ? exact : java.util.Arrays.copyOf(exact, (int) seen[0]));
             } else {
-                onBody.accept(body.getBytes());
+                onBody.accept(grown.getBytes());
             }
         });
         req.exceptionHandler(e -> log.debug("requestId={} body read failed: {}", requestId, e.getMessage()));

@@ -57,6 +57,24 @@ class BadInputTest extends EdgeHttpTest {
     }
 
     @Test
+    void chunkedBodiesWithoutADeclaredLengthAreReadAndHeldToTheLimit() throws Exception {
+        String big = "{\"events\":[{\"xdm\":{\"pad\":\"" + "x".repeat(200 * 1024) + "\"}}]}";
+        assertProblem(edge.send(chunked(big)), 413, "0112");
+        HttpResponse<String> ok = edge.send(chunked(CollectEndpointTest.event("chunked-1", "u")));
+        assertThat(ok.statusCode()).as(ok.body()).isEqualTo(202);
+        assertThat(edge.exported()).extracting(e -> e.get("eventId").asText()).containsExactly("chunked-1");
+    }
+
+    /** A POST whose length the client does not declare: HTTP/1.1 chunked transfer encoding. */
+    private HttpRequest.Builder chunked(String body) {
+        byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
+        return HttpRequest.newBuilder(edge.uri("/ee/v2/collect?datastreamId=ds"))
+                .version(java.net.http.HttpClient.Version.HTTP_1_1)
+                .header("content-type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofInputStream(() -> new java.io.ByteArrayInputStream(bytes)));
+    }
+
+    @Test
     void hugeDeclaredBodyIsRefusedWithoutReadingIt() throws Exception {
         byte[] body = new byte[3 * 1024 * 1024];
         HttpResponse<String> res;
