@@ -105,6 +105,26 @@ class LeanEventParseTest {
     }
 
     @Test
+    void theMappersLimitsHoldInsideSkippedValues() {
+        String digits = "1".repeat(EdgeJson.MAPPER.getFactory().streamReadConstraints().getMaxNumberLength() + 1);
+        String deep = "[".repeat(EdgeJson.MAX_NESTING_DEPTH + 1) + "]".repeat(EdgeJson.MAX_NESTING_DEPTH + 1);
+        for (String value : new String[] {digits, "-" + digits + "e5", "[1." + digits + "]", "{\"n\":" + digits + "}", deep}) {
+            for (String body : new String[] {"{\"event\":{\"xdm\":{\"w\":" + value + "}}}",
+                    "{\"event\":{\"xdm\":{},\"data\":" + value + "}}"}) {
+                assertThatThrownBy(() -> EdgeEvents.parse(body)).as(body.length() > 200 ? body.substring(0, 200) : body)
+                        .isInstanceOfSatisfying(EdgeProblem.class, p -> assertThat(p.error()).isEqualTo(EdgeError.INVALID_JSON));
+            }
+        }
+    }
+
+    /** Parsing one interact body. */
+    private static final class EdgeEvents {
+        static EdgeEvent parse(String body) {
+            return EdgeRequestParser.parse(EdgeAction.V2_INTERACT, body.getBytes(StandardCharsets.UTF_8)).events().get(0);
+        }
+    }
+
+    @Test
     void aLeanEventBuildsItsTreesOnlyWhenAskedAndKeepsTheClientsBytes() {
         byte[] body = INTERACT.getBytes(StandardCharsets.UTF_8);
         EdgeEvent event = EdgeRequestParser.parse(EdgeAction.V2_INTERACT, body).events().get(0);
