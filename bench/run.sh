@@ -19,11 +19,15 @@
 # BENCH_NO_BUILD=1 to reuse target/xdm-edge.jar, BENCH_JAR (another build's jar, for A/B runs; not built),
 # BENCH_EDGE_JAVA_OPTS (extra JVM flags for the edge,
 # e.g. -XX:StartFlightRecording=... to profile it), BENCH_NO_CEILING=1 to skip the ceiling runs,
-# BENCH_JAVA (the java that runs both the edge and the ceiling; default: java on the PATH).
+# BENCH_JAVA (the java that runs both the edge and the ceiling; default: java on the PATH),
+# BENCH_REPEAT (runs of each scenario, edge and ceiling alternating; the median run is shown, with
+# the range of all runs under it).
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
 seconds="${BENCH_SECONDS:-10}"
+repeat="${BENCH_REPEAT:-1}"
+[[ "$repeat" =~ ^[1-9][0-9]*$ ]] || { echo "bench: BENCH_REPEAT must be a positive number of runs" >&2; exit 2; }
 warmup="${BENCH_WARMUP:-10}"
 conns="${BENCH_CONNECTIONS:-64}"
 server_cpus="${BENCH_SERVER_CPUS:-1}"
@@ -234,9 +238,11 @@ for scenario in $scenarios; do
     echo "bench: writer done" >&2
     continue
   fi
-  run_one edge "$scenario"
-  # overload has no ceiling; the Kafka scenarios send the collect bodies: compare with those ceilings.
-  [[ "$scenario" = overload || "$scenario" = kafka-* ]] || [ -n "${BENCH_NO_CEILING:-}" ] || run_one ceiling "$scenario"
+  for (( round = 1; round <= repeat; round++ )); do
+    run_one edge "$scenario"
+    # overload has no ceiling; the Kafka scenarios send the collect bodies: compare with those ceilings.
+    [[ "$scenario" = overload || "$scenario" = kafka-* ]] || [ -n "${BENCH_NO_CEILING:-}" ] || run_one ceiling "$scenario"
+  done
 done
 
 echo
@@ -250,23 +256,46 @@ function val(k,   i, kv) { for (i = 1; i <= NF; i++) { split($i, kv, "="); if (k
   rps = val("rps"); ev = rps * per
   if (kind == "edge" && val("stored") != "") { stored = val("stored") / secs } else { stored = 0 }
   cpu_per = val("requests") > 0 ? val("cpu_s") * 1e6 / val("requests") : 0
-  row[kind, sc] = sprintf("%-8s %-21s %6s %9.0f %10.0f %10.0f %8.2f %8.2f %8.2f %8s %6s %7s %8.0f",
+  # One entry per run; with BENCH_REPEAT > 1 the run with the median requests/s is shown.
+  m = ++runs[kind, sc]
+  row[kind, sc, m] = sprintf("%-8s %-21s %6s %9.0f %10.0f %10.0f %8.2f %8.2f %8.2f %8s %6s %7s %8.0f",
     kind, sc, val("conns"), rps, ev, stored, val("p50_ms"), val("p99_ms"), val("p999_ms"), val("non2xx") + val("socket_errors"), val("cpu_s"), val("rss_mb"), cpu_per)
-  r[kind, sc] = rps; c[kind, sc] = cpu_per; order[++n] = sc
-  t[kind, sc] = val("threads")
+  r[kind, sc, m] = rps; c[kind, sc, m] = cpu_per; p99[kind, sc, m] = val("p99_ms"); st[kind, sc, m] = stored; order[++n] = sc
+  th = val("threads")
   # Threads that ended inside the window (the JVM retires idle JIT compiler threads) are gone from
   # /proc/PID/task but not from the process total: show the difference rather than lose it.
-  if (t[kind, sc] != "") { nparts = split(t[kind, sc], parts, ","); sum = 0
+  if (th != "") { nparts = split(th, parts, ","); sum = 0
     for (k = 1; k <= nparts; k++) { split(parts[k], kv, ":"); sum += kv[2] }
-    if (val("cpu_s") - sum >= 0.15) t[kind, sc] = t[kind, sc] sprintf(",ended threads:%.1f", val("cpu_s") - sum) }
+    if (val("cpu_s") - sum >= 0.15) th = th sprintf(",ended threads:%.1f", val("cpu_s") - sum) }
+  t[kind, sc, m] = th
+}
+function median(kind, sc,   k, j, tmp, idx, cnt) { # the run whose requests/s is the median (the lower one of two)
+  cnt = runs[kind, sc]
+  for (k = 1; k <= cnt; k++) idx[k] = k
+  for (k = 2; k <= cnt; k++) for (j = k; j > 1 && r[kind, sc, idx[j]] < r[kind, sc, idx[j - 1]]; j--) { tmp = idx[j]; idx[j] = idx[j - 1]; idx[j - 1] = tmp }
+  return idx[int((cnt + 1) / 2)]
+}
+function spread(kind, sc, what,   k, lo, hi, v) {
+  for (k = 1; k <= runs[kind, sc]; k++) {
+    v = what == "rps" ? r[kind, sc, k] : what == "stored" ? st[kind, sc, k] : p99[kind, sc, k]
+    if (k == 1 || v < lo) lo = v; if (k == 1 || v > hi) hi = v }
+  return sprintf(what == "p99" ? "%.2f-%.2f" : "%.0f-%.0f", lo, hi)
+}
+function show(kind, sc,   m) {
+  if (!((kind, sc) in runs)) return
+  m = median(kind, sc); med[kind, sc] = m
+  print row[kind, sc, m]
+  if (t[kind, sc, m] != "") printf "%-8s %-21s cpu s by thread: %s\n", "", sc, t[kind, sc, m]
+  if (runs[kind, sc] > 1) printf "%-8s %-21s %d runs, median shown; req/s %s, p99 ms %s%s\n", "", sc, runs[kind, sc],
+    spread(kind, sc, "rps"), spread(kind, sc, "p99"), kind == "edge" ? ", stored/s " spread(kind, sc, "stored") : ""
 }
 END {
   printf "%-8s %-21s %6s %9s %10s %10s %8s %8s %8s %8s %6s %7s %8s\n", "server", "scenario", "conns", "req/s", "events/s", "stored/s", "p50 ms", "p99 ms", "p99.9 ms", "non-2xx", "cpu s", "rss MB", "cpu us/req"
   for (i = 1; i <= n; i++) { sc = order[i]; if (seen[sc]++) continue
-    if ((("edge", sc) in row)) { print row["edge", sc]; if (t["edge", sc] != "") printf "%-8s %-21s cpu s by thread: %s\n", "", sc, t["edge", sc] }
-    if ((("ceiling", sc) in row)) { print row["ceiling", sc]; if (t["ceiling", sc] != "") printf "%-8s %-21s cpu s by thread: %s\n", "", sc, t["ceiling", sc] }
-    if ((("ceiling", sc) in r) && r["ceiling", sc] > 0 && c["edge", sc] > 0)
-      printf "%-8s %-21s edge/ceiling = %.2f (requests/s), %.2f (per CPU second: ceiling cpu us/req / edge cpu us/req)\n", "ratio", sc, r["edge", sc] / r["ceiling", sc], c["ceiling", sc] / c["edge", sc]
+    show("edge", sc); show("ceiling", sc)
+    if ((("ceiling", sc) in runs) && (("edge", sc) in runs)) { e = med["edge", sc]; g = med["ceiling", sc]
+      if (r["ceiling", sc, g] > 0 && c["edge", sc, e] > 0)
+        printf "%-8s %-21s edge/ceiling = %.2f (requests/s), %.2f (per CPU second: ceiling cpu us/req / edge cpu us/req)\n", "ratio", sc, r["edge", sc, e] / r["ceiling", sc, g], c["ceiling", sc, g] / c["edge", sc, e] }
   }
 }' "$results"
 echo
