@@ -57,6 +57,23 @@ class BadInputTest extends EdgeHttpTest {
     }
 
     @Test
+    void contentTypesOtherThanJsonAndTextAre415AndTheirCaseDoesNotMatter() throws Exception {
+        for (String type : new String[] {"application/xml", "text/html; charset=utf-8", "application/jsonx", ";"}) {
+            JsonNode p = assertProblem(edge.send(HttpRequest.newBuilder(edge.uri("/ee/v2/collect?datastreamId=ds"))
+                    .header("content-type", type)
+                    .POST(HttpRequest.BodyPublishers.ofString(CollectEndpointTest.event("typed", "u")))), 415, "0111");
+            assertThat(p.get("detail").asText()).as(type).contains("is not supported");
+        }
+        for (String type : new String[] {"Application/JSON; charset=UTF-8", " text/plain ;charset=UTF-8", "TEXT/JAVASCRIPT"}) {
+            HttpResponse<String> ok = edge.send(HttpRequest.newBuilder(edge.uri("/ee/v2/collect?datastreamId=ds"))
+                    .header("content-type", type)
+                    .POST(HttpRequest.BodyPublishers.ofString(CollectEndpointTest.event("typed-" + type.trim().charAt(0), "u"))));
+            assertThat(ok.statusCode()).as(type + ": " + ok.body()).isEqualTo(202);
+        }
+        assertThat(edge.exported()).hasSize(3);
+    }
+
+    @Test
     void chunkedBodiesWithoutADeclaredLengthAreReadAndHeldToTheLimit() throws Exception {
         String big = "{\"events\":[{\"xdm\":{\"pad\":\"" + "x".repeat(200 * 1024) + "\"}}]}";
         assertProblem(edge.send(chunked(big)), 413, "0112");
