@@ -169,19 +169,20 @@ public final class EdgeRequestParser {
     private static JsonNode readRoot(JsonParser p, byte[] body, EdgeAction action, Map<JsonNode, RawEvent> raw)
             throws IOException {
         ObjectNode root = EdgeJson.MAPPER.createObjectNode();
+        KeyScopes scopes = new KeyScopes(); // one per body: every walk leaves it empty
         JsonToken t;
         while ((t = p.nextToken()) == JsonToken.FIELD_NAME) {
             String name = p.currentName();
             JsonToken value = p.nextToken();
             JsonNode read;
             if (action == EdgeAction.V2_INTERACT && name.equals("event") && value == JsonToken.START_OBJECT) {
-                read = readEvent(p, body, raw);
+                read = readEvent(p, body, raw, scopes);
             } else if (action != EdgeAction.V2_INTERACT && name.equals("events") && value == JsonToken.START_ARRAY) {
                 ArrayNode events = root.arrayNode();
                 JsonToken item;
                 while ((item = p.nextToken()) != JsonToken.END_ARRAY) {
                     endedEarly(item);
-                    events.add(item == JsonToken.START_OBJECT ? readEvent(p, body, raw) : tree(p));
+                    events.add(item == JsonToken.START_OBJECT ? readEvent(p, body, raw, scopes) : tree(p));
                 }
                 read = events;
             } else {
@@ -212,14 +213,14 @@ public final class EdgeRequestParser {
      * {@link EdgeEvent#LEAN_MEMBERS} become trees; the rest of xdm, and data, are skipped (keys
      * still checked for duplicates) and kept as byte spans. Other members become trees.
      */
-    private static ObjectNode readEvent(JsonParser p, byte[] body, Map<JsonNode, RawEvent> raw) throws IOException {
+    private static ObjectNode readEvent(JsonParser p, byte[] body, Map<JsonNode, RawEvent> raw, KeyScopes scopes)
+            throws IOException {
         ObjectNode event = EdgeJson.MAPPER.createObjectNode();
         ObjectNode members = null;
         RawJson xdm = null;
         RawJson data = null;
         boolean seenXdm = false;
         boolean seenData = false;
-        KeyScopes scopes = null;
         JsonToken t;
         while ((t = p.nextToken()) == JsonToken.FIELD_NAME) {
             String name = p.currentName();
@@ -233,16 +234,10 @@ public final class EdgeRequestParser {
             seenData |= isData;
             if (isXdm && value == JsonToken.START_OBJECT) {
                 long start = p.currentTokenLocation().getByteOffset();
-                if (scopes == null) {
-                    scopes = new KeyScopes();
-                }
                 members = readXdmMembers(p, scopes);
                 xdm = span(body, start, p.currentLocation().getByteOffset());
             } else if (isData && value != JsonToken.VALUE_NULL) {
                 long start = p.currentTokenLocation().getByteOffset();
-                if (scopes == null) {
-                    scopes = new KeyScopes();
-                }
                 scopes.skip(p);
                 data = span(body, start, p.currentLocation().getByteOffset());
             } else {
