@@ -85,7 +85,7 @@ public record EdgeRequest(EdgeAction action, List<EdgeEvent> events, List<Identi
         /** The whole xdm object (built from the raw bytes on first use when lean). */
         public ObjectNode xdm() {
             if (xdm == null) {
-                xdm = (ObjectNode) tree(rawXdm);
+                xdm = (ObjectNode) rawXdm.tree();
             }
             return xdm;
         }
@@ -104,7 +104,7 @@ public record EdgeRequest(EdgeAction action, List<EdgeEvent> events, List<Identi
         /** The event's data, null when it has none (built from the raw bytes on first use when lean). */
         public JsonNode data() {
             if (data == null && hasData) {
-                data = tree(rawData);
+                data = rawData.tree();
             }
             return data;
         }
@@ -150,15 +150,6 @@ public record EdgeRequest(EdgeAction action, List<EdgeEvent> events, List<Identi
             }
             return null;
         }
-
-        /** Bytes the parser accepted in the same body, read with the same mapper: cannot fail but for a bug. */
-        private static JsonNode tree(RawJson raw) {
-            try {
-                return EdgeJson.MAPPER.readTree(raw.body(), raw.start(), raw.length());
-            } catch (java.io.IOException e) {
-                throw new java.io.UncheckedIOException("an accepted event could not be read again", e);
-            }
-        }
     }
 
     /**
@@ -168,6 +159,18 @@ public record EdgeRequest(EdgeAction action, List<EdgeEvent> events, List<Identi
     public record RawJson(byte[] body, int start, int end) {
         public int length() {
             return end - start;
+        }
+
+        /**
+         * The value read as a tree with the edge's mapper. The span is one the parser accepted, so
+         * this cannot fail but for a bug.
+         */
+        public JsonNode tree() {
+            try {
+                return EdgeJson.MAPPER.readTree(body, start, end - start);
+            } catch (java.io.IOException e) {
+                throw new java.io.UncheckedIOException("an accepted value could not be read again", e);
+            }
         }
     }
 

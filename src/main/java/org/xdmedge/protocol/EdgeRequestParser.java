@@ -421,7 +421,7 @@ public final class EdgeRequestParser {
         } else if (leanXdm && requestXdm == null) {
             members = lean.members();
         } else {
-            xdm = members = leanXdm ? readWhole(lean.xdm()) : (ObjectNode) xdmNode;
+            xdm = members = leanXdm ? (ObjectNode) lean.xdm().tree() : (ObjectNode) xdmNode;
         }
         if (requestXdm != null && mergeRequestXdm(xdm, requestXdm)) {
             rawXdm = null; // the client's bytes no longer say everything the tree does
@@ -455,21 +455,10 @@ public final class EdgeRequestParser {
         if (xdm == null) {
             return EdgeEvent.lean(index, members, rawXdm, rawData, identities, eventId, timestamp);
         }
-        JsonNode data = rawData != null ? readWhole(rawData) : raw.get("data");
+        JsonNode data = rawData != null ? rawData.tree() : raw.get("data");
         boolean hasData = data != null && !data.isNull();
         return new EdgeEvent(index, xdm, hasData ? data : null, identities, eventId, timestamp, rawXdm,
                 hasData ? rawData : null);
-    }
-
-    /** A value the walk accepted and skipped, read whole. */
-    private static <T extends JsonNode> T readWhole(RawJson raw) {
-        try {
-            @SuppressWarnings("unchecked")
-            T tree = (T) EdgeJson.MAPPER.readTree(raw.body(), raw.start(), raw.length());
-            return tree;
-        } catch (IOException e) {
-            throw new java.io.UncheckedIOException("an accepted value could not be read again", e);
-        }
     }
 
     /**
