@@ -134,6 +134,11 @@ public final class EdgeNode implements AutoCloseable {
         return outlets.ready();
     }
 
+    /** The embedded event store. */
+    public EventLogStore store() {
+        return store;
+    }
+
     /** Per-identity state (consent): Redis when configured, SQLite otherwise. */
     public IdentityStateStore identityState() {
         return state.identityState();

@@ -44,9 +44,7 @@ public final class EdgeMetrics {
         Gauge.builder("xdmedge.store.commits", store, EventLogStore::commits)
                 .description("Group commits since start").register(registry);
         Gauge.builder("xdmedge.store.checkpoints", store, EventLogStore::checkpoints)
-                .description("Background checkpoints of the event-id index's SQLite log into its file").register(registry);
-        Gauge.builder("xdmedge.store.checkpoints.writer", store, EventLogStore::writerCheckpoints)
-                .description("Checkpoints of the event-id index log's short tail the event writer ran between two groups").register(registry);
+                .description("Checkpoints of the event-id index: its tables forced to disk and what they cover recorded").register(registry);
     }
 
     public void bindKafka(String dataset, KafkaEventSink sink) {

@@ -1,218 +1,464 @@
 package org.xdmedge.store;
 
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
-import java.sql.Connection;
-import java.sql.PreparedStatement;
-import java.sql.ResultSet;
-import java.sql.SQLException;
-import java.sql.Statement;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.stream.Stream;
+import java.util.zip.CRC32C;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The event store's dedup index: which {@code (datastream, _id)} pairs are stored, in
- * {@value #FILE_NAME}, whose connection the event writer owns. The writer claims a group's ids in
- * one transaction, appends the new events to the {@link EventLog}, and commits the claims only
- * after the log reached the disk.
+ * The event store's dedup index: which {@code (datastream, _id)} pairs are stored, in hash tables
+ * ({@link IdTable}) memory-mapped from {@code <data>/ids/}, written only by the event writer. The
+ * writer claims a group's ids in memory, appends the new events to the {@link EventLog}, and
+ * {@link #commit}s once the log reached the disk; a request that fails alone is undone back to
+ * its {@link #mark}.
  *
- * <p>Clients make random ids (alloy and the Mobile SDKs send UUIDv4s, the edge derives name-based
- * ones from a requestId), so every new id lands on its own leaf of the index, and a commit writes
- * each dirtied page whole to the log: pages are {@value #PAGE_SIZE} bytes and an entry is three
- * integers (a canonical UUID packed into two 64-bit halves, the datastream a small number; other
- * ids keep their text, exactly). With 8 KiB pages inside the events' own SQLite file the writer
- * alone did 30-38k events/s with random ids.
+ * <p>Why not a B-tree: clients make random ids (alloy and the Mobile SDKs send UUIDv4s), so every
+ * new id landed on its own leaf of the former SQLite index, and each commit wrote every dirtied
+ * page to its log and again into the file: with random ids the writer spent most of its time
+ * there (docs/PERFORMANCE.md, seventh round). A claim here is a probe or two into mapped memory,
+ * and the kernel writes changed pages back on its own schedule.
  *
- * <p>The index is derived from the event log, so it is written with {@code synchronous=NORMAL}
- * and repaired on open: {@code covered} records the last event sequence number whose id it holds;
- * claims of events the log lost are removed, ids of events it lacks are added.
+ * <p>Keys: a canonical UUID is its 128 bits (upper- and lower-case spellings stay different ids,
+ * as when the text was the key); any other id is the first 128 bits of its SHA-256. With them, 64
+ * bits of the datastream id's SHA-256 and the kind. Tables grow by generations: when the newest is
+ * half full, the next, twice as large, is taken (prepared ahead as zeros on the maintainer
+ * thread), and a lookup probes every generation, newest first.
+ *
+ * <p>The index is derived from the event log, so nothing here is forced per commit. The
+ * maintainer thread checkpoints every {@link #DEFAULT_CHECKPOINT_MILLIS} ms: it forces the tables,
+ * then records in {@value #CHECKPOINT} the last sequence number whose id they hold. Opening after
+ * a crash removes every entry above that number (its event may be one the log lost) and claims
+ * the log's events after it again; after a clean close nothing has to be read.
  */
-final class EventIdIndex {
-    static final String FILE_NAME = "event-ids.sqlite";
-    /**
-     * Small pages: a random insert rewrites one leaf (and the pages above it) per commit.
-     * Measured with the writer alone and random UUIDv4 ids, 50 events per request: see
-     * docs/PERFORMANCE.md (fifth round).
-     */
-    static final int PAGE_SIZE = Integer.getInteger("xdmedge.idsPageSize", 1024);
+final class EventIdIndex implements AutoCloseable {
+    static final String DIRECTORY = "ids";
+    static final String CHECKPOINT = "checkpoint";
+    /** The former SQLite index: removed once the tables are built from the log. */
+    static final String FORMER_FILE_NAME = "event-ids.sqlite";
+    static final long DEFAULT_CHECKPOINT_MILLIS = 30_000;
+    static final int FIRST_SLOT_BITS = 16;
+    /** Generations stop doubling at 2^28 slots (8 GiB files, 128M ids each). */
+    static final int LARGEST_SLOT_BITS = 28;
+    private static final long CHECKPOINT_MAGIC = 0x58444d2d49444b31L; // "XDM-IDK1"
+    private static final int CHECKPOINT_BYTES = 28;
+    private static final long KIND_LOWER_UUID = 0;
+    private static final long KIND_UPPER_UUID = 1;
+    private static final long KIND_TEXT = 2;
     private static final Logger log = LoggerFactory.getLogger(EventIdIndex.class);
-    private static final int REBUILD_ROWS_PER_COMMIT = 100_000;
 
-    private final Connection connection;
-    private final PreparedStatement claimUuid;
-    private final PreparedStatement claimText;
-    private final PreparedStatement registerDatastream;
-    private final PreparedStatement cover;
-    // Savepoints as prepared statements: Connection.setSavepoint() parses fresh SQL twice per request.
-    private final PreparedStatement savepoint;
-    private final PreparedStatement releaseSavepoint;
-    private final PreparedStatement rollbackToSavepoint;
-    /** Datastream numbers committed to the file. */
-    private final Map<String, Long> datastreams = new HashMap<>();
-    /** Numbers given out in the open transaction: kept only if it commits. */
-    private final Map<String, Long> pendingDatastreams = new HashMap<>();
-    private long nextDatastream;
+    private final Path directory;
+    /** Oldest first; the writer adds, the maintainer forces. */
+    private final List<IdTable> tables = new CopyOnWriteArrayList<>();
+    private final long checkpointMillis;
+    private final Map<String, Long> datastreamKeys = new HashMap<>();
+    private final MessageDigest sha256;
     private final long[] uuid = new long[2];
+    /** The claims since the last commit, newest last: table index and slot. */
+    private int[] undoTables = new int[256];
+    private long[] undoSlots = new long[256];
+    private int undoSize;
+    /** The last sequence number whose claim is committed (its event is in the log). */
+    private volatile long committedThrough;
+    private long checkpointed;
+    private final AtomicLong checkpoints = new AtomicLong();
+    /** Held while a next generation is made: by the maintainer, or by the writer if it could not wait. */
+    private final Object makeLock = new Object();
+    /** Wakes the maintainer: a next generation is wanted, or the index closes. */
+    private final Object signal = new Object();
+    /** The next generation, made ahead by the maintainer, until the writer takes it. */
+    private final java.util.concurrent.atomic.AtomicReference<IdTable> prepared = new java.util.concurrent.atomic.AtomicReference<>();
+    private volatile boolean prepareWanted;
+    private volatile boolean closing;
+    private Thread maintainer;
 
-    private EventIdIndex(Connection connection) throws SQLException {
-        this.connection = connection;
-        this.claimUuid = connection.prepareStatement(
-                "INSERT INTO uuid_ids (k, hi, lo, seq) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING");
-        this.claimText = connection.prepareStatement(
-                "INSERT INTO text_ids (k, event_id, seq) VALUES (?, ?, ?) ON CONFLICT DO NOTHING");
-        this.registerDatastream = connection.prepareStatement(
-                "INSERT INTO datastreams (k, datastream_id) VALUES (?, ?)");
-        this.cover = connection.prepareStatement("UPDATE covered SET seq = ?");
-        // Nested inside the driver's open transaction (auto-commit is off), so RELEASE never commits.
-        this.savepoint = connection.prepareStatement("SAVEPOINT request");
-        this.releaseSavepoint = connection.prepareStatement("RELEASE SAVEPOINT request");
-        this.rollbackToSavepoint = connection.prepareStatement("ROLLBACK TO SAVEPOINT request");
-        try (Statement st = connection.createStatement();
-             ResultSet rs = st.executeQuery("SELECT k, datastream_id FROM datastreams")) {
-            while (rs.next()) {
-                datastreams.put(rs.getString(2), rs.getLong(1));
-                nextDatastream = Math.max(nextDatastream, rs.getLong(1) + 1);
-            }
+    private EventIdIndex(Path directory, long checkpointMillis) {
+        this.directory = directory;
+        this.checkpointMillis = checkpointMillis;
+        try {
+            this.sha256 = MessageDigest.getInstance("SHA-256");
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("every JDK has SHA-256", e);
         }
     }
 
     /**
-     * Opens (creating if need be) {@code dataDir/event-ids.sqlite} on a connection of its own, brings
-     * it up to date with the event log under {@code dataDir} (which ends at {@code logLastSeq}) and
-     * leaves the connection in a transaction for the writer (auto-commit off).
+     * Opens (creating if need be) the index under {@code dataDir}, brings it up to date with the
+     * event log there (which ends at {@code logLastSeq}), and starts its maintainer thread.
      */
-    static EventIdIndex open(Path dataDir, long logLastSeq) throws SQLException {
-        Connection connection = SqliteFiles.open(dataDir, FILE_NAME, false, PAGE_SIZE);
+    static EventIdIndex open(Path dataDir, long logLastSeq, long checkpointMillis) throws IOException {
+        Path directory = dataDir.resolve(DIRECTORY);
+        Files.createDirectories(directory);
+        EventIdIndex index = new EventIdIndex(directory, checkpointMillis);
         try {
-            try (Statement st = connection.createStatement()) {
-                st.execute("""
-                        CREATE TABLE IF NOT EXISTS uuid_ids (
-                          k INTEGER NOT NULL, hi INTEGER NOT NULL, lo INTEGER NOT NULL, seq INTEGER NOT NULL,
-                          PRIMARY KEY (k, hi, lo)) WITHOUT ROWID""");
-                st.execute("""
-                        CREATE TABLE IF NOT EXISTS text_ids (
-                          k INTEGER NOT NULL, event_id TEXT NOT NULL, seq INTEGER NOT NULL,
-                          PRIMARY KEY (k, event_id)) WITHOUT ROWID""");
-                st.execute("CREATE TABLE IF NOT EXISTS datastreams (k INTEGER PRIMARY KEY, datastream_id TEXT NOT NULL UNIQUE)");
-                st.execute("CREATE TABLE IF NOT EXISTS covered (seq INTEGER NOT NULL)");
-                st.execute("INSERT INTO covered (seq) SELECT 0 WHERE NOT EXISTS (SELECT 1 FROM covered)");
-                st.execute("PRAGMA cache_size=-65536");
-                // Checkpoints run on their own thread (WalCheckpointer), never inside the writer's commit.
-                st.execute("PRAGMA wal_autocheckpoint=0");
-            }
-            EventIdIndex index = new EventIdIndex(connection);
-            index.repair(dataDir, logLastSeq);
-            connection.setAutoCommit(false);
-            return index;
-        } catch (SQLException | RuntimeException e) {
-            try {
-                connection.close();
-            } catch (SQLException closing) {
-                e.addSuppressed(closing);
-            }
+            index.load(dataDir, logLastSeq);
+        } catch (IOException | RuntimeException e) {
+            index.closeTables();
             throw e;
         }
+        for (String suffix : new String[] {"", "-wal", "-shm"}) {
+            if (Files.deleteIfExists(dataDir.resolve(FORMER_FILE_NAME + suffix)) && suffix.isEmpty()) {
+                log.info("removed the former event-id index {}: {} holds the ids now", FORMER_FILE_NAME, directory);
+            }
+        }
+        index.maintainer = new Thread(index::maintain, "event-id-index");
+        index.maintainer.setDaemon(true);
+        index.maintainer.start();
+        return index;
     }
 
-    /** The index's connection: the writer's, for the checkpointer's tail copies. */
-    Connection connection() {
-        return connection;
+    private void load(Path dataDir, long logLastSeq) throws IOException {
+        try (Stream<Path> files = Files.list(directory)) {
+            for (Path tmp : files.filter(f -> f.getFileName().toString().endsWith(".tmp")).toList()) {
+                Files.delete(tmp); // a table or checkpoint whose making a crash interrupted
+            }
+        }
+        List<Path> files = tableFiles();
+        Checkpoint checkpoint = readCheckpoint(!files.isEmpty());
+        for (Path file : files) {
+            tables.add(IdTable.open(file));
+        }
+        if (tables.isEmpty()) {
+            Path first = directory.resolve(tableName(1));
+            IdTable.create(first, FIRST_SLOT_BITS);
+            tables.add(IdTable.open(first));
+        }
+        long trusted = Math.min(checkpoint.covered(), logLastSeq);
+        // From here until the next checkpoint, a crash leaves entries above `trusted` to be removed.
+        writeCheckpoint(trusted, false);
+        if (!checkpoint.clean() || checkpoint.covered() > logLastSeq) {
+            removeAbove(trusted);
+        }
+        if (trusted < logLastSeq) {
+            log.info("adding the ids of events {}..{} to the event-id index", trusted + 1, logLastSeq);
+            long[] added = {0};
+            EventLog.scan(dataDir, trusted, (seq, event) -> {
+                if (seq <= logLastSeq && claim(event, seq)) {
+                    added[0]++;
+                }
+            });
+            log.info("event-id index: {} ids added", added[0]);
+        }
+        commit(logLastSeq);
+        checkpointed = trusted;
     }
 
-    void commit() throws SQLException {
-        connection.commit();
-        committed();
-    }
-
-    /** Rolls the open transaction back as a whole. */
-    void rollback() throws SQLException {
-        rolledBack();
-        connection.rollback();
-    }
-
-    void savepoint() throws SQLException {
-        savepoint.execute();
-    }
-
-    void releaseSavepoint() throws SQLException {
-        releaseSavepoint.execute();
-    }
-
-    /** Undoes the claims made since {@link #savepoint} (datastream numbers are registered before it). */
-    void rollbackToSavepoint() throws SQLException {
-        rollbackToSavepoint.execute();
-        releaseSavepoint.execute();
+    /** Removes every entry above {@code seq}: their events may be ones the log does not have. */
+    private void removeAbove(long seq) {
+        long removed = 0;
+        for (IdTable table : tables) {
+            table.recount();
+            List<long[]> keys = new ArrayList<>();
+            table.forEachAbove(seq, slot -> keys.add(table.key(slot)));
+            for (long[] key : keys) {
+                long slot = table.find(key[0], key[1], key[2]);
+                if (slot >= 0) {
+                    table.remove(slot); // moves later entries of the run, so found again by key
+                    removed++;
+                }
+            }
+        }
+        if (removed > 0) {
+            log.warn("event-id index: removed {} ids of events after {} the log may not have; they are claimed again from the log",
+                    removed, seq);
+        }
     }
 
     /**
-     * Claims the event's id for sequence number {@code seq} inside the writer's open transaction:
-     * true if it was not stored before (the event is then inserted with {@code seq}), false for a
-     * duplicate.
+     * Claims the event's id for sequence number {@code seq}: true if it was not stored before (the
+     * event is then stored with {@code seq}), false for a duplicate. Undone by {@link #rollbackTo}
+     * or {@link #rollback} until {@link #commit}.
      */
-    boolean claim(StoredEvent event, long seq) throws SQLException {
-        long k = datastreamKey(event.datastreamId());
+    boolean claim(StoredEvent event, long seq) {
+        IdTable newest = roomyNewest();
+        long key = datastreamKey(event.datastreamId());
         int letterCase = packUuid(event.eventId(), uuid);
         if (letterCase >= 0) {
-            // Upper- and lower-case spellings are different ids, as they were when the text was the key.
-            claimUuid.setLong(1, 2 * k + letterCase);
-            claimUuid.setLong(2, uuid[0]);
-            claimUuid.setLong(3, uuid[1]);
-            claimUuid.setLong(4, seq);
-            return claimUuid.executeUpdate() == 1;
+            key |= letterCase == 1 ? KIND_UPPER_UUID : KIND_LOWER_UUID;
+        } else {
+            byte[] digest = sha256.digest(event.eventId().getBytes(StandardCharsets.UTF_8));
+            ByteBuffer bits = ByteBuffer.wrap(digest);
+            uuid[0] = bits.getLong();
+            uuid[1] = bits.getLong();
+            key |= KIND_TEXT;
         }
-        claimText.setLong(1, k);
-        claimText.setString(2, event.eventId());
-        claimText.setLong(3, seq);
-        return claimText.executeUpdate() == 1;
+        long hi = uuid[0];
+        long lo = uuid[1];
+        long slot = newest.find(hi, lo, key);
+        if (slot >= 0) {
+            return false;
+        }
+        for (int t = tables.size() - 2; t >= 0; t--) {
+            if (tables.get(t).find(hi, lo, key) >= 0) {
+                return false;
+            }
+        }
+        long empty = -slot - 1;
+        newest.put(empty, hi, lo, key, seq);
+        if (undoSize == undoSlots.length) {
+            undoSlots = Arrays.copyOf(undoSlots, undoSize * 2);
+            undoTables = Arrays.copyOf(undoTables, undoSize * 2);
+        }
+        undoTables[undoSize] = tables.size() - 1;
+        undoSlots[undoSize++] = empty;
+        return true;
     }
 
-    /** Records, inside the open transaction, that every event up to {@code seq} has its id here. */
-    void cover(long seq) throws SQLException {
-        cover.setLong(1, seq);
-        cover.executeUpdate();
+    /** A point to undo to with {@link #rollbackTo}: the claims made after it. */
+    int mark() {
+        return undoSize;
     }
 
-    private void committed() {
-        datastreams.putAll(pendingDatastreams);
-        pendingDatastreams.clear();
+    /** Undoes the claims made since {@code mark}, newest first. */
+    void rollbackTo(int mark) {
+        for (int i = undoSize - 1; i >= mark; i--) {
+            tables.get(undoTables[i]).clearNewest(undoSlots[i]);
+        }
+        undoSize = mark;
     }
 
-    private void rolledBack() {
-        nextDatastream -= pendingDatastreams.size();
-        pendingDatastreams.clear();
+    /** Undoes every claim since the last {@link #commit}. */
+    void rollback() {
+        rollbackTo(0);
+    }
+
+    /** Keeps the claims made so far: every event up to {@code lastSeq} is in the log. */
+    void commit(long lastSeq) {
+        undoSize = 0;
+        committedThrough = lastSeq;
+    }
+
+    /** Checkpoints run by the maintainer thread (and the last one at close). */
+    long checkpoints() {
+        return checkpoints.get();
+    }
+
+    /** Ids held in all generations. */
+    long size() {
+        long n = 0;
+        for (IdTable table : tables) {
+            n += table.count();
+        }
+        return n;
+    }
+
+    /** The generations, oldest first (tests). */
+    int generations() {
+        return tables.size();
     }
 
     /**
-     * Gives every datastream of the group that has no number yet its number, before any savepoint,
-     * so that rolling back one request never undoes a number another request uses.
+     * The table new claims go into: past half full, the next generation takes over (made ahead by
+     * the maintainer, once the newest is a quarter full). Only when that is not ready by the time
+     * the newest is three quarters full does the writer make it itself.
      */
-    void register(Iterable<StoredEvent> events) throws SQLException {
-        for (StoredEvent e : events) {
-            String id = e.datastreamId();
-            if (id == null || datastreams.containsKey(id) || pendingDatastreams.containsKey(id)) {
-                continue;
+    private IdTable roomyNewest() {
+        IdTable newest = tables.get(tables.size() - 1);
+        long count = newest.count();
+        long capacity = newest.capacity();
+        if (count < capacity / 4) {
+            return newest;
+        }
+        if (count < capacity / 2) {
+            if (!prepareWanted) {
+                prepareWanted = true;
+                synchronized (signal) {
+                    signal.notifyAll();
+                }
             }
-            long k = nextDatastream++;
-            pendingDatastreams.put(id, k);
-            registerDatastream.setLong(1, k);
-            registerDatastream.setString(2, id);
-            registerDatastream.executeUpdate();
+            return newest;
+        }
+        IdTable next = prepared.getAndSet(null);
+        if (next == null && count >= capacity / 4 * 3) {
+            synchronized (makeLock) { // waits for the maintainer if it is making the table now
+                next = prepared.getAndSet(null);
+                if (next == null) {
+                    log.warn("the next event-id table was not ready in time; the writer makes it");
+                    try {
+                        next = makeNext();
+                    } catch (IOException e) {
+                        throw new UncheckedIOException("cannot make the next event-id table: " + e.getMessage(), e);
+                    }
+                }
+            }
+        }
+        if (next == null) {
+            return newest;
+        }
+        tables.add(next);
+        prepareWanted = false;
+        return next;
+    }
+
+    /** Makes (zero-fills) and opens the generation after the newest; under {@link #makeLock}. */
+    private IdTable makeNext() throws IOException {
+        IdTable newest = tables.get(tables.size() - 1);
+        int bits = Math.min(LARGEST_SLOT_BITS, Long.numberOfTrailingZeros(newest.capacity()) + 1);
+        Path file = directory.resolve(tableName(tableNumber(newest.file()) + 1));
+        IdTable.create(file, bits);
+        return IdTable.open(file);
+    }
+
+    private long datastreamKey(String datastreamId) {
+        Long key = datastreamKeys.get(datastreamId);
+        if (key == null) {
+            byte[] digest = sha256.digest(("datastream\0" + datastreamId).getBytes(StandardCharsets.UTF_8));
+            key = ByteBuffer.wrap(digest).getLong() & ~3L; // the low two bits hold the kind
+            datastreamKeys.put(datastreamId, key);
+        }
+        return key;
+    }
+
+    // ---- the maintainer thread: next generations ahead, checkpoints ----
+
+    private void maintain() {
+        long nextCheckpoint = System.nanoTime() + checkpointMillis * 1_000_000;
+        while (!closing) {
+            try {
+                synchronized (signal) {
+                    long waitMillis = (nextCheckpoint - System.nanoTime()) / 1_000_000;
+                    if (!closing && !(prepareWanted && prepared.get() == null) && waitMillis > 0) {
+                        signal.wait(waitMillis);
+                    }
+                }
+                if (closing) {
+                    break;
+                }
+                if (prepareWanted && prepared.get() == null) {
+                    synchronized (makeLock) {
+                        // Outside `signal`: the writer never waits for this unless the newest is 3/4 full.
+                        if (prepareWanted && prepared.get() == null) {
+                            prepared.set(makeNext());
+                        }
+                    }
+                }
+                if (System.nanoTime() >= nextCheckpoint) {
+                    checkpoint(false);
+                    nextCheckpoint = System.nanoTime() + checkpointMillis * 1_000_000;
+                }
+            } catch (InterruptedException e) {
+                break;
+            } catch (IOException | RuntimeException e) {
+                // The writer makes the next table itself if need be; checkpoints are retried later.
+                log.warn("event-id index maintenance failed, retried in {} ms: {}", checkpointMillis, e.toString());
+                nextCheckpoint = System.nanoTime() + checkpointMillis * 1_000_000;
+                sleepQuietly(Math.min(checkpointMillis, 1_000));
+            }
         }
     }
 
-    private long datastreamKey(String datastreamId) throws SQLException {
-        Long k = datastreams.get(datastreamId);
-        if (k == null) {
-            k = pendingDatastreams.get(datastreamId);
+    private static void sleepQuietly(long millis) {
+        try {
+            Thread.sleep(millis);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
         }
-        if (k == null) {
-            // register() runs first for every event of a group; a null datastream fails the event's row.
-            throw new SQLException("datastream " + datastreamId + " has no number in the event-id index");
+    }
+
+    /**
+     * Forces the tables, then records that they hold every id up to the sequence number committed
+     * before forcing began. {@code clean}: written at close, when the writer has stopped, so the
+     * tables hold nothing above it and the next open need not look.
+     */
+    private synchronized void checkpoint(boolean clean) throws IOException {
+        long covered = committedThrough;
+        if (covered == checkpointed && !clean) {
+            return;
         }
-        return k;
+        for (IdTable table : tables) {
+            table.force();
+        }
+        writeCheckpoint(covered, clean);
+        checkpointed = covered;
+        checkpoints.incrementAndGet();
+    }
+
+    private record Checkpoint(long covered, boolean clean) {}
+
+    /** The sequence number the last checkpoint under {@code dataDir} recorded as covered (0: none). */
+    static long coveredOnDisk(Path dataDir) throws IOException {
+        Path directory = dataDir.resolve(DIRECTORY);
+        return Files.isDirectory(directory) ? new EventIdIndex(directory, 0).readCheckpoint(true).covered() : 0;
+    }
+
+    private Checkpoint readCheckpoint(boolean tablesExist) throws IOException {
+        Path file = directory.resolve(CHECKPOINT);
+        if (!Files.exists(file)) {
+            // No tables either: a new index, nothing to remove. Tables without it: trust none of them.
+            return new Checkpoint(0, !tablesExist);
+        }
+        ByteBuffer b = ByteBuffer.wrap(Files.readAllBytes(file));
+        if (b.capacity() != CHECKPOINT_BYTES || b.getLong(0) != CHECKPOINT_MAGIC || crc(b) != b.getInt(24)) {
+            log.warn("{} is damaged; the event-id index is rebuilt from the event log", file);
+            return new Checkpoint(0, false);
+        }
+        return new Checkpoint(b.getLong(8), b.getLong(16) == 1);
+    }
+
+    /** Written whole under a temporary name and renamed over the old one, the directory forced. */
+    private void writeCheckpoint(long covered, boolean clean) throws IOException {
+        ByteBuffer b = ByteBuffer.allocate(CHECKPOINT_BYTES);
+        b.putLong(CHECKPOINT_MAGIC).putLong(covered).putLong(clean ? 1 : 0);
+        b.putInt(24, crc(b));
+        b.clear();
+        Path tmp = directory.resolve(CHECKPOINT + ".tmp");
+        try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE, StandardOpenOption.TRUNCATE_EXISTING,
+                StandardOpenOption.WRITE)) {
+            while (b.hasRemaining()) {
+                ch.write(b);
+            }
+            ch.force(true);
+        }
+        Files.move(tmp, directory.resolve(CHECKPOINT), StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        try (FileChannel dir = FileChannel.open(directory, StandardOpenOption.READ)) {
+            dir.force(true);
+        }
+    }
+
+    private static int crc(ByteBuffer b) {
+        CRC32C crc = new CRC32C();
+        crc.update(b.array(), 0, 24);
+        return (int) crc.getValue();
+    }
+
+    private List<Path> tableFiles() throws IOException {
+        List<Path> files = new ArrayList<>();
+        try (Stream<Path> all = Files.list(directory)) {
+            all.filter(f -> isTableName(f.getFileName().toString())).forEach(files::add);
+        }
+        files.sort((a, b) -> Long.compare(tableNumber(a), tableNumber(b)));
+        return files;
+    }
+
+    private static boolean isTableName(String name) {
+        return name.length() > IdTable.SUFFIX.length() && name.endsWith(IdTable.SUFFIX)
+                && name.substring(0, name.length() - IdTable.SUFFIX.length()).chars().allMatch(Character::isDigit);
+    }
+
+    private static long tableNumber(Path file) {
+        String name = file.getFileName().toString();
+        return Long.parseLong(name.substring(0, name.length() - IdTable.SUFFIX.length()));
+    }
+
+    private static String tableName(long number) {
+        return String.format("%06d%s", number, IdTable.SUFFIX);
     }
 
     /**
@@ -264,91 +510,50 @@ final class EventIdIndex {
     }
 
     /**
-     * Brings the index up to date with the event log (auto-commit on): removes claims of events the
-     * log does not have (its frame was lost while this file's commit survived, or segments were
-     * removed), adds the ids of events it does not cover (this file's last commits were lost, it
-     * was deleted, or the events were imported from an older version's {@code events.sqlite}).
-     * Also run by the writer, inside no transaction, when a commit of this file failed.
+     * Stops the maintainer and, when the writer has stopped ({@code writerStopped}), forces the
+     * tables and records a clean checkpoint; then unmaps nothing (the JVM does at exit) and closes
+     * the files.
      */
-    void repair(Path dataDir, long logLastSeq) throws SQLException {
-        boolean autoCommit = connection.getAutoCommit();
-        connection.setAutoCommit(false);
-        try {
-            long covered;
-            try (Statement st = connection.createStatement(); ResultSet rs = st.executeQuery("SELECT seq FROM covered")) {
-                rs.next();
-                covered = rs.getLong(1);
-            }
-            if (covered > logLastSeq) {
-                log.warn("event-id index covers events up to {} but the event log ends at {}; removing the excess", covered, logLastSeq);
-                try (Statement st = connection.createStatement()) {
-                    st.executeUpdate("DELETE FROM uuid_ids WHERE seq > " + logLastSeq);
-                    st.executeUpdate("DELETE FROM text_ids WHERE seq > " + logLastSeq);
-                }
-                cover(logLastSeq);
-                commit();
-            } else if (covered < logLastSeq) {
-                log.info("adding the ids of events {}..{} to the event-id index", covered + 1, logLastSeq);
-                long[] added = {0};
-                List<StoredEvent> chunk = new ArrayList<>();
-                List<Long> seqs = new ArrayList<>();
-                EventLog.scan(dataDir, covered, (seq, event) -> {
-                    chunk.add(event);
-                    seqs.add(seq);
-                    if (chunk.size() == REBUILD_ROWS_PER_COMMIT) {
-                        added[0] += claimAll(chunk, seqs);
-                    }
-                });
-                added[0] += claimAll(chunk, seqs);
-                cover(logLastSeq);
-                commit();
-                log.info("event-id index: {} ids added", added[0]);
-            }
-        } catch (java.io.IOException e) {
-            rollback();
-            throw new SQLException("cannot read the event log to repair the event-id index: " + e.getMessage(), e);
-        } catch (SQLException | RuntimeException e) {
-            // What earlier chunks committed stays: claims are idempotent and `covered` names only those.
-            rollback();
-            throw e;
-        } finally {
-            connection.setAutoCommit(autoCommit);
+    void close(boolean writerStopped) {
+        closing = true;
+        synchronized (signal) {
+            signal.notifyAll();
         }
+        if (maintainer != null) {
+            try {
+                maintainer.join(60_000);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+        if (writerStopped) {
+            try {
+                checkpoint(true);
+            } catch (IOException | RuntimeException e) {
+                log.warn("the event-id index's last checkpoint failed; the next start claims the log's recent ids again: {}",
+                        e.toString());
+            }
+        }
+        closeTables();
     }
 
-    /** Claims a chunk of logged events and commits it with what it covers; returns how many were new. */
-    private int claimAll(List<StoredEvent> events, List<Long> seqs) {
-        if (events.isEmpty()) {
-            return 0;
-        }
-        try {
-            register(events);
-            int added = 0;
-            for (int i = 0; i < events.size(); i++) {
-                added += claim(events.get(i), seqs.get(i)) ? 1 : 0;
-            }
-            cover(seqs.get(seqs.size() - 1));
-            commit();
-            events.clear();
-            seqs.clear();
-            return added;
-        } catch (SQLException e) {
-            throw new IllegalStateException("cannot add ids to the event-id index: " + e.getMessage(), e);
-        }
+    @Override
+    public void close() {
+        close(true);
     }
 
-    void close() {
-        try {
-            claimUuid.close();
-            claimText.close();
-            registerDatastream.close();
-            cover.close();
-            savepoint.close();
-            releaseSavepoint.close();
-            rollbackToSavepoint.close();
-            connection.close();
-        } catch (SQLException e) {
-            log.warn("closing the event-id index: {}", e.getMessage());
+    private void closeTables() {
+        List<IdTable> all = new ArrayList<>(tables);
+        IdTable next = prepared.getAndSet(null);
+        if (next != null) {
+            all.add(next); // its file stays: the next start takes it as the newest, empty generation
+        }
+        for (IdTable table : all) {
+            try {
+                table.close();
+            } catch (IOException e) {
+                log.warn("closing {}: {}", table.file(), e.getMessage());
+            }
         }
     }
 }

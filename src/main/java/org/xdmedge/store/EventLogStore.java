@@ -1,6 +1,7 @@
 package org.xdmedge.store;
 
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.file.Path;
 import java.sql.SQLException;
 import java.util.ArrayList;
@@ -17,19 +18,17 @@ import org.slf4j.LoggerFactory;
 /**
  * The embedded dataset store: events appended to an {@link EventLog} by one thread that commits
  * many requests at once (group commit), with their ids claimed in an {@link EventIdIndex}. Per
- * group the writer claims every event's id in one index transaction, appends the new events as
- * one frame and forces it to disk, then commits the claims and answers the group: an
+ * group the writer claims every event's id in the index, appends the new events as one frame and
+ * forces it to disk, then commits the claims and answers the group: an
  * acknowledgement means durable, and a retried {@code _id} is acknowledged without being stored
- * again. A request that cannot be written fails alone (its claims are rolled back in a savepoint
- * and none of its events reaches the frame), so there is never half a batch.
+ * again. A request that cannot be written fails alone (its claims are undone back to a mark and
+ * none of its events reaches the frame), so there is never half a batch.
  */
 public final class EventLogStore implements EventSink {
     private static final Logger log = LoggerFactory.getLogger(EventLogStore.class);
 
-    private final Path dataDir;
     private final EventLog events;
     private final EventIdIndex ids;
-    private final WalCheckpointer idsCheckpointer;
     /** The next stored event's sequence number: rises by one per stored event. */
     private long nextSeq;
     private final BlockingQueue<PendingWrite> queue;
@@ -44,22 +43,22 @@ public final class EventLogStore implements EventSink {
     private final List<WriteResult> results;
     /** The group's new events and their sequence numbers, in order. */
     private final List<StoredEvent> toAppend = new ArrayList<>();
+    /** Taken by the writer before each group; held by {@link #pauseWriter} to hold it. */
+    private final java.util.concurrent.Semaphore writerGate = new java.util.concurrent.Semaphore(1);
     private volatile boolean accepting = true;
     /** Set by the writer before its final drain, so a write racing with close() is never left unanswered. */
     private volatile boolean writerDone;
     private volatile boolean healthy = true;
-    /** The log or the index could not be brought back after a failure: writes are refused until a restart. */
+    /** The log could not be brought back after a failure: writes are refused until a restart. */
     private volatile boolean failed;
     private boolean closed;
 
     private record PendingWrite(List<StoredEvent> events, CompletableFuture<WriteResult> done) {}
 
-    private EventLogStore(Path dataDir, EventLog events, EventIdIndex ids, WalCheckpointer idsCheckpointer,
-                          int queueCapacity, int maxRequestsPerCommit, int retryAfterSeconds) {
-        this.dataDir = dataDir;
+    private EventLogStore(EventLog events, EventIdIndex ids, int queueCapacity, int maxRequestsPerCommit,
+                          int retryAfterSeconds) {
         this.events = events;
         this.ids = ids;
-        this.idsCheckpointer = idsCheckpointer;
         this.nextSeq = events.lastSeq() + 1;
         this.queue = new ArrayBlockingQueue<>(queueCapacity);
         this.maxRequestsPerCommit = maxRequestsPerCommit;
@@ -74,24 +73,20 @@ public final class EventLogStore implements EventSink {
     public static EventLogStore open(Path dataDir, int queueCapacity, int maxRequestsPerCommit,
                                      int retryAfterSeconds) throws IOException, SQLException {
         return open(dataDir, queueCapacity, maxRequestsPerCommit, retryAfterSeconds, EventLog.DEFAULT_SEGMENT_BYTES,
-                WalCheckpointer.RESTART_LOG_BYTES);
+                EventIdIndex.DEFAULT_CHECKPOINT_MILLIS);
     }
 
-    /** As {@link #open(Path, int, int, int)}, with the segment size and the index's log restart length (tests). */
+    /** As {@link #open(Path, int, int, int)}, with the segment size and the id index's checkpoint interval (tests). */
     static EventLogStore open(Path dataDir, int queueCapacity, int maxRequestsPerCommit, int retryAfterSeconds,
-                              long segmentBytes, long restartLogBytes) throws IOException, SQLException {
+                              long segmentBytes, long idCheckpointMillis) throws IOException, SQLException {
         EventLog events = EventLog.open(dataDir, segmentBytes);
         List<AutoCloseable> opened = new ArrayList<>();
         opened.add(events);
         try {
             SqliteEventsImport.importInto(events, dataDir);
-            EventIdIndex ids = EventIdIndex.open(dataDir, events.lastSeq());
-            opened.add(ids::close);
-            WalCheckpointer idsCheckpointer = WalCheckpointer.start(dataDir, EventIdIndex.FILE_NAME, false,
-                    restartLogBytes, "main");
-            opened.add(idsCheckpointer);
-            return new EventLogStore(dataDir, events, ids, idsCheckpointer, queueCapacity, maxRequestsPerCommit,
-                    retryAfterSeconds);
+            EventIdIndex ids = EventIdIndex.open(dataDir, events.lastSeq(), idCheckpointMillis);
+            opened.add(ids);
+            return new EventLogStore(events, ids, queueCapacity, maxRequestsPerCommit, retryAfterSeconds);
         } catch (IOException | SQLException | RuntimeException e) {
             for (int i = opened.size() - 1; i >= 0; i--) {
                 try {
@@ -145,14 +140,20 @@ public final class EventLogStore implements EventSink {
         return commits.get();
     }
 
-    /** Checkpoints of the id index's log run by its background checkpointer. */
+    /** Checkpoints of the id index: its tables forced and the sequence number they cover recorded. */
     public long checkpoints() {
-        return idsCheckpointer.checkpoints();
+        return ids.checkpoints();
     }
 
-    /** Checkpoints of the id index log's short tail the writer ran itself between two groups. */
-    public long writerCheckpoints() {
-        return idsCheckpointer.writerCheckpoints();
+    /**
+     * Holds the writer before its next group until the returned handle is closed: writes queue up,
+     * and once the queue is full they are refused with 503, as when the disk stalls (tests of
+     * back-pressure use it). A pause does not hold back close(), which waits for it no longer
+     * than its grace period.
+     */
+    public AutoCloseable pauseWriter() throws InterruptedException {
+        writerGate.acquire();
+        return writerGate::release;
     }
 
     private void writeLoop() {
@@ -163,6 +164,8 @@ public final class EventLogStore implements EventSink {
                     continue;
                 }
                 group.add(first);
+                writerGate.acquire();
+                writerGate.release();
                 queue.drainTo(group, maxRequestsPerCommit - 1);
                 commitGroup();
             } catch (InterruptedException e) {
@@ -191,9 +194,9 @@ public final class EventLogStore implements EventSink {
         long seqBefore = nextSeq;
         try {
             if (!claimAllOrNothing()) {
-                claimEachInSavepoint();
+                claimEachAlone();
             }
-        } catch (SQLException e) {
+        } catch (UncheckedIOException e) {
             abandon(seqBefore, "claiming the ids of", e);
             return;
         }
@@ -214,20 +217,9 @@ public final class EventLogStore implements EventSink {
             }
         }
         // The new events are on disk: from here on every request of the group is acknowledged.
-        try {
-            if (nextSeq != seqBefore) {
-                ids.cover(nextSeq - 1);
-            }
-            ids.commit();
-        } catch (SQLException e) {
-            log.error("commit of the event-id index failed after the events were stored; repairing it from the log", e);
-            repairIndex();
-        }
+        ids.commit(nextSeq - 1);
         healthy = true;
         commits.incrementAndGet();
-        long stored = nextSeq - seqBefore;
-        // Each new id rewrites about one small index page (random ids; fewer when ids are ordered).
-        idsCheckpointer.afterCommit(ids.connection(), stored * EventIdIndex.PAGE_SIZE);
         for (int i = 0; i < group.size(); i++) {
             WriteResult result = results.get(i);
             if (result == null) {
@@ -244,39 +236,23 @@ public final class EventLogStore implements EventSink {
         healthy = false;
         log.error("{} {} requests failed; none of them is acknowledged; requestIds={}", what, group.size(), requestIds(group), e);
         nextSeq = seqBefore;
-        try {
-            ids.rollback();
-        } catch (SQLException rollback) {
-            log.warn("rollback of the event-id index failed: {}", rollback.getMessage());
-        }
+        ids.rollback();
         fail(group, new SinkUnavailableException("the store could not write: " + e.getMessage(), retryAfterSeconds, e));
     }
 
-    private void repairIndex() {
-        try {
-            ids.rollback();
-            ids.repair(dataDir, events.lastSeq());
-        } catch (SQLException | RuntimeException e) {
-            failed = true;
-            log.error("the event-id index could not be repaired; the store takes no writes until it is restarted", e);
-        }
-    }
-
     /**
-     * The usual case: every claim of the group succeeds, with no savepoints. On the first failure
-     * the transaction is rolled back and false returned; the group is then claimed again request
-     * by request, each in its own savepoint.
+     * The usual case: every claim of the group succeeds. On the first failure every claim is undone
+     * and false returned; the group is then claimed again request by request, each alone.
      */
-    private boolean claimAllOrNothing() throws SQLException {
+    private boolean claimAllOrNothing() {
         long seqBefore = nextSeq;
         try {
-            registerDatastreams();
             for (PendingWrite pending : group) {
                 results.add(claim(pending));
             }
             return true;
-        } catch (SQLException | InvalidEvent e) {
-            ids.rollback(); // if this throws, the group fails as a whole (commitGroup)
+        } catch (UncheckedIOException | InvalidEvent e) {
+            ids.rollback();
             nextSeq = seqBefore;
             results.clear();
             toAppend.clear();
@@ -284,17 +260,15 @@ public final class EventLogStore implements EventSink {
         }
     }
 
-    private void claimEachInSavepoint() throws SQLException {
-        registerDatastreams(); // outside every savepoint: one request's rollback keeps them
+    private void claimEachAlone() {
         for (PendingWrite pending : group) {
             long seqBefore = nextSeq;
             int appendBefore = toAppend.size();
-            ids.savepoint();
+            int mark = ids.mark();
             try {
                 results.add(claim(pending));
-                ids.releaseSavepoint();
-            } catch (SQLException | InvalidEvent e) {
-                ids.rollbackToSavepoint();
+            } catch (UncheckedIOException | InvalidEvent e) {
+                ids.rollbackTo(mark);
                 nextSeq = seqBefore;
                 toAppend.subList(appendBefore, toAppend.size()).clear();
                 results.add(null);
@@ -302,12 +276,6 @@ public final class EventLogStore implements EventSink {
                 pending.done().completeExceptionally(new SinkUnavailableException(
                         "the store refused the write: " + e.getMessage(), retryAfterSeconds, e));
             }
-        }
-    }
-
-    private void registerDatastreams() throws SQLException {
-        for (PendingWrite pending : group) {
-            ids.register(pending.events());
         }
     }
 
@@ -319,7 +287,7 @@ public final class EventLogStore implements EventSink {
     }
 
     /** Claims a request's ids; the new events join the frame. */
-    private WriteResult claim(PendingWrite pending) throws SQLException {
+    private WriteResult claim(PendingWrite pending) {
         int stored = 0;
         for (StoredEvent e : pending.events()) {
             if (e.dataset() == null || e.datastreamId() == null || e.eventId() == null || e.requestId() == null
@@ -385,7 +353,6 @@ public final class EventLogStore implements EventSink {
             }
             closed = true;
         }
-        idsCheckpointer.close(); // before the last connection closes, so SQLite's own final checkpoint runs
         ids.close();
         try {
             events.close();

@@ -9,9 +9,6 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
-import java.sql.Connection;
-import java.sql.DriverManager;
-import java.sql.Statement;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
@@ -75,10 +72,8 @@ class StorageOverHttpTest {
         try (TestEdge edge = TestEdge.start(yaml, dir)) {
             edge.postJson("/ee/v2/collect?datastreamId=ds", CollectEndpointTest.event("warm-up", "u"));
             List<CompletableFuture<HttpResponse<String>>> answers = new ArrayList<>();
-            // Another writer holds the event-id index: the edge's writer waits to claim, its queue fills up.
-            try (Connection blocker = DriverManager.getConnection("jdbc:sqlite:" + dir.resolve("event-ids.sqlite"));
-                 Statement st = blocker.createStatement()) {
-                st.execute("BEGIN EXCLUSIVE");
+            // The writer is held, as by a stalled disk: its queue fills up.
+            try (AutoCloseable paused = edge.node().store().pauseWriter()) {
                 for (int i = 0; i < 12; i++) {
                     answers.add(edge.client().sendAsync(HttpRequest.newBuilder(edge.uri("/ee/v2/collect?datastreamId=ds"))
                                     .header("content-type", "application/json")
@@ -92,7 +87,6 @@ class StorageOverHttpTest {
                 }
                 assertThat(answers.stream().filter(CompletableFuture::isDone).count()).isGreaterThan(0);
                 assertThat(edge.get("/ready").statusCode()).isEqualTo(503);
-                st.execute("ROLLBACK");
             }
             Set<String> acknowledged = new HashSet<>();
             int unavailable = 0;

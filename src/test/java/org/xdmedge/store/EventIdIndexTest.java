@@ -71,8 +71,10 @@ class EventIdIndexTest {
         try (EventLogStore store = EventLogStore.open(dir, 100, 64, 1)) {
             assertThat(write(store, first.toArray(StoredEvent[]::new)).stored()).isEqualTo(250);
         }
-        for (String suffix : new String[] {"", "-wal", "-shm"}) {
-            Files.deleteIfExists(dir.resolve(EventIdIndex.FILE_NAME + suffix));
+        try (var files = Files.list(dir.resolve(EventIdIndex.DIRECTORY))) {
+            for (Path p : files.toList()) {
+                Files.delete(p);
+            }
         }
         try (EventLogStore store = EventLogStore.open(dir, 100, 64, 1)) {
             assertThat(write(store, first.toArray(StoredEvent[]::new))).isEqualTo(new WriteResult(0, 250));
@@ -99,6 +101,64 @@ class EventIdIndexTest {
             assertThat(write(store, kept, lost)).isEqualTo(new WriteResult(1, 1));
         }
         assertThat(storedIds()).containsExactly(kept.eventId(), lost.eventId());
+    }
+
+    @Test
+    void afterACrashNoClaimOutlivesItsEventAndEveryLoggedIdIsClaimedAgain() throws Exception {
+        List<StoredEvent> logged = randomEvents(300);
+        try (EventLogStore store = EventLogStore.open(dir, 100, 64, 1)) {
+            assertThat(write(store, logged.toArray(StoredEvent[]::new)).stored()).isEqualTo(300);
+        }
+        StoredEvent committedButNotLogged = event(UUID.randomUUID().toString(), "ds-a");
+        StoredEvent claimedInFlight = event("in-flight", "ds-b");
+        // The writer's view at a crash: claims made after the last checkpoint, one of them never
+        // committed, and their events not in the log; the process dies without a clean close.
+        EventIdIndex index = EventIdIndex.open(dir, 300, 60_000);
+        assertThat(index.claim(committedButNotLogged, 301)).isTrue();
+        index.commit(301);
+        assertThat(index.claim(claimedInFlight, 302)).isTrue();
+        index.close(false);
+        assertThat(EventIdIndex.coveredOnDisk(dir)).isEqualTo(300);
+
+        try (EventLogStore store = EventLogStore.open(dir, 100, 64, 1)) {
+            assertThat(write(store, committedButNotLogged, claimedInFlight)).isEqualTo(new WriteResult(2, 0));
+            assertThat(write(store, logged.toArray(StoredEvent[]::new))).isEqualTo(new WriteResult(0, 300));
+        }
+        assertThat(storedIds()).hasSize(302).endsWith(committedButNotLogged.eventId(), claimedInFlight.eventId());
+    }
+
+    @Test
+    void tablesGrowByGenerationsAndOlderGenerationsStillDeduplicate() throws Exception {
+        List<StoredEvent> events = randomEvents(40_000);
+        try (EventLogStore store = EventLogStore.open(dir, 100, 64, 1)) {
+            for (int from = 0; from < events.size(); from += 500) {
+                assertThat(write(store, events.subList(from, from + 500).toArray(StoredEvent[]::new)).stored()).isEqualTo(500);
+            }
+            // The first table holds 2^16 slots and takes claims until it is half full.
+            assertThat(write(store, events.subList(0, 1000).toArray(StoredEvent[]::new))).isEqualTo(new WriteResult(0, 1000));
+        }
+        try (var files = Files.list(dir.resolve(EventIdIndex.DIRECTORY))) {
+            assertThat(files.filter(f -> f.toString().endsWith(IdTable.SUFFIX)).count()).isGreaterThanOrEqualTo(2);
+        }
+        try (EventLogStore store = EventLogStore.open(dir, 100, 64, 1)) {
+            assertThat(write(store, events.subList(39_000, 40_000).toArray(StoredEvent[]::new))).isEqualTo(new WriteResult(0, 1000));
+            assertThat(write(store, events.subList(0, 10).toArray(StoredEvent[]::new))).isEqualTo(new WriteResult(0, 10));
+        }
+        assertThat(storedIds()).hasSize(40_000);
+    }
+
+    @Test
+    void theFormerSqliteIndexIsRemovedOnceTheTablesAreBuilt() throws Exception {
+        try (EventLogStore store = EventLogStore.open(dir, 100, 64, 1)) {
+            write(store, event("before", "ds-a"));
+        }
+        Files.writeString(dir.resolve(EventIdIndex.FORMER_FILE_NAME), "former index");
+        Files.writeString(dir.resolve(EventIdIndex.FORMER_FILE_NAME + "-wal"), "former log");
+        try (EventLogStore store = EventLogStore.open(dir, 100, 64, 1)) {
+            assertThat(write(store, event("before", "ds-a"))).isEqualTo(new WriteResult(0, 1));
+        }
+        assertThat(dir.resolve(EventIdIndex.FORMER_FILE_NAME)).doesNotExist();
+        assertThat(dir.resolve(EventIdIndex.FORMER_FILE_NAME + "-wal")).doesNotExist();
     }
 
     @Test
