@@ -53,7 +53,8 @@ final class EventIdIndex implements AutoCloseable {
     static final String CHECKPOINT = "checkpoint";
     /** The former SQLite index: removed once the tables are built from the log. */
     static final String FORMER_FILE_NAME = "event-ids.sqlite";
-    static final long DEFAULT_CHECKPOINT_MILLIS = 30_000;
+    /** Bounds what a start after a crash reads again: at 150k events/s, 1.5M events. */
+    static final long DEFAULT_CHECKPOINT_MILLIS = Long.getLong("xdmedge.idsCheckpointMillis", 10_000);
     static final int FIRST_SLOT_BITS = 16;
     /** Generations stop doubling at 2^28 slots (8 GiB files, 128M ids each). */
     static final int LARGEST_SLOT_BITS = 28;
@@ -132,8 +133,18 @@ final class EventIdIndex implements AutoCloseable {
         }
         List<Path> files = tableFiles();
         Checkpoint checkpoint = readCheckpoint(!files.isEmpty());
-        for (Path file : files) {
-            tables.add(IdTable.open(file));
+        try {
+            for (Path file : files) {
+                tables.add(IdTable.open(file));
+            }
+        } catch (IdTable.Damaged e) {
+            log.warn("{}; the event-id index is rebuilt from the event log", e.getMessage());
+            closeTables();
+            tables.clear();
+            for (Path file : files) {
+                Files.deleteIfExists(file);
+            }
+            checkpoint = new Checkpoint(0, true);
         }
         if (tables.isEmpty()) {
             Path first = directory.resolve(tableName(1));
@@ -149,9 +160,12 @@ final class EventIdIndex implements AutoCloseable {
         if (trusted < logLastSeq) {
             log.info("adding the ids of events {}..{} to the event-id index", trusted + 1, logLastSeq);
             long[] added = {0};
-            EventLog.scan(dataDir, trusted, (seq, event) -> {
-                if (seq <= logLastSeq && claim(event, seq)) {
+            EventLog.scanIds(dataDir, trusted, (seq, datastreamId, eventId) -> {
+                if (seq <= logLastSeq && claim(datastreamId, eventId, seq, false)) {
                     added[0]++;
+                }
+                if (undoSize > 1 << 16) {
+                    commit(seq); // nothing here is undone: no need to remember it
                 }
             });
             log.info("event-id index: {} ids added", added[0]);
@@ -187,13 +201,21 @@ final class EventIdIndex implements AutoCloseable {
      * or {@link #rollback} until {@link #commit}.
      */
     boolean claim(StoredEvent event, long seq) {
+        return claim(event.datastreamId(), event.eventId(), seq, true);
+    }
+
+    /**
+     * {@code olderTables}: false only while claiming the log's own events on open, which are
+     * unique and above everything the tables kept, so only the newest table is probed (for a slot).
+     */
+    private boolean claim(String datastreamId, String eventId, long seq, boolean olderTables) {
         IdTable newest = roomyNewest();
-        long key = datastreamKey(event.datastreamId());
-        int letterCase = packUuid(event.eventId(), uuid);
+        long key = datastreamKey(datastreamId);
+        int letterCase = packUuid(eventId, uuid);
         if (letterCase >= 0) {
             key |= letterCase == 1 ? KIND_UPPER_UUID : KIND_LOWER_UUID;
         } else {
-            byte[] digest = sha256.digest(event.eventId().getBytes(StandardCharsets.UTF_8));
+            byte[] digest = sha256.digest(eventId.getBytes(StandardCharsets.UTF_8));
             ByteBuffer bits = ByteBuffer.wrap(digest);
             uuid[0] = bits.getLong();
             uuid[1] = bits.getLong();
@@ -205,7 +227,7 @@ final class EventIdIndex implements AutoCloseable {
         if (slot >= 0) {
             return false;
         }
-        for (int t = tables.size() - 2; t >= 0; t--) {
+        for (int t = tables.size() - 2; t >= 0 && olderTables; t--) {
             if (tables.get(t).find(hi, lo, key) >= 0) {
                 return false;
             }
@@ -250,20 +272,6 @@ final class EventIdIndex implements AutoCloseable {
         return checkpoints.get();
     }
 
-    /** Ids held in all generations. */
-    long size() {
-        long n = 0;
-        for (IdTable table : tables) {
-            n += table.count();
-        }
-        return n;
-    }
-
-    /** The generations, oldest first (tests). */
-    int generations() {
-        return tables.size();
-    }
-
     /**
      * The table new claims go into: past half full, the next generation takes over (made ahead by
      * the maintainer, once the newest is a quarter full). Only when that is not ready by the time
@@ -290,7 +298,9 @@ final class EventIdIndex implements AutoCloseable {
             synchronized (makeLock) { // waits for the maintainer if it is making the table now
                 next = prepared.getAndSet(null);
                 if (next == null) {
-                    log.warn("the next event-id table was not ready in time; the writer makes it");
+                    if (maintainer != null) { // while opening, before it starts, the writer always makes them
+                        log.warn("the next event-id table was not ready in time; the writer makes it");
+                    }
                     try {
                         next = makeNext();
                     } catch (IOException e) {

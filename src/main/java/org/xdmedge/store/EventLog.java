@@ -411,6 +411,19 @@ final class EventLog implements AutoCloseable {
         void accept(long seq, StoredEvent event) throws IOException;
     }
 
+    /** Receives the ids of each stored event in log order, without the rest of the event. */
+    interface IdVisitor {
+        void accept(long seq, String datastreamId, String eventId) throws IOException;
+    }
+
+    /**
+     * As {@link #scan}, handing only each event's sequence number, datastream and id: what
+     * rebuilding the event-id index needs, without a copy of every event.
+     */
+    static long scanIds(Path dataDir, long afterSeq, IdVisitor each) throws IOException {
+        return scan(dataDir, afterSeq, null, each);
+    }
+
     /** True when {@code dataDir} has an event log. */
     static boolean exists(Path dataDir) {
         return Files.isDirectory(dataDir.resolve(DIRECTORY));
@@ -422,6 +435,10 @@ final class EventLog implements AutoCloseable {
      * there, so it can run beside the writer.
      */
     static long scan(Path dataDir, long afterSeq, Visitor each) throws IOException {
+        return scan(dataDir, afterSeq, each, null);
+    }
+
+    private static long scan(Path dataDir, long afterSeq, Visitor each, IdVisitor ids) throws IOException {
         List<Path> segments = segments(dataDir.resolve(DIRECTORY));
         long last = 0;
         for (int i = 0; i < segments.size(); i++) {
@@ -429,7 +446,7 @@ final class EventLog implements AutoCloseable {
                 if (i + 1 < segments.size() && firstSeq(segments.get(i + 1)) <= afterSeq + 1) {
                     continue; // every event of this segment comes before afterSeq's successor
                 }
-                End end = findEnd(channel, segments.get(i), afterSeq, last, each);
+                End end = findEnd(channel, segments.get(i), afterSeq, last, each, ids);
                 last = Math.max(last, end.lastSeq);
             }
         }
@@ -439,15 +456,15 @@ final class EventLog implements AutoCloseable {
     private record End(long position, long lastSeq) {}
 
     private static End findEnd(FileChannel channel, Path file, long afterSeq) throws IOException {
-        return findEnd(channel, file, afterSeq, 0, null);
+        return findEnd(channel, file, afterSeq, 0, null, null);
     }
 
     /**
      * Walks the frames of one segment from its start, handing events above {@code afterSeq} to
      * {@code each} (when not null); stops at the first frame that is not whole and right.
      */
-    private static End findEnd(FileChannel channel, Path file, long afterSeq, long previousSeq, Visitor each)
-            throws IOException {
+    private static End findEnd(FileChannel channel, Path file, long afterSeq, long previousSeq, Visitor each,
+                               IdVisitor ids) throws IOException {
         long size = channel.size();
         checkHeader(channel, file, size);
         long at = SEGMENT_HEADER_BYTES;
@@ -480,7 +497,7 @@ final class EventLog implements AutoCloseable {
             if ((int) check.getValue() != expected) {
                 break;
             }
-            long frameLast = readFrame(payload, Math.max(lastSeq, previousSeq), afterSeq, each);
+            long frameLast = readFrame(payload, Math.max(lastSeq, previousSeq), afterSeq, each, ids);
             if (frameLast < 0) {
                 break; // sequence numbers going back: not a frame of this log's order
             }
@@ -491,7 +508,8 @@ final class EventLog implements AutoCloseable {
     }
 
     /** Returns the frame's last sequence number, or -1 if its numbers do not rise above {@code previous}. */
-    private static long readFrame(ByteBuffer payload, long previous, long afterSeq, Visitor each) throws IOException {
+    private static long readFrame(ByteBuffer payload, long previous, long afterSeq, Visitor each, IdVisitor ids)
+            throws IOException {
         int n = payload.getInt();
         long last = previous;
         byte[] bytes = payload.array();
@@ -502,11 +520,16 @@ final class EventLog implements AutoCloseable {
             }
             last = seq;
             long receivedAt = payload.getLong();
-            if (each == null || seq <= afterSeq) {
-                for (int s = 0; s < 7; s++) { // six strings and the JSON, each behind its length
-                    int length = payload.getInt();
-                    payload.position(payload.position() + Math.max(0, length));
-                }
+            if ((each == null && ids == null) || seq <= afterSeq) {
+                skipFields(payload, 7); // six strings and the JSON, each behind its length
+                continue;
+            }
+            if (ids != null) {
+                skipFields(payload, 1);
+                String datastream = getString(payload, bytes);
+                String eventId = getString(payload, bytes);
+                skipFields(payload, 4);
+                ids.accept(seq, datastream, eventId);
                 continue;
             }
             String dataset = getString(payload, bytes);
@@ -521,6 +544,13 @@ final class EventLog implements AutoCloseable {
             each.accept(seq, new StoredEvent(requestId, datastream, dataset, receivedAt, eventId, ns, id, json));
         }
         return last;
+    }
+
+    private static void skipFields(ByteBuffer payload, int fields) {
+        for (int f = 0; f < fields; f++) {
+            int length = payload.getInt();
+            payload.position(payload.position() + Math.max(0, length));
+        }
     }
 
     private static String getString(ByteBuffer payload, byte[] bytes) {

@@ -18,8 +18,9 @@ import java.security.SecureRandom;
  * aligned, so one never straddles a disk sector and a crash leaves each slot either old or new.
  *
  * <p>The file is filled with zeros when it is made (in the background, {@link #create}), so that
- * writing a mapped page never has to allocate a block: a full disk then fails the preparation
- * with an exception instead of a fault inside a store to the mapping.
+ * writing a mapped page never has to allocate a block: a full disk then fails the making with an
+ * exception instead of a fault inside a store to the mapping. The zeros are not forced: the table
+ * is derived from the event log, and one a crash left short is {@link Damaged} and rebuilt.
  *
  * <p>Header (4 KiB): {@code long magic, int version, int slotBits, long seed, long count}; the
  * seed keys the slot hash, so clients cannot choose ids that pile onto one run of slots.
@@ -83,7 +84,6 @@ final class IdTable implements AutoCloseable {
                 zeros.clear().limit((int) Math.min(ZEROS.length, end - at));
                 writeFully(ch, zeros, at);
             }
-            ch.force(true);
         }
         Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE);
     }
@@ -93,7 +93,7 @@ final class IdTable implements AutoCloseable {
         try {
             ByteBuffer head = ByteBuffer.allocate(16);
             if (ch.read(head, 0) != 16 || head.getLong(0) != MAGIC) {
-                throw new IOException(file + " is not an event-id table");
+                throw new Damaged(file + " is not an event-id table");
             }
             if (head.getInt(8) != VERSION) {
                 throw new IOException(file + " is an event-id table of version " + head.getInt(8)
@@ -102,12 +102,19 @@ final class IdTable implements AutoCloseable {
             int slotBits = head.getInt(12);
             if (slotBits < MIN_SLOT_BITS || slotBits > MAX_SLOT_BITS
                     || ch.size() != HEADER_BYTES + ((long) SLOT_BYTES << slotBits)) {
-                throw new IOException(file + " is damaged: its length does not match its " + slotBits + " slot bits");
+                throw new Damaged(file + " is damaged: its length does not match its " + slotBits + " slot bits");
             }
             return new IdTable(file, ch, slotBits);
         } catch (IOException | RuntimeException e) {
             ch.close();
             throw e;
+        }
+    }
+
+    /** A table file that is not whole: the index is rebuilt from the log. */
+    static final class Damaged extends IOException {
+        Damaged(String message) {
+            super(message);
         }
     }
 
@@ -132,7 +139,7 @@ final class IdTable implements AutoCloseable {
     /** The slot where {@code (hi, lo, key)} is, or the negative of (the empty slot where it would go, plus one). */
     long find(long hi, long lo, long key) {
         long slot = home(hi, lo, key);
-        while (true) {
+        for (long probes = 0; probes <= mask; probes++) {
             long seq = seq(slot);
             if (seq == 0) {
                 return -slot - 1;
@@ -142,6 +149,8 @@ final class IdTable implements AutoCloseable {
             }
             slot = (slot + 1) & mask;
         }
+        // The index never fills a table past three quarters: only a damaged file gets here.
+        throw new IllegalStateException(file + " has no empty slot: the file is damaged");
     }
 
     /** Fills the empty slot {@link #find} named; {@code seq} last, since it marks the slot full. */

@@ -148,6 +148,23 @@ class EventIdIndexTest {
     }
 
     @Test
+    void aTableACrashLeftShortIsRebuiltFromTheLog() throws Exception {
+        List<StoredEvent> first = randomEvents(100);
+        try (EventLogStore store = EventLogStore.open(dir, 100, 64, 1)) {
+            assertThat(write(store, first.toArray(StoredEvent[]::new)).stored()).isEqualTo(100);
+        }
+        Path table = dir.resolve(EventIdIndex.DIRECTORY).resolve("000001" + IdTable.SUFFIX);
+        try (var ch = java.nio.channels.FileChannel.open(table, java.nio.file.StandardOpenOption.WRITE)) {
+            ch.truncate(ch.size() / 2); // its zeros never reached the disk whole
+        }
+        try (EventLogStore store = EventLogStore.open(dir, 100, 64, 1)) {
+            assertThat(write(store, first.toArray(StoredEvent[]::new))).isEqualTo(new WriteResult(0, 100));
+            assertThat(write(store, event("after-rebuild", "ds-a"))).isEqualTo(new WriteResult(1, 0));
+        }
+        assertThat(storedIds()).hasSize(101);
+    }
+
+    @Test
     void theFormerSqliteIndexIsRemovedOnceTheTablesAreBuilt() throws Exception {
         try (EventLogStore store = EventLogStore.open(dir, 100, 64, 1)) {
             write(store, event("before", "ds-a"));
