@@ -319,10 +319,15 @@ final class EventIdIndex implements AutoCloseable {
 
     /** Makes (zero-fills) and opens the generation after the newest; under {@link #makeLock}. */
     private IdTable makeNext() throws IOException {
+        return makeNext(() -> false);
+    }
+
+    /** As {@link #makeNext()}, given up when {@code stop} says so (the maintainer's, once closing). */
+    private IdTable makeNext(java.util.function.BooleanSupplier stop) throws IOException {
         IdTable newest = tables.get(tables.size() - 1);
         int bits = Math.min(LARGEST_SLOT_BITS, Long.numberOfTrailingZeros(newest.capacity()) + 1);
         Path file = directory.resolve(tableName(tableNumber(newest.file()) + 1));
-        IdTable.create(file, bits);
+        IdTable.create(file, bits, stop);
         return IdTable.open(file);
     }
 
@@ -355,7 +360,7 @@ final class EventIdIndex implements AutoCloseable {
                     synchronized (makeLock) {
                         // Outside `signal`: the writer never waits for this unless the newest is 3/4 full.
                         if (prepareWanted && prepared.get() == null) {
-                            prepared.set(makeNext());
+                            prepared.set(makeNext(() -> closing)); // a large table must not hold back a stop
                         }
                     }
                 }
@@ -366,6 +371,9 @@ final class EventIdIndex implements AutoCloseable {
             } catch (InterruptedException e) {
                 break;
             } catch (IOException | RuntimeException e) {
+                if (closing) {
+                    break;
+                }
                 // The writer makes the next table itself if need be; checkpoints are retried later.
                 log.warn("event-id index maintenance failed, retried in {} ms: {}", checkpointMillis, e.toString());
                 nextCheckpoint = System.nanoTime() + checkpointMillis * 1_000_000;

@@ -153,7 +153,12 @@ public final class EventLogStore implements EventSink {
      */
     public AutoCloseable pauseWriter() throws InterruptedException {
         writerGate.acquire();
-        return writerGate::release;
+        java.util.concurrent.atomic.AtomicBoolean resumed = new java.util.concurrent.atomic.AtomicBoolean();
+        return () -> {
+            if (resumed.compareAndSet(false, true)) {
+                writerGate.release();
+            }
+        };
     }
 
     private void writeLoop() {

@@ -68,6 +68,11 @@ final class IdTable implements AutoCloseable {
      * temporary name, then renamed into place, so a table file is never half made.
      */
     static void create(Path file, int slotBits) throws IOException {
+        create(file, slotBits, () -> false);
+    }
+
+    /** As {@link #create(Path, int)}; gives up (removing what it wrote) as soon as {@code stop} says so. */
+    static void create(Path file, int slotBits, java.util.function.BooleanSupplier stop) throws IOException {
         if (slotBits < MIN_SLOT_BITS || slotBits > MAX_SLOT_BITS) {
             throw new IllegalArgumentException("slot bits " + slotBits);
         }
@@ -81,6 +86,11 @@ final class IdTable implements AutoCloseable {
             long end = HEADER_BYTES + ((long) SLOT_BYTES << slotBits);
             ByteBuffer zeros = ByteBuffer.wrap(ZEROS);
             for (long at = HEADER_BYTES; at < end; at += ZEROS.length) {
+                if (stop.getAsBoolean()) {
+                    ch.close();
+                    Files.deleteIfExists(tmp);
+                    throw new IOException("making " + file + " was given up: the index is closing");
+                }
                 zeros.clear().limit((int) Math.min(ZEROS.length, end - at));
                 writeFully(ch, zeros, at);
             }

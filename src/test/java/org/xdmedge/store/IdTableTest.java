@@ -70,6 +70,17 @@ class IdTableTest {
     }
 
     @Test
+    void makingATableIsGivenUpWhenAskedAndLeavesNoFile() throws Exception {
+        Path file = dir.resolve("000003" + IdTable.SUFFIX);
+        int[] chunks = {0};
+        assertThatThrownBy(() -> IdTable.create(file, 22, () -> ++chunks[0] > 3)).hasMessageContaining("given up");
+        assertThat(chunks[0]).isEqualTo(4);
+        try (var files = Files.list(dir)) {
+            assertThat(files.toList()).isEmpty();
+        }
+    }
+
+    @Test
     void aFileOfTheWrongLengthOrKindIsRefused() throws Exception {
         Path file = dir.resolve("000001" + IdTable.SUFFIX);
         IdTable.create(file, IdTable.MIN_SLOT_BITS);
