@@ -73,7 +73,7 @@ final class EventIdIndex implements AutoCloseable {
     private final MessageDigest sha256;
     private final long[] uuid = new long[2];
     /** The claims since the last commit, newest last: table index and slot. */
-    private int[] undoTables = new int[256];
+    private IdTable[] undoTables = new IdTable[256];
     private long[] undoSlots = new long[256];
     private int undoSize;
     /** The last sequence number whose claim is committed (its event is in the log). */
@@ -84,8 +84,17 @@ final class EventIdIndex implements AutoCloseable {
     private final Object makeLock = new Object();
     /** Wakes the maintainer: a next generation is wanted, or the index closes. */
     private final Object signal = new Object();
-    /** The next generation, made ahead by the maintainer, until the writer takes it. */
-    private final java.util.concurrent.atomic.AtomicReference<IdTable> prepared = new java.util.concurrent.atomic.AtomicReference<>();
+    /** The next table, and the older tables whose ids it holds copies of (retired when it is taken). */
+    private record Next(IdTable table, List<IdTable> replaces) {}
+    /** The next table, made ahead by the maintainer, until the writer takes it. */
+    private final java.util.concurrent.atomic.AtomicReference<Next> prepared = new java.util.concurrent.atomic.AtomicReference<>();
+    /**
+     * The newest table as of the writer's last commit: every table before it then has no claim
+     * left to undo and takes no more, so the maintainer may copy it into the next table.
+     */
+    private volatile IdTable newestAtCommit;
+    /** Tables whose ids a newer table holds: closed and deleted by the maintainer. */
+    private final java.util.concurrent.ConcurrentLinkedQueue<IdTable> retired = new java.util.concurrent.ConcurrentLinkedQueue<>();
     private volatile boolean prepareWanted;
     private volatile boolean closing;
     private Thread maintainer;
@@ -238,7 +247,7 @@ final class EventIdIndex implements AutoCloseable {
             undoSlots = Arrays.copyOf(undoSlots, undoSize * 2);
             undoTables = Arrays.copyOf(undoTables, undoSize * 2);
         }
-        undoTables[undoSize] = tables.size() - 1;
+        undoTables[undoSize] = newest;
         undoSlots[undoSize++] = empty;
         return true;
     }
@@ -251,7 +260,8 @@ final class EventIdIndex implements AutoCloseable {
     /** Undoes the claims made since {@code mark}, newest first. */
     void rollbackTo(int mark) {
         for (int i = undoSize - 1; i >= mark; i--) {
-            tables.get(undoTables[i]).clearNewest(undoSlots[i]);
+            undoTables[i].clearNewest(undoSlots[i]);
+            undoTables[i] = null;
         }
         undoSize = mark;
     }
@@ -263,8 +273,13 @@ final class EventIdIndex implements AutoCloseable {
 
     /** Keeps the claims made so far: every event up to {@code lastSeq} is in the log. */
     void commit(long lastSeq) {
+        Arrays.fill(undoTables, 0, undoSize, null);
         undoSize = 0;
         committedThrough = lastSeq;
+        IdTable newest = tables.get(tables.size() - 1);
+        if (newestAtCommit != newest) {
+            newestAtCommit = newest;
+        }
     }
 
     /** Checkpoints run by the maintainer thread (and the last one at close). */
@@ -293,42 +308,82 @@ final class EventIdIndex implements AutoCloseable {
             }
             return newest;
         }
-        IdTable next = prepared.getAndSet(null);
-        if (next == null && count >= capacity / 4 * 3) {
-            synchronized (makeLock) { // waits for the maintainer if it is making the table now
-                next = prepared.getAndSet(null);
-                if (next == null) {
-                    if (maintainer != null) { // while opening, before it starts, the writer always makes them
-                        log.warn("the next event-id table was not ready in time; the writer makes it");
-                    }
-                    try {
-                        next = makeNext();
-                    } catch (IOException e) {
-                        throw new UncheckedIOException("cannot make the next event-id table: " + e.getMessage(), e);
-                    }
-                }
-            }
-        }
-        if (next == null) {
+        if (prepared.get() == null && count < capacity / 4 * 3) {
             return newest;
         }
-        tables.add(next);
-        prepareWanted = false;
-        return next;
+        // Taken and installed under makeLock, so the maintainer never makes a table from a list
+        // the writer is changing (it would name it after a table that is already there).
+        synchronized (makeLock) { // waits for the maintainer only if it is making the table now
+            Next next = prepared.getAndSet(null);
+            if (next == null) {
+                if (maintainer != null) { // while opening, before it starts, the writer always makes them
+                    log.warn("the next event-id table was not ready in time; the writer makes it");
+                }
+                try {
+                    next = makeNext();
+                } catch (IOException e) {
+                    throw new UncheckedIOException("cannot make the next event-id table: " + e.getMessage(), e);
+                }
+            }
+            tables.add(next.table());
+            if (!next.replaces().isEmpty()) {
+                tables.removeAll(next.replaces());
+                retired.addAll(next.replaces());
+                synchronized (signal) {
+                    signal.notifyAll();
+                }
+            }
+            prepareWanted = false;
+            return next.table();
+        }
     }
 
-    /** Makes (zero-fills) and opens the generation after the newest; under {@link #makeLock}. */
-    private IdTable makeNext() throws IOException {
+    /** Makes the table after the newest; under {@link #makeLock}. */
+    private Next makeNext() throws IOException {
         return makeNext(() -> false);
     }
 
-    /** As {@link #makeNext()}, given up when {@code stop} says so (the maintainer's, once closing). */
-    private IdTable makeNext(java.util.function.BooleanSupplier stop) throws IOException {
-        IdTable newest = tables.get(tables.size() - 1);
-        int bits = Math.min(LARGEST_SLOT_BITS, Long.numberOfTrailingZeros(newest.capacity()) + 1);
+    /**
+     * Makes (zero-fills) and opens the table after the newest, given up when {@code stop} says so
+     * (the maintainer's, once closing). It also receives a copy of every id of the tables before
+     * the newest, once those take no more claims, and is forced before it is handed over: when the
+     * writer takes it those tables are retired, so a lookup probes two tables, not one per
+     * doubling. Twice the newest's size at least, and room for the copies and as many new ids
+     * again; past {@value #LARGEST_SLOT_BITS} slot bits nothing is copied and tables add up.
+     */
+    private Next makeNext(java.util.function.BooleanSupplier stop) throws IOException {
+        List<IdTable> now = List.copyOf(tables);
+        IdTable newest = now.get(now.size() - 1);
+        List<IdTable> older = newestAtCommit == newest ? now.subList(0, now.size() - 1) : List.of();
+        long copies = 0;
+        for (IdTable table : older) {
+            copies += table.count();
+        }
+        int bits = Math.max(Long.numberOfTrailingZeros(newest.capacity()) + 1,
+                64 - Long.numberOfLeadingZeros(2 * (copies + newest.capacity()) - 1));
+        if (bits > LARGEST_SLOT_BITS) {
+            bits = Math.min(LARGEST_SLOT_BITS, Long.numberOfTrailingZeros(newest.capacity()) + 1);
+            older = List.of();
+        }
         Path file = directory.resolve(tableName(tableNumber(newest.file()) + 1));
+        if (Files.exists(file)) {
+            throw new IOException(file + " exists already; the event-id index does not overwrite a table");
+        }
         IdTable.create(file, bits, stop);
-        return IdTable.open(file);
+        IdTable next = IdTable.open(file);
+        if (!older.isEmpty()) {
+            for (IdTable table : older) {
+                table.forEachAbove(0, slot -> {
+                    long[] key = table.key(slot);
+                    long at = next.find(key[0], key[1], key[2]);
+                    if (at < 0) {
+                        next.put(-at - 1, key[0], key[1], key[2], table.seq(slot));
+                    }
+                });
+            }
+            next.force(); // before the originals are deleted, so a checkpoint's promise holds
+        }
+        return new Next(next, List.copyOf(older));
     }
 
     private long datastreamKey(String datastreamId) {
@@ -349,7 +404,7 @@ final class EventIdIndex implements AutoCloseable {
             try {
                 synchronized (signal) {
                     long waitMillis = (nextCheckpoint - System.nanoTime()) / 1_000_000;
-                    if (!closing && !(prepareWanted && prepared.get() == null) && waitMillis > 0) {
+                    if (!closing && !(prepareWanted && prepared.get() == null) && retired.isEmpty() && waitMillis > 0) {
                         signal.wait(waitMillis);
                     }
                 }
@@ -364,6 +419,7 @@ final class EventIdIndex implements AutoCloseable {
                         }
                     }
                 }
+                deleteRetired();
                 if (System.nanoTime() >= nextCheckpoint) {
                     checkpoint(false);
                     nextCheckpoint = System.nanoTime() + checkpointMillis * 1_000_000;
@@ -379,6 +435,14 @@ final class EventIdIndex implements AutoCloseable {
                 nextCheckpoint = System.nanoTime() + checkpointMillis * 1_000_000;
                 sleepQuietly(Math.min(checkpointMillis, 1_000));
             }
+        }
+    }
+
+    /** Closes and deletes the tables a newer one holds copies of; the writer no longer reads them. */
+    private void deleteRetired() throws IOException {
+        for (IdTable table; (table = retired.poll()) != null; ) {
+            table.close();
+            Files.deleteIfExists(table.file());
         }
     }
 
@@ -562,9 +626,11 @@ final class EventIdIndex implements AutoCloseable {
 
     private void closeTables() {
         List<IdTable> all = new ArrayList<>(tables);
-        IdTable next = prepared.getAndSet(null);
+        all.addAll(retired); // their files stay: the next start takes them as older tables
+        retired.clear();
+        Next next = prepared.getAndSet(null);
         if (next != null) {
-            all.add(next); // its file stays: the next start takes it as the newest, empty generation
+            all.add(next.table()); // its file stays: the next start takes it as the newest table
         }
         for (IdTable table : all) {
             try {

@@ -19,8 +19,10 @@ import java.security.SecureRandom;
  *
  * <p>The file is filled with zeros when it is made (in the background, {@link #create}), so that
  * writing a mapped page never has to allocate a block: a full disk then fails the making with an
- * exception instead of a fault inside a store to the mapping. The zeros are not forced: the table
- * is derived from the event log, and one a crash left short is {@link Damaged} and rebuilt.
+ * exception instead of a fault inside a store to the mapping. The zeros are forced a step at a
+ * time as they are written (see {@link #FORCE_STEP_BYTES}); the file is renamed into place without
+ * a last force, since the table is derived from the event log and one a crash left short is
+ * {@link Damaged} and rebuilt.
  *
  * <p>Header (4 KiB): {@code long magic, int version, int slotBits, long seed, long count}; the
  * seed keys the slot hash, so clients cannot choose ids that pile onto one run of slots.
@@ -37,6 +39,11 @@ final class IdTable implements AutoCloseable {
     static final int MIN_SLOT_BITS = 10;
     static final int MAX_SLOT_BITS = 30;
     private static final byte[] ZEROS = new byte[1 << 20];
+    /**
+     * Tables are forced a step at a time: the event writer's {@code fdatasync} waits for whatever
+     * else is in flight to the disk, so one large flush would stall the events' commits behind it.
+     */
+    static final int FORCE_STEP_BYTES = 2 << 20;
 
     private final Path file;
     private final FileChannel channel;
@@ -93,6 +100,9 @@ final class IdTable implements AutoCloseable {
                 }
                 zeros.clear().limit((int) Math.min(ZEROS.length, end - at));
                 writeFully(ch, zeros, at);
+                if ((at - HEADER_BYTES + ZEROS.length) % FORCE_STEP_BYTES == 0) {
+                    ch.force(false);
+                }
             }
         }
         Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE);
@@ -230,12 +240,14 @@ final class IdTable implements AutoCloseable {
         count = n;
     }
 
-    /** Writes the count into the header and forces every changed page of the file to disk. */
+    /** Writes the count into the header and forces every changed page of the file to disk, a step at a time. */
     void force() {
         header.putLong(24, count);
         header.force();
         for (MappedByteBuffer chunk : chunks) {
-            chunk.force();
+            for (int at = 0; at < chunk.capacity(); at += FORCE_STEP_BYTES) {
+                chunk.force(at, Math.min(FORCE_STEP_BYTES, chunk.capacity() - at));
+            }
         }
     }
 

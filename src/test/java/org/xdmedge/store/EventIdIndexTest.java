@@ -128,23 +128,36 @@ class EventIdIndexTest {
     }
 
     @Test
-    void tablesGrowByGenerationsAndOlderGenerationsStillDeduplicate() throws Exception {
-        List<StoredEvent> events = randomEvents(40_000);
+    void tablesGrowAndOlderOnesAreMergedSoALookupProbesTwo() throws Exception {
+        List<StoredEvent> events = randomEvents(110_000);
+        Path ids = dir.resolve(EventIdIndex.DIRECTORY);
         try (EventLogStore store = EventLogStore.open(dir, 100, 64, 1)) {
             for (int from = 0; from < events.size(); from += 500) {
                 assertThat(write(store, events.subList(from, from + 500).toArray(StoredEvent[]::new)).stored()).isEqualTo(500);
             }
-            // The first table holds 2^16 slots and takes claims until it is half full.
-            assertThat(write(store, events.subList(0, 1000).toArray(StoredEvent[]::new))).isEqualTo(new WriteResult(0, 1000));
-        }
-        try (var files = Files.list(dir.resolve(EventIdIndex.DIRECTORY))) {
-            assertThat(files.filter(f -> f.toString().endsWith(IdTable.SUFFIX)).count()).isGreaterThanOrEqualTo(2);
+            // 2^16 slots, then 2^17; the third table holds a copy of the first, which is then deleted.
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+            while (tableFiles(ids).contains("000001" + IdTable.SUFFIX) && System.nanoTime() < deadline) {
+                Thread.sleep(20);
+            }
+            assertThat(tableFiles(ids)).containsExactly("000002" + IdTable.SUFFIX, "000003" + IdTable.SUFFIX);
+            assertThat(write(store, events.subList(0, 1000).toArray(StoredEvent[]::new)))
+                    .as("ids of the deleted table, from its copy").isEqualTo(new WriteResult(0, 1000));
         }
         try (EventLogStore store = EventLogStore.open(dir, 100, 64, 1)) {
-            assertThat(write(store, events.subList(39_000, 40_000).toArray(StoredEvent[]::new))).isEqualTo(new WriteResult(0, 1000));
-            assertThat(write(store, events.subList(0, 10).toArray(StoredEvent[]::new))).isEqualTo(new WriteResult(0, 10));
+            for (int from = 0; from < events.size(); from += 10_000) {
+                assertThat(write(store, events.subList(from, from + 100).toArray(StoredEvent[]::new)))
+                        .isEqualTo(new WriteResult(0, 100));
+            }
+            assertThat(write(store, event("new-after-merge", "ds-a"))).isEqualTo(new WriteResult(1, 0));
         }
-        assertThat(storedIds()).hasSize(40_000);
+        assertThat(storedIds()).hasSize(110_001);
+    }
+
+    private static List<String> tableFiles(Path ids) throws Exception {
+        try (var files = Files.list(ids)) {
+            return files.map(f -> f.getFileName().toString()).filter(n -> n.endsWith(IdTable.SUFFIX)).sorted().toList();
+        }
     }
 
     @Test
