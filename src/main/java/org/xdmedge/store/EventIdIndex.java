@@ -58,6 +58,13 @@ final class EventIdIndex implements AutoCloseable {
     static final int FIRST_SLOT_BITS = 16;
     /** Generations stop doubling at 2^28 slots (8 GiB files, 128M ids each). */
     static final int LARGEST_SLOT_BITS = 28;
+    /**
+     * Tables before the newest that are merged into the next one: with 3, a lookup probes at most
+     * four (the three older ones an eighth, a quarter and half the newest's size) and each id is
+     * copied about half a time over its life; merging at every step copied each about once, which
+     * cost the edge's two CPUs ~8% while its tables grew from nothing (perf, collect-50-client-ids).
+     */
+    static final int MERGE_AT = 3;
     private static final long CHECKPOINT_MAGIC = 0x58444d2d49444b31L; // "XDM-IDK1"
     private static final int CHECKPOINT_BYTES = 28;
     private static final long KIND_LOWER_UUID = 0;
@@ -326,6 +333,8 @@ final class EventIdIndex implements AutoCloseable {
                 }
             }
             tables.add(next.table());
+            log.info("event-id index: claims go into {} now ({} of {} slots of the last one full)",
+                    next.table().file().getFileName(), count, capacity);
             if (!next.replaces().isEmpty()) {
                 tables.removeAll(next.replaces());
                 retired.addAll(next.replaces());
@@ -345,16 +354,17 @@ final class EventIdIndex implements AutoCloseable {
 
     /**
      * Makes (zero-fills) and opens the table after the newest, given up when {@code stop} says so
-     * (the maintainer's, once closing). It also receives a copy of every id of the tables before
-     * the newest, once those take no more claims, and is forced before it is handed over: when the
-     * writer takes it those tables are retired, so a lookup probes two tables, not one per
-     * doubling. Twice the newest's size at least, and room for the copies and as many new ids
-     * again; past {@value #LARGEST_SLOT_BITS} slot bits nothing is copied and tables add up.
+     * (the maintainer's, once closing). Once {@value #MERGE_AT} tables are before the newest and
+     * take no more claims, it also receives a copy of their ids and is forced before it is handed
+     * over: when the writer takes it those tables are retired, so a lookup probes a few tables,
+     * not one per doubling. Twice the newest's size at least, and room for the copies and as many
+     * new ids again; past {@value #LARGEST_SLOT_BITS} slot bits nothing is copied and tables add up.
      */
     private Next makeNext(java.util.function.BooleanSupplier stop) throws IOException {
         List<IdTable> now = List.copyOf(tables);
         IdTable newest = now.get(now.size() - 1);
-        List<IdTable> older = newestAtCommit == newest ? now.subList(0, now.size() - 1) : List.of();
+        List<IdTable> older = newestAtCommit == newest && now.size() - 1 >= MERGE_AT
+                ? now.subList(0, now.size() - 1) : List.of();
         long copies = 0;
         for (IdTable table : older) {
             copies += table.count();
@@ -383,6 +393,8 @@ final class EventIdIndex implements AutoCloseable {
             }
             next.force(); // before the originals are deleted, so a checkpoint's promise holds
         }
+        log.info("event-id index: made {} (2^{} slots){}", file.getFileName(), bits,
+                older.isEmpty() ? "" : ", holding copies of the " + copies + " ids of " + older.size() + " older tables");
         return new Next(next, List.copyOf(older));
     }
 

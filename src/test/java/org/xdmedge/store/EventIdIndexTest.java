@@ -128,30 +128,42 @@ class EventIdIndexTest {
     }
 
     @Test
-    void tablesGrowAndOlderOnesAreMergedSoALookupProbesTwo() throws Exception {
-        List<StoredEvent> events = randomEvents(110_000);
+    void tablesGrowAndOlderOnesAreMergedSoALookupProbesFewOfThem() throws Exception {
+        List<StoredEvent> events = randomEvents(500_000);
+        int extra = 0;
         Path ids = dir.resolve(EventIdIndex.DIRECTORY);
         try (EventLogStore store = EventLogStore.open(dir, 100, 64, 1)) {
+            java.util.ArrayDeque<java.util.concurrent.CompletableFuture<WriteResult>> inFlight = new java.util.ArrayDeque<>();
             for (int from = 0; from < events.size(); from += 500) {
-                assertThat(write(store, events.subList(from, from + 500).toArray(StoredEvent[]::new)).stored()).isEqualTo(500);
+                inFlight.add(store.write(events.subList(from, from + 500)).toCompletableFuture());
+                if (inFlight.size() == 16) {
+                    assertThat(inFlight.poll().get(30, TimeUnit.SECONDS).stored()).isEqualTo(500);
+                }
             }
-            // 2^16 slots, then 2^17; the third table holds a copy of the first, which is then deleted.
+            for (var f : inFlight) {
+                assertThat(f.get(30, TimeUnit.SECONDS).stored()).isEqualTo(500);
+            }
+            // 2^16, 2^17, 2^18, 2^19 slots, each taking claims until half full; the fifth table
+            // holds a copy of the first three, which are deleted once claims go into it (the
+            // fourth may run past half full while the maintainer is still copying).
             long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
             while (tableFiles(ids).contains("000001" + IdTable.SUFFIX) && System.nanoTime() < deadline) {
+                assertThat(write(store, event("extra-" + extra++, "ds-a")).stored()).isEqualTo(1);
                 Thread.sleep(20);
             }
-            assertThat(tableFiles(ids)).containsExactly("000002" + IdTable.SUFFIX, "000003" + IdTable.SUFFIX);
+            assertThat(tableFiles(ids)).containsExactly("000004" + IdTable.SUFFIX, "000005" + IdTable.SUFFIX);
             assertThat(write(store, events.subList(0, 1000).toArray(StoredEvent[]::new)))
                     .as("ids of the deleted table, from its copy").isEqualTo(new WriteResult(0, 1000));
         }
         try (EventLogStore store = EventLogStore.open(dir, 100, 64, 1)) {
-            for (int from = 0; from < events.size(); from += 10_000) {
+            for (int from = 0; from < events.size(); from += 25_000) {
                 assertThat(write(store, events.subList(from, from + 100).toArray(StoredEvent[]::new)))
                         .isEqualTo(new WriteResult(0, 100));
             }
             assertThat(write(store, event("new-after-merge", "ds-a"))).isEqualTo(new WriteResult(1, 0));
+            assertThat(write(store, event("extra-0", "ds-a"))).isEqualTo(new WriteResult(0, 1));
         }
-        assertThat(storedIds()).hasSize(110_001);
+        assertThat(storedIds()).hasSize(500_001 + extra);
     }
 
     private static List<String> tableFiles(Path ids) throws Exception {
