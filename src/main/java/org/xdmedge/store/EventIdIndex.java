@@ -533,26 +533,15 @@ final class EventIdIndex implements AutoCloseable {
     }
 
     private List<Path> tableFiles() throws IOException {
-        List<Path> files = new ArrayList<>();
-        try (Stream<Path> all = Files.list(directory)) {
-            all.filter(f -> isTableName(f.getFileName().toString())).forEach(files::add);
-        }
-        files.sort((a, b) -> Long.compare(tableNumber(a), tableNumber(b)));
-        return files;
-    }
-
-    private static boolean isTableName(String name) {
-        return name.length() > IdTable.SUFFIX.length() && name.endsWith(IdTable.SUFFIX)
-                && name.substring(0, name.length() - IdTable.SUFFIX.length()).chars().allMatch(Character::isDigit);
+        return NumberedFiles.list(directory, IdTable.SUFFIX);
     }
 
     private static long tableNumber(Path file) {
-        String name = file.getFileName().toString();
-        return Long.parseLong(name.substring(0, name.length() - IdTable.SUFFIX.length()));
+        return NumberedFiles.number(file, IdTable.SUFFIX);
     }
 
     private static String tableName(long number) {
-        return String.format("%06d%s", number, IdTable.SUFFIX);
+        return NumberedFiles.name(number, 6, IdTable.SUFFIX);
     }
 
     /**

@@ -9,7 +9,6 @@ import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.stream.Stream;
 import java.util.zip.CRC32C;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -609,35 +608,14 @@ final class EventLog implements AutoCloseable {
     }
 
     static List<Path> segments(Path directory) throws IOException {
-        if (!Files.isDirectory(directory)) {
-            return List.of();
-        }
-        List<Path> segments = new ArrayList<>();
-        try (Stream<Path> files = Files.list(directory)) {
-            files.filter(f -> isSegmentName(f.getFileName().toString())).forEach(segments::add);
-        }
-        segments.sort((a, b) -> Long.compare(number(a), number(b)));
-        return segments;
-    }
-
-    private static boolean isSegmentName(String name) {
-        if (!name.endsWith(SUFFIX) || name.length() == SUFFIX.length()) {
-            return false;
-        }
-        for (int i = 0; i < name.length() - SUFFIX.length(); i++) {
-            if (!Character.isDigit(name.charAt(i))) {
-                return false;
-            }
-        }
-        return true;
+        return NumberedFiles.list(directory, SUFFIX);
     }
 
     private static long number(Path segment) {
-        String name = segment.getFileName().toString();
-        return Long.parseLong(name.substring(0, name.length() - SUFFIX.length()));
+        return NumberedFiles.number(segment, SUFFIX);
     }
 
     static String name(long number) {
-        return String.format("%012d%s", number, SUFFIX);
+        return NumberedFiles.name(number, 12, SUFFIX);
     }
 }
