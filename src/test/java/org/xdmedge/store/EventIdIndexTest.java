@@ -147,10 +147,10 @@ class EventIdIndexTest {
             // holds a copy of the first three, which are deleted once claims go into it (the
             // fourth may run past half full while the maintainer is still copying).
             long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-            while (tableFiles(ids).contains("000001" + IdTable.SUFFIX) && System.nanoTime() < deadline) {
+            do {
                 assertThat(write(store, event("extra-" + extra++, "ds-a")).stored()).isEqualTo(1);
                 Thread.sleep(20);
-            }
+            } while (tableFiles(ids).contains("000001" + IdTable.SUFFIX) && System.nanoTime() < deadline);
             assertThat(tableFiles(ids)).containsExactly("000004" + IdTable.SUFFIX, "000005" + IdTable.SUFFIX);
             assertThat(write(store, events.subList(0, 1000).toArray(StoredEvent[]::new)))
                     .as("ids of the deleted table, from its copy").isEqualTo(new WriteResult(0, 1000));
