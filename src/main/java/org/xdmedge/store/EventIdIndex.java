@@ -471,17 +471,25 @@ final class EventIdIndex implements AutoCloseable {
      * before forcing began. {@code clean}: written at close, when the writer has stopped, so the
      * tables hold nothing above it and the next open need not look.
      */
-    private synchronized void checkpoint(boolean clean) throws IOException {
+    private void checkpoint(boolean clean) throws IOException {
+        checkpoint(clean, System.nanoTime() + Long.MAX_VALUE / 2);
+    }
+
+    /** As {@link #checkpoint(boolean)}, given up (nothing recorded) once {@code deadlineNanos} passed: false then. */
+    private synchronized boolean checkpoint(boolean clean, long deadlineNanos) throws IOException {
         long covered = committedThrough;
         if (covered == checkpointed && !clean) {
-            return;
+            return true;
         }
         for (IdTable table : tables) {
-            table.force();
+            if (!table.force(deadlineNanos)) {
+                return false;
+            }
         }
         writeCheckpoint(covered, clean);
         checkpointed = covered;
         checkpoints.incrementAndGet();
+        return true;
     }
 
     private record Checkpoint(long covered, boolean clean) {}
@@ -593,36 +601,41 @@ final class EventIdIndex implements AutoCloseable {
     }
 
     /**
-     * Stops the maintainer and, when the writer has stopped ({@code writerStopped}), forces the
-     * tables and records a clean checkpoint; then unmaps nothing (the JVM does at exit) and closes
-     * the files.
+     * Stops the maintainer and, once the writer has stopped, forces the tables and records a clean
+     * checkpoint, unless {@code deadlineNanos} (what is left of a graceful stop's grace period)
+     * passes first: then the next start claims the ids of the events since the last checkpoint
+     * again, as after a crash. Then closes the files.
      */
-    void close(boolean writerStopped) {
+    void close(long deadlineNanos) {
         closing = true;
         synchronized (signal) {
             signal.notifyAll();
         }
+        boolean maintainerStopped = true;
         if (maintainer != null) {
             try {
-                maintainer.join(60_000);
+                maintainer.join(Math.max(1, (deadlineNanos - System.nanoTime()) / 1_000_000));
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
             }
+            maintainerStopped = !maintainer.isAlive();
         }
-        if (writerStopped) {
-            try {
-                checkpoint(true);
-            } catch (IOException | RuntimeException e) {
-                log.warn("the event-id index's last checkpoint failed; the next start claims the log's recent ids again: {}",
-                        e.toString());
+        try {
+            if (!maintainerStopped || !checkpoint(true, deadlineNanos)) {
+                log.info("the event-id index's last checkpoint did not finish within the grace period; "
+                        + "the next start claims the ids of the events since the one before again");
             }
+        } catch (IOException | RuntimeException e) {
+            log.warn("the event-id index's last checkpoint failed; the next start claims the log's recent ids again: {}",
+                    e.toString());
         }
         closeTables();
     }
 
+    /** Closes with no deadline (the writer has stopped, or never started). */
     @Override
     public void close() {
-        close(true);
+        close(System.nanoTime() + Long.MAX_VALUE / 2);
     }
 
     private void closeTables() {

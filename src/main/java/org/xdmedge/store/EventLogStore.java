@@ -342,6 +342,7 @@ public final class EventLogStore implements EventSink {
      * @return true when every queued write was committed (or answered) and the files closed
      */
     public boolean close(java.time.Duration grace) {
+        long deadline = System.nanoTime() + grace.toNanos();
         accepting = false;
         try {
             writer.join(Math.max(1, grace.toMillis()));
@@ -358,7 +359,7 @@ public final class EventLogStore implements EventSink {
             }
             closed = true;
         }
-        ids.close();
+        ids.close(deadline);
         try {
             events.close();
         } catch (IOException e) {

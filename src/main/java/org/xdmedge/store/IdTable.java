@@ -242,13 +242,22 @@ final class IdTable implements AutoCloseable {
 
     /** Writes the count into the header and forces every changed page of the file to disk, a step at a time. */
     void force() {
+        force(System.nanoTime() + Long.MAX_VALUE / 2);
+    }
+
+    /** As {@link #force()}, stopping between two steps once {@code deadlineNanos} passed: false then. */
+    boolean force(long deadlineNanos) {
         header.putLong(24, count);
-        header.force();
         for (MappedByteBuffer chunk : chunks) {
             for (int at = 0; at < chunk.capacity(); at += FORCE_STEP_BYTES) {
+                if (deadlineNanos - System.nanoTime() < 0) {
+                    return false;
+                }
                 chunk.force(at, Math.min(FORCE_STEP_BYTES, chunk.capacity() - at));
             }
         }
+        header.force();
+        return true;
     }
 
     private long home(long hi, long lo, long key) {

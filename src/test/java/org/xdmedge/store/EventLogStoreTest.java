@@ -72,6 +72,16 @@ class EventLogStoreTest {
     }
 
     @Test
+    void aGracefulCloseRecordsTheIdIndexAsCoveringEveryStoredEvent() throws Exception {
+        EventLogStore store = EventLogStore.open(dir, 100, 64, 1, EventLog.DEFAULT_SEGMENT_BYTES, 60_000);
+        store.write(List.of(event("one", "events"), event("two", "events"), event("three", "events")))
+                .toCompletableFuture().get(30, TimeUnit.SECONDS);
+        assertThat(EventIdIndex.coveredOnDisk(dir)).as("no checkpoint yet").isZero();
+        assertThat(store.close(java.time.Duration.ofSeconds(30))).isTrue();
+        assertThat(EventIdIndex.coveredOnDisk(dir)).isEqualTo(3);
+    }
+
+    @Test
     void aQuietStoreCheckpointsItsIdIndexWithinItsInterval() throws Exception {
         try (EventLogStore store = EventLogStore.open(dir, 100, 64, 1, EventLog.DEFAULT_SEGMENT_BYTES, 100)) {
             store.write(List.of(event("one", "events"), event("two", "events"))).toCompletableFuture().get(30, TimeUnit.SECONDS);
