@@ -38,13 +38,15 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Keys: a canonical UUID is its 128 bits (upper- and lower-case spellings stay different ids,
  * as when the text was the key); any other id is the first 128 bits of its SHA-256. With them, 64
- * bits of the datastream id's SHA-256 and the kind. Tables grow by generations: when the newest is
- * half full, the next, twice as large, is taken (prepared ahead as zeros on the maintainer
- * thread), and a lookup probes every generation, newest first.
+ * bits of the datastream id's SHA-256 and the kind. Tables grow: when the newest is half full, the
+ * next, at least twice as large, is taken (prepared ahead as zeros on the maintainer thread), and
+ * a lookup probes every table, newest first; once {@value #MERGE_AT} tables are before the newest
+ * the next one also receives copies of their ids and they are retired, so there are few.
  *
  * <p>The index is derived from the event log, so nothing here is forced per commit. The
- * maintainer thread checkpoints every {@link #DEFAULT_CHECKPOINT_MILLIS} ms: it forces the tables,
- * then records in {@value #CHECKPOINT} the last sequence number whose id they hold. Opening after
+ * maintainer thread checkpoints every {@link #DEFAULT_CHECKPOINT_MILLIS} ms (10 s; the system
+ * property {@code xdmedge.idsCheckpointMillis} is for experiments): it forces the tables, then
+ * records in {@value #CHECKPOINT} the last sequence number whose id they hold. Opening after
  * a crash removes every entry above that number (its event may be one the log lost) and claims
  * the log's events after it again; after a clean close nothing has to be read.
  */
@@ -56,7 +58,7 @@ final class EventIdIndex implements AutoCloseable {
     /** Bounds what a start after a crash reads again: at 150k events/s, 1.5M events. */
     static final long DEFAULT_CHECKPOINT_MILLIS = Long.getLong("xdmedge.idsCheckpointMillis", 10_000);
     static final int FIRST_SLOT_BITS = 16;
-    /** Generations stop doubling at 2^28 slots (8 GiB files, 128M ids each). */
+    /** Tables stop growing at 2^28 slots (8 GiB files, 128M ids each). */
     static final int LARGEST_SLOT_BITS = 28;
     /**
      * Tables before the newest that are merged into the next one: with 3, a lookup probes at most
