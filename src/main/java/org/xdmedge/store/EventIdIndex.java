@@ -196,9 +196,8 @@ final class EventIdIndex implements AutoCloseable {
     private void removeAbove(long seq) {
         long removed = 0;
         for (IdTable table : tables) {
-            table.recount();
             List<long[]> keys = new ArrayList<>();
-            table.forEachAbove(seq, slot -> keys.add(table.key(slot)));
+            table.recount(seq, slot -> keys.add(table.key(slot)));
             for (long[] key : keys) {
                 long slot = table.find(key[0], key[1], key[2]);
                 if (slot >= 0) {

@@ -229,12 +229,19 @@ final class IdTable implements AutoCloseable {
         }
     }
 
-    /** Counts the full slots again (after a crash the header's count may be stale). */
-    void recount() {
+    /**
+     * Counts the full slots again (after a crash the header's count may be stale) and, in the same
+     * pass, calls {@code each} with every full slot whose sequence number is above {@code afterSeq}.
+     */
+    void recount(long afterSeq, java.util.function.LongConsumer each) {
         long n = 0;
         for (long slot = 0; slot <= mask; slot++) {
-            if (seq(slot) != 0) {
+            long seq = seq(slot);
+            if (seq != 0) {
                 n++;
+                if (seq > afterSeq) {
+                    each.accept(slot);
+                }
             }
         }
         count = n;
