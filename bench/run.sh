@@ -20,6 +20,7 @@
 # BENCH_EDGE_JAVA_OPTS (extra JVM flags for the edge,
 # e.g. -XX:StartFlightRecording=... to profile it), BENCH_NO_CEILING=1 to skip the ceiling runs,
 # BENCH_JAVA (the java that runs both the edge and the ceiling; default: java on the PATH),
+# BENCH_JVM_OPTIONS (the JVM options file both servers get, default jvm.options: the edge's own),
 # BENCH_REPEAT (runs of each scenario, edge and ceiling alternating; the median run is shown, with
 # the range of all runs under it).
 set -euo pipefail
@@ -108,7 +109,10 @@ YAML
 }
 
 server_java="${BENCH_JAVA:-java}"
-jvm=(-XX:+UseG1GC "-Xms$heap" "-Xmx$heap")
+# Both servers get the edge's own JVM options (jvm.options, as ./xdm-edge passes them) and one heap.
+jvm_options="${BENCH_JVM_OPTIONS:-$root/jvm.options}"
+[ -f "$jvm_options" ] || { echo "bench: no JVM options file $jvm_options" >&2; exit 2; }
+jvm=("@$jvm_options" "-Xms$heap" "-Xmx$heap")
 pid=""
 port=""
 stop_server() {
@@ -247,7 +251,7 @@ done
 
 echo
 echo "xdm-edge benchmark: $(nproc) CPUs ($(grep -m1 'model name' /proc/cpuinfo | sed 's/.*: //')), $("$server_java" -version 2>&1 | head -1)"
-echo "server pinned to CPU(s) $server_cpus, wrk -t1 pinned to CPU(s) $load_cpus; -XX:+UseG1GC -Xmx$heap; ${warmup}s warm-up + ${seconds}s measured per scenario"
+echo "server pinned to CPU(s) $server_cpus, wrk -t1 pinned to CPU(s) $load_cpus; java $(grep -v '^ *#' "$jvm_options" | xargs) -Xmx$heap ($(basename "$jvm_options")); ${warmup}s warm-up + ${seconds}s measured per scenario"
 echo
 awk '
 function val(k,   i, kv) { for (i = 1; i <= NF; i++) { split($i, kv, "="); if (kv[1] == k) return kv[2] } return "" }

@@ -54,7 +54,8 @@ public final class EdgeProcess implements AutoCloseable {
         Path config = workDir.resolve("edge.yaml");
         Files.writeString(config, yaml);
         Path log = Files.createTempFile(workDir, "edge-", ".log");
-        List<String> command = List.of(java(), "-Xmx256m", "-jar", jar().toString(), "serve",
+        // The JVM options the edge ships with (./xdm-edge passes the same file).
+        List<String> command = List.of(java(), "@" + Path.of("jvm.options").toAbsolutePath(), "-Xmx256m", "-jar", jar().toString(), "serve",
                 "--host", "127.0.0.1", "--port", "0", "--data", dataDir.toString(), "--config", config.toString());
         Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
         CompletableFuture<Integer> port = new CompletableFuture<>();
