@@ -33,6 +33,15 @@ public final class EventLogStore implements EventSink {
     private long nextSeq;
     private final BlockingQueue<PendingWrite> queue;
     private final int maxRequestsPerCommit;
+    /**
+     * On one CPU the first request queued wakes this thread in the middle of the event loop's
+     * batch: it would commit that request alone and the rest of the batch in the next groups
+     * (~10 events per commit for single-event collects at 64 connections). Yielding first lets
+     * the loop queue what it has already read, so a group holds the batch (~55 per commit, a
+     * quarter of the writer's CPU per event saved; docs/PERFORMANCE.md, eighth round). With more
+     * CPUs the loop runs beside the writer, and yielding only gave the CPU away.
+     */
+    private static final boolean ONE_CPU = Runtime.getRuntime().availableProcessors() == 1;
     private final int retryAfterSeconds;
     private final Thread writer;
     private final AtomicLong storedEvents = new AtomicLong();
@@ -169,6 +178,9 @@ public final class EventLogStore implements EventSink {
                     continue;
                 }
                 group.add(first);
+                if (ONE_CPU) {
+                    Thread.yield();
+                }
                 writerGate.acquire();
                 writerGate.release();
                 queue.drainTo(group, maxRequestsPerCommit - 1);
