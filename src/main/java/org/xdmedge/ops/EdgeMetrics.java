@@ -1,6 +1,7 @@
 package org.xdmedge.ops;
 
 import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.FunctionTimer;
 import io.micrometer.core.instrument.Timer;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
@@ -43,6 +44,9 @@ public final class EdgeMetrics {
                 .description("Retried events already stored, acknowledged without storing").register(registry);
         Gauge.builder("xdmedge.store.commits", store, EventLogStore::commits)
                 .description("Group commits since start").register(registry);
+        FunctionTimer.builder("xdmedge.store.commit.write", store,
+                        EventLogStore::commits, EventLogStore::commitNanos, TimeUnit.NANOSECONDS)
+                .description("Writing and forcing each group's frame: the disk's share of a commit").register(registry);
         Gauge.builder("xdmedge.store.checkpoints", store, EventLogStore::checkpoints)
                 .description("Checkpoints of the event-id index: its tables forced to disk and what they cover recorded").register(registry);
     }

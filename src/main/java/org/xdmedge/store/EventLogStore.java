@@ -47,6 +47,8 @@ public final class EventLogStore implements EventSink {
     private final AtomicLong storedEvents = new AtomicLong();
     private final AtomicLong duplicateEvents = new AtomicLong();
     private final AtomicLong commits = new AtomicLong();
+    /** Time spent appending and forcing frames (the disk's share of a commit), for the commit timer. */
+    private final AtomicLong commitNanos = new AtomicLong();
     private final List<PendingWrite> group;
     /** Per request of the group: its result, or null once it failed alone. */
     private final List<WriteResult> results;
@@ -149,6 +151,11 @@ public final class EventLogStore implements EventSink {
         return commits.get();
     }
 
+    /** Nanoseconds the writer spent writing and forcing frames, over {@link #commits()}. */
+    public long commitNanos() {
+        return commitNanos.get();
+    }
+
     /** Checkpoints of the id index: its tables forced and the sequence number they cover recorded. */
     public long checkpoints() {
         return ids.checkpoints();
@@ -223,8 +230,10 @@ public final class EventLogStore implements EventSink {
             for (StoredEvent e : toAppend) {
                 events.add(seq++, e);
             }
+            long writeStarted = System.nanoTime();
             try {
                 events.commit(nextSeq - 1);
+                commitNanos.addAndGet(System.nanoTime() - writeStarted);
             } catch (IOException e) {
                 if (events.broken()) {
                     failed = true;

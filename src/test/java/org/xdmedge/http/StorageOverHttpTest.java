@@ -65,6 +65,28 @@ class StorageOverHttpTest {
     }
 
     @Test
+    void theCommitWriteTimerCountsEveryCommitAndTheTimeItsFrameTook() throws Exception {
+        try (TestEdge edge = TestEdge.start(dir)) {
+            for (int i = 0; i < 3; i++) {
+                assertThat(edge.postJson("/ee/v2/collect?datastreamId=ds", CollectEndpointTest.event("timed-" + i, "u"))
+                        .statusCode()).isEqualTo(202);
+            }
+            String metrics = edge.get("/metrics").body();
+            double commits = metric(metrics, "xdmedge_store_commits");
+            assertThat(commits).isBetween(1.0, 3.0);
+            assertThat(metric(metrics, "xdmedge_store_commit_write_seconds_count")).isEqualTo(commits);
+            // Each frame was written and forced to a real file: that takes time, if little.
+            assertThat(metric(metrics, "xdmedge_store_commit_write_seconds_sum")).isPositive().isLessThan(30.0);
+        }
+    }
+
+    private static double metric(String exposition, String name) {
+        return exposition.lines().filter(l -> l.startsWith(name + " ") || l.startsWith(name + "{"))
+                .mapToDouble(l -> Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1)))
+                .findFirst().orElseThrow(() -> new AssertionError(name + " is not exposed"));
+    }
+
+    @Test
     void aFullWriterQueueAnswers503WithRetryAfterAndEveryAcknowledgedEventIsStored() throws Exception {
         String yaml = TestEdge.BASIC_CONFIG + """
                 storage: { queueCapacity: 2, maxRequestsPerCommit: 1, retryAfterSeconds: 3 }
