@@ -22,7 +22,10 @@
 # BENCH_JAVA (the java that runs both the edge and the ceiling; default: java on the PATH),
 # BENCH_JVM_OPTIONS (the JVM options file both servers get, default jvm.options: the edge's own),
 # BENCH_REPEAT (runs of each scenario, edge and ceiling alternating; the median run is shown, with
-# the range of all runs under it).
+# the range of all runs under it), BENCH_GROWN_EVENTS (a grown store: before the first edge run the
+# edge, on every CPU, stores at least that many events with collect-50 (at most 10 minutes of it)
+# and stops; every edge run then starts on that data directory instead of a fresh one, each adding
+# its own events to it; the fill is not part of any scenario's window).
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
@@ -34,6 +37,8 @@ conns="${BENCH_CONNECTIONS:-64}"
 server_cpus="${BENCH_SERVER_CPUS:-1}"
 load_cpus="${BENCH_LOAD_CPUS:-0}"
 heap="${BENCH_HEAP:-1g}"
+grown="${BENCH_GROWN_EVENTS:-}"
+[ -z "$grown" ] || [[ "$grown" =~ ^[1-9][0-9]*$ ]] || { echo "bench: BENCH_GROWN_EVENTS must be a positive number of events" >&2; exit 2; }
 scenarios="${BENCH_ONLY:-collect-1 collect-50 collect-50-client-ids interact-new interact-returning v1-interact overload kafka-collect-1 kafka-collect-50 writer}"
 if (( seconds + warmup > 20 )); then echo "bench: a scenario must stay within 20 s (BENCH_SECONDS + BENCH_WARMUP)" >&2; exit 2; fi
 
@@ -122,23 +127,56 @@ stop_server() {
   pid=""
 }
 
+grown_filled=""
+fill_grown_store() { # once: the edge on every CPU stores $grown events into $work/data, then stops
+  [ -n "$grown_filled" ] && return 0
+  grown_filled=1
+  rm -rf "$work/data"
+  local cpus="0-$(( $(nproc) - 1 ))" stored=0 slices=0
+  taskset -c "$cpus" "$server_java" "${jvm[@]}" -jar "$jar" serve --host 127.0.0.1 --port 0 --data "$work/data" --config "$work/edge.yaml" >"$work/fill.log" 2>&1 &
+  pid=$!
+  wait_listening edge "$work/fill.log"
+  while (( stored < grown && slices < 60 )); do
+    BODY_FILE="$work/bodies/collect-50.json" CONTENT_TYPE=application/json CLIENT_IDS=0 \
+      taskset -c "$cpus" wrk -t1 -c64 -d10s -s "$root/bench/wrk/post.lua" "http://127.0.0.1:$port/ee/v2/collect?datastreamId=ds" >/dev/null
+    stored="$(stored_events)"; slices=$((slices + 1))
+  done
+  echo "bench: grown store: $stored events in $((slices * 10)) s of collect-50, $(du -sh "$work/data" | cut -f1) on disk" >&2
+  echo "grown store: $stored events stored before the first edge run ($(du -sh "$work/data/events" | cut -f1) of events, $(du -sh "$work/data/ids" | cut -f1) of id tables); every edge run started on it" >> "$work/notes"
+  stop_server; sync; sleep 1
+}
+
+wait_listening() { # kind log: sets $port once the server listens
+  for _ in $(seq 1 600); do
+    port="$(grep -o 'listening on http://[^ ]*' "$2" 2>/dev/null | head -1 | sed 's/.*://')" || true
+    [ -n "$port" ] && return 0
+    kill -0 "$pid" 2>/dev/null || { cat "$2" >&2; echo "bench: $1 did not start" >&2; exit 1; }
+    sleep 0.1
+  done
+  echo "bench: $1 did not listen within 60 s" >&2; exit 1
+}
+
+# Sectors the disk under the work directory has written (/proc/diskstats), or nothing if unknown.
+disk_device="$(basename "$(df --output=source "$work" 2>/dev/null | tail -1)")"
+disk_written_mb() {
+  awk -v d="$disk_device" '$3 == d { printf "%.0f", $10 * 512 / 1048576; found = 1 } END { if (!found) printf "" }' /proc/diskstats
+}
+
 start_server() { # kind config
   local kind="$1" log="$work/$1.log"
   if [ "$kind" = edge ]; then
-    # The last run's GBs are deleted and written back before this one starts, not during it.
-    rm -rf "$work/data"; sync; sleep 1
+    if [ -n "$grown" ]; then
+      fill_grown_store
+    else
+      # The last run's GBs are deleted and written back before this one starts, not during it.
+      rm -rf "$work/data"; sync; sleep 1
+    fi
     taskset -c "$server_cpus" "$server_java" "${jvm[@]}" ${BENCH_EDGE_JAVA_OPTS:-} -jar "$jar" serve --host 127.0.0.1 --port 0 --data "$work/data" --config "$2" >"$log" 2>&1 &
   else
     taskset -c "$server_cpus" "$server_java" "${jvm[@]}" -cp "$jar:$classes" org.xdmedge.bench.CeilingServer 0 >"$log" 2>&1 &
   fi
   pid=$!
-  for _ in $(seq 1 600); do
-    port="$(grep -o 'listening on http://[^ ]*' "$log" 2>/dev/null | head -1 | sed 's/.*://')" || true
-    [ -n "$port" ] && return 0
-    kill -0 "$pid" 2>/dev/null || { cat "$log" >&2; echo "bench: $kind did not start" >&2; exit 1; }
-    sleep 0.1
-  done
-  echo "bench: $kind did not listen within 60 s" >&2; exit 1
+  wait_listening "$kind" "$log"
 }
 
 cpu_seconds() { # utime + stime of $pid (all threads)
@@ -205,12 +243,14 @@ run_one() { # kind scenario
   taskset -c "$load_cpus" wrk -t1 -c"$c" -d"${first}s" -s "$root/bench/wrk/post.lua" "$url" >/dev/null
   [ "$kind" = edge ] && stored_events >/dev/null
   (( warmup > first )) && taskset -c "$load_cpus" wrk -t1 -c"$c" -d"$(( warmup - first ))s" -s "$root/bench/wrk/post.lua" "$url" >/dev/null
-  local cpu0 stored0=0 stored1=0 cpu1 out line rss
+  local cpu0 stored0=0 stored1=0 cpu1 out line rss disk0 disk1
+  disk0="$(disk_written_mb)"
   cpu0="$(cpu_seconds)"
   thread_cpu > "$work/threads0"
   [ "$kind" = edge ] && stored0="$(stored_events)"
   out="$(taskset -c "$load_cpus" wrk -t1 -c"$c" -d"${seconds}s" --timeout 10s -s "$root/bench/wrk/post.lua" "$url")"
   cpu1="$(cpu_seconds)"
+  disk1="$(disk_written_mb)"
   thread_cpu > "$work/threads1"
   [ "$kind" = edge ] && stored1="$(stored_events)"
   rss="$(awk '/VmHWM/ { printf "%.0f", $2 / 1024 }' "/proc/$pid/status")"
@@ -228,7 +268,7 @@ run_one() { # kind scenario
       "OutOfMemoryError in log: $(grep -c OutOfMemoryError "$work/edge.log" || true)" >> "$work/notes"
   fi
   stop_server
-  echo "$kind $scenario per=$per conns=$c ${line#RESULT } cpu_s=$(awk -v a="$cpu0" -v b="$cpu1" 'BEGIN { printf "%.1f", b - a }') rss_mb=$rss stored=$((stored1 - stored0)) threads=$(thread_cpu_delta "$work/threads0" "$work/threads1")" >> "$results"
+  echo "$kind $scenario per=$per conns=$c ${line#RESULT } cpu_s=$(awk -v a="$cpu0" -v b="$cpu1" 'BEGIN { printf "%.1f", b - a }') rss_mb=$rss stored=$((stored1 - stored0)) disk_mb=$([ -n "$disk0" ] && [ -n "$disk1" ] && echo $((disk1 - disk0))) threads=$(thread_cpu_delta "$work/threads0" "$work/threads1")" >> "$results"
   echo "bench: $kind $scenario done" >&2
 }
 
@@ -272,6 +312,9 @@ function val(k,   i, kv) { for (i = 1; i <= NF; i++) { split($i, kv, "="); if (k
     for (k = 1; k <= nparts; k++) { split(parts[k], kv, ":"); sum += kv[2] }
     if (val("cpu_s") - sum >= 0.15) th = th sprintf(",ended threads:%.1f", val("cpu_s") - sum) }
   t[kind, sc, m] = th
+  dm = val("disk_mb")
+  if (kind == "edge" && dm != "") dk[kind, sc, m] = sprintf("disk written %d MB%s", dm,
+    val("stored") > 0 ? sprintf(" (%.1f KB per stored event)", dm * 1024 / val("stored")) : "")
 }
 function median(kind, sc,   k, j, tmp, idx, cnt) { # the run whose requests/s is the median (the lower one of two)
   cnt = runs[kind, sc]
@@ -290,6 +333,7 @@ function show(kind, sc,   m) {
   m = median(kind, sc); med[kind, sc] = m
   print row[kind, sc, m]
   if (t[kind, sc, m] != "") printf "%-8s %-21s cpu s by thread: %s\n", "", sc, t[kind, sc, m]
+  if ((kind, sc, m) in dk) printf "%-8s %-21s %s in the window\n", "", sc, dk[kind, sc, m]
   if (runs[kind, sc] > 1) printf "%-8s %-21s %d runs, median shown; req/s %s, p99 ms %s%s\n", "", sc, runs[kind, sc],
     spread(kind, sc, "rps"), spread(kind, sc, "p99"), kind == "edge" ? ", stored/s " spread(kind, sc, "stored") : ""
 }
@@ -308,5 +352,6 @@ cat "$work/notes"
 echo "(non-2xx includes socket errors; stored/s = events the edge committed during the measured window, from /metrics;"
 echo " cpu s = server user+system CPU during the window, from /proc; on a shared machine the per-CPU-second ratio is the steadier one;"
 echo " by thread: loops = Vert.x event loops, writer = the event writer, jit = the JIT compilers, gc, kafka = Kafka clients,
- ended threads = CPU of threads that ended in the window, such as JIT compiler threads the JVM retired)"
+ ended threads = CPU of threads that ended in the window, such as JIT compiler threads the JVM retired;
+ disk written = what the work directory's disk wrote in the window (/proc/diskstats: the whole device, other writers included))"
 cp "$results" "$root/target/bench-results.txt"
