@@ -169,6 +169,7 @@ final class EventIdIndex implements AutoCloseable {
             IdTable.create(first, FIRST_SLOT_BITS);
             tables.add(IdTable.open(first));
         }
+        warm(tables, memoryBytes());
         long trusted = Math.min(checkpoint.covered(), logLastSeq);
         // From here until the next checkpoint, a crash leaves entries above `trusted` to be removed.
         writeCheckpoint(trusted, false);
@@ -190,6 +191,54 @@ final class EventIdIndex implements AutoCloseable {
         }
         commit(logLastSeq);
         checkpointed = trusted;
+    }
+
+    /**
+     * Reads the tables into the page cache, newest first (it takes the claims), as long as they
+     * fit in half of {@code memoryBytes}: beyond that they could not all stay cached anyway, and
+     * reading them would only push each other out.
+     *
+     * @return the tables read
+     */
+    static int warm(List<IdTable> tables, long memoryBytes) throws IOException {
+        long budget = memoryBytes / 2;
+        long started = System.nanoTime();
+        long read = 0;
+        int warmed = 0;
+        ByteBuffer scratch = ByteBuffer.allocateDirect(1 << 20);
+        for (int i = tables.size() - 1; i >= 0; i--) {
+            IdTable table = tables.get(i);
+            if (read + table.fileBytes() > budget) {
+                log.warn("event-id index: {} and older tables are not read ahead: the tables ({} MB) exceed half of the "
+                        + "memory ({} MB), so claims will wait for reads from disk", table.file().getFileName(),
+                        totalBytes(tables) >> 20, memoryBytes >> 20);
+                break;
+            }
+            table.warm(scratch);
+            read += table.fileBytes();
+            warmed++;
+        }
+        if (read >= 64L << 20) {
+            log.info("event-id index: read {} MB of tables ahead in {} ms", read >> 20, (System.nanoTime() - started) / 1_000_000);
+        }
+        return warmed;
+    }
+
+    private static long totalBytes(List<IdTable> tables) {
+        long total = 0;
+        for (IdTable table : tables) {
+            total += table.fileBytes();
+        }
+        return total;
+    }
+
+    /** The memory this process can use: the container's or machine's (as the JVM sees it). */
+    private static long memoryBytes() {
+        if (java.lang.management.ManagementFactory.getOperatingSystemMXBean()
+                instanceof com.sun.management.OperatingSystemMXBean os) {
+            return os.getTotalMemorySize();
+        }
+        return Runtime.getRuntime().maxMemory() * 2;
     }
 
     /** Removes every entry above {@code seq}: their events may be ones the log does not have. */

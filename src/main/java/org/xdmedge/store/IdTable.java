@@ -148,6 +148,29 @@ final class IdTable implements AutoCloseable {
         return file;
     }
 
+    /** The file's length: its header and every slot. */
+    long fileBytes() {
+        return HEADER_BYTES + (capacity() * SLOT_BYTES);
+    }
+
+    /**
+     * Reads the whole file once, in order, so its pages are in the page cache before claims touch
+     * them: a claim probes a random page of each table, and on a cold cache each probe waited for
+     * its own read from disk (a restarted edge on 1.3 GB of tables took under 15 requests/s for
+     * ~20 s; docs/PERFORMANCE.md, ninth round).
+     */
+    void warm(ByteBuffer scratch) throws IOException {
+        long end = fileBytes();
+        for (long at = 0; at < end; ) {
+            scratch.clear();
+            int n = channel.read(scratch, at);
+            if (n < 0) {
+                break;
+            }
+            at += n;
+        }
+    }
+
     long capacity() {
         return mask + 1;
     }

@@ -92,4 +92,29 @@ class IdTableTest {
         Files.write(other, new byte[8192]);
         assertThatThrownBy(() -> IdTable.open(other)).hasMessageContaining("not an event-id table");
     }
+
+    @Test
+    void tablesAreReadAheadNewestFirstWhileTheyFitInHalfOfTheMemory() throws Exception {
+        List<IdTable> tables = new ArrayList<>();
+        try {
+            for (int i = 1; i <= 3; i++) {
+                Path file = dir.resolve("00000" + i + IdTable.SUFFIX);
+                IdTable.create(file, IdTable.MIN_SLOT_BITS + i - 1);
+                tables.add(IdTable.open(file));
+            }
+            long newestTwo = tables.get(2).fileBytes() + tables.get(1).fileBytes();
+            assertThat(EventIdIndex.warm(tables, Long.MAX_VALUE)).isEqualTo(3);
+            assertThat(EventIdIndex.warm(tables, 2 * newestTwo)).isEqualTo(2);
+            assertThat(EventIdIndex.warm(tables, 2 * newestTwo - 2)).as("the second one no longer fits").isEqualTo(1);
+            assertThat(EventIdIndex.warm(tables, tables.get(2).fileBytes())).as("not even the newest fits").isZero();
+            // Reading ahead changes nothing in a table.
+            tables.get(2).put(-tables.get(2).find(1, 2, 4) - 1, 1, 2, 4, 9);
+            EventIdIndex.warm(tables, Long.MAX_VALUE);
+            assertThat(tables.get(2).seq(tables.get(2).find(1, 2, 4))).isEqualTo(9);
+        } finally {
+            for (IdTable table : tables) {
+                table.close();
+            }
+        }
+    }
 }
