@@ -194,7 +194,7 @@ final class EventIdIndex implements AutoCloseable {
     }
 
     /**
-     * Reads the tables into the page cache, newest first (it takes the claims), as long as they
+     * Brings the tables into the page cache ({@link IdTable#warm}), newest first (it takes the claims), as long as they
      * fit in half of {@code memoryBytes}: beyond that they could not all stay cached anyway, and
      * reading them would only push each other out.
      *
@@ -205,7 +205,6 @@ final class EventIdIndex implements AutoCloseable {
         long started = System.nanoTime();
         long read = 0;
         int warmed = 0;
-        ByteBuffer scratch = ByteBuffer.allocateDirect(1 << 20);
         for (int i = tables.size() - 1; i >= 0; i--) {
             IdTable table = tables.get(i);
             if (read + table.fileBytes() > budget) {
@@ -214,7 +213,7 @@ final class EventIdIndex implements AutoCloseable {
                         totalBytes(tables) >> 20, memoryBytes >> 20);
                 break;
             }
-            table.warm(scratch);
+            warmSum += table.warm();
             read += table.fileBytes();
             warmed++;
         }
@@ -223,6 +222,9 @@ final class EventIdIndex implements AutoCloseable {
         }
         return warmed;
     }
+
+    /** Where {@link IdTable#warm} sums go, so the JIT keeps the reads. */
+    private static volatile long warmSum;
 
     private static long totalBytes(List<IdTable> tables) {
         long total = 0;

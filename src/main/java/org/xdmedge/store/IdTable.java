@@ -39,6 +39,7 @@ final class IdTable implements AutoCloseable {
     static final int MIN_SLOT_BITS = 10;
     static final int MAX_SLOT_BITS = 30;
     private static final byte[] ZEROS = new byte[1 << 20];
+    private static final int PAGE_BYTES = 4096;
     /**
      * Tables are forced a step at a time: the event writer's {@code fdatasync} waits for whatever
      * else is in flight to the disk, so one large flush would stall the events' commits behind it.
@@ -153,22 +154,32 @@ final class IdTable implements AutoCloseable {
         return HEADER_BYTES + (capacity() * SLOT_BYTES);
     }
 
+    /** Pages between two touches of {@link #warm}'s first pass: 8 MiB, the bench machine's read-ahead. */
+    private static final int WARM_STRIDE_PAGES = 2048;
+
     /**
-     * Reads the whole file once, in order, so its pages are in the page cache before claims touch
-     * them: a claim probes a random page of each table, and on a cold cache each probe waited for
-     * its own read from disk (a restarted edge on 1.3 GB of tables took under 15 requests/s for
-     * ~20 s; docs/PERFORMANCE.md, ninth round).
+     * Touches every page of the mapping once, so its pages are in the page cache before claims
+     * probe them: on a cold cache each probe of a random page waited for its own read from disk (a
+     * restarted edge on 1.3 GB of tables served under 15 requests/s for ~20 s). The first pass
+     * touches one page in {@value #WARM_STRIDE_PAGES}, so the kernel's read-around brings in the
+     * pages between; the later passes find them cached. Not a sequential read nor {@code load()}:
+     * on Linux 6.18 those fill the cache with large folios (up to 2 MiB), and a claim then
+     * dirtied, and the kernel wrote back, a whole folio: ~1.9 MB per single-event request instead of ~10 KB
+     * (docs/PERFORMANCE.md, ninth round).
+     *
+     * @return a sum of the bytes read, so the reads are not optimized away
      */
-    void warm(ByteBuffer scratch) throws IOException {
-        long end = fileBytes();
-        for (long at = 0; at < end; ) {
-            scratch.clear();
-            int n = channel.read(scratch, at);
-            if (n < 0) {
-                break;
+    long warm() {
+        long sum = 0;
+        for (MappedByteBuffer chunk : chunks) {
+            int pages = chunk.capacity() / PAGE_BYTES;
+            for (int start = 0; start < Math.min(WARM_STRIDE_PAGES, pages); start++) {
+                for (int page = start; page < pages; page += WARM_STRIDE_PAGES) {
+                    sum += chunk.get(page * PAGE_BYTES);
+                }
             }
-            at += n;
         }
+        return sum;
     }
 
     long capacity() {
