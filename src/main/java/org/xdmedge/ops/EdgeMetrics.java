@@ -47,6 +47,10 @@ public final class EdgeMetrics {
         FunctionTimer.builder("xdmedge.store.commit.write", store,
                         EventLogStore::commits, EventLogStore::commitNanos, TimeUnit.NANOSECONDS)
                 .description("Writing and forcing each group's frame: the disk's share of a commit").register(registry);
+        Gauge.builder("xdmedge.store.ids", store, EventLogStore::indexedIds)
+                .description("Ids in the event-id index's tables").register(registry);
+        Gauge.builder("xdmedge.store.id.tables", store, EventLogStore::idTableBytes).baseUnit("bytes")
+                .description("Size of the event-id index's table files; the node wants them all in memory").register(registry);
         Gauge.builder("xdmedge.store.checkpoints", store, EventLogStore::checkpoints)
                 .description("Checkpoints of the event-id index: its tables forced to disk and what they cover recorded").register(registry);
     }

@@ -341,6 +341,20 @@ final class EventIdIndex implements AutoCloseable {
         }
     }
 
+    /** The ids the tables hold (an id copied into a newer table counts twice until the older one is retired). */
+    long ids() {
+        long n = 0;
+        for (IdTable table : tables) {
+            n += table.count();
+        }
+        return n;
+    }
+
+    /** The tables' files, all of which claims want in memory (see {@link #warm}). */
+    long tableBytes() {
+        return totalBytes(tables);
+    }
+
     /** Checkpoints run by the maintainer thread (and the last one at close). */
     long checkpoints() {
         return checkpoints.get();

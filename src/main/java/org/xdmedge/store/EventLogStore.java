@@ -156,6 +156,16 @@ public final class EventLogStore implements EventSink {
         return commitNanos.get();
     }
 
+    /** Ids in the id index's tables. */
+    public long indexedIds() {
+        return ids.ids();
+    }
+
+    /** Bytes of the id index's table files: the memory its claims want cached. */
+    public long idTableBytes() {
+        return ids.tableBytes();
+    }
+
     /** Checkpoints of the id index: its tables forced and the sequence number they cover recorded. */
     public long checkpoints() {
         return ids.checkpoints();

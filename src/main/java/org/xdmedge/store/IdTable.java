@@ -52,7 +52,8 @@ final class IdTable implements AutoCloseable {
     private final MappedByteBuffer[] chunks;
     private final long mask;
     private final long seed;
-    private long count;
+    /** Written by the event writer only; volatile so metrics read a current figure. */
+    private volatile long count;
 
     private IdTable(Path file, FileChannel channel, int slotBits) throws IOException {
         this.file = file;

@@ -65,7 +65,7 @@ class StorageOverHttpTest {
     }
 
     @Test
-    void theCommitWriteTimerCountsEveryCommitAndTheTimeItsFrameTook() throws Exception {
+    void theStoreMetricsTimeEachCommitAndCountTheIndexedIdsAndTheirTables() throws Exception {
         try (TestEdge edge = TestEdge.start(dir)) {
             for (int i = 0; i < 3; i++) {
                 assertThat(edge.postJson("/ee/v2/collect?datastreamId=ds", CollectEndpointTest.event("timed-" + i, "u"))
@@ -77,6 +77,9 @@ class StorageOverHttpTest {
             assertThat(metric(metrics, "xdmedge_store_commit_write_seconds_count")).isEqualTo(commits);
             // Each frame was written and forced to a real file: that takes time, if little.
             assertThat(metric(metrics, "xdmedge_store_commit_write_seconds_sum")).isPositive().isLessThan(30.0);
+            assertThat(metric(metrics, "xdmedge_store_ids")).isEqualTo(3.0);
+            // The first table: a 4 KiB header and 2^16 slots of 32 bytes.
+            assertThat(metric(metrics, "xdmedge_store_id_tables_bytes")).isEqualTo(4096.0 + (32L << 16));
         }
     }
 
