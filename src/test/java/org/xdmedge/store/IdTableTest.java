@@ -117,4 +117,22 @@ class IdTableTest {
             }
         }
     }
+
+    @Test
+    void warmingTouchesEveryPageOfTheSlotsOnce() throws Exception {
+        Path file = dir.resolve("000004" + IdTable.SUFFIX);
+        int slotBits = 20; // 32 MiB of slots: 8192 pages, more than one stride of the first pass
+        IdTable.create(file, slotBits);
+        try (IdTable table = IdTable.open(file)) {
+            long pages = (32L << slotBits) / 4096;
+            long expected = 0;
+            for (long page = 0; page < pages; page++) {
+                int mark = (int) (page % 100) + 1;
+                // A slot at the start of each page whose first byte (hi's top byte) is the mark.
+                table.put(page * 128, (long) mark << 56, page, 4, page + 1);
+                expected += mark;
+            }
+            assertThat(table.warm()).isEqualTo(expected);
+        }
+    }
 }
