@@ -159,7 +159,7 @@ wait_listening() { # kind log: sets $port once the server listens
 # Sectors the disk under the work directory has written (/proc/diskstats), or nothing if unknown.
 disk_device="$(basename "$(df --output=source "$work" 2>/dev/null | tail -1)")"
 disk_written_mb() {
-  awk -v d="$disk_device" '$3 == d { printf "%.0f", $10 * 512 / 1048576; found = 1 } END { if (!found) printf "" }' /proc/diskstats
+  awk -v d="$disk_device" '$3 == d { printf "%.0f", $10 * 512 / 1048576 }' /proc/diskstats
 }
 
 start_server() { # kind config

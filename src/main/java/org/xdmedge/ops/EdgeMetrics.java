@@ -45,7 +45,7 @@ public final class EdgeMetrics {
         Gauge.builder("xdmedge.store.commits", store, EventLogStore::commits)
                 .description("Group commits since start").register(registry);
         FunctionTimer.builder("xdmedge.store.commit.write", store,
-                        EventLogStore::commits, EventLogStore::commitNanos, TimeUnit.NANOSECONDS)
+                        EventLogStore::frameWrites, EventLogStore::frameWriteNanos, TimeUnit.NANOSECONDS)
                 .description("Writing and forcing each group's frame: the disk's share of a commit").register(registry);
         Gauge.builder("xdmedge.store.ids", store, EventLogStore::indexedIds)
                 .description("Ids in the event-id index's tables").register(registry);

@@ -47,8 +47,9 @@ public final class EventLogStore implements EventSink {
     private final AtomicLong storedEvents = new AtomicLong();
     private final AtomicLong duplicateEvents = new AtomicLong();
     private final AtomicLong commits = new AtomicLong();
-    /** Time spent appending and forcing frames (the disk's share of a commit), for the commit timer. */
-    private final AtomicLong commitNanos = new AtomicLong();
+    /** Frames appended and forced (a group of retries only appends none), and the time they took: the commit timer. */
+    private final AtomicLong frameWrites = new AtomicLong();
+    private final AtomicLong frameWriteNanos = new AtomicLong();
     private final List<PendingWrite> group;
     /** Per request of the group: its result, or null once it failed alone. */
     private final List<WriteResult> results;
@@ -151,9 +152,14 @@ public final class EventLogStore implements EventSink {
         return commits.get();
     }
 
-    /** Nanoseconds the writer spent writing and forcing frames, over {@link #commits()}. */
-    public long commitNanos() {
-        return commitNanos.get();
+    /** Frames the writer appended and forced. */
+    public long frameWrites() {
+        return frameWrites.get();
+    }
+
+    /** Nanoseconds the writer spent appending and forcing frames, over {@link #frameWrites()}. */
+    public long frameWriteNanos() {
+        return frameWriteNanos.get();
     }
 
     /** Ids in the id index's tables. */
@@ -243,7 +249,8 @@ public final class EventLogStore implements EventSink {
             long writeStarted = System.nanoTime();
             try {
                 events.commit(nextSeq - 1);
-                commitNanos.addAndGet(System.nanoTime() - writeStarted);
+                frameWriteNanos.addAndGet(System.nanoTime() - writeStarted);
+                frameWrites.incrementAndGet();
             } catch (IOException e) {
                 if (events.broken()) {
                     failed = true;

@@ -52,8 +52,7 @@ final class IdTable implements AutoCloseable {
     private final MappedByteBuffer[] chunks;
     private final long mask;
     private final long seed;
-    /** Written by the event writer only; volatile so metrics read a current figure. */
-    private volatile long count;
+    private long count;
 
     private IdTable(Path file, FileChannel channel, int slotBits) throws IOException {
         this.file = file;
@@ -92,7 +91,7 @@ final class IdTable implements AutoCloseable {
             head.putLong(MAGIC).putInt(VERSION).putInt(slotBits).putLong(new SecureRandom().nextLong()).putLong(0);
             head.clear();
             writeFully(ch, head, 0);
-            long end = HEADER_BYTES + ((long) SLOT_BYTES << slotBits);
+            long end = fileBytes(1L << slotBits);
             ByteBuffer zeros = ByteBuffer.wrap(ZEROS);
             for (long at = HEADER_BYTES; at < end; at += ZEROS.length) {
                 if (stop.getAsBoolean()) {
@@ -123,7 +122,7 @@ final class IdTable implements AutoCloseable {
             }
             int slotBits = head.getInt(12);
             if (slotBits < MIN_SLOT_BITS || slotBits > MAX_SLOT_BITS
-                    || ch.size() != HEADER_BYTES + ((long) SLOT_BYTES << slotBits)) {
+                    || ch.size() != fileBytes(1L << slotBits)) {
                 throw new Damaged(file + " is damaged: its length does not match its " + slotBits + " slot bits");
             }
             return new IdTable(file, ch, slotBits);
@@ -152,7 +151,11 @@ final class IdTable implements AutoCloseable {
 
     /** The file's length: its header and every slot. */
     long fileBytes() {
-        return HEADER_BYTES + (capacity() * SLOT_BYTES);
+        return fileBytes(capacity());
+    }
+
+    private static long fileBytes(long slots) {
+        return HEADER_BYTES + slots * SLOT_BYTES;
     }
 
     /** Pages between two touches of {@link #warm}'s first pass: 8 MiB, the bench machine's read-ahead. */
