@@ -20,13 +20,21 @@ import org.xdmedge.store.WriteResult;
  * configuration runs on a fresh data directory: a warm-up, then a measured window. Prints one line
  * per configuration: events/s, commits/s, write latency p50/p99, process CPU µs per event.
  * Usage: {@code StoreBench DATA_DIR WARMUP_SECONDS SECONDS}.
+ *
+ * <p>{@code StoreBench DATA_DIR grow SECONDS [EVENTS_PER_REQUEST]}: one store, random UUIDv4 ids,
+ * driven for that long, printing every 5 s what it stored in the slice: how the store's speed
+ * changes as it (and its id index) grows.
  */
 public final class StoreBench {
     public static void main(String[] args) throws Exception {
         Path root = Path.of(args[0]);
+        byte[] json = Bodies.event(true).getBytes(StandardCharsets.UTF_8);
+        if (args[1].equals("grow")) {
+            grow(root, json, Double.parseDouble(args[2]), args.length > 3 ? Integer.parseInt(args[3]) : 50);
+            return;
+        }
         double warmup = Double.parseDouble(args[1]);
         double seconds = Double.parseDouble(args[2]);
-        byte[] json = Bodies.event(true).getBytes(StandardCharsets.UTF_8);
         System.out.printf("%-34s %10s %9s %8s %8s %10s%n", "writer alone", "events/s", "commits/s", "p50 ms", "p99 ms",
                 "cpu us/ev");
         int n = 0;
@@ -59,6 +67,35 @@ public final class StoreBench {
         }
     }
 
+    private static void grow(Path dir, byte[] json, double seconds, int perRequest) throws Exception {
+        System.out.printf("%8s %12s %10s %10s %12s%n", "second", "stored", "events/s", "cpu us/ev", "minor faults");
+        try (EventLogStore store = EventLogStore.open(dir, 4096, 512, 1)) {
+            long[] next = {0};
+            long t0 = System.nanoTime();
+            for (int slice = 1; slice <= Math.ceil(seconds / 5); slice++) {
+                long events0 = store.storedEvents();
+                long cpu0 = processCpuNanos();
+                long faults0 = minorFaults();
+                long s0 = System.nanoTime();
+                drive(store, json, perRequest, 64, true, 5, next, null);
+                long events = store.storedEvents() - events0;
+                System.out.printf("%8.0f %12d %10.0f %10.2f %12d%n", (System.nanoTime() - t0) / 1e9, store.storedEvents(),
+                        events / ((System.nanoTime() - s0) / 1e9), events == 0 ? 0 : (processCpuNanos() - cpu0) / 1e3 / events,
+                        minorFaults() - faults0);
+            }
+        }
+    }
+
+    /** The process's minor page faults so far (Linux), 0 elsewhere. */
+    private static long minorFaults() {
+        try {
+            String stat = java.nio.file.Files.readString(Path.of("/proc/self/stat"));
+            return Long.parseLong(stat.substring(stat.lastIndexOf(')') + 2).split(" ")[7]);
+        } catch (Exception e) {
+            return 0;
+        }
+    }
+
     /** Keeps {@code inFlight} requests outstanding for {@code seconds}, bounded in time. */
     private static void drive(EventLogStore store, byte[] json, int perRequest, int inFlight, boolean randomIds,
                               double seconds, long[] next, List<Long> latencies) throws Exception {
@@ -71,7 +108,7 @@ public final class StoreBench {
                 for (int i = 0; i < perRequest; i++) {
                     long k = next[0]++;
                     // Edge-made ids rise with time (UUIDv7-like); clients' are random.
-                    String id = randomIds ? UUID.randomUUID().toString()
+                    String id = randomIds ? randomUuid()
                             : new UUID(0x0190000000007000L | k << 16, 0x8000000000000000L | k).toString();
                     events.add(new StoredEvent("req-" + k, "ds", "web-events", System.currentTimeMillis(), id, "FPID",
                             "79bf8e83-f708-414b-b1ed-5789ff33bf0b", json));
@@ -88,6 +125,12 @@ public final class StoreBench {
                 latencies.add(System.nanoTime() - began);
             }
         }
+    }
+
+    /** A version-4 UUID from a fast generator: the ids only need to be unique, not unpredictable. */
+    private static String randomUuid() {
+        java.util.concurrent.ThreadLocalRandom random = java.util.concurrent.ThreadLocalRandom.current();
+        return new UUID(random.nextLong() & ~0xF000L | 0x4000L, random.nextLong() & ~(3L << 62) | 1L << 63).toString();
     }
 
     private static double percentile(long[] sorted, double p) {

@@ -25,30 +25,36 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The event store's dedup index: which {@code (datastream, _id)} pairs are stored, in hash tables
- * ({@link IdTable}) memory-mapped from {@code <data>/ids/}, written only by the event writer. The
- * writer claims a group's ids in memory, appends the new events to the {@link EventLog}, and
- * {@link #commit}s once the log reached the disk; a request that fails alone is undone back to
- * its {@link #mark}.
+ * ({@link IdTable}) memory-mapped from {@code <data>/ids/}. The event writer claims a group's ids
+ * in memory, appends the new events to the {@link EventLog}, and {@link #commit}s once the log
+ * reached the disk; a request that fails alone is undone back to its {@link #mark}.
  *
  * <p>Why not a B-tree: clients make random ids (alloy and the Mobile SDKs send UUIDv4s), so every
  * new id landed on its own leaf of the former SQLite index, and each commit wrote every dirtied
- * page to its log and again into the file: with random ids the writer spent most of its time
- * there (docs/PERFORMANCE.md, seventh round). A claim here is a probe or two into mapped memory,
- * and the kernel writes changed pages back on its own schedule.
+ * page to its log and again into the file (docs/PERFORMANCE.md, seventh round). A claim here is a
+ * probe or two into mapped memory per table.
  *
  * <p>Keys: a canonical UUID is its 128 bits (upper- and lower-case spellings stay different ids,
  * as when the text was the key); any other id is the first 128 bits of its SHA-256. With them, 64
- * bits of the datastream id's SHA-256 and the kind. Tables grow: when the newest is half full, the
- * next, at least twice as large, is taken (prepared ahead as zeros on the maintainer thread), and
- * a lookup probes every table, newest first; once {@value #MERGE_AT} tables are before the newest
- * the next one also receives copies of their ids and they are retired, so there are few.
+ * bits of the datastream id's SHA-256 and the kind.
+ *
+ * <p>Tables: claims go into one <em>hot</em> table, which grows by doubling up to {@code
+ * 2^hotSlotBits} slots (64 MiB at the default {@value #HOT_SLOT_BITS}); when it is half full the
+ * next one (made ahead as zeros by the maintainer thread) takes over and it is <em>sealed</em>.
+ * Sealed tables take no claims; the merger thread merges the newest of them into one ({@link
+ * IdTable#merge}, written in order, once) whenever the next older one is at most {@value
+ * #MERGE_RATIO} times their ids, so their sizes grow with age and a lookup probes a few. Why: a
+ * table that took every claim grew with the store, each claim then dirtied a random page of a
+ * gigabyte or more, and every checkpoint cleaned them again: on a store of 10M events the writer
+ * took ~0.7 page faults per event and the disk wrote a 4 KB page back per 32-byte claim (ninth
+ * round); the hot table's pages stay few and dirty, and merges write each page once.
  *
  * <p>The index is derived from the event log, so nothing here is forced per commit. The
  * maintainer thread checkpoints every {@link #DEFAULT_CHECKPOINT_MILLIS} ms (10 s; the system
- * property {@code xdmedge.idsCheckpointMillis} is for experiments): it forces the tables, then
- * records in {@value #CHECKPOINT} the last sequence number whose id they hold. Opening after
- * a crash removes every entry above that number (its event may be one the log lost) and claims
- * the log's events after it again; after a clean close nothing has to be read.
+ * property {@code xdmedge.idsCheckpointMillis} is for experiments): it forces the tables changed
+ * since, then records in {@value #CHECKPOINT} the last sequence number whose id they hold.
+ * Opening after a crash removes every entry above that number (its event may be one the log
+ * lost) and claims the log's events after it again; after a clean close nothing has to be read.
  */
 final class EventIdIndex implements AutoCloseable {
     static final String DIRECTORY = "ids";
@@ -58,15 +64,23 @@ final class EventIdIndex implements AutoCloseable {
     /** Bounds what a start after a crash reads again: at 150k events/s, 1.5M events. */
     static final long DEFAULT_CHECKPOINT_MILLIS = Long.getLong("xdmedge.idsCheckpointMillis", 10_000);
     static final int FIRST_SLOT_BITS = 16;
-    /** Tables stop growing at 2^28 slots (8 GiB files, 128M ids each). */
+    /**
+     * The hot table stops growing at 2^21 slots (a 64 MiB file, 1M claims before it is sealed):
+     * small enough that its pages stay in memory and mostly dirty between checkpoints, large
+     * enough that sealing (and merging) happens every ~8 s at 128k events/s. The system property
+     * {@code xdmedge.idsHotSlotBits} is for experiments.
+     */
+    static final int HOT_SLOT_BITS = Integer.getInteger("xdmedge.idsHotSlotBits", 21);
+    /** Merged tables stop growing at 2^28 slots (8 GiB files, ~190M ids each); beyond, they add up. */
     static final int LARGEST_SLOT_BITS = 28;
     /**
-     * Tables before the newest that are merged into the next one: with 3, a lookup probes at most
-     * four (the three older ones an eighth, a quarter and half the newest's size) and each id is
-     * copied about half a time over its life; merging at every step copied each about once, which
-     * cost the edge's two CPUs ~8% while its tables grew from nothing (perf, collect-50-client-ids).
+     * The newest sealed tables are merged while the next older one holds at most this many times
+     * their ids: sizes then at least double with age, so there are about log2(ids / 1M) sealed
+     * tables, and each id is rewritten a few times over its life (sequentially, 32 bytes a slot).
      */
-    static final int MERGE_AT = 3;
+    static final int MERGE_RATIO = 2;
+    /** A merged table is the smallest whose slots its ids fill to at most 70%. */
+    private static final double MERGED_LOAD = 0.7;
     private static final long CHECKPOINT_MAGIC = 0x58444d2d49444b31L; // "XDM-IDK1"
     private static final int CHECKPOINT_BYTES = 28;
     private static final long KIND_LOWER_UUID = 0;
@@ -75,13 +89,21 @@ final class EventIdIndex implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(EventIdIndex.class);
 
     private final Path directory;
-    /** Oldest first; the writer adds, the maintainer forces. */
-    private final List<IdTable> tables = new CopyOnWriteArrayList<>();
     private final long checkpointMillis;
+    private final int firstSlotBits;
+    private final int hotSlotBits;
+    /** The hash seed every table of the index shares (so a merge reads its sources in order). */
+    private long seed;
+    /** The table claims go into: the writer's; replaced under {@link #makeLock}. */
+    private IdTable hot;
+    /** The sealed tables, newest first; under {@link #makeLock}. */
+    private final List<IdTable> sealed = new ArrayList<>();
+    /** The hot table, then the sealed ones newest first: what a claim probes; published under {@link #makeLock}. */
+    private volatile IdTable[] view;
     private final Map<String, Long> datastreamKeys = new HashMap<>();
     private final MessageDigest sha256;
     private final long[] uuid = new long[2];
-    /** The claims since the last commit, newest last: table index and slot. */
+    /** The claims since the last commit, newest last: table and slot. */
     private IdTable[] undoTables = new IdTable[256];
     private long[] undoSlots = new long[256];
     private int undoSize;
@@ -89,30 +111,37 @@ final class EventIdIndex implements AutoCloseable {
     private volatile long committedThrough;
     /** The tables' ids as of the last commit, for {@link #ids}. */
     private volatile long committedIds;
+    /** Commits so far: a table the writer stopped looking at before one is safe to unmap after it. */
+    private volatile long commits;
     private long checkpointed;
     private final AtomicLong checkpoints = new AtomicLong();
-    /** Held while a next generation is made: by the maintainer, or by the writer if it could not wait. */
+    private final AtomicLong merges = new AtomicLong();
+    /** The next table file's number. */
+    private final AtomicLong nextNumber = new AtomicLong(1);
+    /** Held while the tables change: the writer seals the hot one, the merger swaps in a merge. */
     private final Object makeLock = new Object();
-    /** Wakes the maintainer: a next generation is wanted, or the index closes. */
+    /** Wakes the maintainer and the merger: a next hot table is wanted, a table was sealed, or the index closes. */
     private final Object signal = new Object();
-    /** The next table, and the older tables whose ids it holds copies of (retired when it is taken). */
-    private record Next(IdTable table, List<IdTable> replaces) {}
-    /** The next table, made ahead by the maintainer, until the writer takes it. */
-    private final java.util.concurrent.atomic.AtomicReference<Next> prepared = new java.util.concurrent.atomic.AtomicReference<>();
+    /** The next hot table, made ahead by the maintainer, until the writer takes it. */
+    private final java.util.concurrent.atomic.AtomicReference<IdTable> prepared = new java.util.concurrent.atomic.AtomicReference<>();
     /**
-     * The newest table as of the writer's last commit: every table before it then has no claim
-     * left to undo and takes no more, so the maintainer may copy it into the next table.
+     * The hot table as of the writer's last commit: once it is the hot table, no sealed table has
+     * a claim left to undo, so sealed tables may be merged and settled.
      */
-    private volatile IdTable newestAtCommit;
-    /** Tables whose ids a newer table holds: closed and deleted by the maintainer. */
-    private final java.util.concurrent.ConcurrentLinkedQueue<IdTable> retired = new java.util.concurrent.ConcurrentLinkedQueue<>();
+    private volatile IdTable hotAtCommit;
+    /** Tables a merged one replaced: unmapped and deleted by the maintainer once the writer committed after the swap. */
+    private record Retired(IdTable table, long afterCommits) {}
+    private final java.util.concurrent.ConcurrentLinkedQueue<Retired> retired = new java.util.concurrent.ConcurrentLinkedQueue<>();
     private volatile boolean prepareWanted;
     private volatile boolean closing;
     private Thread maintainer;
+    private Thread merger;
 
-    private EventIdIndex(Path directory, long checkpointMillis) {
+    private EventIdIndex(Path directory, long checkpointMillis, int firstSlotBits, int hotSlotBits) {
         this.directory = directory;
         this.checkpointMillis = checkpointMillis;
+        this.firstSlotBits = Math.min(firstSlotBits, hotSlotBits);
+        this.hotSlotBits = hotSlotBits;
         try {
             this.sha256 = MessageDigest.getInstance("SHA-256");
         } catch (NoSuchAlgorithmException e) {
@@ -122,12 +151,18 @@ final class EventIdIndex implements AutoCloseable {
 
     /**
      * Opens (creating if need be) the index under {@code dataDir}, brings it up to date with the
-     * event log there (which ends at {@code logLastSeq}), and starts its maintainer thread.
+     * event log there (which ends at {@code logLastSeq}), and starts its maintainer and merger threads.
      */
     static EventIdIndex open(Path dataDir, long logLastSeq, long checkpointMillis) throws IOException {
+        return open(dataDir, logLastSeq, checkpointMillis, FIRST_SLOT_BITS, HOT_SLOT_BITS);
+    }
+
+    /** As {@link #open(Path, long, long)}, with the first and the largest hot table's slot bits (tests). */
+    static EventIdIndex open(Path dataDir, long logLastSeq, long checkpointMillis, int firstSlotBits, int hotSlotBits)
+            throws IOException {
         Path directory = dataDir.resolve(DIRECTORY);
         Files.createDirectories(directory);
-        EventIdIndex index = new EventIdIndex(directory, checkpointMillis);
+        EventIdIndex index = new EventIdIndex(directory, checkpointMillis, firstSlotBits, hotSlotBits);
         try {
             index.load(dataDir, logLastSeq);
         } catch (IOException | RuntimeException e) {
@@ -142,6 +177,9 @@ final class EventIdIndex implements AutoCloseable {
         index.maintainer = new Thread(index::maintain, "event-id-index");
         index.maintainer.setDaemon(true);
         index.maintainer.start();
+        index.merger = new Thread(index::mergeLoop, "event-id-merge");
+        index.merger.setDaemon(true);
+        index.merger.start();
         return index;
     }
 
@@ -153,25 +191,43 @@ final class EventIdIndex implements AutoCloseable {
         }
         List<Path> files = tableFiles();
         Checkpoint checkpoint = readCheckpoint(!files.isEmpty());
+        List<IdTable> opened = new ArrayList<>();
         try {
             for (Path file : files) {
-                tables.add(IdTable.open(file));
+                opened.add(IdTable.open(file));
+            }
+            for (IdTable table : opened) {
+                if (table.seed() != opened.get(0).seed()) {
+                    throw new IdTable.Damaged(table.file() + " has another hash seed than " + opened.get(0).file());
+                }
             }
         } catch (IdTable.Damaged e) {
             log.warn("{}; the event-id index is rebuilt from the event log", e.getMessage());
-            closeTables();
-            tables.clear();
+            for (IdTable table : opened) {
+                table.close();
+            }
+            opened.clear();
             for (Path file : files) {
                 Files.deleteIfExists(file);
             }
+            files = List.of();
             checkpoint = new Checkpoint(0, true);
         }
-        if (tables.isEmpty()) {
-            Path first = directory.resolve(tableName(1));
-            IdTable.create(first, FIRST_SLOT_BITS);
-            tables.add(IdTable.open(first));
+        seed = opened.isEmpty() ? new java.security.SecureRandom().nextLong() : opened.get(0).seed();
+        nextNumber.set(files.isEmpty() ? 1 : tableNumber(files.get(files.size() - 1)) + 1);
+        // The newest table file takes the claims if it is one that took claims before, and not too large.
+        IdTable last = opened.isEmpty() ? null : opened.get(opened.size() - 1);
+        if (last != null && !last.merged() && last.slotBits() <= hotSlotBits) {
+            hot = opened.remove(opened.size() - 1);
+        } else {
+            hot = makeTable(firstSlotBits);
         }
-        warm(tables, memoryBytes());
+        opened.sort(java.util.Comparator.comparingLong(IdTable::order).reversed());
+        sealed.addAll(opened);
+        publishView();
+        List<IdTable> oldestFirst = new ArrayList<>(List.of(view));
+        java.util.Collections.reverse(oldestFirst);
+        warm(oldestFirst, memoryBytes());
         long trusted = Math.min(checkpoint.covered(), logLastSeq);
         // From here until the next checkpoint, a crash leaves entries above `trusted` to be removed.
         writeCheckpoint(trusted, false);
@@ -195,8 +251,33 @@ final class EventIdIndex implements AutoCloseable {
         checkpointed = trusted;
     }
 
+    /** A new empty table of {@code 2^slotBits} slots, numbered after every other. */
+    private IdTable makeTable(int slotBits) throws IOException {
+        return makeTable(slotBits, () -> false);
+    }
+
+    private IdTable makeTable(int slotBits, java.util.function.BooleanSupplier stop) throws IOException {
+        long number = nextNumber.getAndIncrement();
+        Path file = directory.resolve(tableName(number));
+        if (Files.exists(file)) {
+            throw new IOException(file + " exists already; the event-id index does not overwrite a table");
+        }
+        IdTable.create(file, slotBits, seed, number, stop);
+        return IdTable.open(file);
+    }
+
+    /** Publishes {@link #hot} and {@link #sealed} as the {@link #view}; under {@link #makeLock} (or while loading). */
+    private void publishView() {
+        IdTable[] next = new IdTable[1 + sealed.size()];
+        next[0] = hot;
+        for (int i = 0; i < sealed.size(); i++) {
+            next[i + 1] = sealed.get(i);
+        }
+        view = next;
+    }
+
     /**
-     * Brings the tables into the page cache ({@link IdTable#warm}), newest first (it takes the claims), as long as they
+     * Brings the tables (oldest first) into the page cache ({@link IdTable#warm}), newest first (it takes the claims), as long as they
      * fit in half of {@code memoryBytes}: beyond that they could not all stay cached anyway, and
      * reading them would only push each other out.
      *
@@ -248,7 +329,7 @@ final class EventIdIndex implements AutoCloseable {
     /** Removes every entry above {@code seq}: their events may be ones the log does not have. */
     private void removeAbove(long seq) {
         long removed = 0;
-        for (IdTable table : tables) {
+        for (IdTable table : view) {
             List<long[]> keys = new ArrayList<>();
             table.recount(seq, slot -> keys.add(table.key(slot)));
             for (long[] key : keys) {
@@ -275,11 +356,11 @@ final class EventIdIndex implements AutoCloseable {
     }
 
     /**
-     * {@code olderTables}: false only while claiming the log's own events on open, which are
-     * unique and above everything the tables kept, so only the newest table is probed (for a slot).
+     * {@code sealedTables}: false only while claiming the log's own events on open, which are
+     * unique and above everything the tables kept, so only the hot table is probed (for a slot).
      */
-    private boolean claim(String datastreamId, String eventId, long seq, boolean olderTables) {
-        IdTable newest = roomyNewest();
+    private boolean claim(String datastreamId, String eventId, long seq, boolean sealedTables) {
+        IdTable into = roomyHot();
         long key = datastreamKey(datastreamId);
         int letterCase = packUuid(eventId, uuid);
         if (letterCase >= 0) {
@@ -293,22 +374,26 @@ final class EventIdIndex implements AutoCloseable {
         }
         long hi = uuid[0];
         long lo = uuid[1];
-        long slot = newest.find(hi, lo, key);
+        long hash = IdTable.hash(hi, lo, key, seed);
+        long slot = into.find(hash, hi, lo, key);
         if (slot >= 0) {
             return false;
         }
-        for (int t = tables.size() - 2; t >= 0 && olderTables; t--) {
-            if (tables.get(t).find(hi, lo, key) >= 0) {
-                return false;
+        if (sealedTables) {
+            IdTable[] tables = view; // [0] is `into`
+            for (int t = 1; t < tables.length; t++) {
+                if (tables[t].find(hash, hi, lo, key) >= 0) {
+                    return false;
+                }
             }
         }
         long empty = -slot - 1;
-        newest.put(empty, hi, lo, key, seq);
+        into.put(empty, hi, lo, key, seq);
         if (undoSize == undoSlots.length) {
             undoSlots = Arrays.copyOf(undoSlots, undoSize * 2);
             undoTables = Arrays.copyOf(undoTables, undoSize * 2);
         }
-        undoTables[undoSize] = newest;
+        undoTables[undoSize] = into;
         undoSlots[undoSize++] = empty;
         return true;
     }
@@ -338,20 +423,24 @@ final class EventIdIndex implements AutoCloseable {
         undoSize = 0;
         committedThrough = lastSeq;
         long ids = 0;
+        IdTable[] tables = view;
         for (IdTable table : tables) {
             ids += table.count();
         }
         committedIds = ids;
-        IdTable newest = tables.get(tables.size() - 1);
-        if (newestAtCommit != newest) {
-            newestAtCommit = newest;
+        if (hotAtCommit != tables[0]) {
+            hotAtCommit = tables[0];
+            synchronized (signal) {
+                signal.notifyAll(); // a sealed table may be merged now
+            }
         }
+        commits++; // the writer's alone: no lost update
     }
 
     /**
-     * The ids the tables held at the last commit (an id copied into a newer table counts twice
-     * until the older one is retired); kept by {@link #commit}, so a metrics scrape reads one
-     * volatile instead of the writer's counts.
+     * The ids the tables held at the last commit (an id in a merged table and in a source not yet
+     * retired counts once: the swap is atomic); kept by {@link #commit}, so a metrics scrape reads
+     * one volatile instead of the writer's counts.
      */
     long ids() {
         return committedIds;
@@ -359,7 +448,12 @@ final class EventIdIndex implements AutoCloseable {
 
     /** The tables' files, all of which claims want in memory (see {@link #warm}). */
     long tableBytes() {
-        return totalBytes(tables);
+        return totalBytes(List.of(view));
+    }
+
+    /** The tables a claim probes now. */
+    int tables() {
+        return view.length;
     }
 
     /** Checkpoints run by the maintainer thread (and the last one at close). */
@@ -367,17 +461,22 @@ final class EventIdIndex implements AutoCloseable {
         return checkpoints.get();
     }
 
+    /** Merges made by the merger thread. */
+    long merges() {
+        return merges.get();
+    }
+
     /**
-     * The table new claims go into: past half full, the next generation takes over (made ahead by
-     * the maintainer, once the newest is a quarter full). Only when that is not ready by the time
-     * the newest is three quarters full does the writer make it itself.
+     * The table new claims go into: past half full, the next takes over (made ahead by the
+     * maintainer once the hot one is a quarter full) and the full one is sealed. Only when that is
+     * not ready by the time the hot one is three quarters full does the writer make it itself.
      */
-    private IdTable roomyNewest() {
-        IdTable newest = tables.get(tables.size() - 1);
-        long count = newest.count();
-        long capacity = newest.capacity();
+    private IdTable roomyHot() {
+        IdTable current = hot;
+        long count = current.count();
+        long capacity = current.capacity();
         if (count < capacity / 4) {
-            return newest;
+            return current;
         }
         if (count < capacity / 2) {
             if (!prepareWanted) {
@@ -386,89 +485,35 @@ final class EventIdIndex implements AutoCloseable {
                     signal.notifyAll();
                 }
             }
-            return newest;
+            return current;
         }
         if (prepared.get() == null && count < capacity / 4 * 3) {
-            return newest;
+            return current;
         }
-        // Taken and installed under makeLock, so the maintainer never makes a table from a list
-        // the writer is changing (it would name it after a table that is already there).
-        synchronized (makeLock) { // waits for the maintainer only if it is making the table now
-            Next next = prepared.getAndSet(null);
-            if (next == null) {
-                if (maintainer != null) { // while opening, before it starts, the writer always makes them
-                    log.warn("the next event-id table was not ready in time; the writer makes it");
-                }
-                try {
-                    next = makeNext();
-                } catch (IOException e) {
-                    throw new UncheckedIOException("cannot make the next event-id table: " + e.getMessage(), e);
-                }
+        IdTable next = prepared.getAndSet(null);
+        if (next == null) {
+            if (maintainer != null) { // while opening, before it starts, the writer always makes them
+                log.warn("the next event-id table was not ready in time; the writer makes it");
             }
-            tables.add(next.table());
-            log.info("event-id index: claims go into {} now ({} of {} slots of the last one full)",
-                    next.table().file().getFileName(), count, capacity);
-            if (!next.replaces().isEmpty()) {
-                tables.removeAll(next.replaces());
-                retired.addAll(next.replaces());
-                synchronized (signal) {
-                    signal.notifyAll();
-                }
+            try {
+                next = makeTable(nextHotSlotBits(current));
+            } catch (IOException e) {
+                throw new UncheckedIOException("cannot make the next event-id table: " + e.getMessage(), e);
             }
-            prepareWanted = false;
-            return next.table();
         }
+        synchronized (makeLock) {
+            sealed.add(0, current);
+            hot = next;
+            publishView();
+        }
+        prepareWanted = false;
+        log.debug("event-id index: claims go into {} now; {} sealed ({} of {} slots full)",
+                next.file().getFileName(), current.file().getFileName(), count, capacity);
+        return next;
     }
 
-    /** Makes the table after the newest; under {@link #makeLock}. */
-    private Next makeNext() throws IOException {
-        return makeNext(() -> false);
-    }
-
-    /**
-     * Makes (zero-fills) and opens the table after the newest, given up when {@code stop} says so
-     * (the maintainer's, once closing). Once {@value #MERGE_AT} tables are before the newest and
-     * take no more claims, it also receives a copy of their ids and is forced before it is handed
-     * over: when the writer takes it those tables are retired, so a lookup probes a few tables,
-     * not one per doubling. Twice the newest's size at least, and room for the copies and as many
-     * new ids again; past {@value #LARGEST_SLOT_BITS} slot bits nothing is copied and tables add up.
-     */
-    private Next makeNext(java.util.function.BooleanSupplier stop) throws IOException {
-        List<IdTable> now = List.copyOf(tables);
-        IdTable newest = now.get(now.size() - 1);
-        List<IdTable> older = newestAtCommit == newest && now.size() - 1 >= MERGE_AT
-                ? now.subList(0, now.size() - 1) : List.of();
-        long copies = 0;
-        for (IdTable table : older) {
-            copies += table.count();
-        }
-        int bits = Math.max(Long.numberOfTrailingZeros(newest.capacity()) + 1,
-                64 - Long.numberOfLeadingZeros(2 * (copies + newest.capacity()) - 1));
-        if (bits > LARGEST_SLOT_BITS) {
-            bits = Math.min(LARGEST_SLOT_BITS, Long.numberOfTrailingZeros(newest.capacity()) + 1);
-            older = List.of();
-        }
-        Path file = directory.resolve(tableName(tableNumber(newest.file()) + 1));
-        if (Files.exists(file)) {
-            throw new IOException(file + " exists already; the event-id index does not overwrite a table");
-        }
-        IdTable.create(file, bits, stop);
-        IdTable next = IdTable.open(file);
-        if (!older.isEmpty()) {
-            for (IdTable table : older) {
-                table.forEachAbove(0, slot -> {
-                    long[] key = table.key(slot);
-                    long at = next.find(key[0], key[1], key[2]);
-                    if (at < 0) {
-                        next.put(-at - 1, key[0], key[1], key[2], table.seq(slot));
-                    }
-                });
-            }
-            next.force(); // before the originals are deleted, so a checkpoint's promise holds
-        }
-        log.info("event-id index: made {} (2^{} slots){}", file.getFileName(), bits,
-                older.isEmpty() ? "" : ", holding copies of the " + copies + " ids of " + older.size() + " older tables");
-        return new Next(next, List.copyOf(older));
+    private int nextHotSlotBits(IdTable current) {
+        return Math.max(current.slotBits(), Math.min(hotSlotBits, current.slotBits() + 1));
     }
 
     private long datastreamKey(String datastreamId) {
@@ -481,7 +526,7 @@ final class EventIdIndex implements AutoCloseable {
         return key;
     }
 
-    // ---- the maintainer thread: next generations ahead, checkpoints ----
+    // ---- the maintainer thread: next hot tables ahead, checkpoints, retired tables ----
 
     private void maintain() {
         long nextCheckpoint = System.nanoTime() + checkpointMillis * 1_000_000;
@@ -489,22 +534,22 @@ final class EventIdIndex implements AutoCloseable {
             try {
                 synchronized (signal) {
                     long waitMillis = (nextCheckpoint - System.nanoTime()) / 1_000_000;
-                    if (!closing && !(prepareWanted && prepared.get() == null) && retired.isEmpty() && waitMillis > 0) {
-                        signal.wait(waitMillis);
+                    if (!closing && !(prepareWanted && prepared.get() == null) && !retiredDue() && waitMillis > 0) {
+                        signal.wait(retired.isEmpty() ? waitMillis : Math.min(waitMillis, 100));
                     }
                 }
                 if (closing) {
                     break;
                 }
                 if (prepareWanted && prepared.get() == null) {
-                    synchronized (makeLock) {
-                        // Outside `signal`: the writer never waits for this unless the newest is 3/4 full.
-                        if (prepareWanted && prepared.get() == null) {
-                            prepared.set(makeNext(() -> closing)); // a large table must not hold back a stop
-                        }
+                    IdTable current = hot;
+                    // Outside any lock: the writer never waits for this unless the hot one is 3/4 full.
+                    IdTable next = makeTable(nextHotSlotBits(current), () -> closing); // a stop is not held back
+                    if (!prepared.compareAndSet(null, next)) {
+                        next.close(); // the writer made one itself meanwhile: this one becomes the next after it
                     }
                 }
-                deleteRetired();
+                deleteRetired(false);
                 if (System.nanoTime() >= nextCheckpoint) {
                     checkpoint(false);
                     nextCheckpoint = System.nanoTime() + checkpointMillis * 1_000_000;
@@ -523,11 +568,21 @@ final class EventIdIndex implements AutoCloseable {
         }
     }
 
-    /** Closes and deletes the tables a newer one holds copies of; the writer no longer reads them. */
-    private void deleteRetired() throws IOException {
-        for (IdTable table; (table = retired.poll()) != null; ) {
-            table.close();
-            Files.deleteIfExists(table.file());
+    private boolean retiredDue() {
+        Retired first = retired.peek();
+        return first != null && commits > first.afterCommits();
+    }
+
+    /**
+     * Unmaps and deletes the tables a merged one replaced, once the writer has committed since the
+     * swap (a claim that began before it may still have been probing them); {@code all}: the
+     * writer has stopped.
+     */
+    private void deleteRetired(boolean all) throws IOException {
+        for (Retired r; (r = retired.peek()) != null && (all || commits > r.afterCommits()); ) {
+            retired.poll();
+            r.table().unmap();
+            Files.deleteIfExists(r.table().file());
         }
     }
 
@@ -537,6 +592,99 @@ final class EventIdIndex implements AutoCloseable {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
+    }
+
+    // ---- the merger thread ----
+
+    private record MergePlan(List<IdTable> sources, int slotBits, long ids) {}
+
+    private void mergeLoop() {
+        while (!closing) {
+            try {
+                MergePlan plan = null;
+                synchronized (signal) {
+                    while (!closing && (plan = planMerge()) == null) {
+                        signal.wait(1_000);
+                    }
+                }
+                if (closing) {
+                    break;
+                }
+                merge(plan);
+            } catch (InterruptedException e) {
+                break;
+            } catch (IOException | RuntimeException e) {
+                if (closing) {
+                    break;
+                }
+                log.warn("merging event-id tables failed, retried in 10 s: {}", e.toString());
+                sleepQuietly(10_000);
+            }
+        }
+    }
+
+    /**
+     * The newest sealed tables to merge: the newest, and each next older one while it holds at
+     * most {@value #MERGE_RATIO} times the ids taken so far; null if fewer than two, or while a
+     * sealed table may still have a claim to undo (the writer has not committed since sealing).
+     */
+    private MergePlan planMerge() {
+        synchronized (makeLock) {
+            if (hotAtCommit != hot || sealed.size() < 2) {
+                return null;
+            }
+            List<IdTable> sources = new ArrayList<>();
+            long ids = 0;
+            int bits = 0;
+            for (IdTable table : sealed) {
+                if (!sources.isEmpty() && table.count() > MERGE_RATIO * ids) {
+                    break;
+                }
+                int wanted = slotBitsFor(ids + table.count());
+                if (wanted > LARGEST_SLOT_BITS) {
+                    break;
+                }
+                sources.add(table);
+                ids += table.count();
+                bits = wanted;
+            }
+            return sources.size() < 2 ? null : new MergePlan(List.copyOf(sources), bits, ids);
+        }
+    }
+
+    /** The fewest slot bits (at least the first table's) whose slots {@code ids} fill to at most {@link #MERGED_LOAD}. */
+    private int slotBitsFor(long ids) {
+        int bits = Math.max(IdTable.MIN_SLOT_BITS, firstSlotBits);
+        while (bits < 62 && (double) ids > MERGED_LOAD * (1L << bits)) {
+            bits++;
+        }
+        return bits;
+    }
+
+    /** Merges the plan's sources into a new table and swaps it in for them. */
+    private void merge(MergePlan plan) throws IOException {
+        long started = System.nanoTime();
+        long number = nextNumber.getAndIncrement();
+        Path file = directory.resolve(tableName(number));
+        long order = plan.sources().stream().mapToLong(IdTable::order).max().orElse(0);
+        long ids = IdTable.merge(file, plan.slotBits(), seed, order, plan.sources(), () -> closing);
+        IdTable merged = IdTable.open(file);
+        merged.settled(true); // forced as it was made
+        synchronized (makeLock) {
+            int at = sealed.indexOf(plan.sources().get(0));
+            sealed.subList(at, at + plan.sources().size()).clear(); // the writer only adds in front
+            sealed.add(at, merged);
+            publishView();
+            for (IdTable source : plan.sources()) {
+                retired.add(new Retired(source, commits));
+            }
+        }
+        merges.incrementAndGet();
+        synchronized (signal) {
+            signal.notifyAll(); // the maintainer deletes the sources once the writer has committed
+        }
+        log.info("event-id index: merged {} tables ({} ids) into {} (2^{} slots) in {} ms", plan.sources().size(), ids,
+                file.getFileName(), plan.slotBits(), (System.nanoTime() - started) / 1_000_000);
     }
 
     /**
@@ -554,9 +702,19 @@ final class EventIdIndex implements AutoCloseable {
         if (covered == checkpointed && !clean) {
             return true;
         }
+        // Read before the view: if the hot table then is the one of the last commit, no sealed
+        // table of the view has a claim left to undo, and once forced it never changes again.
+        IdTable committedHot = hotAtCommit;
+        IdTable[] tables = view;
+        boolean sealedSettle = tables[0] == committedHot;
         for (IdTable table : tables) {
-            if (!table.force(deadlineNanos)) {
+            if (!table.settled() && !table.force(deadlineNanos)) {
                 return false;
+            }
+        }
+        if (sealedSettle) {
+            for (int t = 1; t < tables.length; t++) {
+                tables[t].settled(true);
             }
         }
         writeCheckpoint(covered, clean);
@@ -570,7 +728,7 @@ final class EventIdIndex implements AutoCloseable {
     /** The sequence number the last checkpoint under {@code dataDir} recorded as covered (0: none). */
     static long coveredOnDisk(Path dataDir) throws IOException {
         Path directory = dataDir.resolve(DIRECTORY);
-        return Files.isDirectory(directory) ? new EventIdIndex(directory, 0).readCheckpoint(true).covered() : 0;
+        return Files.isDirectory(directory) ? new EventIdIndex(directory, 0, FIRST_SLOT_BITS, HOT_SLOT_BITS).readCheckpoint(true).covered() : 0;
     }
 
     private Checkpoint readCheckpoint(boolean tablesExist) throws IOException {
@@ -683,19 +841,24 @@ final class EventIdIndex implements AutoCloseable {
         synchronized (signal) {
             signal.notifyAll();
         }
-        boolean maintainerStopped = true;
-        if (maintainer != null) {
-            try {
-                maintainer.join(Math.max(1, (deadlineNanos - System.nanoTime()) / 1_000_000));
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
+        boolean stopped = true;
+        for (Thread thread : new Thread[] {maintainer, merger}) { // a merge gives up within a step
+            if (thread != null) {
+                try {
+                    thread.join(Math.max(1, (deadlineNanos - System.nanoTime()) / 1_000_000));
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+                stopped &= !thread.isAlive();
             }
-            maintainerStopped = !maintainer.isAlive();
         }
         try {
-            if (!maintainerStopped || !checkpoint(true, deadlineNanos)) {
+            if (!stopped || !checkpoint(true, deadlineNanos)) {
                 log.info("the event-id index's last checkpoint did not finish within the grace period; "
                         + "the next start claims the ids of the events since the one before again");
+            }
+            if (stopped) {
+                deleteRetired(true); // the writer has stopped: nothing probes them
             }
         } catch (IOException | RuntimeException e) {
             log.warn("the event-id index's last checkpoint failed; the next start claims the log's recent ids again: {}",
@@ -711,12 +874,19 @@ final class EventIdIndex implements AutoCloseable {
     }
 
     private void closeTables() {
-        List<IdTable> all = new ArrayList<>(tables);
-        all.addAll(retired); // their files stay: the next start takes them as older tables
+        List<IdTable> all = new ArrayList<>();
+        if (view != null) {
+            all.addAll(List.of(view));
+        } else if (hot != null) {
+            all.add(hot);
+        }
+        for (Retired r : retired) {
+            all.add(r.table()); // their files stay: the next start takes them as sealed tables
+        }
         retired.clear();
-        Next next = prepared.getAndSet(null);
+        IdTable next = prepared.getAndSet(null);
         if (next != null) {
-            all.add(next.table()); // its file stays: the next start takes it as the newest table
+            all.add(next); // its file stays: the next start takes it as the hot table
         }
         for (IdTable table : all) {
             try {

@@ -9,6 +9,8 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.security.SecureRandom;
+import java.util.List;
+import java.util.function.BooleanSupplier;
 
 /**
  * One generation of the event-id index: an open-addressing hash table (linear probing) in a
@@ -24,13 +26,24 @@ import java.security.SecureRandom;
  * a last force, since the table is derived from the event log and one a crash left short is
  * {@link Damaged} and rebuilt.
  *
- * <p>Header (4 KiB): {@code long magic, int version, int slotBits, long seed, long count}; the
- * seed keys the slot hash, so clients cannot choose ids that pile onto one run of slots.
+ * <p>A table that takes claims is made of zeros ({@link #create}) and written through its mapping;
+ * a table of {@link EventIdIndex}'s older ids is {@link #merge}d from others and written in
+ * order, once, and only read after that. For that, an entry's home slot is the top bits of its
+ * {@link #hash} and every table of an index shares one seed: an entry's place in a table is then
+ * (but for its run) in the order of its hash, so a merge reads each source front to back and
+ * writes the new table front to back.
+ *
+ * <p>Header (4 KiB): {@code long magic, int version, int slotBits, long seed, long count, long
+ * order, long flags}; the seed keys the hash, so clients cannot choose ids that pile onto one run
+ * of slots; {@code order} ranks tables by the age of their ids (a merged table takes its newest
+ * source's); flag 1 marks a merged table.
  */
 final class IdTable implements AutoCloseable {
     static final String SUFFIX = ".ids";
     private static final long MAGIC = 0x58444d2d49445431L; // "XDM-IDT1"
-    private static final int VERSION = 1;
+    /** 1: a slot's home from the low bits of a per-table hash; 2: from the top bits of an index-wide one. */
+    private static final int VERSION = 2;
+    private static final long FLAG_MERGED = 1;
     static final int HEADER_BYTES = 4096;
     static final int SLOT_BYTES = 32;
     /** Slots per mapped chunk: a MappedByteBuffer holds at most 2 GiB. */
@@ -50,15 +63,21 @@ final class IdTable implements AutoCloseable {
     private final FileChannel channel;
     private final MappedByteBuffer header;
     private final MappedByteBuffer[] chunks;
+    private final int slotBits;
     private final long mask;
     private final long seed;
+    private final long order;
+    private final boolean merged;
     private long count;
+    /** Forced since it took its last change ({@link EventIdIndex}'s checkpoints skip it then). */
+    private volatile boolean settled;
 
     private IdTable(Path file, FileChannel channel, int slotBits) throws IOException {
         this.file = file;
         this.channel = channel;
         this.header = channel.map(FileChannel.MapMode.READ_WRITE, 0, HEADER_BYTES);
         long slots = 1L << slotBits;
+        this.slotBits = slotBits;
         this.mask = slots - 1;
         int chunkCount = (int) Math.max(1, slots >> CHUNK_SLOT_BITS);
         this.chunks = new MappedByteBuffer[chunkCount];
@@ -69,28 +88,33 @@ final class IdTable implements AutoCloseable {
         }
         this.seed = header.getLong(16);
         this.count = header.getLong(24);
+        this.order = header.getLong(32);
+        this.merged = (header.getLong(40) & FLAG_MERGED) != 0;
+    }
+
+    /** A table of its own seed (tests). */
+    static void create(Path file, int slotBits) throws IOException {
+        create(file, slotBits, new SecureRandom().nextLong(), 0, () -> false);
+    }
+
+    /** A table of its own seed (tests), given up as {@link #create(Path, int, long, long, BooleanSupplier)} says. */
+    static void create(Path file, int slotBits, BooleanSupplier stop) throws IOException {
+        create(file, slotBits, new SecureRandom().nextLong(), 0, stop);
     }
 
     /**
-     * Makes a table of {@code 2^slotBits} slots at {@code file}: zeros written and forced under a
-     * temporary name, then renamed into place, so a table file is never half made.
+     * Makes an empty table of {@code 2^slotBits} slots at {@code file}: zeros written and forced
+     * under a temporary name, then renamed into place, so a table file is never half made. Gives
+     * up (removing what it wrote) as soon as {@code stop} says so.
      */
-    static void create(Path file, int slotBits) throws IOException {
-        create(file, slotBits, () -> false);
-    }
-
-    /** As {@link #create(Path, int)}; gives up (removing what it wrote) as soon as {@code stop} says so. */
-    static void create(Path file, int slotBits, java.util.function.BooleanSupplier stop) throws IOException {
+    static void create(Path file, int slotBits, long seed, long order, BooleanSupplier stop) throws IOException {
         if (slotBits < MIN_SLOT_BITS || slotBits > MAX_SLOT_BITS) {
             throw new IllegalArgumentException("slot bits " + slotBits);
         }
         Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
         try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE, StandardOpenOption.TRUNCATE_EXISTING,
                 StandardOpenOption.WRITE)) {
-            ByteBuffer head = ByteBuffer.allocate(HEADER_BYTES);
-            head.putLong(MAGIC).putInt(VERSION).putInt(slotBits).putLong(new SecureRandom().nextLong()).putLong(0);
-            head.clear();
-            writeFully(ch, head, 0);
+            writeFully(ch, header(slotBits, seed, 0, order, 0), 0);
             long end = fileBytes(1L << slotBits);
             ByteBuffer zeros = ByteBuffer.wrap(ZEROS);
             for (long at = HEADER_BYTES; at < end; at += ZEROS.length) {
@@ -109,12 +133,181 @@ final class IdTable implements AutoCloseable {
         Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE);
     }
 
+    private static ByteBuffer header(int slotBits, long seed, long count, long order, long flags) {
+        ByteBuffer head = ByteBuffer.allocate(HEADER_BYTES);
+        head.putLong(MAGIC).putInt(VERSION).putInt(slotBits).putLong(seed).putLong(count).putLong(order).putLong(flags);
+        return head.clear();
+    }
+
+    /** Slots per step of a {@link #merge}: 8 MiB of the new table built in memory at a time. */
+    private static final int MERGE_STEP_SLOT_BITS = 18;
+
+    /**
+     * Makes at {@code file} a table of {@code 2^slotBits} slots holding every entry of {@code
+     * sources} (which share its {@code seed} and take no changes meanwhile; an entry in several is
+     * kept once), written in order with plain writes: no page of it is ever dirtied twice, unlike
+     * puts through a mapping, which land on random pages. The table is built a step of {@value
+     * #MERGE_STEP_SLOT_BITS} slot bits at a time in memory: for each step, every source is read
+     * over the matching stretch of its slots (its entries' homes are in hash order too), and an
+     * entry whose run goes past the step's end is carried into the next step; the last step's
+     * carries wrap to the table's start, put through a mapping at the end. Forced and renamed into
+     * place, the directory forced: the sources may be deleted once this returns.
+     *
+     * @return the entries it holds
+     */
+    static long merge(Path file, int slotBits, long seed, long order, List<IdTable> sources, BooleanSupplier stop)
+            throws IOException {
+        return merge(file, slotBits, seed, order, sources, stop, MERGE_STEP_SLOT_BITS);
+    }
+
+    /** As {@link #merge(Path, int, long, long, List, BooleanSupplier)}, in steps of {@code 2^maxStepBits} slots (tests). */
+    static long merge(Path file, int slotBits, long seed, long order, List<IdTable> sources, BooleanSupplier stop,
+                      int maxStepBits) throws IOException {
+        if (slotBits < MIN_SLOT_BITS || slotBits > MAX_SLOT_BITS) {
+            throw new IllegalArgumentException("slot bits " + slotBits);
+        }
+        for (IdTable source : sources) {
+            if (source.seed != seed) {
+                throw new IllegalArgumentException(source.file + " has another seed");
+            }
+        }
+        int stepBits = Math.min(slotBits, maxStepBits);
+        int stepSlots = 1 << stepBits;
+        int partBits = slotBits - stepBits; // the hash's top bits that name a step
+        long steps = 1L << partBits;
+        ByteBuffer step = ByteBuffer.allocate(stepSlots * SLOT_BYTES);
+        Entries carried = new Entries();
+        Entries carriedNext = new Entries();
+        long count = 0;
+        Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
+        try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE, StandardOpenOption.TRUNCATE_EXISTING,
+                StandardOpenOption.WRITE)) {
+            long unforced = 0;
+            for (long p = 0; p < steps; p++) {
+                if (stop.getAsBoolean()) {
+                    ch.close();
+                    Files.deleteIfExists(tmp);
+                    throw new IOException("merging into " + file + " was given up: the index is closing");
+                }
+                java.util.Arrays.fill(step.array(), (byte) 0);
+                carriedNext.clear();
+                for (int i = 0; i < carried.size; i++) { // first: their runs come from the step before
+                    count += place(step, stepSlots, 0, carried.get(i, 0), carried.get(i, 1), carried.get(i, 2),
+                            carried.get(i, 3), carriedNext);
+                }
+                for (IdTable source : sources) {
+                    long start = source.stepStart(p, partBits);
+                    long end = source.stepStart(p + 1, partBits);
+                    // The stretch, then on while the run at its end goes on (wrapping at the table's end).
+                    for (long at = start; at < end || (at - end <= source.mask && source.seq(at & source.mask) != 0); at++) {
+                        long slot = at & source.mask;
+                        long seq = source.seq(slot);
+                        if (seq == 0) {
+                            continue;
+                        }
+                        long hi = source.word(slot, 0);
+                        long lo = source.word(slot, 1);
+                        long key = source.word(slot, 2);
+                        long hash = hash(hi, lo, key, seed);
+                        if (partBits > 0 && hash >>> (64 - partBits) != p) {
+                            continue; // a run reaching over from the stretch before, or on into the next
+                        }
+                        int home = (int) ((hash >>> (64 - slotBits)) & (stepSlots - 1));
+                        count += place(step, stepSlots, home, hi, lo, key, seq, carriedNext);
+                    }
+                }
+                writeFully(ch, step.clear(), HEADER_BYTES + p * stepSlots * SLOT_BYTES);
+                unforced += (long) stepSlots * SLOT_BYTES;
+                if (unforced >= FORCE_STEP_BYTES) {
+                    ch.force(false);
+                    unforced = 0;
+                }
+                Entries swap = carried;
+                carried = carriedNext;
+                carriedNext = swap;
+            }
+            writeFully(ch, header(slotBits, seed, count, order, FLAG_MERGED), 0);
+            ch.force(false);
+        }
+        if (carried.size > 0) {
+            try (IdTable table = open(tmp)) {
+                for (int i = 0; i < carried.size; i++) {
+                    long hi = carried.get(i, 0);
+                    long lo = carried.get(i, 1);
+                    long key = carried.get(i, 2);
+                    long slot = table.find(hi, lo, key);
+                    if (slot < 0) {
+                        table.put(-slot - 1, hi, lo, key, carried.get(i, 3));
+                    }
+                }
+                table.force();
+                count = table.count();
+            }
+        }
+        Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE);
+        EventLog.forceDirectory(file.getParent());
+        return count;
+    }
+
+    /**
+     * Puts an entry into a step of a merge at the first empty slot from {@code home}: 1, or 0 if
+     * the step has it already or its run reaches past the step's end (then it is carried).
+     */
+    private static int place(ByteBuffer step, int stepSlots, int home, long hi, long lo, long key, long seq,
+                             Entries carried) {
+        for (int slot = home; slot < stepSlots; slot++) {
+            int at = slot * SLOT_BYTES;
+            if (step.getLong(at + 24) == 0) {
+                step.putLong(at, hi).putLong(at + 8, lo).putLong(at + 16, key).putLong(at + 24, seq);
+                return 1;
+            }
+            if (step.getLong(at) == hi && step.getLong(at + 8) == lo && step.getLong(at + 16) == key) {
+                return 0;
+            }
+        }
+        carried.add(hi, lo, key, seq);
+        return 0;
+    }
+
+    /** Where the stretch of this table's slots for step {@code p} of {@code 2^partBits} starts. */
+    private long stepStart(long p, int partBits) {
+        return slotBits >= partBits ? p << (slotBits - partBits) : p >> (partBits - slotBits);
+    }
+
+    /** A growable list of entries, four longs each. */
+    private static final class Entries {
+        private long[] words = new long[64];
+        private int size;
+
+        void add(long hi, long lo, long key, long seq) {
+            if (size * 4 == words.length) {
+                words = java.util.Arrays.copyOf(words, words.length * 2);
+            }
+            words[size * 4] = hi;
+            words[size * 4 + 1] = lo;
+            words[size * 4 + 2] = key;
+            words[size * 4 + 3] = seq;
+            size++;
+        }
+
+        long get(int i, int word) {
+            return words[i * 4 + word];
+        }
+
+        void clear() {
+            size = 0;
+        }
+    }
+
     static IdTable open(Path file) throws IOException {
         FileChannel ch = FileChannel.open(file, StandardOpenOption.READ, StandardOpenOption.WRITE);
         try {
             ByteBuffer head = ByteBuffer.allocate(16);
             if (ch.read(head, 0) != 16 || head.getLong(0) != MAGIC) {
                 throw new Damaged(file + " is not an event-id table");
+            }
+            if (head.getInt(8) < VERSION) {
+                throw new Damaged(file + " is an event-id table of an earlier format (" + head.getInt(8) + ")");
             }
             if (head.getInt(8) != VERSION) {
                 throw new IOException(file + " is an event-id table of version " + head.getInt(8)
@@ -190,13 +383,55 @@ final class IdTable implements AutoCloseable {
         return mask + 1;
     }
 
+    int slotBits() {
+        return slotBits;
+    }
+
+    long seed() {
+        return seed;
+    }
+
+    /** The age of its ids among the index's tables: higher is newer. */
+    long order() {
+        return order;
+    }
+
+    /** Made by {@link #merge}: it takes no claims. */
+    boolean merged() {
+        return merged;
+    }
+
+    boolean settled() {
+        return settled;
+    }
+
+    void settled(boolean settled) {
+        this.settled = settled;
+    }
+
+    /**
+     * The 64-bit hash of an entry under an index's {@code seed}; an entry's home slot in a table
+     * of {@code 2^b} slots is its top {@code b} bits.
+     */
+    static long hash(long hi, long lo, long key, long seed) {
+        long x = hi ^ Long.rotateLeft(lo, 29) ^ (key * 0x9E3779B97F4A7C15L) ^ seed;
+        x = (x ^ (x >>> 33)) * 0xFF51AFD7ED558CCDL;
+        x = (x ^ (x >>> 33)) * 0xC4CEB9FE1A85EC53L;
+        return x ^ (x >>> 33);
+    }
+
     long count() {
         return count;
     }
 
     /** The slot where {@code (hi, lo, key)} is, or the negative of (the empty slot where it would go, plus one). */
     long find(long hi, long lo, long key) {
-        long slot = home(hi, lo, key);
+        return find(hash(hi, lo, key, seed), hi, lo, key);
+    }
+
+    /** As {@link #find(long, long, long)}, given the entry's {@link #hash} under this table's seed. */
+    long find(long hash, long hi, long lo, long key) {
+        long slot = hash >>> (64 - slotBits);
         for (long probes = 0; probes <= mask; probes++) {
             long seq = seq(slot);
             if (seq == 0) {
@@ -306,10 +541,7 @@ final class IdTable implements AutoCloseable {
     }
 
     private long home(long hi, long lo, long key) {
-        long x = hi ^ Long.rotateLeft(lo, 29) ^ (key * 0x9E3779B97F4A7C15L) ^ seed;
-        x = (x ^ (x >>> 33)) * 0xFF51AFD7ED558CCDL;
-        x = (x ^ (x >>> 33)) * 0xC4CEB9FE1A85EC53L;
-        return (x ^ (x >>> 33)) & mask;
+        return hash(hi, lo, key, seed) >>> (64 - slotBits);
     }
 
     private long word(long slot, int word) {
@@ -323,5 +555,47 @@ final class IdTable implements AutoCloseable {
     @Override
     public void close() throws IOException {
         channel.close();
+    }
+
+    /**
+     * Closes the file and unmaps it now rather than when the collector finds the buffers: a
+     * deleted table's disk space and memory come back only once it is unmapped. Nothing may read
+     * the table after this (a read would crash the JVM): {@link EventIdIndex} calls it only once the
+     * writer has committed since it stopped looking at the table.
+     */
+    void unmap() throws IOException {
+        close();
+        Unmapper.unmap(header);
+        for (MappedByteBuffer chunk : chunks) {
+            Unmapper.unmap(chunk);
+        }
+    }
+
+    /** {@code sun.misc.Unsafe.invokeCleaner}, where the JDK has it; else the collector unmaps. */
+    private static final class Unmapper {
+        private static final java.lang.invoke.MethodHandle INVOKE_CLEANER = find();
+
+        private static java.lang.invoke.MethodHandle find() {
+            try {
+                Class<?> unsafeClass = Class.forName("sun.misc.Unsafe");
+                java.lang.reflect.Field theUnsafe = unsafeClass.getDeclaredField("theUnsafe");
+                theUnsafe.setAccessible(true);
+                return java.lang.invoke.MethodHandles.lookup()
+                        .findVirtual(unsafeClass, "invokeCleaner", java.lang.invoke.MethodType.methodType(void.class, ByteBuffer.class))
+                        .bindTo(theUnsafe.get(null));
+            } catch (ReflectiveOperationException | RuntimeException e) {
+                return null;
+            }
+        }
+
+        static void unmap(MappedByteBuffer buffer) {
+            if (INVOKE_CLEANER != null) {
+                try {
+                    INVOKE_CLEANER.invokeExact((ByteBuffer) buffer);
+                } catch (Throwable e) {
+                    // Left to the collector.
+                }
+            }
+        }
     }
 }

@@ -124,42 +124,46 @@ class EventIdIndexTest {
     }
 
     @Test
-    void tablesGrowAndOlderOnesAreMergedSoALookupProbesFewOfThem() throws Exception {
-        List<StoredEvent> events = randomEvents(500_000);
-        int extra = 0;
+    void claimsGoIntoABoundedHotTableAndSealedOnesAreMergedSoALookupProbesFew() throws Exception {
+        List<StoredEvent> events = randomEvents(200_000);
         Path ids = dir.resolve(EventIdIndex.DIRECTORY);
-        try (EventLogStore store = EventLogStore.open(dir, 100, 64, 1)) {
-            java.util.ArrayDeque<java.util.concurrent.CompletableFuture<WriteResult>> inFlight = new java.util.ArrayDeque<>();
-            for (int from = 0; from < events.size(); from += 500) {
-                inFlight.add(store.write(events.subList(from, from + 500)).toCompletableFuture());
-                if (inFlight.size() == 16) {
-                    assertThat(inFlight.poll().get(30, TimeUnit.SECONDS).stored()).isEqualTo(500);
+        java.util.Random random = new java.util.Random(3);
+        long seq = 0;
+        // Hot tables of 2^10 to 2^12 slots: one is sealed every 2,048 claims at most, ~100 in all.
+        try (EventIdIndex index = EventIdIndex.open(dir, 0, 60_000, 10, 12)) {
+            for (StoredEvent e : events) {
+                assertThat(index.claim(e, ++seq)).as("event %d", seq).isTrue();
+                if (seq % 500 == 0) {
+                    index.commit(seq);
+                    // Meanwhile the merger swaps tables in: an earlier id is still found.
+                    StoredEvent earlier = events.get(random.nextInt((int) seq));
+                    assertThat(index.claim(earlier, seq + 1)).as("earlier id, at %d", seq).isFalse();
                 }
             }
-            for (var f : inFlight) {
-                assertThat(f.get(30, TimeUnit.SECONDS).stored()).isEqualTo(500);
-            }
-            // 2^16, 2^17, 2^18, 2^19 slots, each taking claims until half full; the fifth table
-            // holds a copy of the first three, which are deleted once claims go into it (the
-            // fourth may run past half full while the maintainer is still copying).
-            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-            do {
-                assertThat(write(store, event("extra-" + extra++, "ds-a")).stored()).isEqualTo(1);
+            index.commit(seq);
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+            while ((index.tables() > 9 || tableFiles(ids).size() > index.tables() + 1) && System.nanoTime() < deadline) {
+                index.commit(seq); // a commit after a swap lets the maintainer delete what it replaced
                 Thread.sleep(20);
-            } while (tableFiles(ids).contains("000001" + IdTable.SUFFIX) && System.nanoTime() < deadline);
-            assertThat(tableFiles(ids)).containsExactly("000004" + IdTable.SUFFIX, "000005" + IdTable.SUFFIX);
-            assertThat(write(store, events.subList(0, 1000).toArray(StoredEvent[]::new)))
-                    .as("ids of the deleted table, from its copy").isEqualTo(new WriteResult(0, 1000));
-        }
-        try (EventLogStore store = EventLogStore.open(dir, 100, 64, 1)) {
-            for (int from = 0; from < events.size(); from += 25_000) {
-                assertThat(write(store, events.subList(from, from + 100).toArray(StoredEvent[]::new)))
-                        .isEqualTo(new WriteResult(0, 100));
             }
-            assertThat(write(store, event("new-after-merge", "ds-a"))).isEqualTo(new WriteResult(1, 0));
-            assertThat(write(store, event("extra-0", "ds-a"))).isEqualTo(new WriteResult(0, 1));
+            assertThat(index.merges()).isPositive();
+            // Sealed tables at least double with age: ~log2(200,000 / 2,048) of them, and the hot one.
+            assertThat(index.tables()).isBetween(2, 9);
+            assertThat(tableFiles(ids)).as("the replaced tables are deleted (the next hot one is made ahead)")
+                    .hasSizeBetween(index.tables(), index.tables() + 1);
+            assertThat(index.ids()).isEqualTo(200_000);
+            long next = seq + 1;
+            assertThat(events.stream().filter(e -> index.claim(e, next)).count()).as("ids claimed again").isZero();
+            assertThat(index.claim(event("new-after-merges", "ds-a"), ++seq)).isTrue();
+            index.commit(seq);
         }
-        assertThat(storedIds()).hasSize(500_001 + extra);
+        try (EventIdIndex index = EventIdIndex.open(dir, seq, 60_000, 10, 12)) {
+            long last = seq;
+            assertThat(events.stream().filter(e -> index.claim(e, last + 1)).count()).as("after reopening").isZero();
+            assertThat(index.claim(event("new-after-merges", "ds-a"), last + 1)).isFalse();
+            assertThat(index.claim(event("new-after-reopening", "ds-a"), last + 1)).isTrue();
+            index.commit(last + 1);
+        }
     }
 
     private static List<String> tableFiles(Path ids) throws Exception {

@@ -70,6 +70,99 @@ class IdTableTest {
     }
 
     @Test
+    void aMergeHoldsEveryEntryOfItsSourcesOnceWrittenInOrderWhateverTheSizes() throws Exception {
+        long seed = 0x5eedL;
+        Random random = new Random(11);
+        // target slot bits, largest step bits: one step; many steps over larger sources; steps finer
+        // than the smallest source's slots (several steps read one stretch); a table 70% full, so
+        // runs cross steps and the last one wraps to the start.
+        int[][] cases = {{12, 18}, {14, 10}, {16, 4}, {MIN_BITS, 4}, {MIN_BITS, 18}};
+        int n = 0;
+        for (int[] c : cases) {
+            int targetBits = c[0];
+            List<IdTable> sources = new ArrayList<>();
+            Map<Key, Long> model = new HashMap<>();
+            long room = (long) (0.7 * (1L << targetBits));
+            try {
+                int[] sourceBits = {MIN_BITS, MIN_BITS + 1, MIN_BITS + 3};
+                long seq = 0;
+                for (int b : sourceBits) {
+                    Path file = dir.resolve("src-" + n++ + IdTable.SUFFIX);
+                    IdTable.create(file, b, seed, n, () -> false);
+                    IdTable source = IdTable.open(file);
+                    sources.add(source);
+                    long fill = Math.min(source.capacity() / 2, room / sourceBits.length);
+                    for (long i = 0; i < fill; i++) {
+                        Key k = new Key(random.nextLong(), random.nextLong(), random.nextInt(4) * 4L);
+                        source.put(-source.find(k.hi(), k.lo(), k.key()) - 1, k.hi(), k.lo(), k.key(), ++seq);
+                        model.put(k, seq);
+                    }
+                }
+                // An entry in two sources (as when a crash left a merge's sources beside it) is kept once.
+                IdTable first = sources.get(0);
+                IdTable last = sources.get(2);
+                for (Map.Entry<Key, Long> e : model.entrySet()) {
+                    Key k = e.getKey();
+                    if (first.find(k.hi(), k.lo(), k.key()) >= 0 && last.count() < last.capacity() / 2 + 50) {
+                        last.put(-last.find(k.hi(), k.lo(), k.key()) - 1, k.hi(), k.lo(), k.key(), e.getValue());
+                    }
+                }
+                Path merged = dir.resolve("merged-" + n + IdTable.SUFFIX);
+                long count = IdTable.merge(merged, targetBits, seed, 7, sources, () -> false, c[1]);
+                assertThat(count).as("case %s", java.util.Arrays.toString(c)).isEqualTo(model.size());
+                try (IdTable table = IdTable.open(merged)) {
+                    assertThat(table.merged()).isTrue();
+                    assertThat(table.order()).isEqualTo(7);
+                    assertThat(table.count()).isEqualTo(model.size());
+                    for (Map.Entry<Key, Long> e : model.entrySet()) {
+                        Key k = e.getKey();
+                        long slot = table.find(k.hi(), k.lo(), k.key());
+                        assertThat(slot).as("case %s, %s", java.util.Arrays.toString(c), k).isNotNegative();
+                        assertThat(table.seq(slot)).isEqualTo(e.getValue());
+                    }
+                    long[] full = {0};
+                    table.forEachAbove(0, slot -> full[0]++);
+                    assertThat(full[0]).as("no entry twice").isEqualTo(model.size());
+                    assertThat(table.find(random.nextLong(), random.nextLong(), 4)).isNegative();
+                }
+            } finally {
+                for (IdTable source : sources) {
+                    source.close();
+                }
+            }
+        }
+    }
+
+    private static final int MIN_BITS = IdTable.MIN_SLOT_BITS;
+
+    @Test
+    void aMergeIsGivenUpWhenAskedAndLeavesNoFile() throws Exception {
+        Path source = dir.resolve("000001" + IdTable.SUFFIX);
+        IdTable.create(source, 12, 1, 1, () -> false);
+        try (IdTable table = IdTable.open(source)) {
+            table.put(-table.find(1, 2, 4) - 1, 1, 2, 4, 1);
+            int[] steps = {0};
+            assertThatThrownBy(() -> IdTable.merge(dir.resolve("000002" + IdTable.SUFFIX), 16, 1, 1, List.of(table),
+                    () -> ++steps[0] > 2, 10)).hasMessageContaining("given up");
+            assertThatThrownBy(() -> IdTable.merge(dir.resolve("000002" + IdTable.SUFFIX), 16, 2, 1, List.of(table),
+                    () -> false)).as("sources of another seed").isInstanceOf(IllegalArgumentException.class);
+        }
+        try (var files = Files.list(dir)) {
+            assertThat(files.map(f -> f.getFileName().toString()).toList()).containsExactly("000001" + IdTable.SUFFIX);
+        }
+    }
+
+    @Test
+    void aTableOfTheEarlierFormatIsDamagedSoTheIndexIsRebuilt() throws Exception {
+        Path file = dir.resolve("000001" + IdTable.SUFFIX);
+        IdTable.create(file, IdTable.MIN_SLOT_BITS);
+        try (var ch = java.nio.channels.FileChannel.open(file, java.nio.file.StandardOpenOption.WRITE)) {
+            ch.write(java.nio.ByteBuffer.allocate(4).putInt(0, 1), 8); // version 1: homes from a per-table hash
+        }
+        assertThatThrownBy(() -> IdTable.open(file)).isInstanceOf(IdTable.Damaged.class).hasMessageContaining("earlier format");
+    }
+
+    @Test
     void makingATableIsGivenUpWhenAskedAndLeavesNoFile() throws Exception {
         Path file = dir.resolve("000003" + IdTable.SUFFIX);
         int[] chunks = {0};
