@@ -51,6 +51,10 @@ public final class EdgeMetrics {
                 .description("Ids in the event-id index's tables").register(registry);
         Gauge.builder("xdmedge.store.id.tables", store, EventLogStore::idTableBytes).baseUnit("bytes")
                 .description("Size of the event-id index's table files; the node wants them all in memory").register(registry);
+        Gauge.builder("xdmedge.store.id.table.count", store, EventLogStore::idTables)
+                .description("Tables of the event-id index a new id is looked up in: the hot one and the sealed ones").register(registry);
+        Gauge.builder("xdmedge.store.id.merges", store, EventLogStore::idMerges)
+                .description("Merges of sealed event-id tables since start").register(registry);
         Gauge.builder("xdmedge.store.checkpoints", store, EventLogStore::checkpoints)
                 .description("Checkpoints of the event-id index: its tables forced to disk and what they cover recorded").register(registry);
     }

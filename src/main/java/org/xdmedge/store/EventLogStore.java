@@ -172,6 +172,16 @@ public final class EventLogStore implements EventSink {
         return ids.tableBytes();
     }
 
+    /** Tables of the id index a new id is looked up in. */
+    public long idTables() {
+        return ids.tables();
+    }
+
+    /** Merges of the id index's sealed tables since start. */
+    public long idMerges() {
+        return ids.merges();
+    }
+
     /** Checkpoints of the id index: its tables forced and the sequence number they cover recorded. */
     public long checkpoints() {
         return ids.checkpoints();

@@ -171,6 +171,20 @@ final class IdTable implements AutoCloseable {
                 throw new IllegalArgumentException(source.file + " has another seed");
             }
         }
+        Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
+        try {
+            long count = mergeInto(tmp, slotBits, seed, order, sources, stop, maxStepBits);
+            Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE);
+            EventLog.forceDirectory(file.getParent());
+            return count;
+        } catch (IOException | RuntimeException e) {
+            Files.deleteIfExists(tmp); // a full disk, say: retried later, so nothing may pile up
+            throw e;
+        }
+    }
+
+    private static long mergeInto(Path tmp, int slotBits, long seed, long order, List<IdTable> sources,
+                                  BooleanSupplier stop, int maxStepBits) throws IOException {
         int stepBits = Math.min(slotBits, maxStepBits);
         int stepSlots = 1 << stepBits;
         int partBits = slotBits - stepBits; // the hash's top bits that name a step
@@ -179,15 +193,12 @@ final class IdTable implements AutoCloseable {
         Entries carried = new Entries();
         Entries carriedNext = new Entries();
         long count = 0;
-        Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
         try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE, StandardOpenOption.TRUNCATE_EXISTING,
                 StandardOpenOption.WRITE)) {
             long unforced = 0;
             for (long p = 0; p < steps; p++) {
                 if (stop.getAsBoolean()) {
-                    ch.close();
-                    Files.deleteIfExists(tmp);
-                    throw new IOException("merging into " + file + " was given up: the index is closing");
+                    throw new IOException("merging into " + tmp + " was given up: the index is closing");
                 }
                 java.util.Arrays.fill(step.array(), (byte) 0);
                 carriedNext.clear();
@@ -244,8 +255,6 @@ final class IdTable implements AutoCloseable {
                 count = table.count();
             }
         }
-        Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE);
-        EventLog.forceDirectory(file.getParent());
         return count;
     }
 

@@ -80,6 +80,8 @@ class StorageOverHttpTest {
             assertThat(metric(metrics, "xdmedge_store_ids")).isEqualTo(3.0);
             // The first table: a 4 KiB header and 2^16 slots of 32 bytes.
             assertThat(metric(metrics, "xdmedge_store_id_tables_bytes")).isEqualTo(4096.0 + (32L << 16));
+            assertThat(metric(metrics, "xdmedge_store_id_table_count")).as("the hot one alone").isEqualTo(1.0);
+            assertThat(metric(metrics, "xdmedge_store_id_merges")).isZero();
         }
     }
 
