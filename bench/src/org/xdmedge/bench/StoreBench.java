@@ -83,6 +83,16 @@ public final class StoreBench {
                         events / ((System.nanoTime() - s0) / 1e9), events == 0 ? 0 : (processCpuNanos() - cpu0) / 1e3 / events,
                         minorFaults() - faults0);
             }
+            java.lang.management.ThreadMXBean threads = ManagementFactory.getThreadMXBean();
+            StringBuilder cpu = new StringBuilder("cpu s by thread:");
+            for (long id : threads.getAllThreadIds()) {
+                java.lang.management.ThreadInfo info = threads.getThreadInfo(id);
+                long nanos = threads.getThreadCpuTime(id);
+                if (info != null && nanos > 100_000_000L) {
+                    cpu.append(String.format(" %s:%.1f", info.getThreadName(), nanos / 1e9));
+                }
+            }
+            System.out.println(cpu);
         }
     }
 

@@ -50,13 +50,20 @@ public final class EdgeProcess implements AutoCloseable {
 
     /** Starts {@code serve} with {@code yaml} as its configuration and waits (bounded) until it listens. */
     public static EdgeProcess start(Path workDir, Path dataDir, String yaml) throws Exception {
+        return start(workDir, dataDir, yaml, List.of());
+    }
+
+    /** As {@link #start(Path, Path, String)}, with more JVM options (system properties for experiments). */
+    public static EdgeProcess start(Path workDir, Path dataDir, String yaml, List<String> jvmOptions) throws Exception {
         Files.createDirectories(workDir);
         Path config = workDir.resolve("edge.yaml");
         Files.writeString(config, yaml);
         Path log = Files.createTempFile(workDir, "edge-", ".log");
         // The JVM options the edge ships with (./xdm-edge passes the same file).
-        List<String> command = List.of(java(), "@" + Path.of("jvm.options").toAbsolutePath(), "-Xmx256m", "-jar", jar().toString(), "serve",
-                "--host", "127.0.0.1", "--port", "0", "--data", dataDir.toString(), "--config", config.toString());
+        List<String> command = new java.util.ArrayList<>(List.of(java(), "@" + Path.of("jvm.options").toAbsolutePath(), "-Xmx256m"));
+        command.addAll(jvmOptions);
+        command.addAll(List.of("-jar", jar().toString(), "serve",
+                "--host", "127.0.0.1", "--port", "0", "--data", dataDir.toString(), "--config", config.toString()));
         Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
         CompletableFuture<Integer> port = new CompletableFuture<>();
         Thread pump = new Thread(() -> {
