@@ -544,10 +544,8 @@ final class EventIdIndex implements AutoCloseable {
                 if (prepareWanted && prepared.get() == null) {
                     IdTable current = hot;
                     // Outside any lock: the writer never waits for this unless the hot one is 3/4 full.
-                    IdTable next = makeTable(nextHotSlotBits(current), () -> closing); // a stop is not held back
-                    if (!prepared.compareAndSet(null, next)) {
-                        next.close(); // the writer made one itself meanwhile: this one becomes the next after it
-                    }
+                    // If the writer could not wait and made one itself meanwhile, this one is the next after it.
+                    prepared.set(makeTable(nextHotSlotBits(current), () -> closing)); // a stop is not held back
                 }
                 deleteRetired(false);
                 if (System.nanoTime() >= nextCheckpoint) {
