@@ -21,7 +21,9 @@ import org.xdmedge.store.WriteResult;
  * per configuration: events/s, commits/s, write latency p50/p99, process CPU µs per event.
  * Usage: {@code StoreBench DATA_DIR WARMUP_SECONDS SECONDS}.
  *
- * <p>{@code StoreBench DATA_DIR grow SECONDS [EVENTS_PER_REQUEST]}: one store, random UUIDv4 ids,
+ * <p>{@code StoreBench DATA_DIR grow SECONDS [EVENTS_PER_REQUEST [EVENT_BYTES]]}: one store, random UUIDv4 ids
+ * (events of the bench's ~1.5 KB, or of {@code EVENT_BYTES}: small ones grow the id index to tens
+ * of millions of ids without as many gigabytes of events),
  * driven for that long, printing every 5 s what it stored in the slice: how the store's speed
  * changes as it (and its id index) grows.
  */
@@ -30,6 +32,10 @@ public final class StoreBench {
         Path root = Path.of(args[0]);
         byte[] json = Bodies.event(true).getBytes(StandardCharsets.UTF_8);
         if (args[1].equals("grow")) {
+            if (args.length > 4) {
+                json = ("{\"xdm\":{\"pad\":\"" + "x".repeat(Math.max(0, Integer.parseInt(args[4]) - 20)) + "\"}}")
+                        .getBytes(StandardCharsets.UTF_8);
+            }
             grow(root, json, Double.parseDouble(args[2]), args.length > 3 ? Integer.parseInt(args[3]) : 50);
             return;
         }
