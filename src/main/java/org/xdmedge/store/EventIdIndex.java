@@ -193,34 +193,26 @@ final class EventIdIndex implements AutoCloseable {
         Checkpoint checkpoint = readCheckpoint(!files.isEmpty());
         List<IdTable> opened = new ArrayList<>();
         try {
-            for (Path file : files) {
-                opened.add(IdTable.open(file));
+            files = openTables(files, opened);
+            seed = opened.isEmpty() ? new java.security.SecureRandom().nextLong() : opened.get(0).seed();
+            nextNumber.set(files.isEmpty() ? 1 : tableNumber(files.get(files.size() - 1)) + 1);
+            // The newest table file takes the claims if it is one that took claims before, and not too large.
+            IdTable last = opened.isEmpty() ? null : opened.get(opened.size() - 1);
+            if (last != null && !last.merged() && last.slotBits() <= hotSlotBits) {
+                hot = opened.remove(opened.size() - 1);
+            } else {
+                hot = makeTable(firstSlotBits);
             }
+        } catch (IOException | RuntimeException e) {
             for (IdTable table : opened) {
-                if (table.seed() != opened.get(0).seed()) {
-                    throw new IdTable.Damaged(table.file() + " has another hash seed than " + opened.get(0).file());
-                }
+                table.close(); // the caller closes the hot table, if there is one
             }
-        } catch (IdTable.Damaged e) {
-            log.warn("{}; the event-id index is rebuilt from the event log", e.getMessage());
-            for (IdTable table : opened) {
-                table.close();
-            }
-            opened.clear();
-            for (Path file : files) {
-                Files.deleteIfExists(file);
-            }
-            files = List.of();
-            checkpoint = new Checkpoint(0, true);
+            throw e;
         }
-        seed = opened.isEmpty() ? new java.security.SecureRandom().nextLong() : opened.get(0).seed();
-        nextNumber.set(files.isEmpty() ? 1 : tableNumber(files.get(files.size() - 1)) + 1);
-        // The newest table file takes the claims if it is one that took claims before, and not too large.
-        IdTable last = opened.isEmpty() ? null : opened.get(opened.size() - 1);
-        if (last != null && !last.merged() && last.slotBits() <= hotSlotBits) {
-            hot = opened.remove(opened.size() - 1);
-        } else {
-            hot = makeTable(firstSlotBits);
+        if (files.isEmpty()) {
+            // No table (new, damaged, or deleted beside its checkpoint): it covers nothing, and
+            // every event in the log is claimed (nothing is there to remove).
+            checkpoint = new Checkpoint(0, true);
         }
         opened.sort(java.util.Comparator.comparingLong(IdTable::order).reversed());
         sealed.addAll(opened);
@@ -249,6 +241,36 @@ final class EventIdIndex implements AutoCloseable {
         }
         commit(logLastSeq);
         checkpointed = trusted;
+    }
+
+    /**
+     * Opens {@code files} into {@code opened}; if one is damaged (or the tables disagree on their
+     * seed) closes and deletes them all, so the index is rebuilt from the log.
+     *
+     * @return the files opened: {@code files}, or none
+     */
+    private List<Path> openTables(List<Path> files, List<IdTable> opened) throws IOException {
+        try {
+            for (Path file : files) {
+                opened.add(IdTable.open(file));
+            }
+            for (IdTable table : opened) {
+                if (table.seed() != opened.get(0).seed()) {
+                    throw new IdTable.Damaged(table.file() + " has another hash seed than " + opened.get(0).file());
+                }
+            }
+            return files;
+        } catch (IdTable.Damaged e) {
+            log.warn("{}; the event-id index is rebuilt from the event log", e.getMessage());
+            for (IdTable table : opened) {
+                table.close();
+            }
+            opened.clear();
+            for (Path file : files) {
+                Files.deleteIfExists(file);
+            }
+            return List.of();
+        }
     }
 
     /** A new empty table of {@code 2^slotBits} slots, numbered after every other. */

@@ -141,10 +141,16 @@ class EventIdIndexTest {
                 }
             }
             index.commit(seq);
+            // Until the merger is done: no merge for 10 looks in a row and the replaced tables gone.
             long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
-            while ((index.tables() > 9 || tableFiles(ids).size() > index.tables() + 1) && System.nanoTime() < deadline) {
+            long lastMerges = -1;
+            for (int quiet = 0; quiet < 10 && System.nanoTime() < deadline; ) {
                 index.commit(seq); // a commit after a swap lets the maintainer delete what it replaced
-                Thread.sleep(20);
+                Thread.sleep(30);
+                long merges = index.merges();
+                boolean done = index.tables() <= 9 && tableFiles(ids).size() <= index.tables() + 1;
+                quiet = merges == lastMerges && done ? quiet + 1 : 0;
+                lastMerges = merges;
             }
             assertThat(index.merges()).isPositive();
             // Sealed tables at least double with age: ~log2(200,000 / 2,048) of them, and the hot one.
