@@ -80,6 +80,19 @@ class EventIdIndexTest {
     }
 
     @Test
+    void tablesLostBesideTheirCheckpointAreRebuiltFromTheEvents() throws Exception {
+        List<StoredEvent> first = randomEvents(250);
+        try (EventLogStore store = EventLogStore.open(dir, 100, 64, 1)) {
+            assertThat(write(store, first.toArray(StoredEvent[]::new)).stored()).isEqualTo(250);
+        }
+        assertThat(EventIdIndex.coveredOnDisk(dir)).isEqualTo(250);
+        for (String table : tableFiles(dir.resolve(EventIdIndex.DIRECTORY))) {
+            Files.delete(dir.resolve(EventIdIndex.DIRECTORY).resolve(table)); // the checkpoint stays
+        }
+        assertEveryIdStoredOnceAfterReopening(first);
+    }
+
+    @Test
     void claimsOfEventsTheEventsFileLostAreRemovedOnOpen() throws Exception {
         StoredEvent kept = event(UUID.randomUUID().toString(), "ds-a");
         StoredEvent lost = event(UUID.randomUUID().toString(), "ds-a");
