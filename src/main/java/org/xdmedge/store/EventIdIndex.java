@@ -191,18 +191,28 @@ final class EventIdIndex implements AutoCloseable {
         }
         List<Path> files = tableFiles();
         Checkpoint checkpoint = readCheckpoint(!files.isEmpty());
+        if (!files.isEmpty() && Math.min(checkpoint.covered(), logLastSeq) == 0
+                && (!checkpoint.clean() || checkpoint.covered() > logLastSeq)) {
+            // Every entry would have to be removed one by one (holding their keys): make them anew instead.
+            log.warn("event-id index: no checkpoint covers any event of the log; the tables are rebuilt from it");
+            for (Path file : files) {
+                Files.deleteIfExists(file);
+            }
+            files = List.of();
+        }
         List<IdTable> opened = new ArrayList<>();
         try {
             files = openTables(files, opened);
             seed = opened.isEmpty() ? new java.security.SecureRandom().nextLong() : opened.get(0).seed();
             nextNumber.set(files.isEmpty() ? 1 : tableNumber(files.get(files.size() - 1)) + 1);
-            // The newest table file takes the claims if it is one that took claims before, and not too large.
-            IdTable last = opened.isEmpty() ? null : opened.get(opened.size() - 1);
-            if (last != null && !last.merged() && last.slotBits() <= hotSlotBits) {
-                hot = opened.remove(opened.size() - 1);
-            } else {
-                hot = makeTable(firstSlotBits);
+            // The newest table that took claims before (not a merged one) takes them again, if not too large.
+            int hotAt = -1;
+            for (int i = 0; i < opened.size(); i++) {
+                if (!opened.get(i).merged() && opened.get(i).slotBits() <= hotSlotBits) {
+                    hotAt = i;
+                }
             }
+            hot = hotAt >= 0 ? opened.remove(hotAt) : makeTable(firstSlotBits);
         } catch (IOException | RuntimeException e) {
             for (IdTable table : opened) {
                 table.close(); // the caller closes the hot table, if there is one
@@ -225,7 +235,12 @@ final class EventIdIndex implements AutoCloseable {
         writeCheckpoint(trusted, false);
         if (!checkpoint.clean() || checkpoint.covered() > logLastSeq) {
             removeAbove(trusted);
+            // Removing moves entries within runs: forced, so a second crash cannot keep half a move.
+            for (IdTable table : view) {
+                table.force();
+            }
         }
+        dropEmptySealed();
         if (trusted < logLastSeq) {
             log.info("adding the ids of events {}..{} to the event-id index", trusted + 1, logLastSeq);
             long[] added = {0};
@@ -241,6 +256,23 @@ final class EventIdIndex implements AutoCloseable {
         }
         commit(logLastSeq);
         checkpointed = trusted;
+    }
+
+    /**
+     * Closes and deletes sealed tables that hold nothing (a next hot table made ahead and never
+     * used, left by a stop): they would only be probed, and hold back merges (their count is exact
+     * here: a clean close forced it, else {@link #removeAbove} counted again).
+     */
+    private void dropEmptySealed() throws IOException {
+        for (java.util.Iterator<IdTable> it = sealed.iterator(); it.hasNext(); ) {
+            IdTable table = it.next();
+            if (table.count() == 0 && !table.merged()) {
+                it.remove();
+                table.unmap();
+                Files.deleteIfExists(table.file());
+            }
+        }
+        publishView();
     }
 
     /**
@@ -263,7 +295,7 @@ final class EventIdIndex implements AutoCloseable {
         } catch (IdTable.Damaged e) {
             log.warn("{}; the event-id index is rebuilt from the event log", e.getMessage());
             for (IdTable table : opened) {
-                table.close();
+                table.unmap(); // its disk space comes back once deleted
             }
             opened.clear();
             for (Path file : files) {
@@ -583,7 +615,7 @@ final class EventIdIndex implements AutoCloseable {
                 // The writer makes the next table itself if need be; checkpoints are retried later.
                 log.warn("event-id index maintenance failed, retried in {} ms: {}", checkpointMillis, e.toString());
                 nextCheckpoint = System.nanoTime() + checkpointMillis * 1_000_000;
-                sleepQuietly(Math.min(checkpointMillis, 1_000));
+                pause(Math.min(checkpointMillis, 1_000));
             }
         }
     }
@@ -601,16 +633,27 @@ final class EventIdIndex implements AutoCloseable {
     private void deleteRetired(boolean all) throws IOException {
         for (Retired r; (r = retired.peek()) != null && (all || commits > r.afterCommits()); ) {
             retired.poll();
-            r.table().unmap();
-            Files.deleteIfExists(r.table().file());
+            try {
+                r.table().unmap();
+            } catch (IOException e) {
+                log.warn("closing the replaced event-id table {}: {}", r.table().file(), e.toString());
+            }
+            Files.deleteIfExists(r.table().file()); // if this fails, the next start takes it as a sealed table
         }
     }
 
-    private static void sleepQuietly(long millis) {
-        try {
-            Thread.sleep(millis);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
+    /** Waits {@code millis} unless the index closes first (a stop must not wait out a back-off). */
+    private void pause(long millis) {
+        long end = System.nanoTime() + millis * 1_000_000;
+        synchronized (signal) {
+            for (long left = millis; !closing && left > 0; left = (end - System.nanoTime()) / 1_000_000) {
+                try {
+                    signal.wait(left);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    return;
+                }
+            }
         }
     }
 
@@ -630,7 +673,12 @@ final class EventIdIndex implements AutoCloseable {
                 if (closing) {
                     break;
                 }
+                if (!roomFor(plan)) {
+                    pause(60_000);
+                    continue;
+                }
                 merge(plan);
+                lowOnSpace = false;
             } catch (InterruptedException e) {
                 break;
             } catch (IOException | RuntimeException e) {
@@ -638,9 +686,32 @@ final class EventIdIndex implements AutoCloseable {
                     break;
                 }
                 log.warn("merging event-id tables failed, retried in 10 s: {}", e.toString());
-                sleepQuietly(10_000);
+                pause(10_000);
             }
         }
+    }
+
+    /** Free disk space a merge leaves for the event log, beyond its new table. */
+    static final long MERGE_SPARE_BYTES = 1L << 30;
+    private boolean lowOnSpace;
+
+    /**
+     * Whether the disk has room for the plan's new table and {@link #MERGE_SPARE_BYTES} more: a
+     * merge must never take the space the events need (their writes would fail). Warns once while
+     * it has not.
+     */
+    private boolean roomFor(MergePlan plan) throws IOException {
+        long needed = IdTable.HEADER_BYTES + (IdTable.SLOT_BYTES << plan.slotBits()) + MERGE_SPARE_BYTES;
+        long usable = Files.getFileStore(directory).getUsableSpace();
+        if (usable >= needed) {
+            return true;
+        }
+        if (!lowOnSpace) {
+            log.warn("event-id index: not merging {} sealed tables: {} MB free on disk, {} MB wanted; new ids are looked "
+                    + "up in {} tables meanwhile", plan.sources().size(), usable >> 20, needed >> 20, view.length);
+            lowOnSpace = true;
+        }
+        return false;
     }
 
     /**

@@ -112,6 +112,17 @@ final class IdTable implements AutoCloseable {
             throw new IllegalArgumentException("slot bits " + slotBits);
         }
         Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
+        try {
+            writeZeros(tmp, file, slotBits, seed, order, stop);
+        } catch (IOException | RuntimeException e) {
+            Files.deleteIfExists(tmp); // a full disk, say: nothing may pile up over retries
+            throw e;
+        }
+        Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE);
+    }
+
+    private static void writeZeros(Path tmp, Path file, int slotBits, long seed, long order, BooleanSupplier stop)
+            throws IOException {
         try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE, StandardOpenOption.TRUNCATE_EXISTING,
                 StandardOpenOption.WRITE)) {
             writeFully(ch, header(slotBits, seed, 0, order, 0), 0);
@@ -119,8 +130,6 @@ final class IdTable implements AutoCloseable {
             ByteBuffer zeros = ByteBuffer.wrap(ZEROS);
             for (long at = HEADER_BYTES; at < end; at += ZEROS.length) {
                 if (stop.getAsBoolean()) {
-                    ch.close();
-                    Files.deleteIfExists(tmp);
                     throw new IOException("making " + file + " was given up: the index is closing");
                 }
                 zeros.clear().limit((int) Math.min(ZEROS.length, end - at));
@@ -130,7 +139,6 @@ final class IdTable implements AutoCloseable {
                 }
             }
         }
-        Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE);
     }
 
     private static ByteBuffer header(int slotBits, long seed, long count, long order, long flags) {
@@ -241,7 +249,8 @@ final class IdTable implements AutoCloseable {
             ch.force(false);
         }
         if (carried.size > 0) {
-            try (IdTable table = open(tmp)) {
+            IdTable table = open(tmp);
+            try {
                 for (int i = 0; i < carried.size; i++) {
                     long hi = carried.get(i, 0);
                     long lo = carried.get(i, 1);
@@ -253,6 +262,8 @@ final class IdTable implements AutoCloseable {
                 }
                 table.force();
                 count = table.count();
+            } finally {
+                table.unmap(); // now: a mapping the collector has yet to find would hold the file's space once deleted
             }
         }
         return count;

@@ -185,6 +185,38 @@ class EventIdIndexTest {
         }
     }
 
+    @Test
+    void leftoversOfAStopOrACrashAreHarmless() throws Exception {
+        List<StoredEvent> events = randomEvents(100);
+        Path ids = dir.resolve(EventIdIndex.DIRECTORY);
+        try (EventIdIndex index = EventIdIndex.open(dir, 0, 60_000, 10, 12)) {
+            for (int i = 0; i < events.size(); i++) {
+                assertThat(index.claim(events.get(i), i + 1)).isTrue();
+            }
+            index.commit(events.size());
+        }
+        Path first = ids.resolve("000001" + IdTable.SUFFIX);
+        long seed;
+        try (IdTable table = IdTable.open(first)) {
+            seed = table.seed();
+            // A merge's new table beside its source (a crash came before the source was deleted).
+            IdTable.merge(ids.resolve("000004" + IdTable.SUFFIX), 12, seed, 1, List.of(table), () -> false);
+        }
+        // A next table made ahead and never used, and the one the writer made itself and took instead.
+        IdTable.create(ids.resolve("000002" + IdTable.SUFFIX), 10, seed, 2, () -> false);
+        Files.copy(first, ids.resolve("000003" + IdTable.SUFFIX));
+        try (EventIdIndex index = EventIdIndex.open(dir, events.size(), 60_000, 10, 12)) {
+            assertThat(tableFiles(ids)).as("the unused empty one is deleted")
+                    .containsExactly("000001" + IdTable.SUFFIX, "000003" + IdTable.SUFFIX, "000004" + IdTable.SUFFIX);
+            assertThat(events.stream().filter(e -> index.claim(e, 101)).count()).isZero();
+            assertThat(index.claim(event("new", "ds-a"), 101)).isTrue();
+            index.commit(101);
+        }
+        try (IdTable table = IdTable.open(ids.resolve("000003" + IdTable.SUFFIX))) {
+            assertThat(table.count()).as("the newest that took claims took the new one").isEqualTo(101);
+        }
+    }
+
     private static List<String> tableFiles(Path ids) throws Exception {
         try (var files = Files.list(ids)) {
             return files.map(f -> f.getFileName().toString()).filter(n -> n.endsWith(IdTable.SUFFIX)).sorted().toList();
