@@ -21,6 +21,10 @@
 # e.g. -XX:StartFlightRecording=... to profile it), BENCH_NO_CEILING=1 to skip the ceiling runs,
 # BENCH_JAVA (the java that runs both the edge and the ceiling; default: java on the PATH),
 # BENCH_JVM_OPTIONS (the JVM options file both servers get, default jvm.options: the edge's own),
+# writer-grow (opt-in, not in the default list: BENCH_ONLY=writer-grow): the store alone for
+# BENCH_GROW_SECONDS (60), every 5 s its events/s, CPU per event and page faults, then the id
+# index's merges; BENCH_GROW_EVENT_BYTES (e.g. 100) makes the events small, so the index grows
+# to tens of millions of ids without as many gigabytes of events.
 # BENCH_REPEAT (runs of each scenario, edge and ceiling alternating; the median run is shown, with
 # the range of all runs under it), BENCH_GROWN_EVENTS (a grown store: before the first edge run the
 # edge, on every CPU, stores at least that many events with collect-50 (at most 10 minutes of it)
@@ -282,6 +286,16 @@ for scenario in $scenarios; do
     echo "bench: writer done" >&2
     continue
   fi
+  if [ "$scenario" = writer-grow ]; then
+    # Opt-in, longer than a scenario: the store alone as it grows (StoreBench grow), every 5 s.
+    rm -rf "$work/store"; sync
+    taskset -c "$server_cpus" "$server_java" "${jvm[@]}" -cp "$jar:$classes" org.xdmedge.bench.StoreBench \
+      "$work/store" grow "${BENCH_GROW_SECONDS:-60}" 50 ${BENCH_GROW_EVENT_BYTES:-} > "$work/writer-grow" 2>"$work/writer-grow.log"
+    grep -h 'event-id index: merged' "$work/writer-grow.log" | sed 's/^.*event-id index: /  /' >> "$work/writer-grow" || true
+    rm -rf "$work/store"
+    echo "bench: writer-grow done" >&2
+    continue
+  fi
   for (( round = 1; round <= repeat; round++ )); do
     run_one edge "$scenario"
     # overload has no ceiling; the Kafka scenarios send the collect bodies: compare with those ceilings.
@@ -348,6 +362,7 @@ END {
 }' "$results"
 echo
 [ -s "$work/writer" ] && { cat "$work/writer"; echo; }
+[ -s "$work/writer-grow" ] && { echo "writer alone as the store grows (50 random-id events per request, 64 in flight), then its merges:"; cat "$work/writer-grow"; echo; }
 cat "$work/notes"
 echo "(non-2xx includes socket errors; stored/s = events the edge committed during the measured window, from /metrics;"
 echo " cpu s = server user+system CPU during the window, from /proc; on a shared machine the per-CPU-second ratio is the steadier one;"
