@@ -60,7 +60,8 @@ public final class EdgeNode implements AutoCloseable {
         var stopping = new java.util.concurrent.atomic.AtomicBoolean();
         try {
             EventLogStore store = EventLogStore.open(dataDir, storage.queueCapacity(),
-                    storage.maxRequestsPerCommit(), storage.retryAfterSeconds());
+                    storage.maxRequestsPerCommit(), storage.retryAfterSeconds(), storage.retention().maxBytesOrZero(),
+                    storage.retention().maxAge());
             EdgeMetrics metrics = new EdgeMetrics();
             metrics.bindStore(store);
             Map<String, EventSink> kafka;

@@ -29,6 +29,8 @@ import java.util.regex.Pattern;
  * start-up with a message naming the key and its line, so nothing ever starts half-configured.
  */
 public final class ConfigLoader {
+    /** The least {@code storage.retention.maxBytes}: four segments of the event log. */
+    static final long MIN_RETENTION_BYTES = 256L << 20;
     public static final String DEFAULT_RESOURCE = "/xdm-edge-default.yaml";
     private static final Pattern ORG_ID = Pattern.compile("[A-Za-z0-9]{1,64}@AdobeOrg");
     private static final Pattern SIMPLE_ID = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,127}");
@@ -129,6 +131,14 @@ public final class ConfigLoader {
         }
         if (storage.retryAfterSeconds() < 1) {
             p.add("storage.retryAfterSeconds", "must be at least 1");
+        }
+        var retention = storage.retention();
+        if (retention.maxBytes() != null && retention.maxBytes() < MIN_RETENTION_BYTES) {
+            p.add("storage.retention.maxBytes", "must be at least " + MIN_RETENTION_BYTES
+                    + " (256 MiB: the two newest 64 MiB segments are always kept)");
+        }
+        if (retention.maxAgeHours() != null && retention.maxAgeHours() < 1) {
+            p.add("storage.retention.maxAgeHours", "must be at least 1");
         }
 
         String sharedSecret = config.identity().fpidSecret();

@@ -13,7 +13,7 @@ public record EdgeConfig(ServerConfig server, StorageConfig storage, List<Organi
     public EdgeConfig {
         identity = identity == null ? IdentityConfig.defaults() : identity;
         server = server == null ? new ServerConfig(null, null, null, null, null) : server;
-        storage = storage == null ? new StorageConfig(null, null, null) : storage;
+        storage = storage == null ? new StorageConfig(null, null, null, null) : storage;
         organizations = organizations == null ? List.of() : List.copyOf(organizations);
         datastreams = datastreams == null ? List.of() : List.copyOf(datastreams);
         datasets = datasets == null ? List.of() : List.copyOf(datasets);
@@ -78,12 +78,28 @@ public record EdgeConfig(ServerConfig server, StorageConfig storage, List<Organi
         }
     }
 
-    /** {@code storage:} the embedded SQLite store and its writer queue. */
-    public record StorageConfig(Integer queueCapacity, Integer maxRequestsPerCommit, Integer retryAfterSeconds) {
+    /** {@code storage:} the embedded store, its writer queue and its retention. */
+    public record StorageConfig(Integer queueCapacity, Integer maxRequestsPerCommit, Integer retryAfterSeconds,
+                                RetentionConfig retention) {
         public StorageConfig {
             queueCapacity = queueCapacity == null ? 4096 : queueCapacity;
             maxRequestsPerCommit = maxRequestsPerCommit == null ? 512 : maxRequestsPerCommit;
             retryAfterSeconds = retryAfterSeconds == null ? 1 : retryAfterSeconds;
+            retention = retention == null ? new RetentionConfig(null, null) : retention;
+        }
+    }
+
+    /**
+     * {@code storage.retention:} the oldest event segments are deleted while the events take more
+     * than {@code maxBytes} or were written more than {@code maxAgeHours} ago; unset, everything is kept.
+     */
+    public record RetentionConfig(Long maxBytes, Integer maxAgeHours) {
+        public long maxBytesOrZero() {
+            return maxBytes == null ? 0 : maxBytes;
+        }
+
+        public java.time.Duration maxAge() {
+            return maxAgeHours == null ? null : java.time.Duration.ofHours(maxAgeHours);
         }
     }
 

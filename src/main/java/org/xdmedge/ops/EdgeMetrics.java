@@ -55,6 +55,10 @@ public final class EdgeMetrics {
                 .description("Tables of the event-id index a new id is looked up in: the hot one and the sealed ones").register(registry);
         Gauge.builder("xdmedge.store.id.merges", store, EventLogStore::idMerges)
                 .description("Merges of sealed event-id tables since start").register(registry);
+        Gauge.builder("xdmedge.store.retention.segments.deleted", store, EventLogStore::segmentsDeleted)
+                .description("Event segments retention deleted since start").register(registry);
+        Gauge.builder("xdmedge.store.retention.deleted", store, EventLogStore::segmentBytesDeleted).baseUnit("bytes")
+                .description("Bytes of event segments retention deleted since start").register(registry);
         Gauge.builder("xdmedge.store.checkpoints", store, EventLogStore::checkpoints)
                 .description("Checkpoints of the event-id index: its tables forced to disk and what they cover recorded").register(registry);
     }

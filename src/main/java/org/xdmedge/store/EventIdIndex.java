@@ -113,7 +113,10 @@ final class EventIdIndex implements AutoCloseable {
     private volatile long committedIds;
     /** Commits so far: a table the writer stopped looking at before one is safe to unmap after it. */
     private volatile long commits;
-    private long checkpointed;
+    /** The sequence number the last checkpoint covers: the retention of the log keeps every event above it. */
+    private volatile long checkpointed;
+    /** Retention deleted the events below this sequence number: merges leave their ids out. */
+    private volatile long retainedFrom;
     private final AtomicLong checkpoints = new AtomicLong();
     private final AtomicLong merges = new AtomicLong();
     /** The next table file's number. */
@@ -515,6 +518,21 @@ final class EventIdIndex implements AutoCloseable {
         return checkpoints.get();
     }
 
+    /** The sequence number the last checkpoint covers (see {@link SegmentRetention}). */
+    long covered() {
+        return checkpointed;
+    }
+
+    /**
+     * The log no longer holds the events below {@code seq} (retention deleted them): merges of
+     * sealed tables leave their ids out from now on, so a retry of one is stored again.
+     */
+    void retainFrom(long seq) {
+        if (seq > retainedFrom) {
+            retainedFrom = seq;
+        }
+    }
+
     /** Merges made by the merger thread. */
     long merges() {
         return merges.get();
@@ -758,7 +776,8 @@ final class EventIdIndex implements AutoCloseable {
         long number = nextNumber.getAndIncrement();
         Path file = directory.resolve(tableName(number));
         long order = plan.sources().stream().mapToLong(IdTable::order).max().orElse(0);
-        long ids = IdTable.merge(file, plan.slotBits(), seed, order, plan.sources(), () -> closing);
+        long ids = IdTable.merge(file, plan.slotBits(), seed, order, plan.sources(), retainedFrom, () -> closing,
+                IdTable.MERGE_STEP_SLOT_BITS);
         IdTable merged = IdTable.open(file);
         merged.settled(true); // forced as it was made
         synchronized (makeLock) {

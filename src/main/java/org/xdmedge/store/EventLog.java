@@ -447,6 +447,8 @@ final class EventLog implements AutoCloseable {
                 }
                 End end = findEnd(channel, segments.get(i), afterSeq, last, each, ids);
                 last = Math.max(last, end.lastSeq);
+            } catch (java.nio.file.NoSuchFileException e) {
+                // Retention deleted it (the oldest first) since the listing: its events are gone.
             }
         }
         return last;
@@ -579,7 +581,15 @@ final class EventLog implements AutoCloseable {
         }
     }
 
-    /** The first sequence number in a segment, or Long.MAX_VALUE when it has none. */
+    /** The first sequence number in a segment, or Long.MAX_VALUE when it has none (or is gone). */
+    static long firstSeqOf(Path file) throws IOException {
+        try {
+            return firstSeq(file);
+        } catch (java.nio.file.NoSuchFileException e) {
+            return Long.MAX_VALUE;
+        }
+    }
+
     private static long firstSeq(Path file) throws IOException {
         try (FileChannel channel = FileChannel.open(file, StandardOpenOption.READ)) {
             ByteBuffer head = ByteBuffer.allocate(FRAME_HEADER_BYTES + 4 + 8);

@@ -58,6 +58,16 @@ public final class EventLogStore implements EventSink {
     /** Taken by the writer before each group; held by {@link #pauseWriter} to hold it. */
     private final java.util.concurrent.Semaphore writerGate = new java.util.concurrent.Semaphore(1);
     private volatile boolean accepting = true;
+    /** Retention: deletes old segments (off unless limited); its own thread, every {@link #retentionMillis}. */
+    private final Path dataDir;
+    private final SegmentRetention.Limits retention;
+    private final long retentionMillis;
+    private final Thread retainer;
+    private final Object retentionSignal = new Object();
+    private final AtomicLong segmentsDeleted = new AtomicLong();
+    private final AtomicLong segmentBytesDeleted = new AtomicLong();
+    /** How often retention looks, by default. */
+    static final long DEFAULT_RETENTION_MILLIS = 60_000;
     /** Set by the writer before its final drain, so a write racing with close() is never left unanswered. */
     private volatile boolean writerDone;
     private volatile boolean healthy = true;
@@ -68,7 +78,10 @@ public final class EventLogStore implements EventSink {
     private record PendingWrite(List<StoredEvent> events, CompletableFuture<WriteResult> done) {}
 
     private EventLogStore(EventLog events, EventIdIndex ids, int queueCapacity, int maxRequestsPerCommit,
-                          int retryAfterSeconds) {
+                          int retryAfterSeconds, Path dataDir, SegmentRetention.Limits retention, long retentionMillis) {
+        this.dataDir = dataDir;
+        this.retention = retention;
+        this.retentionMillis = retentionMillis;
         this.events = events;
         this.ids = ids;
         this.nextSeq = events.lastSeq() + 1;
@@ -80,17 +93,42 @@ public final class EventLogStore implements EventSink {
         this.writer = new Thread(this::writeLoop, "event-writer");
         this.writer.setDaemon(false);
         this.writer.start();
+        this.retainer = retention.enabled() ? new Thread(this::retainLoop, "event-retention") : null;
+        if (retainer != null) {
+            retainer.setDaemon(true);
+            retainer.start();
+        }
     }
 
     public static EventLogStore open(Path dataDir, int queueCapacity, int maxRequestsPerCommit,
                                      int retryAfterSeconds) throws IOException, SQLException {
+        return open(dataDir, queueCapacity, maxRequestsPerCommit, retryAfterSeconds, 0, null);
+    }
+
+    /**
+     * As {@link #open(Path, int, int, int)}, with retention: the oldest segments are deleted while
+     * the events take more than {@code retentionMaxBytes} (0: no limit) or were written more than
+     * {@code retentionMaxAge} ago (null: no limit); see {@link SegmentRetention}.
+     */
+    public static EventLogStore open(Path dataDir, int queueCapacity, int maxRequestsPerCommit, int retryAfterSeconds,
+                                     long retentionMaxBytes, java.time.Duration retentionMaxAge)
+            throws IOException, SQLException {
         return open(dataDir, queueCapacity, maxRequestsPerCommit, retryAfterSeconds, EventLog.DEFAULT_SEGMENT_BYTES,
-                EventIdIndex.DEFAULT_CHECKPOINT_MILLIS);
+                EventIdIndex.DEFAULT_CHECKPOINT_MILLIS, new SegmentRetention.Limits(retentionMaxBytes, retentionMaxAge),
+                DEFAULT_RETENTION_MILLIS);
     }
 
     /** As {@link #open(Path, int, int, int)}, with the segment size and the id index's checkpoint interval (tests). */
     static EventLogStore open(Path dataDir, int queueCapacity, int maxRequestsPerCommit, int retryAfterSeconds,
                               long segmentBytes, long idCheckpointMillis) throws IOException, SQLException {
+        return open(dataDir, queueCapacity, maxRequestsPerCommit, retryAfterSeconds, segmentBytes, idCheckpointMillis,
+                SegmentRetention.Limits.NONE, DEFAULT_RETENTION_MILLIS);
+    }
+
+    /** As {@link #open(Path, int, int, int, long, long)}, with retention looking every {@code retentionMillis} (tests). */
+    static EventLogStore open(Path dataDir, int queueCapacity, int maxRequestsPerCommit, int retryAfterSeconds,
+                              long segmentBytes, long idCheckpointMillis, SegmentRetention.Limits retention,
+                              long retentionMillis) throws IOException, SQLException {
         EventLog events = EventLog.open(dataDir, segmentBytes);
         List<AutoCloseable> opened = new ArrayList<>();
         opened.add(events);
@@ -98,7 +136,14 @@ public final class EventLogStore implements EventSink {
             SqliteEventsImport.importInto(events, dataDir);
             EventIdIndex ids = EventIdIndex.open(dataDir, events.lastSeq(), idCheckpointMillis);
             opened.add(ids);
-            return new EventLogStore(events, ids, queueCapacity, maxRequestsPerCommit, retryAfterSeconds);
+            // Ids of events retention deleted before this start leave the index with its merges too.
+            List<Path> segments = EventLog.segments(dataDir.resolve(EventLog.DIRECTORY));
+            long oldest = segments.isEmpty() ? Long.MAX_VALUE : EventLog.firstSeqOf(segments.get(0));
+            if (oldest != Long.MAX_VALUE) {
+                ids.retainFrom(oldest);
+            }
+            return new EventLogStore(events, ids, queueCapacity, maxRequestsPerCommit, retryAfterSeconds, dataDir,
+                    retention, retentionMillis);
         } catch (IOException | SQLException | RuntimeException e) {
             for (int i = opened.size() - 1; i >= 0; i--) {
                 try {
@@ -180,6 +225,42 @@ public final class EventLogStore implements EventSink {
     /** Merges of the id index's sealed tables since start. */
     public long idMerges() {
         return ids.merges();
+    }
+
+    /** Event segments retention deleted since start. */
+    public long segmentsDeleted() {
+        return segmentsDeleted.get();
+    }
+
+    /** Bytes of event segments retention deleted since start. */
+    public long segmentBytesDeleted() {
+        return segmentBytesDeleted.get();
+    }
+
+    private void retainLoop() {
+        while (accepting) {
+            try {
+                SegmentRetention.Pass pass = SegmentRetention.apply(dataDir, retention, ids.covered(), System.currentTimeMillis());
+                if (pass.segments() > 0) {
+                    ids.retainFrom(pass.retainedFromSeq());
+                    segmentsDeleted.addAndGet(pass.segments());
+                    segmentBytesDeleted.addAndGet(pass.bytes());
+                    log.info("retention: deleted {} event segments ({} MB); the log keeps the events from {} on",
+                            pass.segments(), pass.bytes() >> 20, pass.retainedFromSeq());
+                }
+            } catch (IOException | RuntimeException e) {
+                log.warn("retention of the event log failed, tried again in {} s: {}", retentionMillis / 1000, e.toString());
+            }
+            synchronized (retentionSignal) {
+                if (accepting) {
+                    try {
+                        retentionSignal.wait(retentionMillis);
+                    } catch (InterruptedException e) {
+                        return;
+                    }
+                }
+            }
+        }
     }
 
     /** Checkpoints of the id index: its tables forced and the sequence number they cover recorded. */
@@ -392,6 +473,9 @@ public final class EventLogStore implements EventSink {
     public boolean close(java.time.Duration grace) {
         long deadline = System.nanoTime() + grace.toNanos();
         accepting = false;
+        synchronized (retentionSignal) {
+            retentionSignal.notifyAll(); // it stops; a pass under way only deletes whole old files
+        }
         try {
             writer.join(Math.max(1, grace.toMillis()));
         } catch (InterruptedException e) {

@@ -148,7 +148,7 @@ final class IdTable implements AutoCloseable {
     }
 
     /** Slots per step of a {@link #merge}: 8 MiB of the new table built in memory at a time. */
-    private static final int MERGE_STEP_SLOT_BITS = 18;
+    static final int MERGE_STEP_SLOT_BITS = 18;
 
     /**
      * Makes at {@code file} a table of {@code 2^slotBits} slots holding every entry of {@code
@@ -165,12 +165,16 @@ final class IdTable implements AutoCloseable {
      */
     static long merge(Path file, int slotBits, long seed, long order, List<IdTable> sources, BooleanSupplier stop)
             throws IOException {
-        return merge(file, slotBits, seed, order, sources, stop, MERGE_STEP_SLOT_BITS);
+        return merge(file, slotBits, seed, order, sources, 0, stop, MERGE_STEP_SLOT_BITS);
     }
 
-    /** As {@link #merge(Path, int, long, long, List, BooleanSupplier)}, in steps of {@code 2^maxStepBits} slots (tests). */
-    static long merge(Path file, int slotBits, long seed, long order, List<IdTable> sources, BooleanSupplier stop,
-                      int maxStepBits) throws IOException {
+    /**
+     * As {@link #merge(Path, int, long, long, List, BooleanSupplier)}, leaving out the entries of
+     * sequence numbers below {@code minSeq} (events retention deleted), in steps of {@code
+     * 2^maxStepBits} slots.
+     */
+    static long merge(Path file, int slotBits, long seed, long order, List<IdTable> sources, long minSeq,
+                      BooleanSupplier stop, int maxStepBits) throws IOException {
         if (slotBits < MIN_SLOT_BITS || slotBits > MAX_SLOT_BITS) {
             throw new IllegalArgumentException("slot bits " + slotBits);
         }
@@ -181,7 +185,7 @@ final class IdTable implements AutoCloseable {
         }
         Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
         try {
-            long count = mergeInto(tmp, slotBits, seed, order, sources, stop, maxStepBits);
+            long count = mergeInto(tmp, slotBits, seed, order, sources, minSeq, stop, maxStepBits);
             Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE);
             EventLog.forceDirectory(file.getParent());
             return count;
@@ -191,7 +195,7 @@ final class IdTable implements AutoCloseable {
         }
     }
 
-    private static long mergeInto(Path tmp, int slotBits, long seed, long order, List<IdTable> sources,
+    private static long mergeInto(Path tmp, int slotBits, long seed, long order, List<IdTable> sources, long minSeq,
                                   BooleanSupplier stop, int maxStepBits) throws IOException {
         int stepBits = Math.min(slotBits, maxStepBits);
         int stepSlots = 1 << stepBits;
@@ -221,7 +225,7 @@ final class IdTable implements AutoCloseable {
                     for (long at = start; at < end || (at - end <= source.mask && source.seq(at & source.mask) != 0); at++) {
                         long slot = at & source.mask;
                         long seq = source.seq(slot);
-                        if (seq == 0) {
+                        if (seq == 0 || seq < minSeq) {
                             continue;
                         }
                         long hi = source.word(slot, 0);

@@ -87,6 +87,17 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void retentionIsOffByDefaultAndItsLimitsAreChecked() throws Exception {
+        assertThat(loader.parse("server: { port: 8080 }", "edge.yaml").storage().retention().maxAge()).isNull();
+        EdgeConfig config = loader.parse("storage: { retention: { maxBytes: 1099511627776, maxAgeHours: 720 } }", "edge.yaml");
+        assertThat(config.storage().retention().maxBytesOrZero()).isEqualTo(1L << 40);
+        assertThat(config.storage().retention().maxAge()).isEqualTo(java.time.Duration.ofDays(30));
+        assertThatThrownBy(() -> loader.parse("storage: { retention: { maxBytes: 1000, maxAgeHours: 0 } }", "edge.yaml"))
+                .isInstanceOf(ConfigException.class)
+                .hasMessageContaining("storage.retention.maxBytes").hasMessageContaining("storage.retention.maxAgeHours");
+    }
+
+    @Test
     void everyProblemIsReportedAtOnce() {
         assertThatThrownBy(() -> loader.parse("""
                 server: { port: 70000 }

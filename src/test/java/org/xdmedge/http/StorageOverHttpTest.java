@@ -82,6 +82,8 @@ class StorageOverHttpTest {
             assertThat(metric(metrics, "xdmedge_store_id_tables_bytes")).isEqualTo(4096.0 + (32L << 16));
             assertThat(metric(metrics, "xdmedge_store_id_table_count")).as("the hot one alone").isEqualTo(1.0);
             assertThat(metric(metrics, "xdmedge_store_id_merges")).isZero();
+            assertThat(metric(metrics, "xdmedge_store_retention_segments_deleted")).as("retention is off by default").isZero();
+            assertThat(metric(metrics, "xdmedge_store_retention_deleted_bytes")).isZero();
         }
     }
 

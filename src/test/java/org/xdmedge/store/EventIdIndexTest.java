@@ -186,6 +186,34 @@ class EventIdIndexTest {
     }
 
     @Test
+    void mergesLeaveOutTheIdsOfEventsRetentionDeleted() throws Exception {
+        List<StoredEvent> events = randomEvents(40_000);
+        try (EventIdIndex index = EventIdIndex.open(dir, 0, 60_000, 10, 12)) {
+            index.retainFrom(20_001); // as if the log kept only the events from 20,001 on
+            long seq = 0;
+            for (StoredEvent e : events) {
+                assertThat(index.claim(e, ++seq)).isTrue();
+                if (seq % 500 == 0) {
+                    index.commit(seq);
+                }
+            }
+            index.commit(seq);
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+            while (index.ids() > 30_000 && System.nanoTime() < deadline) {
+                index.commit(seq);
+                Thread.sleep(20);
+            }
+            assertThat(index.ids()).as("ids of deleted events merged away").isLessThanOrEqualTo(30_000);
+            long next = seq + 1;
+            assertThat(events.subList(20_000, 40_000).stream().filter(e -> index.claim(e, next)).count())
+                    .as("kept events' ids are all still there").isZero();
+            assertThat(events.subList(0, 20_000).stream().filter(e -> index.claim(e, next)).count())
+                    .as("deleted events' ids, now new again").isGreaterThan(10_000);
+            index.commit(next);
+        }
+    }
+
+    @Test
     void leftoversOfAStopOrACrashAreHarmless() throws Exception {
         List<StoredEvent> events = randomEvents(100);
         Path ids = dir.resolve(EventIdIndex.DIRECTORY);

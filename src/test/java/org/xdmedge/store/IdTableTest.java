@@ -108,7 +108,7 @@ class IdTableTest {
                     }
                 }
                 Path merged = dir.resolve("merged-" + n + IdTable.SUFFIX);
-                long count = IdTable.merge(merged, targetBits, seed, 7, sources, () -> false, c[1]);
+                long count = IdTable.merge(merged, targetBits, seed, 7, sources, 0, () -> false, c[1]);
                 assertThat(count).as("case %s", java.util.Arrays.toString(c)).isEqualTo(model.size());
                 try (IdTable table = IdTable.open(merged)) {
                     assertThat(table.merged()).isTrue();
@@ -136,13 +136,36 @@ class IdTableTest {
     private static final int MIN_BITS = IdTable.MIN_SLOT_BITS;
 
     @Test
+    void aMergeLeavesOutTheEntriesOfEventsRetentionDeleted() throws Exception {
+        Path source = dir.resolve("000001" + IdTable.SUFFIX);
+        IdTable.create(source, 12, 5, 1, () -> false);
+        Random random = new Random(5);
+        List<Key> keys = new ArrayList<>();
+        try (IdTable table = IdTable.open(source)) {
+            for (int seq = 1; seq <= 1000; seq++) {
+                Key k = new Key(random.nextLong(), random.nextLong(), 4);
+                table.put(-table.find(k.hi(), k.lo(), k.key()) - 1, k.hi(), k.lo(), k.key(), seq);
+                keys.add(k);
+            }
+            Path merged = dir.resolve("000002" + IdTable.SUFFIX);
+            assertThat(IdTable.merge(merged, 12, 5, 1, List.of(table), 401, () -> false, 8)).isEqualTo(600);
+            try (IdTable result = IdTable.open(merged)) {
+                for (int i = 0; i < keys.size(); i++) {
+                    Key k = keys.get(i);
+                    assertThat(result.find(k.hi(), k.lo(), k.key()) >= 0).as("seq %d", i + 1).isEqualTo(i + 1 >= 401);
+                }
+            }
+        }
+    }
+
+    @Test
     void aMergeIsGivenUpWhenAskedAndLeavesNoFile() throws Exception {
         Path source = dir.resolve("000001" + IdTable.SUFFIX);
         IdTable.create(source, 12, 1, 1, () -> false);
         try (IdTable table = IdTable.open(source)) {
             table.put(-table.find(1, 2, 4) - 1, 1, 2, 4, 1);
             int[] steps = {0};
-            assertThatThrownBy(() -> IdTable.merge(dir.resolve("000002" + IdTable.SUFFIX), 16, 1, 1, List.of(table),
+            assertThatThrownBy(() -> IdTable.merge(dir.resolve("000002" + IdTable.SUFFIX), 16, 1, 1, List.of(table), 0,
                     () -> ++steps[0] > 2, 10)).hasMessageContaining("given up");
             assertThatThrownBy(() -> IdTable.merge(dir.resolve("000002" + IdTable.SUFFIX), 16, 2, 1, List.of(table),
                     () -> false)).as("sources of another seed").isInstanceOf(IllegalArgumentException.class);
