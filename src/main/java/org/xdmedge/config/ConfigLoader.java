@@ -29,7 +29,7 @@ import java.util.regex.Pattern;
  * start-up with a message naming the key and its line, so nothing ever starts half-configured.
  */
 public final class ConfigLoader {
-    /** The least {@code storage.retention.maxBytes}: four segments of the event log. */
+    /** The least {@code storage.retention.maxBytes}: four 64 MiB segments of the event log (the two newest always stay). */
     static final long MIN_RETENTION_BYTES = 256L << 20;
     public static final String DEFAULT_RESOURCE = "/xdm-edge-default.yaml";
     private static final Pattern ORG_ID = Pattern.compile("[A-Za-z0-9]{1,64}@AdobeOrg");

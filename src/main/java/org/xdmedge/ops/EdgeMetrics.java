@@ -59,6 +59,8 @@ public final class EdgeMetrics {
                 .description("Event segments retention deleted since start").register(registry);
         Gauge.builder("xdmedge.store.retention.deleted", store, EventLogStore::segmentBytesDeleted).baseUnit("bytes")
                 .description("Bytes of event segments retention deleted since start").register(registry);
+        Gauge.builder("xdmedge.store.retention.failures", store, EventLogStore::retentionFailures)
+                .description("Retention passes that stopped short of their limits (see the log)").register(registry);
         Gauge.builder("xdmedge.store.checkpoints", store, EventLogStore::checkpoints)
                 .description("Checkpoints of the event-id index: its tables forced to disk and what they cover recorded").register(registry);
     }

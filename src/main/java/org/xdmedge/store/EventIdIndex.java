@@ -682,14 +682,21 @@ final class EventIdIndex implements AutoCloseable {
     private void mergeLoop() {
         while (!closing) {
             try {
-                MergePlan plan = null;
+                if (expire()) {
+                    continue;
+                }
+                MergePlan plan;
                 synchronized (signal) {
-                    while (!closing && (plan = planMerge()) == null) {
+                    plan = closing ? null : planMerge();
+                    if (plan == null && !closing) {
                         signal.wait(1_000);
                     }
                 }
                 if (closing) {
                     break;
+                }
+                if (plan == null) {
+                    continue;
                 }
                 if (!roomFor(plan)) {
                     pause(60_000);
@@ -739,26 +746,99 @@ final class EventIdIndex implements AutoCloseable {
      */
     private MergePlan planMerge() {
         synchronized (makeLock) {
-            if (hotAtCommit != hot || sealed.size() < 2) {
+            if (hotAtCommit != hot || sealed.isEmpty()) {
                 return null;
             }
             List<IdTable> sources = new ArrayList<>();
             long ids = 0;
             int bits = 0;
             for (IdTable table : sealed) {
-                if (!sources.isEmpty() && table.count() > MERGE_RATIO * ids) {
+                long live = liveIds(table);
+                if (!sources.isEmpty() && live > MERGE_RATIO * ids) {
                     break;
                 }
-                int wanted = slotBitsFor(ids + table.count());
+                int wanted = slotBitsFor(ids + live);
                 if (wanted > LARGEST_SLOT_BITS) {
                     break;
                 }
                 sources.add(table);
-                ids += table.count();
+                ids += live;
                 bits = wanted;
             }
-            return sources.size() < 2 ? null : new MergePlan(List.copyOf(sources), bits, ids);
+            if (sources.size() >= 2) {
+                return new MergePlan(List.copyOf(sources), bits, ids);
+            }
+            // A table most of whose ids are of events retention deleted is rewritten alone.
+            for (IdTable table : sealed) {
+                long live = liveIds(table);
+                if (table.count() > 0 && live < table.count() / 2) {
+                    return new MergePlan(List.of(table), slotBitsFor(live), live);
+                }
+            }
+            return null;
         }
+    }
+
+    /**
+     * The ids of a sealed table whose events the log still holds, estimated from the range of its
+     * sequence numbers (a table holds the ids of a stretch of the log: hot tables fill in order and
+     * merges take neighbours); all of them until that range is known ({@link #expire}).
+     */
+    private long liveIds(IdTable table) {
+        long floor = retainedFrom;
+        if (floor <= 1 || !table.seqRangeKnown()) {
+            return table.count();
+        }
+        long[] range = table.seqRange();
+        if (range[0] >= floor) {
+            return table.count();
+        }
+        if (range[1] < floor) {
+            return 0;
+        }
+        return (long) Math.ceil(table.count() * (double) (range[1] - floor + 1) / (range[1] - range[0] + 1));
+    }
+
+    /**
+     * Retires the sealed tables that hold only ids of events retention deleted (their whole range
+     * of sequence numbers is below the log's first one), learning each table's range first (outside
+     * the locks: counting a 64 MiB table takes a moment). True if it retired any.
+     */
+    private boolean expire() throws IOException {
+        if (retainedFrom <= 1) {
+            return false;
+        }
+        List<IdTable> candidates;
+        synchronized (makeLock) {
+            if (hotAtCommit != hot) {
+                return false;
+            }
+            candidates = List.copyOf(sealed);
+        }
+        List<IdTable> expired = new ArrayList<>();
+        for (IdTable table : candidates) {
+            if (table.seqRange()[1] < retainedFrom) {
+                expired.add(table);
+            }
+        }
+        if (expired.isEmpty()) {
+            return false;
+        }
+        long ids = 0;
+        synchronized (makeLock) {
+            for (IdTable table : expired) {
+                if (sealed.remove(table)) { // the merger alone removes sealed tables: it is there
+                    retired.add(new Retired(table, commits));
+                    ids += table.count();
+                }
+            }
+            publishView();
+        }
+        synchronized (signal) {
+            signal.notifyAll(); // the maintainer deletes them once the writer has committed
+        }
+        log.info("event-id index: {} tables ({} ids) dropped: all their events are past retention", expired.size(), ids);
+        return true;
     }
 
     /** The fewest slot bits (at least the first table's) whose slots {@code ids} fill to at most {@link #MERGED_LOAD}. */
@@ -773,10 +853,19 @@ final class EventIdIndex implements AutoCloseable {
     /** Merges the plan's sources into a new table and swaps it in for them. */
     private void merge(MergePlan plan) throws IOException {
         long started = System.nanoTime();
+        long floor = retainedFrom;
+        int slotBits = plan.slotBits();
+        if (floor > 1) { // the plan only estimated what retention leaves: the new table is sized on the count
+            long live = 0;
+            for (IdTable source : plan.sources()) {
+                live += source.countFrom(floor);
+            }
+            slotBits = Math.min(IdTable.MAX_SLOT_BITS, slotBitsFor(live));
+        }
         long number = nextNumber.getAndIncrement();
         Path file = directory.resolve(tableName(number));
         long order = plan.sources().stream().mapToLong(IdTable::order).max().orElse(0);
-        long ids = IdTable.merge(file, plan.slotBits(), seed, order, plan.sources(), retainedFrom, () -> closing,
+        long ids = IdTable.merge(file, slotBits, seed, order, plan.sources(), floor, () -> closing,
                 IdTable.MERGE_STEP_SLOT_BITS);
         IdTable merged = IdTable.open(file);
         merged.settled(true); // forced as it was made
@@ -794,7 +883,7 @@ final class EventIdIndex implements AutoCloseable {
             signal.notifyAll(); // the maintainer deletes the sources once the writer has committed
         }
         log.info("event-id index: merged {} tables ({} ids) into {} (2^{} slots) in {} ms", plan.sources().size(), ids,
-                file.getFileName(), plan.slotBits(), (System.nanoTime() - started) / 1_000_000);
+                file.getFileName(), slotBits, (System.nanoTime() - started) / 1_000_000);
     }
 
     /**

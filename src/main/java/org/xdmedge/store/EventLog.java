@@ -441,10 +441,11 @@ final class EventLog implements AutoCloseable {
         List<Path> segments = segments(dataDir.resolve(DIRECTORY));
         long last = 0;
         for (int i = 0; i < segments.size(); i++) {
+            // A next segment retention deleted meanwhile reads as none: this one is still read.
+            if (i + 1 < segments.size() && firstSeqOf(segments.get(i + 1)) <= afterSeq + 1) {
+                continue; // every event of this segment comes before afterSeq's successor
+            }
             try (FileChannel channel = FileChannel.open(segments.get(i), StandardOpenOption.READ)) {
-                if (i + 1 < segments.size() && firstSeq(segments.get(i + 1)) <= afterSeq + 1) {
-                    continue; // every event of this segment comes before afterSeq's successor
-                }
                 End end = findEnd(channel, segments.get(i), afterSeq, last, each, ids);
                 last = Math.max(last, end.lastSeq);
             } catch (java.nio.file.NoSuchFileException e) {

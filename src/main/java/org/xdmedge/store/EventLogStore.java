@@ -66,6 +66,7 @@ public final class EventLogStore implements EventSink {
     private final Object retentionSignal = new Object();
     private final AtomicLong segmentsDeleted = new AtomicLong();
     private final AtomicLong segmentBytesDeleted = new AtomicLong();
+    private final AtomicLong retentionFailures = new AtomicLong();
     /** How often retention looks, by default. */
     static final long DEFAULT_RETENTION_MILLIS = 60_000;
     /** Set by the writer before its final drain, so a write racing with close() is never left unanswered. */
@@ -232,6 +233,11 @@ public final class EventLogStore implements EventSink {
         return segmentsDeleted.get();
     }
 
+    /** Retention passes that stopped short of their limits (a segment that cannot be deleted, say). */
+    public long retentionFailures() {
+        return retentionFailures.get();
+    }
+
     /** Bytes of event segments retention deleted since start. */
     public long segmentBytesDeleted() {
         return segmentBytesDeleted.get();
@@ -247,6 +253,11 @@ public final class EventLogStore implements EventSink {
                     segmentBytesDeleted.addAndGet(pass.bytes());
                     log.info("retention: deleted {} event segments ({} MB); the log keeps the events from {} on",
                             pass.segments(), pass.bytes() >> 20, pass.retainedFromSeq());
+                }
+                if (pass.stoppedShort() != null) {
+                    retentionFailures.incrementAndGet();
+                    log.warn("retention of the event log stopped short of its limits, tried again in {} s: {}",
+                            retentionMillis / 1000, pass.stoppedShort());
                 }
             } catch (IOException | RuntimeException e) {
                 log.warn("retention of the event log failed, tried again in {} s: {}", retentionMillis / 1000, e.toString());
@@ -474,7 +485,14 @@ public final class EventLogStore implements EventSink {
         long deadline = System.nanoTime() + grace.toNanos();
         accepting = false;
         synchronized (retentionSignal) {
-            retentionSignal.notifyAll(); // it stops; a pass under way only deletes whole old files
+            retentionSignal.notifyAll();
+        }
+        if (retainer != null) {
+            try {
+                retainer.join(Math.max(1, grace.toMillis())); // closed means no file changes any more
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
         }
         try {
             writer.join(Math.max(1, grace.toMillis()));

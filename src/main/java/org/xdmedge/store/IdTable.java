@@ -44,6 +44,8 @@ final class IdTable implements AutoCloseable {
     /** 1: a slot's home from the low bits of a per-table hash; 2: from the top bits of an index-wide one. */
     private static final int VERSION = 2;
     private static final long FLAG_MERGED = 1;
+    /** The header's {@code minSeq, maxSeq} (at 48 and 56) hold the range of its entries' sequence numbers. */
+    private static final long FLAG_SEQ_RANGE = 2;
     static final int HEADER_BYTES = 4096;
     static final int SLOT_BYTES = 32;
     /** Slots per mapped chunk: a MappedByteBuffer holds at most 2 GiB. */
@@ -68,6 +70,9 @@ final class IdTable implements AutoCloseable {
     private final long seed;
     private final long order;
     private final boolean merged;
+    /** The range of its entries' sequence numbers, once known (from a merged table's header, or counted). */
+    private long minSeq = -1;
+    private long maxSeq = -1;
     private long count;
     /** Forced since it took its last change ({@link EventIdIndex}'s checkpoints skip it then). */
     private volatile boolean settled;
@@ -90,6 +95,10 @@ final class IdTable implements AutoCloseable {
         this.count = header.getLong(24);
         this.order = header.getLong(32);
         this.merged = (header.getLong(40) & FLAG_MERGED) != 0;
+        if ((header.getLong(40) & FLAG_SEQ_RANGE) != 0) {
+            this.minSeq = header.getLong(48);
+            this.maxSeq = header.getLong(56);
+        }
     }
 
     /** A table of its own seed (tests). */
@@ -142,8 +151,13 @@ final class IdTable implements AutoCloseable {
     }
 
     private static ByteBuffer header(int slotBits, long seed, long count, long order, long flags) {
+        return header(slotBits, seed, count, order, flags, 0, 0);
+    }
+
+    private static ByteBuffer header(int slotBits, long seed, long count, long order, long flags, long minSeq, long maxSeq) {
         ByteBuffer head = ByteBuffer.allocate(HEADER_BYTES);
-        head.putLong(MAGIC).putInt(VERSION).putInt(slotBits).putLong(seed).putLong(count).putLong(order).putLong(flags);
+        head.putLong(MAGIC).putInt(VERSION).putInt(slotBits).putLong(seed).putLong(count).putLong(order).putLong(flags)
+                .putLong(minSeq).putLong(maxSeq);
         return head.clear();
     }
 
@@ -205,6 +219,8 @@ final class IdTable implements AutoCloseable {
         Entries carried = new Entries();
         Entries carriedNext = new Entries();
         long count = 0;
+        long lowest = Long.MAX_VALUE;
+        long highest = 0;
         try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE, StandardOpenOption.TRUNCATE_EXISTING,
                 StandardOpenOption.WRITE)) {
             long unforced = 0;
@@ -237,6 +253,8 @@ final class IdTable implements AutoCloseable {
                         }
                         int home = (int) ((hash >>> (64 - slotBits)) & (stepSlots - 1));
                         count += place(step, stepSlots, home, hi, lo, key, seq, carriedNext);
+                        lowest = Math.min(lowest, seq); // a carried entry is counted here too, placed or not
+                        highest = Math.max(highest, seq);
                     }
                 }
                 writeFully(ch, step.clear(), HEADER_BYTES + p * stepSlots * SLOT_BYTES);
@@ -249,7 +267,8 @@ final class IdTable implements AutoCloseable {
                 carried = carriedNext;
                 carriedNext = swap;
             }
-            writeFully(ch, header(slotBits, seed, count, order, FLAG_MERGED), 0);
+            writeFully(ch, header(slotBits, seed, count, order, FLAG_MERGED | FLAG_SEQ_RANGE,
+                    highest == 0 ? 0 : lowest, highest), 0);
             ch.force(false);
         }
         if (carried.size > 0) {
@@ -418,6 +437,44 @@ final class IdTable implements AutoCloseable {
     /** The age of its ids among the index's tables: higher is newer. */
     long order() {
         return order;
+    }
+
+    /**
+     * The lowest and highest sequence numbers of its entries ({0, 0} when empty): from a merged
+     * table's header, else counted once (a sealed table that took claims, at most 64 MiB, takes
+     * no more). Only for tables that take no more claims.
+     */
+    long[] seqRange() {
+        if (maxSeq < 0) {
+            long low = Long.MAX_VALUE;
+            long high = 0;
+            for (long slot = 0; slot <= mask; slot++) {
+                long seq = seq(slot);
+                if (seq != 0) {
+                    low = Math.min(low, seq);
+                    high = Math.max(high, seq);
+                }
+            }
+            minSeq = high == 0 ? 0 : low;
+            maxSeq = high;
+        }
+        return new long[] {minSeq, maxSeq};
+    }
+
+    /** The entries whose sequence number is {@code minSeq} or above. */
+    long countFrom(long minSeq) {
+        long n = 0;
+        for (long slot = 0; slot <= mask; slot++) {
+            if (seq(slot) >= minSeq) {
+                n++;
+            }
+        }
+        return n;
+    }
+
+    /** Whether {@link #seqRange} is known without counting. */
+    boolean seqRangeKnown() {
+        return maxSeq >= 0;
     }
 
     /** Made by {@link #merge}: it takes no claims. */

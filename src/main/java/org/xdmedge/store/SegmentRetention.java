@@ -31,8 +31,11 @@ final class SegmentRetention {
         }
     }
 
-    /** What one pass deleted, and the first sequence number the log keeps (0: unchanged, nothing deleted). */
-    record Pass(int segments, long bytes, long retainedFromSeq) {}
+    /**
+     * What one pass deleted, the first sequence number the log keeps (0: unchanged, nothing
+     * deleted), and why it stopped short of the limits, if it did (null otherwise).
+     */
+    record Pass(int segments, long bytes, long retainedFromSeq, String stoppedShort) {}
 
     private SegmentRetention() {}
 
@@ -42,7 +45,7 @@ final class SegmentRetention {
      */
     static Pass apply(Path dataDir, Limits limits, long coveredSeq, long nowMillis) throws IOException {
         if (!limits.enabled()) {
-            return new Pass(0, 0, 0);
+            return new Pass(0, 0, 0, null);
         }
         List<Path> segments = EventLog.segments(dataDir.resolve(EventLog.DIRECTORY));
         long total = 0;
@@ -54,27 +57,39 @@ final class SegmentRetention {
         int deleted = 0;
         long bytes = 0;
         long retainedFrom = 0;
-        for (int i = 0; i + 2 < segments.size(); i++) {
-            boolean tooLarge = limits.maxBytes() > 0 && total > limits.maxBytes();
-            boolean tooOld = limits.maxAge() != null
-                    && lastWritten(segments.get(i)) < nowMillis - limits.maxAge().toMillis();
-            if (!tooLarge && !tooOld) {
-                break;
+        String stoppedShort = null;
+        try {
+            for (int i = 0; i < segments.size(); i++) {
+                boolean tooLarge = limits.maxBytes() > 0 && total > limits.maxBytes();
+                boolean tooOld = limits.maxAge() != null
+                        && lastWritten(segments.get(i)) < nowMillis - limits.maxAge().toMillis();
+                if (!tooLarge && !tooOld) {
+                    break;
+                }
+                if (i + 2 >= segments.size()) {
+                    break; // the two newest always stay (at a low rate, older than maxAge: up to two segments)
+                }
+                long nextFirst = EventLog.firstSeqOf(segments.get(i + 1));
+                if (nextFirst == Long.MAX_VALUE) {
+                    stoppedShort = segments.get(i + 1).getFileName() + " has no readable first event";
+                    break;
+                }
+                if (nextFirst - 1 > coveredSeq) {
+                    break; // its events are not all covered by the index's checkpoint yet: next time
+                }
+                Files.deleteIfExists(segments.get(i));
+                total -= sizes[i];
+                bytes += sizes[i];
+                deleted++;
+                retainedFrom = nextFirst;
             }
-            long nextFirst = EventLog.firstSeqOf(segments.get(i + 1));
-            if (nextFirst == Long.MAX_VALUE || nextFirst - 1 > coveredSeq) {
-                break; // its events are not all covered by the index's checkpoint yet
-            }
-            Files.deleteIfExists(segments.get(i));
-            total -= sizes[i];
-            bytes += sizes[i];
-            deleted++;
-            retainedFrom = nextFirst;
+        } catch (IOException | RuntimeException e) {
+            stoppedShort = e.toString(); // what was deleted so far still counts
         }
         if (deleted > 0) {
             EventLog.forceDirectory(dataDir.resolve(EventLog.DIRECTORY));
         }
-        return new Pass(deleted, bytes, retainedFrom);
+        return new Pass(deleted, bytes, retainedFrom, stoppedShort);
     }
 
     private static long sizeOf(Path file) throws IOException {

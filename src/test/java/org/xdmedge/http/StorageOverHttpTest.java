@@ -84,6 +84,7 @@ class StorageOverHttpTest {
             assertThat(metric(metrics, "xdmedge_store_id_merges")).isZero();
             assertThat(metric(metrics, "xdmedge_store_retention_segments_deleted")).as("retention is off by default").isZero();
             assertThat(metric(metrics, "xdmedge_store_retention_deleted_bytes")).isZero();
+            assertThat(metric(metrics, "xdmedge_store_retention_failures")).isZero();
         }
     }
 

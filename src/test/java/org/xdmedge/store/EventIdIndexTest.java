@@ -214,6 +214,50 @@ class EventIdIndexTest {
     }
 
     @Test
+    void tablesWhoseEventsAreAllPastRetentionAreDroppedAndMostlyPastOnesRewritten() throws Exception {
+        List<StoredEvent> events = randomEvents(30_000);
+        try (EventIdIndex index = EventIdIndex.open(dir, 0, 60_000, 10, 12)) {
+            long seq = 0;
+            for (StoredEvent e : events) {
+                assertThat(index.claim(e, ++seq)).isTrue();
+                if (seq % 500 == 0) {
+                    index.commit(seq);
+                }
+            }
+            index.commit(seq);
+            awaitQuiet(index, seq); // merged as if nothing were deleted: large, old tables
+            int tablesBefore = index.tables();
+            assertThat(tablesBefore).isGreaterThan(1);
+            index.retainFrom(25_001); // retention deleted the events 1..25,000
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+            while (index.ids() > 10_000 && System.nanoTime() < deadline) {
+                index.commit(seq);
+                Thread.sleep(20);
+            }
+            assertThat(index.ids()).as("the old tables dropped or rewritten").isLessThanOrEqualTo(10_000);
+            long next = seq + 1;
+            assertThat(events.subList(25_000, 30_000).stream().filter(e -> index.claim(e, next)).count())
+                    .as("ids of kept events").isZero();
+            assertThat(events.subList(0, 25_000).stream().filter(e -> index.claim(e, next)).count())
+                    .as("ids of deleted events, new again").isGreaterThan(20_000);
+            index.commit(next);
+        }
+    }
+
+    /** Commits until the merger has nothing left to do (no merge for 10 looks in a row). */
+    private static void awaitQuiet(EventIdIndex index, long seq) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+        long lastMerges = -1;
+        for (int quiet = 0; quiet < 10 && System.nanoTime() < deadline; ) {
+            index.commit(seq);
+            Thread.sleep(30);
+            long merges = index.merges();
+            quiet = merges == lastMerges ? quiet + 1 : 0;
+            lastMerges = merges;
+        }
+    }
+
+    @Test
     void leftoversOfAStopOrACrashAreHarmless() throws Exception {
         List<StoredEvent> events = randomEvents(100);
         Path ids = dir.resolve(EventIdIndex.DIRECTORY);
