@@ -88,6 +88,54 @@ class StorageOverHttpTest {
         }
     }
 
+    @Test
+    void retentionFromTheConfigurationDeletesTheOldSegmentsBeyondTheNewestTwo() throws Exception {
+        // Some 64 MiB segments of events (the store's own size), then made two days old.
+        byte[] json = ("{\"xdm\":{\"pad\":\"" + "x".repeat(1500) + "\"}}").getBytes(StandardCharsets.UTF_8);
+        try (org.xdmedge.store.EventLogStore store = org.xdmedge.store.EventLogStore.open(dir, 4096, 512, 1)) {
+            java.util.ArrayDeque<CompletableFuture<org.xdmedge.store.WriteResult>> inFlight = new java.util.ArrayDeque<>();
+            for (int r = 0; r < 3200; r++) {
+                List<org.xdmedge.store.StoredEvent> events = new ArrayList<>();
+                for (int i = 0; i < 50; i++) {
+                    events.add(new org.xdmedge.store.StoredEvent("req-" + r, "ds", "web-events", System.currentTimeMillis(),
+                            "old-" + r + "-" + i, "ECID", "e", json));
+                }
+                inFlight.add(store.write(events).toCompletableFuture());
+                if (inFlight.size() == 64) {
+                    assertThat(inFlight.poll().get(30, java.util.concurrent.TimeUnit.SECONDS).stored()).isEqualTo(50);
+                }
+            }
+            for (var f : inFlight) {
+                assertThat(f.get(30, java.util.concurrent.TimeUnit.SECONDS).stored()).isEqualTo(50);
+            }
+        }
+        Path events = dir.resolve("events");
+        List<Path> segments;
+        try (var files = java.nio.file.Files.list(events)) {
+            segments = files.sorted().toList();
+        }
+        assertThat(segments).hasSizeGreaterThanOrEqualTo(3);
+        for (Path segment : segments) {
+            java.nio.file.Files.setLastModifiedTime(segment, java.nio.file.attribute.FileTime.fromMillis(
+                    System.currentTimeMillis() - java.time.Duration.ofDays(2).toMillis()));
+        }
+        String yaml = TestEdge.BASIC_CONFIG + "storage: { retention: { maxAgeHours: 24 } }\n";
+        try (TestEdge edge = TestEdge.start(yaml, dir)) {
+            double deleted = 0;
+            long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(20);
+            while (deleted < segments.size() - 2 && System.nanoTime() < deadline) {
+                deleted = metric(edge.get("/metrics").body(), "xdmedge_store_retention_segments_deleted");
+                Thread.sleep(50);
+            }
+            assertThat(deleted).as("all but the newest two, at start").isEqualTo(segments.size() - 2.0);
+            try (var files = java.nio.file.Files.list(events)) {
+                assertThat(files.sorted().toList()).containsExactlyElementsOf(segments.subList(segments.size() - 2, segments.size()));
+            }
+            assertThat(edge.postJson("/ee/v2/collect?datastreamId=ds", CollectEndpointTest.event("after-retention", "u"))
+                    .statusCode()).isEqualTo(202);
+        }
+    }
+
     private static double metric(String exposition, String name) {
         return exposition.lines().filter(l -> l.startsWith(name + " ") || l.startsWith(name + "{"))
                 .mapToDouble(l -> Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1)))
