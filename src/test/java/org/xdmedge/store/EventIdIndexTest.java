@@ -190,19 +190,8 @@ class EventIdIndexTest {
         List<StoredEvent> events = randomEvents(40_000);
         try (EventIdIndex index = EventIdIndex.open(dir, 0, 60_000, 10, 12)) {
             index.retainFrom(20_001); // as if the log kept only the events from 20,001 on
-            long seq = 0;
-            for (StoredEvent e : events) {
-                assertThat(index.claim(e, ++seq)).isTrue();
-                if (seq % 500 == 0) {
-                    index.commit(seq);
-                }
-            }
-            index.commit(seq);
-            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
-            while (index.ids() > 30_000 && System.nanoTime() < deadline) {
-                index.commit(seq);
-                Thread.sleep(20);
-            }
+            long seq = claimAll(index, events);
+            awaitIdsAtMost(index, seq, 30_000);
             assertThat(index.ids()).as("ids of deleted events merged away").isLessThanOrEqualTo(30_000);
             long next = seq + 1;
             assertThat(events.subList(20_000, 40_000).stream().filter(e -> index.claim(e, next)).count())
@@ -217,23 +206,11 @@ class EventIdIndexTest {
     void tablesWhoseEventsAreAllPastRetentionAreDroppedAndMostlyPastOnesRewritten() throws Exception {
         List<StoredEvent> events = randomEvents(30_000);
         try (EventIdIndex index = EventIdIndex.open(dir, 0, 60_000, 10, 12)) {
-            long seq = 0;
-            for (StoredEvent e : events) {
-                assertThat(index.claim(e, ++seq)).isTrue();
-                if (seq % 500 == 0) {
-                    index.commit(seq);
-                }
-            }
-            index.commit(seq);
+            long seq = claimAll(index, events);
             awaitQuiet(index, seq); // merged as if nothing were deleted: large, old tables
-            int tablesBefore = index.tables();
-            assertThat(tablesBefore).isGreaterThan(1);
+            assertThat(index.tables()).isGreaterThan(1);
             index.retainFrom(25_001); // retention deleted the events 1..25,000
-            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
-            while (index.ids() > 10_000 && System.nanoTime() < deadline) {
-                index.commit(seq);
-                Thread.sleep(20);
-            }
+            awaitIdsAtMost(index, seq, 10_000);
             assertThat(index.ids()).as("the old tables dropped or rewritten").isLessThanOrEqualTo(10_000);
             long next = seq + 1;
             assertThat(events.subList(25_000, 30_000).stream().filter(e -> index.claim(e, next)).count())
@@ -241,6 +218,28 @@ class EventIdIndexTest {
             assertThat(events.subList(0, 25_000).stream().filter(e -> index.claim(e, next)).count())
                     .as("ids of deleted events, new again").isGreaterThan(20_000);
             index.commit(next);
+        }
+    }
+
+    /** Claims every event (all new), committing every 500: the last sequence number. */
+    private static long claimAll(EventIdIndex index, List<StoredEvent> events) {
+        long seq = 0;
+        for (StoredEvent e : events) {
+            assertThat(index.claim(e, ++seq)).isTrue();
+            if (seq % 500 == 0) {
+                index.commit(seq);
+            }
+        }
+        index.commit(seq);
+        return seq;
+    }
+
+    /** Commits (so replaced tables go) until the index holds at most {@code ids}, bounded in time. */
+    private static void awaitIdsAtMost(EventIdIndex index, long seq, long ids) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+        while (index.ids() > ids && System.nanoTime() < deadline) {
+            index.commit(seq);
+            Thread.sleep(20);
         }
     }
 
