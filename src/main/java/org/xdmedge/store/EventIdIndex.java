@@ -827,12 +827,14 @@ final class EventIdIndex implements AutoCloseable {
         long ids = 0;
         synchronized (makeLock) {
             for (IdTable table : expired) {
-                if (sealed.remove(table)) { // the merger alone removes sealed tables: it is there
-                    retired.add(new Retired(table, commits));
-                    ids += table.count();
-                }
+                sealed.remove(table); // the merger alone removes sealed tables: it is there
+                ids += table.count();
             }
             publishView();
+            // Only now: a claim that read the view before it was published ends before the writer's next commit.
+            for (IdTable table : expired) {
+                retired.add(new Retired(table, commits));
+            }
         }
         synchronized (signal) {
             signal.notifyAll(); // the maintainer deletes them once the writer has committed
@@ -874,7 +876,7 @@ final class EventIdIndex implements AutoCloseable {
             sealed.subList(at, at + plan.sources().size()).clear(); // the writer only adds in front
             sealed.add(at, merged);
             publishView();
-            for (IdTable source : plan.sources()) {
+            for (IdTable source : plan.sources()) { // after publishing: see expire()
                 retired.add(new Retired(source, commits));
             }
         }
