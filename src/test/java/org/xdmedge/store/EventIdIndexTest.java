@@ -221,6 +221,30 @@ class EventIdIndexTest {
         }
     }
 
+    @Test
+    void claimsGoOnWhileRetentionDropsAndRewritesTablesUnderThem() throws Exception {
+        List<StoredEvent> events = randomEvents(80_000);
+        try (EventIdIndex index = EventIdIndex.open(dir, 0, 60_000, 10, 12)) {
+            long seq = 0;
+            for (StoredEvent e : events) {
+                assertThat(index.claim(e, ++seq)).as("event %d", seq).isTrue();
+                if (seq % 500 == 0) {
+                    index.commit(seq);
+                }
+                if (seq % 5_000 == 0) {
+                    index.retainFrom(seq - 10_000); // the log keeps the last 10,000 or so
+                }
+            }
+            index.commit(seq);
+            awaitIdsAtMost(index, seq, 30_000);
+            assertThat(index.ids()).as("ids of deleted events dropped while claims went on").isLessThanOrEqualTo(30_000);
+            long next = seq + 1;
+            assertThat(events.subList(70_000, 80_000).stream().filter(e -> index.claim(e, next)).count())
+                    .as("ids of the kept events").isZero();
+            index.commit(next);
+        }
+    }
+
     /** Claims every event (all new), committing every 500: the last sequence number. */
     private static long claimAll(EventIdIndex index, List<StoredEvent> events) {
         long seq = 0;
