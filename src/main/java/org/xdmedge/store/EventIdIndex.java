@@ -198,10 +198,7 @@ final class EventIdIndex implements AutoCloseable {
                 && (!checkpoint.clean() || checkpoint.covered() > logLastSeq)) {
             // Every entry would have to be removed one by one (holding their keys): make them anew instead.
             log.warn("event-id index: no checkpoint covers any event of the log; the tables are rebuilt from it");
-            for (Path file : files) {
-                Files.deleteIfExists(file);
-            }
-            files = List.of();
+            files = deleteTables(files, List.of());
         }
         List<IdTable> opened = new ArrayList<>();
         try {
@@ -297,15 +294,21 @@ final class EventIdIndex implements AutoCloseable {
             return files;
         } catch (IdTable.Damaged e) {
             log.warn("{}; the event-id index is rebuilt from the event log", e.getMessage());
-            for (IdTable table : opened) {
-                table.unmap(); // its disk space comes back once deleted
-            }
+            List<Path> none = deleteTables(files, opened);
             opened.clear();
-            for (Path file : files) {
-                Files.deleteIfExists(file);
-            }
-            return List.of();
+            return none;
         }
+    }
+
+    /** Unmaps {@code opened} and deletes {@code files}, so the index is rebuilt from the log: no files are left. */
+    private static List<Path> deleteTables(List<Path> files, List<IdTable> opened) throws IOException {
+        for (IdTable table : opened) {
+            table.unmap(); // its disk space comes back once deleted
+        }
+        for (Path file : files) {
+            Files.deleteIfExists(file);
+        }
+        return List.of();
     }
 
     /** A new empty table of {@code 2^slotBits} slots, numbered after every other. */
@@ -824,21 +827,8 @@ final class EventIdIndex implements AutoCloseable {
         if (expired.isEmpty()) {
             return false;
         }
-        long ids = 0;
-        synchronized (makeLock) {
-            for (IdTable table : expired) {
-                sealed.remove(table); // the merger alone removes sealed tables: it is there
-                ids += table.count();
-            }
-            publishView();
-            // Only now: a claim that read the view before it was published ends before the writer's next commit.
-            for (IdTable table : expired) {
-                retired.add(new Retired(table, commits));
-            }
-        }
-        synchronized (signal) {
-            signal.notifyAll(); // the maintainer deletes them once the writer has committed
-        }
+        long ids = expired.stream().mapToLong(IdTable::count).sum();
+        replaceSealed(expired, null);
         log.info("event-id index: {} tables ({} ids) dropped: all their events are past retention", expired.size(), ids);
         return true;
     }
@@ -850,6 +840,30 @@ final class EventIdIndex implements AutoCloseable {
             bits++;
         }
         return bits;
+    }
+
+    /**
+     * Takes {@code out} (sealed tables, newest first and next to each other) out of the view, with
+     * {@code in} in their place if not null, and retires them: unmapped and deleted by the
+     * maintainer once the writer has committed. The merger's alone (it alone removes sealed tables;
+     * the writer only adds in front). Retired only after the new view is published: a claim that
+     * read the old view then ends before the writer's next commit, which no unmapping precedes.
+     */
+    private void replaceSealed(List<IdTable> out, IdTable in) {
+        synchronized (makeLock) {
+            int at = sealed.indexOf(out.get(0));
+            sealed.removeAll(out);
+            if (in != null) {
+                sealed.add(at, in);
+            }
+            publishView();
+            for (IdTable table : out) {
+                retired.add(new Retired(table, commits));
+            }
+        }
+        synchronized (signal) {
+            signal.notifyAll();
+        }
     }
 
     /** Merges the plan's sources into a new table and swaps it in for them. */
@@ -871,19 +885,8 @@ final class EventIdIndex implements AutoCloseable {
                 IdTable.MERGE_STEP_SLOT_BITS);
         IdTable merged = IdTable.open(file);
         merged.settled(true); // forced as it was made
-        synchronized (makeLock) {
-            int at = sealed.indexOf(plan.sources().get(0));
-            sealed.subList(at, at + plan.sources().size()).clear(); // the writer only adds in front
-            sealed.add(at, merged);
-            publishView();
-            for (IdTable source : plan.sources()) { // after publishing: see expire()
-                retired.add(new Retired(source, commits));
-            }
-        }
+        replaceSealed(plan.sources(), merged);
         merges.incrementAndGet();
-        synchronized (signal) {
-            signal.notifyAll(); // the maintainer deletes the sources once the writer has committed
-        }
         log.info("event-id index: merged {} tables ({} ids) into {} (2^{} slots) in {} ms", plan.sources().size(), ids,
                 file.getFileName(), slotBits, (System.nanoTime() - started) / 1_000_000);
     }

@@ -58,17 +58,8 @@ public final class EventLogStore implements EventSink {
     /** Taken by the writer before each group; held by {@link #pauseWriter} to hold it. */
     private final java.util.concurrent.Semaphore writerGate = new java.util.concurrent.Semaphore(1);
     private volatile boolean accepting = true;
-    /** Retention: deletes old segments (off unless limited); its own thread, every {@link #retentionMillis}. */
-    private final Path dataDir;
-    private final SegmentRetention.Limits retention;
-    private final long retentionMillis;
-    private final Thread retainer;
-    private final Object retentionSignal = new Object();
-    private final AtomicLong segmentsDeleted = new AtomicLong();
-    private final AtomicLong segmentBytesDeleted = new AtomicLong();
-    private final AtomicLong retentionFailures = new AtomicLong();
-    /** How often retention looks, by default. */
-    static final long DEFAULT_RETENTION_MILLIS = 60_000;
+    /** Deletes old segments on its own thread; null unless a limit is set. */
+    private final SegmentRetention retention;
     /** Set by the writer before its final drain, so a write racing with close() is never left unanswered. */
     private volatile boolean writerDone;
     private volatile boolean healthy = true;
@@ -79,10 +70,8 @@ public final class EventLogStore implements EventSink {
     private record PendingWrite(List<StoredEvent> events, CompletableFuture<WriteResult> done) {}
 
     private EventLogStore(EventLog events, EventIdIndex ids, int queueCapacity, int maxRequestsPerCommit,
-                          int retryAfterSeconds, Path dataDir, SegmentRetention.Limits retention, long retentionMillis) {
-        this.dataDir = dataDir;
+                          int retryAfterSeconds, SegmentRetention retention) {
         this.retention = retention;
-        this.retentionMillis = retentionMillis;
         this.events = events;
         this.ids = ids;
         this.nextSeq = events.lastSeq() + 1;
@@ -94,10 +83,8 @@ public final class EventLogStore implements EventSink {
         this.writer = new Thread(this::writeLoop, "event-writer");
         this.writer.setDaemon(false);
         this.writer.start();
-        this.retainer = retention.enabled() ? new Thread(this::retainLoop, "event-retention") : null;
-        if (retainer != null) {
-            retainer.setDaemon(true);
-            retainer.start();
+        if (retention != null) {
+            retention.start();
         }
     }
 
@@ -116,14 +103,14 @@ public final class EventLogStore implements EventSink {
             throws IOException, SQLException {
         return open(dataDir, queueCapacity, maxRequestsPerCommit, retryAfterSeconds, EventLog.DEFAULT_SEGMENT_BYTES,
                 EventIdIndex.DEFAULT_CHECKPOINT_MILLIS, new SegmentRetention.Limits(retentionMaxBytes, retentionMaxAge),
-                DEFAULT_RETENTION_MILLIS);
+                SegmentRetention.DEFAULT_INTERVAL_MILLIS);
     }
 
     /** As {@link #open(Path, int, int, int)}, with the segment size and the id index's checkpoint interval (tests). */
     static EventLogStore open(Path dataDir, int queueCapacity, int maxRequestsPerCommit, int retryAfterSeconds,
                               long segmentBytes, long idCheckpointMillis) throws IOException, SQLException {
         return open(dataDir, queueCapacity, maxRequestsPerCommit, retryAfterSeconds, segmentBytes, idCheckpointMillis,
-                SegmentRetention.Limits.NONE, DEFAULT_RETENTION_MILLIS);
+                SegmentRetention.Limits.NONE, SegmentRetention.DEFAULT_INTERVAL_MILLIS);
     }
 
     /** As {@link #open(Path, int, int, int, long, long)}, with retention looking every {@code retentionMillis} (tests). */
@@ -137,14 +124,9 @@ public final class EventLogStore implements EventSink {
             SqliteEventsImport.importInto(events, dataDir);
             EventIdIndex ids = EventIdIndex.open(dataDir, events.lastSeq(), idCheckpointMillis);
             opened.add(ids);
-            // Ids of events retention deleted before this start leave the index with its merges too.
-            List<Path> segments = EventLog.segments(dataDir.resolve(EventLog.DIRECTORY));
-            long oldest = segments.isEmpty() ? Long.MAX_VALUE : EventLog.firstSeqOf(segments.get(0));
-            if (oldest != Long.MAX_VALUE) {
-                ids.retainFrom(oldest);
-            }
-            return new EventLogStore(events, ids, queueCapacity, maxRequestsPerCommit, retryAfterSeconds, dataDir,
-                    retention, retentionMillis);
+            SegmentRetention.tellIndex(dataDir, ids); // of what retention deleted before this start
+            return new EventLogStore(events, ids, queueCapacity, maxRequestsPerCommit, retryAfterSeconds,
+                    retention.enabled() ? new SegmentRetention(dataDir, retention, retentionMillis, ids) : null);
         } catch (IOException | SQLException | RuntimeException e) {
             for (int i = opened.size() - 1; i >= 0; i--) {
                 try {
@@ -230,48 +212,17 @@ public final class EventLogStore implements EventSink {
 
     /** Event segments retention deleted since start. */
     public long segmentsDeleted() {
-        return segmentsDeleted.get();
+        return retention == null ? 0 : retention.segmentsDeleted();
     }
 
     /** Retention passes that stopped short of their limits (a segment that cannot be deleted, say). */
     public long retentionFailures() {
-        return retentionFailures.get();
+        return retention == null ? 0 : retention.failures();
     }
 
     /** Bytes of event segments retention deleted since start. */
     public long segmentBytesDeleted() {
-        return segmentBytesDeleted.get();
-    }
-
-    private void retainLoop() {
-        while (accepting) {
-            try {
-                SegmentRetention.Pass pass = SegmentRetention.apply(dataDir, retention, ids.covered(), System.currentTimeMillis());
-                if (pass.segments() > 0) {
-                    ids.retainFrom(pass.retainedFromSeq());
-                    segmentsDeleted.addAndGet(pass.segments());
-                    segmentBytesDeleted.addAndGet(pass.bytes());
-                    log.info("retention: deleted {} event segments ({} MB); the log keeps the events from {} on",
-                            pass.segments(), pass.bytes() >> 20, pass.retainedFromSeq());
-                }
-                if (pass.stoppedShort() != null) {
-                    retentionFailures.incrementAndGet();
-                    log.warn("retention of the event log stopped short of its limits, tried again in {} s: {}",
-                            retentionMillis / 1000, pass.stoppedShort());
-                }
-            } catch (IOException | RuntimeException e) {
-                log.warn("retention of the event log failed, tried again in {} s: {}", retentionMillis / 1000, e.toString());
-            }
-            synchronized (retentionSignal) {
-                if (accepting) {
-                    try {
-                        retentionSignal.wait(retentionMillis);
-                    } catch (InterruptedException e) {
-                        return;
-                    }
-                }
-            }
-        }
+        return retention == null ? 0 : retention.bytesDeleted();
     }
 
     /** Checkpoints of the id index: its tables forced and the sequence number they cover recorded. */
@@ -484,18 +435,11 @@ public final class EventLogStore implements EventSink {
     public boolean close(java.time.Duration grace) {
         long deadline = System.nanoTime() + grace.toNanos();
         accepting = false;
-        synchronized (retentionSignal) {
-            retentionSignal.notifyAll();
-        }
-        if (retainer != null) {
-            try {
-                retainer.join(Math.max(1, grace.toMillis())); // closed means no file changes any more
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
+        if (retention != null) {
+            retention.stop(deadline); // closed means no file changes any more
         }
         try {
-            writer.join(Math.max(1, grace.toMillis()));
+            writer.join(Math.max(1, (deadline - System.nanoTime()) / 1_000_000));
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }

@@ -117,9 +117,7 @@ final class IdTable implements AutoCloseable {
      * up (removing what it wrote) as soon as {@code stop} says so.
      */
     static void create(Path file, int slotBits, long seed, long order, BooleanSupplier stop) throws IOException {
-        if (slotBits < MIN_SLOT_BITS || slotBits > MAX_SLOT_BITS) {
-            throw new IllegalArgumentException("slot bits " + slotBits);
-        }
+        checkSlotBits(slotBits);
         Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
         try {
             writeZeros(tmp, file, slotBits, seed, order, stop);
@@ -147,6 +145,12 @@ final class IdTable implements AutoCloseable {
                     ch.force(false);
                 }
             }
+        }
+    }
+
+    private static void checkSlotBits(int slotBits) {
+        if (slotBits < MIN_SLOT_BITS || slotBits > MAX_SLOT_BITS) {
+            throw new IllegalArgumentException("slot bits " + slotBits);
         }
     }
 
@@ -189,9 +193,7 @@ final class IdTable implements AutoCloseable {
      */
     static long merge(Path file, int slotBits, long seed, long order, List<IdTable> sources, long minSeq,
                       BooleanSupplier stop, int maxStepBits) throws IOException {
-        if (slotBits < MIN_SLOT_BITS || slotBits > MAX_SLOT_BITS) {
-            throw new IllegalArgumentException("slot bits " + slotBits);
-        }
+        checkSlotBits(slotBits);
         for (IdTable source : sources) {
             if (source.seed != seed) {
                 throw new IllegalArgumentException(source.file + " has another seed");
@@ -446,30 +448,22 @@ final class IdTable implements AutoCloseable {
      */
     long[] seqRange() {
         if (maxSeq < 0) {
-            long low = Long.MAX_VALUE;
-            long high = 0;
-            for (long slot = 0; slot <= mask; slot++) {
-                long seq = seq(slot);
-                if (seq != 0) {
-                    low = Math.min(low, seq);
-                    high = Math.max(high, seq);
-                }
-            }
-            minSeq = high == 0 ? 0 : low;
-            maxSeq = high;
+            long[] range = {Long.MAX_VALUE, 0};
+            forEachAbove(0, slot -> {
+                range[0] = Math.min(range[0], seq(slot));
+                range[1] = Math.max(range[1], seq(slot));
+            });
+            minSeq = range[1] == 0 ? 0 : range[0];
+            maxSeq = range[1];
         }
         return new long[] {minSeq, maxSeq};
     }
 
     /** The entries whose sequence number is {@code minSeq} or above. */
     long countFrom(long minSeq) {
-        long n = 0;
-        for (long slot = 0; slot <= mask; slot++) {
-            if (seq(slot) >= minSeq) {
-                n++;
-            }
-        }
-        return n;
+        long[] n = {0};
+        forEachAbove(minSeq - 1, slot -> n[0]++);
+        return n[0];
     }
 
     /** Whether {@link #seqRange} is known without counting. */

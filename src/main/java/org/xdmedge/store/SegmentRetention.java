@@ -6,6 +6,9 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.concurrent.atomic.AtomicLong;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Retention of the embedded store: deletes whole event segments, oldest first, while the segments
@@ -20,8 +23,15 @@ import java.util.List;
  * <p>The ids of deleted events leave the id index as its sealed tables are merged ({@link
  * EventIdIndex#retainFrom}): a retry of such an event is then stored again. The dedup window of
  * the embedded store is its retention.
+ *
+ * <p>An instance runs {@link #apply} on its own thread every {@link #DEFAULT_INTERVAL_MILLIS}
+ * ms (a minute) for an {@link EventLogStore}, from {@link #start} to {@link #stop}.
  */
 final class SegmentRetention {
+    /** How often retention looks, by default. */
+    static final long DEFAULT_INTERVAL_MILLIS = 60_000;
+    private static final Logger log = LoggerFactory.getLogger(SegmentRetention.class);
+
     /** The limits; {@code maxBytes} 0 and {@code maxAge} null: none. */
     record Limits(long maxBytes, Duration maxAge) {
         static final Limits NONE = new Limits(0, null);
@@ -37,7 +47,98 @@ final class SegmentRetention {
      */
     record Pass(int segments, long bytes, long retainedFromSeq, String stoppedShort) {}
 
-    private SegmentRetention() {}
+    private final Path dataDir;
+    private final Limits limits;
+    private final long intervalMillis;
+    private final EventIdIndex ids;
+    private final Thread thread;
+    private final Object signal = new Object();
+    private volatile boolean stopping;
+    private final AtomicLong segmentsDeleted = new AtomicLong();
+    private final AtomicLong bytesDeleted = new AtomicLong();
+    private final AtomicLong failures = new AtomicLong();
+
+    SegmentRetention(Path dataDir, Limits limits, long intervalMillis, EventIdIndex ids) {
+        this.dataDir = dataDir;
+        this.limits = limits;
+        this.intervalMillis = intervalMillis;
+        this.ids = ids;
+        this.thread = new Thread(this::run, "event-retention");
+        this.thread.setDaemon(true);
+    }
+
+    /**
+     * Tells {@code ids} the first sequence number the log under {@code dataDir} keeps, so the ids
+     * of events retention deleted before this start leave the index with its merges too.
+     */
+    static void tellIndex(Path dataDir, EventIdIndex ids) throws IOException {
+        List<Path> segments = EventLog.segments(dataDir.resolve(EventLog.DIRECTORY));
+        long oldest = segments.isEmpty() ? Long.MAX_VALUE : EventLog.firstSeqOf(segments.get(0));
+        if (oldest != Long.MAX_VALUE) {
+            ids.retainFrom(oldest);
+        }
+    }
+
+    void start() {
+        thread.start();
+    }
+
+    /** Stops the thread, waiting until {@code deadlineNanos} at most for a pass under way. */
+    void stop(long deadlineNanos) {
+        stopping = true;
+        synchronized (signal) {
+            signal.notifyAll();
+        }
+        try {
+            thread.join(Math.max(1, (deadlineNanos - System.nanoTime()) / 1_000_000));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    long segmentsDeleted() {
+        return segmentsDeleted.get();
+    }
+
+    long bytesDeleted() {
+        return bytesDeleted.get();
+    }
+
+    long failures() {
+        return failures.get();
+    }
+
+    private void run() {
+        while (!stopping) {
+            try {
+                Pass pass = apply(dataDir, limits, ids.covered(), System.currentTimeMillis());
+                if (pass.segments() > 0) {
+                    ids.retainFrom(pass.retainedFromSeq());
+                    segmentsDeleted.addAndGet(pass.segments());
+                    bytesDeleted.addAndGet(pass.bytes());
+                    log.info("retention: deleted {} event segments ({} MB); the log keeps the events from {} on",
+                            pass.segments(), pass.bytes() >> 20, pass.retainedFromSeq());
+                }
+                if (pass.stoppedShort() != null) {
+                    failures.incrementAndGet();
+                    log.warn("retention of the event log stopped short of its limits, tried again in {} s: {}",
+                            intervalMillis / 1000, pass.stoppedShort());
+                }
+            } catch (IOException | RuntimeException e) {
+                failures.incrementAndGet();
+                log.warn("retention of the event log failed, tried again in {} s: {}", intervalMillis / 1000, e.toString());
+            }
+            synchronized (signal) {
+                if (!stopping) {
+                    try {
+                        signal.wait(intervalMillis);
+                    } catch (InterruptedException e) {
+                        return;
+                    }
+                }
+            }
+        }
+    }
 
     /**
      * Deletes what {@code limits} no longer keep under {@code dataDir}, given the sequence number
