@@ -21,6 +21,10 @@
 # e.g. -XX:StartFlightRecording=... to profile it), BENCH_NO_CEILING=1 to skip the ceiling runs,
 # BENCH_JAVA (the java that runs both the edge and the ceiling; default: java on the PATH),
 # BENCH_JVM_OPTIONS (the JVM options file both servers get, default jvm.options: the edge's own),
+# disk (first in the default list): the disk alone (bench/src DiskProbe), 96 KB appended with
+# direct I/O and forced, paced at 400 commits/s (the pinned edge's groups) for BENCH_SECONDS and as
+# fast as it can for half of it: p50/p99/p99.9/max and the share of time in commits over 10 ms.
+# Under each edge row: the window's commits, their mean, and how many took over 10 and 100 ms.
 # writer-grow (opt-in, not in the default list: BENCH_ONLY=writer-grow): the store alone for
 # BENCH_GROW_SECONDS (60), every 5 s its events/s, CPU per event and page faults, then the id
 # index's merges; BENCH_GROW_EVENT_BYTES (e.g. 100) makes the events small, so the index grows
@@ -43,7 +47,7 @@ load_cpus="${BENCH_LOAD_CPUS:-0}"
 heap="${BENCH_HEAP:-1g}"
 grown="${BENCH_GROWN_EVENTS:-}"
 [ -z "$grown" ] || [[ "$grown" =~ ^[1-9][0-9]*$ ]] || { echo "bench: BENCH_GROWN_EVENTS must be a positive number of events" >&2; exit 2; }
-scenarios="${BENCH_ONLY:-collect-1 collect-50 collect-50-client-ids interact-new interact-returning v1-interact overload kafka-collect-1 kafka-collect-50 writer}"
+scenarios="${BENCH_ONLY:-disk collect-1 collect-50 collect-50-client-ids interact-new interact-returning v1-interact overload kafka-collect-1 kafka-collect-50 writer}"
 if (( seconds + warmup > 20 )); then echo "bench: a scenario must stay within 20 s (BENCH_SECONDS + BENCH_WARMUP)" >&2; exit 2; fi
 
 if ! command -v wrk >/dev/null; then
@@ -204,6 +208,13 @@ stored_events() {
   # Committed to the embedded store or published in committed Kafka transactions.
   curl -s "http://127.0.0.1:$port/metrics" | awk '/^xdmedge_(store_events_stored|kafka_events_published)/ { s += $2 } END { printf "%d", s }'
 }
+commit_stats() {
+  # "commits seconds within-10ms within-100ms" of the embedded store's commit timer (0 0 0 0 for Kafka).
+  curl -s "http://127.0.0.1:$port/metrics" | awk '
+    /^xdmedge_store_commit_write_seconds_count/ { n = $2 } /^xdmedge_store_commit_write_seconds_sum/ { s = $2 }
+    /^xdmedge_store_commit_write_seconds_bucket\{le="0.01"\}/ { b10 = $2 } /^xdmedge_store_commit_write_seconds_bucket\{le="0.1"\}/ { b100 = $2 }
+    END { printf "%d %.3f %d %d", n, s, b10, b100 }'
+}
 
 # scenario -> path, body, content type, events per request, connections, config
 describe() {
@@ -247,16 +258,16 @@ run_one() { # kind scenario
   taskset -c "$load_cpus" wrk -t1 -c"$c" -d"${first}s" -s "$root/bench/wrk/post.lua" "$url" >/dev/null
   [ "$kind" = edge ] && stored_events >/dev/null
   (( warmup > first )) && taskset -c "$load_cpus" wrk -t1 -c"$c" -d"$(( warmup - first ))s" -s "$root/bench/wrk/post.lua" "$url" >/dev/null
-  local cpu0 stored0=0 stored1=0 cpu1 out line rss disk0 disk1
+  local cpu0 stored0=0 stored1=0 cpu1 out line rss disk0 disk1 commits0="0 0 0 0" commits1="0 0 0 0"
   disk0="$(disk_written_mb)"
   cpu0="$(cpu_seconds)"
   thread_cpu > "$work/threads0"
-  [ "$kind" = edge ] && stored0="$(stored_events)"
+  [ "$kind" = edge ] && stored0="$(stored_events)" && commits0="$(commit_stats)"
   out="$(taskset -c "$load_cpus" wrk -t1 -c"$c" -d"${seconds}s" --timeout 10s -s "$root/bench/wrk/post.lua" "$url")"
   cpu1="$(cpu_seconds)"
   disk1="$(disk_written_mb)"
   thread_cpu > "$work/threads1"
-  [ "$kind" = edge ] && stored1="$(stored_events)"
+  [ "$kind" = edge ] && stored1="$(stored_events)" && commits1="$(commit_stats)"
   rss="$(awk '/VmHWM/ { printf "%.0f", $2 / 1024 }' "/proc/$pid/status")"
   line="$(grep '^RESULT' <<<"$out")"
   if [ "$scenario" = overload ]; then
@@ -272,7 +283,8 @@ run_one() { # kind scenario
       "OutOfMemoryError in log: $(grep -c OutOfMemoryError "$work/edge.log" || true)" >> "$work/notes"
   fi
   stop_server
-  echo "$kind $scenario per=$per conns=$c ${line#RESULT } cpu_s=$(awk -v a="$cpu0" -v b="$cpu1" 'BEGIN { printf "%.1f", b - a }') rss_mb=$rss stored=$((stored1 - stored0)) disk_mb=$([ -n "$disk0" ] && [ -n "$disk1" ] && echo $((disk1 - disk0))) threads=$(thread_cpu_delta "$work/threads0" "$work/threads1")" >> "$results"
+  echo "$kind $scenario per=$per conns=$c ${line#RESULT } cpu_s=$(awk -v a="$cpu0" -v b="$cpu1" 'BEGIN { printf "%.1f", b - a }') rss_mb=$rss stored=$((stored1 - stored0)) disk_mb=$([ -n "$disk0" ] && [ -n "$disk1" ] && echo $((disk1 - disk0))) $(awk -v a="$commits0" -v b="$commits1" 'BEGIN { split(a, x, " "); split(b, y, " "); n = y[1] - x[1]
+    printf "commits=%d commit_s=%.3f slow10=%d slow100=%d", n, y[2] - x[2], n - (y[3] - x[3]), n - (y[4] - x[4]) }') threads=$(thread_cpu_delta "$work/threads0" "$work/threads1")" >> "$results"
   echo "bench: $kind $scenario done" >&2
 }
 
@@ -284,6 +296,17 @@ for scenario in $scenarios; do
       "$work/store" "$(( warmup / 4 ))" "$(( seconds / 2 ))" > "$work/writer" 2>"$work/writer.log"
     rm -rf "$work/store"
     echo "bench: writer done" >&2
+    continue
+  fi
+  if [ "$scenario" = disk ]; then
+    # The disk alone (bench/src DiskProbe), written as the event log writes it: the floor under
+    # every p99 of the edge, which answers only once a request's group is on the disk.
+    rm -rf "$work/probe"
+    { taskset -c "$server_cpus" "$server_java" -cp "$classes" org.xdmedge.bench.DiskProbe "$work/probe" "$seconds" 98304 400
+      taskset -c "$server_cpus" "$server_java" -cp "$classes" org.xdmedge.bench.DiskProbe "$work/probe" "$(( (seconds + 1) / 2 ))" 98304 0
+    } > "$work/disk" 2>&1
+    rm -rf "$work/probe"
+    echo "bench: disk done" >&2
     continue
   fi
   if [ "$scenario" = writer-grow ]; then
@@ -329,6 +352,10 @@ function val(k,   i, kv) { for (i = 1; i <= NF; i++) { split($i, kv, "="); if (k
   dm = val("disk_mb")
   if (kind == "edge" && dm != "") dk[kind, sc, m] = sprintf("disk written %d MB%s", dm,
     val("stored") > 0 ? sprintf(" (%.1f KB per stored event)", dm * 1024 / val("stored")) : "")
+  # What a durable answer waits for on the disk: the commits longer than 10 ms are the
+  # stalls every request of their group (and every connection behind it) waits out.
+  if (kind == "edge" && val("commits") > 0) cm[kind, sc, m] = sprintf("%d commits (%.2f ms each on average, %.1f s of the window); %d over 10 ms, %d over 100 ms",
+    val("commits"), val("commit_s") * 1000 / val("commits"), val("commit_s"), val("slow10"), val("slow100"))
 }
 function median(kind, sc,   k, j, tmp, idx, cnt) { # the run whose requests/s is the median (the lower one of two)
   cnt = runs[kind, sc]
@@ -348,6 +375,7 @@ function show(kind, sc,   m) {
   print row[kind, sc, m]
   if (t[kind, sc, m] != "") printf "%-8s %-21s cpu s by thread: %s\n", "", sc, t[kind, sc, m]
   if ((kind, sc, m) in dk) printf "%-8s %-21s %s in the window\n", "", sc, dk[kind, sc, m]
+  if ((kind, sc, m) in cm) printf "%-8s %-21s %s\n", "", sc, cm[kind, sc, m]
   if (runs[kind, sc] > 1) printf "%-8s %-21s %d runs, median shown; req/s %s, p99 ms %s%s\n", "", sc, runs[kind, sc],
     spread(kind, sc, "rps"), spread(kind, sc, "p99"), kind == "edge" ? ", stored/s " spread(kind, sc, "stored") : ""
 }
@@ -361,6 +389,7 @@ END {
   }
 }' "$results"
 echo
+[ -s "$work/disk" ] && { cat "$work/disk"; echo; }
 [ -s "$work/writer" ] && { cat "$work/writer"; echo; }
 [ -s "$work/writer-grow" ] && { echo "writer alone as the store grows (50 random-id events per request, 64 in flight), then its merges:"; cat "$work/writer-grow"; echo; }
 cat "$work/notes"

@@ -12,6 +12,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.LongConsumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -47,9 +48,8 @@ public final class EventLogStore implements EventSink {
     private final AtomicLong storedEvents = new AtomicLong();
     private final AtomicLong duplicateEvents = new AtomicLong();
     private final AtomicLong commits = new AtomicLong();
-    /** Frames appended and forced (a group of retries only appends none), and the time they took: the commit timer. */
-    private final AtomicLong frameWrites = new AtomicLong();
-    private final AtomicLong frameWriteNanos = new AtomicLong();
+    /** Told how long each frame took to append and force (a group of retries only appends none): the commit timer. */
+    private volatile LongConsumer frameWriteObserver = nanos -> { };
     private final List<PendingWrite> group;
     /** Per request of the group: its result, or null once it failed alone. */
     private final List<WriteResult> results;
@@ -180,14 +180,12 @@ public final class EventLogStore implements EventSink {
         return commits.get();
     }
 
-    /** Frames the writer appended and forced. */
-    public long frameWrites() {
-        return frameWrites.get();
-    }
-
-    /** Nanoseconds the writer spent appending and forcing frames, over {@link #frameWrites()}. */
-    public long frameWriteNanos() {
-        return frameWriteNanos.get();
+    /**
+     * {@code observer} is told, on the writer thread, the nanoseconds each frame took to append and
+     * force: the disk's share of a commit, whose slow tail is what a durable answer waits for.
+     */
+    public void observeFrameWrites(LongConsumer observer) {
+        frameWriteObserver = observer;
     }
 
     /** Ids in the id index's tables. */
@@ -302,8 +300,7 @@ public final class EventLogStore implements EventSink {
             long writeStarted = System.nanoTime();
             try {
                 events.commit(nextSeq - 1);
-                frameWriteNanos.addAndGet(System.nanoTime() - writeStarted);
-                frameWrites.incrementAndGet();
+                frameWriteObserver.accept(System.nanoTime() - writeStarted);
             } catch (IOException e) {
                 if (events.broken()) {
                     failed = true;

@@ -77,6 +77,15 @@ class StorageOverHttpTest {
             assertThat(metric(metrics, "xdmedge_store_commit_write_seconds_count")).isEqualTo(commits);
             // Each frame was written and forced to a real file: that takes time, if little.
             assertThat(metric(metrics, "xdmedge_store_commit_write_seconds_sum")).isPositive().isLessThan(30.0);
+            // Buckets, so a scrape shows the disk's stalls and not only the mean: every commit is in +Inf,
+            // none above a second's bucket here, and the buckets only grow with their bounds.
+            assertThat(metric(metrics, "xdmedge_store_commit_write_seconds_bucket{le=\"+Inf\"}")).isEqualTo(commits);
+            double previous = 0;
+            for (String bound : new String[] {"0.001", "0.002", "0.005", "0.01", "0.02", "0.05", "0.1", "0.25", "0.5", "1.0"}) {
+                double count = metric(metrics, "xdmedge_store_commit_write_seconds_bucket{le=\"" + bound + "\"}");
+                assertThat(count).as("bucket le=%s", bound).isBetween(previous, commits);
+                previous = count;
+            }
             assertThat(metric(metrics, "xdmedge_store_ids")).isEqualTo(3.0);
             // The first table: a 4 KiB header and 2^16 slots of 32 bytes.
             assertThat(metric(metrics, "xdmedge_store_id_tables_bytes")).isEqualTo(4096.0 + (32L << 16));
@@ -137,7 +146,7 @@ class StorageOverHttpTest {
     }
 
     private static double metric(String exposition, String name) {
-        return exposition.lines().filter(l -> l.startsWith(name + " ") || l.startsWith(name + "{"))
+        return exposition.lines().filter(l -> l.startsWith(name + " ") || !name.endsWith("}") && l.startsWith(name + "{"))
                 .mapToDouble(l -> Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1)))
                 .findFirst().orElseThrow(() -> new AssertionError(name + " is not exposed"));
     }
