@@ -71,6 +71,13 @@ final class EventIdIndex implements AutoCloseable {
      * {@code xdmedge.idsHotSlotBits} is for experiments.
      */
     static final int HOT_SLOT_BITS = Integer.getInteger("xdmedge.idsHotSlotBits", 21);
+    /**
+     * The rate the maintainer and the merger write at (new tables' zeros, checkpoints, merges), in
+     * bytes per second: a sixth or so of what this kind of disk takes, so the events' commits rarely
+     * wait behind a step (docs/PERFORMANCE.md, eleventh round). The system property {@code
+     * xdmedge.idsWriteBytesPerSecond} is for experiments (0: unpaced).
+     */
+    static final long BACKGROUND_WRITE_BYTES_PER_SECOND = Long.getLong("xdmedge.idsWriteBytesPerSecond", 64L << 20);
     /** Merged tables stop growing at 2^28 slots (8 GiB files, ~190M ids each); beyond, they add up. */
     static final int LARGEST_SLOT_BITS = 28;
     /**
@@ -139,6 +146,7 @@ final class EventIdIndex implements AutoCloseable {
     private volatile boolean closing;
     private Thread maintainer;
     private Thread merger;
+    private final WritePace backgroundPace = new WritePace(BACKGROUND_WRITE_BYTES_PER_SECOND, () -> closing);
 
     private EventIdIndex(Path directory, long checkpointMillis, int firstSlotBits, int hotSlotBits) {
         this.directory = directory;
@@ -313,16 +321,16 @@ final class EventIdIndex implements AutoCloseable {
 
     /** A new empty table of {@code 2^slotBits} slots, numbered after every other. */
     private IdTable makeTable(int slotBits) throws IOException {
-        return makeTable(slotBits, () -> false);
+        return makeTable(slotBits, () -> false, WritePace.UNPACED);
     }
 
-    private IdTable makeTable(int slotBits, java.util.function.BooleanSupplier stop) throws IOException {
+    private IdTable makeTable(int slotBits, java.util.function.BooleanSupplier stop, WritePace pace) throws IOException {
         long number = nextNumber.getAndIncrement();
         Path file = directory.resolve(tableName(number));
         if (Files.exists(file)) {
             throw new IOException(file + " exists already; the event-id index does not overwrite a table");
         }
-        IdTable.create(file, slotBits, seed, number, stop);
+        IdTable.create(file, slotBits, seed, number, stop, pace);
         return IdTable.open(file);
     }
 
@@ -620,7 +628,7 @@ final class EventIdIndex implements AutoCloseable {
                     IdTable current = hot;
                     // Outside any lock: the writer never waits for this unless the hot one is 3/4 full.
                     // If the writer could not wait and made one itself meanwhile, this one is the next after it.
-                    prepared.set(makeTable(nextHotSlotBits(current), () -> closing)); // a stop is not held back
+                    prepared.set(makeTable(nextHotSlotBits(current), () -> closing, backgroundPace)); // a stop is not held back
                 }
                 deleteRetired(false);
                 if (System.nanoTime() >= nextCheckpoint) {
@@ -882,7 +890,7 @@ final class EventIdIndex implements AutoCloseable {
         Path file = directory.resolve(tableName(number));
         long order = plan.sources().stream().mapToLong(IdTable::order).max().orElse(0);
         long ids = IdTable.merge(file, slotBits, seed, order, plan.sources(), floor, () -> closing,
-                IdTable.MERGE_STEP_SLOT_BITS);
+                IdTable.MERGE_STEP_SLOT_BITS, backgroundPace);
         IdTable merged = IdTable.open(file);
         merged.settled(true); // forced as it was made
         replaceSealed(plan.sources(), merged);
@@ -912,7 +920,7 @@ final class EventIdIndex implements AutoCloseable {
         IdTable[] tables = view;
         boolean sealedSettle = tables[0] == committedHot;
         for (IdTable table : tables) {
-            if (!table.settled() && !table.force(deadlineNanos)) {
+            if (!table.settled() && !table.force(deadlineNanos, clean ? WritePace.UNPACED : backgroundPace)) {
                 return false;
             }
         }

@@ -53,13 +53,13 @@ final class IdTable implements AutoCloseable {
     private static final int CHUNK_SLOTS = 1 << CHUNK_SLOT_BITS;
     static final int MIN_SLOT_BITS = 10;
     static final int MAX_SLOT_BITS = 30;
-    private static final byte[] ZEROS = new byte[1 << 20];
     private static final int PAGE_BYTES = 4096;
     /**
      * Tables are forced a step at a time: the event writer's {@code fdatasync} waits for whatever
      * else is in flight to the disk, so one large flush would stall the events' commits behind it.
      */
-    static final int FORCE_STEP_BYTES = 2 << 20;
+    static final int FORCE_STEP_BYTES = 512 << 10;
+    private static final byte[] ZEROS = new byte[FORCE_STEP_BYTES];
 
     private final Path file;
     private final FileChannel channel;
@@ -103,24 +103,26 @@ final class IdTable implements AutoCloseable {
 
     /** A table of its own seed (tests). */
     static void create(Path file, int slotBits) throws IOException {
-        create(file, slotBits, new SecureRandom().nextLong(), 0, () -> false);
+        create(file, slotBits, new SecureRandom().nextLong(), 0, () -> false, WritePace.UNPACED);
     }
 
     /** A table of its own seed (tests), given up as {@link #create(Path, int, long, long, BooleanSupplier)} says. */
     static void create(Path file, int slotBits, BooleanSupplier stop) throws IOException {
-        create(file, slotBits, new SecureRandom().nextLong(), 0, stop);
+        create(file, slotBits, new SecureRandom().nextLong(), 0, stop, WritePace.UNPACED);
     }
 
     /**
      * Makes an empty table of {@code 2^slotBits} slots at {@code file}: zeros written and forced
-     * under a temporary name, then renamed into place, so a table file is never half made. Gives
-     * up (removing what it wrote) as soon as {@code stop} says so.
+     * under a temporary name, then renamed into place, so a table file is never half made, each
+     * forced step followed by what {@code pace} wants. Gives up (removing what it wrote) as soon
+     * as {@code stop} says so.
      */
-    static void create(Path file, int slotBits, long seed, long order, BooleanSupplier stop) throws IOException {
+    static void create(Path file, int slotBits, long seed, long order, BooleanSupplier stop, WritePace pace)
+            throws IOException {
         checkSlotBits(slotBits);
         Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
         try {
-            writeZeros(tmp, file, slotBits, seed, order, stop);
+            writeZeros(tmp, file, slotBits, seed, order, stop, pace);
         } catch (IOException | RuntimeException e) {
             Files.deleteIfExists(tmp); // a full disk, say: nothing may pile up over retries
             throw e;
@@ -128,22 +130,23 @@ final class IdTable implements AutoCloseable {
         Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE);
     }
 
-    private static void writeZeros(Path tmp, Path file, int slotBits, long seed, long order, BooleanSupplier stop)
-            throws IOException {
+    private static void writeZeros(Path tmp, Path file, int slotBits, long seed, long order, BooleanSupplier stop,
+                                   WritePace pace) throws IOException {
         try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE, StandardOpenOption.TRUNCATE_EXISTING,
                 StandardOpenOption.WRITE)) {
             writeFully(ch, header(slotBits, seed, 0, order, 0), 0);
             long end = fileBytes(1L << slotBits);
             ByteBuffer zeros = ByteBuffer.wrap(ZEROS);
+            long stepStarted = System.nanoTime();
             for (long at = HEADER_BYTES; at < end; at += ZEROS.length) {
                 if (stop.getAsBoolean()) {
                     throw new IOException("making " + file + " was given up: the index is closing");
                 }
                 zeros.clear().limit((int) Math.min(ZEROS.length, end - at));
                 writeFully(ch, zeros, at);
-                if ((at - HEADER_BYTES + ZEROS.length) % FORCE_STEP_BYTES == 0) {
-                    ch.force(false);
-                }
+                ch.force(false);
+                pace.stepDone(zeros.limit(), stepStarted);
+                stepStarted = System.nanoTime();
             }
         }
     }
@@ -183,16 +186,16 @@ final class IdTable implements AutoCloseable {
      */
     static long merge(Path file, int slotBits, long seed, long order, List<IdTable> sources, BooleanSupplier stop)
             throws IOException {
-        return merge(file, slotBits, seed, order, sources, 0, stop, MERGE_STEP_SLOT_BITS);
+        return merge(file, slotBits, seed, order, sources, 0, stop, MERGE_STEP_SLOT_BITS, WritePace.UNPACED);
     }
 
     /**
      * As {@link #merge(Path, int, long, long, List, BooleanSupplier)}, leaving out the entries of
      * sequence numbers below {@code minSeq} (events retention deleted), in steps of {@code
-     * 2^maxStepBits} slots.
+     * 2^maxStepBits} slots, each forced step followed by what {@code pace} wants.
      */
     static long merge(Path file, int slotBits, long seed, long order, List<IdTable> sources, long minSeq,
-                      BooleanSupplier stop, int maxStepBits) throws IOException {
+                      BooleanSupplier stop, int maxStepBits, WritePace pace) throws IOException {
         checkSlotBits(slotBits);
         for (IdTable source : sources) {
             if (source.seed != seed) {
@@ -201,7 +204,7 @@ final class IdTable implements AutoCloseable {
         }
         Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
         try {
-            long count = mergeInto(tmp, slotBits, seed, order, sources, minSeq, stop, maxStepBits);
+            long count = mergeInto(tmp, slotBits, seed, order, sources, minSeq, stop, maxStepBits, pace);
             Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE);
             EventLog.forceDirectory(file.getParent());
             return count;
@@ -212,7 +215,7 @@ final class IdTable implements AutoCloseable {
     }
 
     private static long mergeInto(Path tmp, int slotBits, long seed, long order, List<IdTable> sources, long minSeq,
-                                  BooleanSupplier stop, int maxStepBits) throws IOException {
+                                  BooleanSupplier stop, int maxStepBits, WritePace pace) throws IOException {
         int stepBits = Math.min(slotBits, maxStepBits);
         int stepSlots = 1 << stepBits;
         int partBits = slotBits - stepBits; // the hash's top bits that name a step
@@ -226,6 +229,7 @@ final class IdTable implements AutoCloseable {
         try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE, StandardOpenOption.TRUNCATE_EXISTING,
                 StandardOpenOption.WRITE)) {
             long unforced = 0;
+            long stepStarted = System.nanoTime();
             for (long p = 0; p < steps; p++) {
                 if (stop.getAsBoolean()) {
                     throw new IOException("merging into " + tmp + " was given up: the index is closing");
@@ -259,11 +263,18 @@ final class IdTable implements AutoCloseable {
                         highest = Math.max(highest, seq);
                     }
                 }
-                writeFully(ch, step.clear(), HEADER_BYTES + p * stepSlots * SLOT_BYTES);
-                unforced += (long) stepSlots * SLOT_BYTES;
-                if (unforced >= FORCE_STEP_BYTES) {
-                    ch.force(false);
-                    unforced = 0;
+                // Written and forced a force step at a time, however large the merge's step.
+                for (int from = 0; from < step.capacity(); from += FORCE_STEP_BYTES) {
+                    int length = Math.min(FORCE_STEP_BYTES, step.capacity() - from);
+                    writeFully(ch, step.clear().position(from).limit(from + length),
+                            HEADER_BYTES + p * stepSlots * SLOT_BYTES + from);
+                    unforced += length;
+                    if (unforced >= FORCE_STEP_BYTES) {
+                        ch.force(false);
+                        pace.stepDone(unforced, stepStarted); // the step's reading and placing count too
+                        unforced = 0;
+                        stepStarted = System.nanoTime();
+                    }
                 }
                 Entries swap = carried;
                 carried = carriedNext;
@@ -597,18 +608,24 @@ final class IdTable implements AutoCloseable {
 
     /** Writes the count into the header and forces every changed page of the file to disk, a step at a time. */
     void force() {
-        force(System.nanoTime() + Long.MAX_VALUE / 2);
+        force(System.nanoTime() + Long.MAX_VALUE / 2, WritePace.UNPACED);
     }
 
-    /** As {@link #force()}, stopping between two steps once {@code deadlineNanos} passed: false then. */
-    boolean force(long deadlineNanos) {
+    /**
+     * As {@link #force()}, a step at a time, each followed by what {@code pace} wants; stopping
+     * between two steps once {@code deadlineNanos} passed: false then.
+     */
+    boolean force(long deadlineNanos, WritePace pace) {
         header.putLong(24, count);
         for (MappedByteBuffer chunk : chunks) {
             for (int at = 0; at < chunk.capacity(); at += FORCE_STEP_BYTES) {
                 if (deadlineNanos - System.nanoTime() < 0) {
                     return false;
                 }
-                chunk.force(at, Math.min(FORCE_STEP_BYTES, chunk.capacity() - at));
+                long started = System.nanoTime();
+                int length = Math.min(FORCE_STEP_BYTES, chunk.capacity() - at);
+                chunk.force(at, length);
+                pace.stepDone(length, started);
             }
         }
         header.force();

@@ -298,7 +298,7 @@ class EventIdIndexTest {
             IdTable.merge(ids.resolve("000004" + IdTable.SUFFIX), 12, seed, 1, List.of(table), () -> false);
         }
         // A next table made ahead and never used, and the one the writer made itself and took instead.
-        IdTable.create(ids.resolve("000002" + IdTable.SUFFIX), 10, seed, 2, () -> false);
+        IdTable.create(ids.resolve("000002" + IdTable.SUFFIX), 10, seed, 2, () -> false, WritePace.UNPACED);
         Files.copy(first, ids.resolve("000003" + IdTable.SUFFIX));
         try (EventIdIndex index = EventIdIndex.open(dir, events.size(), 60_000, 10, 12)) {
             assertThat(tableFiles(ids)).as("the unused empty one is deleted")

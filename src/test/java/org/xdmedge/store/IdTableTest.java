@@ -88,7 +88,7 @@ class IdTableTest {
                 long seq = 0;
                 for (int b : sourceBits) {
                     Path file = dir.resolve("src-" + n++ + IdTable.SUFFIX);
-                    IdTable.create(file, b, seed, n, () -> false);
+                    IdTable.create(file, b, seed, n, () -> false, WritePace.UNPACED);
                     IdTable source = IdTable.open(file);
                     sources.add(source);
                     long fill = Math.min(source.capacity() / 2, room / sourceBits.length);
@@ -108,7 +108,7 @@ class IdTableTest {
                     }
                 }
                 Path merged = dir.resolve("merged-" + n + IdTable.SUFFIX);
-                long count = IdTable.merge(merged, targetBits, seed, 7, sources, 0, () -> false, c[1]);
+                long count = IdTable.merge(merged, targetBits, seed, 7, sources, 0, () -> false, c[1], WritePace.UNPACED);
                 assertThat(count).as("case %s", java.util.Arrays.toString(c)).isEqualTo(model.size());
                 try (IdTable table = IdTable.open(merged)) {
                     assertThat(table.merged()).isTrue();
@@ -138,7 +138,7 @@ class IdTableTest {
     @Test
     void aMergeLeavesOutTheEntriesOfEventsRetentionDeleted() throws Exception {
         Path source = dir.resolve("000001" + IdTable.SUFFIX);
-        IdTable.create(source, 12, 5, 1, () -> false);
+        IdTable.create(source, 12, 5, 1, () -> false, WritePace.UNPACED);
         Random random = new Random(5);
         List<Key> keys = new ArrayList<>();
         try (IdTable table = IdTable.open(source)) {
@@ -148,7 +148,7 @@ class IdTableTest {
                 keys.add(k);
             }
             Path merged = dir.resolve("000002" + IdTable.SUFFIX);
-            assertThat(IdTable.merge(merged, 12, 5, 1, List.of(table), 401, () -> false, 8)).isEqualTo(600);
+            assertThat(IdTable.merge(merged, 12, 5, 1, List.of(table), 401, () -> false, 8, WritePace.UNPACED)).isEqualTo(600);
             try (IdTable result = IdTable.open(merged)) {
                 for (int i = 0; i < keys.size(); i++) {
                     Key k = keys.get(i);
@@ -161,12 +161,12 @@ class IdTableTest {
     @Test
     void aMergeIsGivenUpWhenAskedAndLeavesNoFile() throws Exception {
         Path source = dir.resolve("000001" + IdTable.SUFFIX);
-        IdTable.create(source, 12, 1, 1, () -> false);
+        IdTable.create(source, 12, 1, 1, () -> false, WritePace.UNPACED);
         try (IdTable table = IdTable.open(source)) {
             table.put(-table.find(1, 2, 4) - 1, 1, 2, 4, 1);
             int[] steps = {0};
             assertThatThrownBy(() -> IdTable.merge(dir.resolve("000002" + IdTable.SUFFIX), 16, 1, 1, List.of(table), 0,
-                    () -> ++steps[0] > 2, 10)).hasMessageContaining("given up");
+                    () -> ++steps[0] > 2, 10, WritePace.UNPACED)).hasMessageContaining("given up");
             assertThatThrownBy(() -> IdTable.merge(dir.resolve("000002" + IdTable.SUFFIX), 16, 2, 1, List.of(table),
                     () -> false)).as("sources of another seed").isInstanceOf(IllegalArgumentException.class);
         }
