@@ -86,6 +86,12 @@ class StorageOverHttpTest {
                 assertThat(count).as("bucket le=%s", bound).isBetween(previous, commits);
                 previous = count;
             }
+            // The request timers have buckets too: a p99 can be read from a scrape. (The loop records
+            // a request just after answering it, so the last one may not be in this scrape yet.)
+            double answered = metric(metrics, "xdmedge_requests_seconds_bucket{action=\"v2_collect\",status=\"202\",le=\"+Inf\"}");
+            assertThat(answered).isBetween(2.0, 3.0);
+            assertThat(metric(metrics, "xdmedge_requests_seconds_bucket{action=\"v2_collect\",status=\"202\",le=\"0.01\"}"))
+                    .isBetween(0.0, answered);
             assertThat(metric(metrics, "xdmedge_store_ids")).isEqualTo(3.0);
             // The first table: a 4 KiB header and 2^16 slots of 32 bytes.
             assertThat(metric(metrics, "xdmedge_store_id_tables_bytes")).isEqualTo(4096.0 + (32L << 16));
