@@ -52,6 +52,9 @@ public final class EdgeMetrics {
                 .description("Events committed since start").register(registry);
         Gauge.builder("xdmedge.store.events.duplicate", store, EventLogStore::duplicateEvents)
                 .description("Retried events already stored, acknowledged without storing").register(registry);
+        Gauge.builder("xdmedge.store.disk.free", store, EventLogStore::freeBytes).baseUnit("bytes")
+                .description("Usable space on the data directory's disk, read once a second; below 64 MiB writes are refused")
+                .register(registry);
         Gauge.builder("xdmedge.store.commits", store, EventLogStore::commits)
                 .description("Group commits since start").register(registry);
         Timer commitWrites = Timer.builder("xdmedge.store.commit.write")

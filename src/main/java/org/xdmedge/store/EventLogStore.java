@@ -2,6 +2,7 @@ package org.xdmedge.store;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.SQLException;
 import java.util.ArrayList;
@@ -13,6 +14,7 @@ import java.util.concurrent.CompletionStage;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.LongConsumer;
+import java.util.function.LongSupplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -66,11 +68,25 @@ public final class EventLogStore implements EventSink {
     /** The log could not be brought back after a failure: writes are refused until a restart. */
     private volatile boolean failed;
     private boolean closed;
+    /**
+     * Below this much free space on the data directory's disk the store refuses writes (503 with
+     * {@code Retry-After}) and is not ready, until twice as much is free again: a clean refusal
+     * before the disk is full, when a new segment could no longer be begun and writes would fail
+     * one by one while the ones that still fit flip readiness back and forth.
+     */
+    static final long MIN_FREE_BYTES = EventLog.DEFAULT_SEGMENT_BYTES;
+    private static final long DISK_CHECK_NANOS = 1_000_000_000L;
+    /** The data directory's usable bytes; read by the writer at most once a second (a statfs). */
+    private volatile LongSupplier freeBytesProbe;
+    private volatile long freeBytes = Long.MAX_VALUE;
+    private volatile boolean lowOnDisk;
+    private volatile long diskCheckedAt = System.nanoTime() - DISK_CHECK_NANOS;
 
     private record PendingWrite(List<StoredEvent> events, CompletableFuture<WriteResult> done) {}
 
-    private EventLogStore(EventLog events, EventIdIndex ids, int queueCapacity, int maxRequestsPerCommit,
+    private EventLogStore(Path dataDir, EventLog events, EventIdIndex ids, int queueCapacity, int maxRequestsPerCommit,
                           int retryAfterSeconds, SegmentRetention retention) {
+        this.freeBytesProbe = () -> usableBytes(dataDir);
         this.retention = retention;
         this.events = events;
         this.ids = ids;
@@ -125,7 +141,7 @@ public final class EventLogStore implements EventSink {
             EventIdIndex ids = EventIdIndex.open(dataDir, events.lastSeq(), idCheckpointMillis);
             opened.add(ids);
             SegmentRetention.tellIndex(dataDir, ids); // of what retention deleted before this start
-            return new EventLogStore(events, ids, queueCapacity, maxRequestsPerCommit, retryAfterSeconds,
+            return new EventLogStore(dataDir, events, ids, queueCapacity, maxRequestsPerCommit, retryAfterSeconds,
                     retention.enabled() ? new SegmentRetention(dataDir, retention, retentionMillis, ids) : null);
         } catch (IOException | SQLException | RuntimeException e) {
             for (int i = opened.size() - 1; i >= 0; i--) {
@@ -148,6 +164,10 @@ public final class EventLogStore implements EventSink {
             return CompletableFuture.failedFuture(new SinkUnavailableException(
                     "the store failed and takes no writes until it is restarted", retryAfterSeconds));
         }
+        if (lowOnDisk) {
+            return CompletableFuture.failedFuture(new SinkUnavailableException("the disk of the data directory has less than "
+                    + (MIN_FREE_BYTES >> 20) + " MiB free", retryAfterSeconds));
+        }
         PendingWrite pending = new PendingWrite(events, new CompletableFuture<>());
         if (!queue.offer(pending)) {
             return CompletableFuture.failedFuture(new SinkUnavailableException("the store's write queue is full", retryAfterSeconds));
@@ -161,7 +181,56 @@ public final class EventLogStore implements EventSink {
 
     @Override
     public boolean ready() {
-        return accepting && healthy && !failed && writer.isAlive() && queue.remainingCapacity() > 0;
+        return accepting && healthy && !failed && !lowOnDisk && writer.isAlive() && queue.remainingCapacity() > 0;
+    }
+
+    /** Usable bytes on the data directory's disk, as last read (at most a second old while the writer runs). */
+    public long freeBytes() {
+        return freeBytes;
+    }
+
+    /** Replaces how free space is read (tests: a disk that fills without filling one). */
+    void freeBytesProbe(LongSupplier probe) {
+        freeBytesProbe = probe;
+        diskCheckDue();
+    }
+
+    private void diskCheckDue() {
+        diskCheckedAt = System.nanoTime() - DISK_CHECK_NANOS;
+    }
+
+    /** On the writer, at most once a second: low below {@link #MIN_FREE_BYTES}, clear again at twice that. */
+    private void checkDisk() {
+        long now = System.nanoTime();
+        if (now - diskCheckedAt < DISK_CHECK_NANOS) {
+            return;
+        }
+        diskCheckedAt = now;
+        long free;
+        try {
+            free = freeBytesProbe.getAsLong();
+        } catch (RuntimeException e) {
+            return; // unknown: keep the last answer
+        }
+        freeBytes = free;
+        boolean low = free < (lowOnDisk ? 2 * MIN_FREE_BYTES : MIN_FREE_BYTES);
+        if (low != lowOnDisk) {
+            lowOnDisk = low;
+            if (low) {
+                log.warn("the data directory's disk has {} MiB free, less than {} MiB: writes are refused (503) and /ready is 503"
+                        + " until {} MiB are free", free >> 20, MIN_FREE_BYTES >> 20, (2 * MIN_FREE_BYTES) >> 20);
+            } else {
+                log.info("the data directory's disk has {} MiB free again: writes are taken", free >> 20);
+            }
+        }
+    }
+
+    private static long usableBytes(Path dataDir) {
+        try {
+            return Files.getFileStore(dataDir).getUsableSpace();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
     }
 
     public int queueDepth() {
@@ -247,6 +316,7 @@ public final class EventLogStore implements EventSink {
     private void writeLoop() {
         while (accepting || !queue.isEmpty()) {
             try {
+                checkDisk();
                 PendingWrite first = queue.poll(50, TimeUnit.MILLISECONDS);
                 if (first == null) {
                     continue;
@@ -327,6 +397,7 @@ public final class EventLogStore implements EventSink {
     /** Fails the whole group: its claims are rolled back, none of it was stored. */
     private void abandon(long seqBefore, String what, Exception e) {
         healthy = false;
+        diskCheckDue(); // a full disk, maybe: looked at before the next group
         log.error("{} {} requests failed; none of them is acknowledged; requestIds={}", what, group.size(), requestIds(group), e);
         nextSeq = seqBefore;
         ids.rollback();
