@@ -40,6 +40,8 @@ final class EdgeHandler implements Handler<RoutingContext> {
     private final int maxRequestBytes;
     private final String edgeHeader;
     private final EdgeMetrics metrics;
+    /** 5xx answers are logged one by one up to 20 per 10 s, then counted (see {@link LogBudget}). */
+    private final org.xdmedge.ops.LogBudget serverErrorLines = new org.xdmedge.ops.LogBudget(20, 10_000_000_000L);
 
     EdgeHandler(EdgeService service, int maxRequestBytes, String region, EdgeMetrics metrics) {
         this.service = service;
@@ -208,7 +210,14 @@ final class EdgeHandler implements Handler<RoutingContext> {
 
     private void respondProblem(HttpServerResponse res, EdgeProblem problem, String requestId, String action, long started) {
         if (problem.error().status() >= 500) {
-            log.warn("requestId={} action={} answered {}: {}", requestId, action, problem.error().id(), problem.detail());
+            long leftOut = serverErrorLines.take(System.nanoTime());
+            if (leftOut > 0) {
+                log.warn("{} more 5xx answers in the {} s before were not logged one by one (xdmedge_requests_seconds_count counts them)",
+                        leftOut, serverErrorLines.windowSeconds());
+            }
+            if (leftOut >= 0) {
+                log.warn("requestId={} action={} answered {}: {}", requestId, action, problem.error().id(), problem.detail());
+            }
         } else if (log.isDebugEnabled()) {
             log.debug("requestId={} action={} answered {}: {}", requestId, action, problem.error().id(), problem.detail());
         }
