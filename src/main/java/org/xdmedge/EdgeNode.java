@@ -62,6 +62,9 @@ public final class EdgeNode implements AutoCloseable {
             EventLogStore store = EventLogStore.open(dataDir, storage.queueCapacity(),
                     storage.maxRequestsPerCommit(), storage.retryAfterSeconds(), storage.retention().maxBytesOrZero(),
                     storage.retention().maxAge());
+            if (storage.minFreeBytes() != null) {
+                store.minFreeBytes(storage.minFreeBytes());
+            }
             EdgeMetrics metrics = new EdgeMetrics();
             metrics.bindStore(store);
             Map<String, EventSink> kafka;

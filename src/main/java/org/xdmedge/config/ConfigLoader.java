@@ -132,6 +132,9 @@ public final class ConfigLoader {
         if (storage.retryAfterSeconds() < 1) {
             p.add("storage.retryAfterSeconds", "must be at least 1");
         }
+        if (storage.minFreeBytes() != null && storage.minFreeBytes() < 0) {
+            p.add("storage.minFreeBytes", "must be at least 0 (0: writes are taken until the disk is full)");
+        }
         var retention = storage.retention();
         if (retention.maxBytes() != null && retention.maxBytes() < MIN_RETENTION_BYTES) {
             p.add("storage.retention.maxBytes", "must be at least " + MIN_RETENTION_BYTES

@@ -13,7 +13,7 @@ public record EdgeConfig(ServerConfig server, StorageConfig storage, List<Organi
     public EdgeConfig {
         identity = identity == null ? IdentityConfig.defaults() : identity;
         server = server == null ? new ServerConfig(null, null, null, null, null) : server;
-        storage = storage == null ? new StorageConfig(null, null, null, null) : storage;
+        storage = storage == null ? new StorageConfig(null, null, null, null, null) : storage;
         organizations = organizations == null ? List.of() : List.copyOf(organizations);
         datastreams = datastreams == null ? List.of() : List.copyOf(datastreams);
         datasets = datasets == null ? List.of() : List.copyOf(datasets);
@@ -78,9 +78,12 @@ public record EdgeConfig(ServerConfig server, StorageConfig storage, List<Organi
         }
     }
 
-    /** {@code storage:} the embedded store, its writer queue and its retention. */
+    /**
+     * {@code storage:} the embedded store, its writer queue and its retention; {@code minFreeBytes}
+     * unset: the store's own floor (one 64 MiB segment).
+     */
     public record StorageConfig(Integer queueCapacity, Integer maxRequestsPerCommit, Integer retryAfterSeconds,
-                                RetentionConfig retention) {
+                                RetentionConfig retention, Long minFreeBytes) {
         public StorageConfig {
             queueCapacity = queueCapacity == null ? 4096 : queueCapacity;
             maxRequestsPerCommit = maxRequestsPerCommit == null ? 512 : maxRequestsPerCommit;

@@ -75,6 +75,7 @@ public final class EventLogStore implements EventSink {
      * one by one while the ones that still fit flip readiness back and forth.
      */
     static final long MIN_FREE_BYTES = EventLog.DEFAULT_SEGMENT_BYTES;
+    private volatile long minFreeBytes = MIN_FREE_BYTES;
     private static final long DISK_CHECK_NANOS = 1_000_000_000L;
     /** The data directory's usable bytes; read by the writer at most once a second (a statfs). */
     private volatile LongSupplier freeBytesProbe;
@@ -166,7 +167,7 @@ public final class EventLogStore implements EventSink {
         }
         if (lowOnDisk) {
             return CompletableFuture.failedFuture(new SinkUnavailableException("the disk of the data directory has less than "
-                    + (MIN_FREE_BYTES >> 20) + " MiB free", retryAfterSeconds));
+                    + (minFreeBytes >> 20) + " MiB free", retryAfterSeconds));
         }
         PendingWrite pending = new PendingWrite(events, new CompletableFuture<>());
         if (!queue.offer(pending)) {
@@ -189,6 +190,15 @@ public final class EventLogStore implements EventSink {
         return freeBytes;
     }
 
+    /** {@code storage.minFreeBytes}: the floor of free space below which writes are refused (0: none). */
+    public void minFreeBytes(long bytes) {
+        if (bytes < 0) {
+            throw new IllegalArgumentException("minFreeBytes must be at least 0");
+        }
+        minFreeBytes = bytes;
+        diskCheckDue();
+    }
+
     /** Replaces how free space is read (tests: a disk that fills without filling one). */
     void freeBytesProbe(LongSupplier probe) {
         freeBytesProbe = probe;
@@ -199,7 +209,7 @@ public final class EventLogStore implements EventSink {
         diskCheckedAt = System.nanoTime() - DISK_CHECK_NANOS;
     }
 
-    /** On the writer, at most once a second: low below {@link #MIN_FREE_BYTES}, clear again at twice that. */
+    /** On the writer, at most once a second: low below {@link #minFreeBytes}, clear again at twice that. */
     private void checkDisk() {
         long now = System.nanoTime();
         if (now - diskCheckedAt < DISK_CHECK_NANOS) {
@@ -213,12 +223,13 @@ public final class EventLogStore implements EventSink {
             return; // unknown: keep the last answer
         }
         freeBytes = free;
-        boolean low = free < (lowOnDisk ? 2 * MIN_FREE_BYTES : MIN_FREE_BYTES);
+        long floor = minFreeBytes;
+        boolean low = free < (lowOnDisk ? 2 * floor : floor);
         if (low != lowOnDisk) {
             lowOnDisk = low;
             if (low) {
-                log.warn("the data directory's disk has {} MiB free, less than {} MiB: writes are refused (503) and /ready is 503"
-                        + " until {} MiB are free", free >> 20, MIN_FREE_BYTES >> 20, (2 * MIN_FREE_BYTES) >> 20);
+                log.warn("the data directory's disk has {} MiB free, less than {} MiB (storage.minFreeBytes): writes are refused (503)"
+                        + " and /ready is 503 until {} MiB are free", free >> 20, floor >> 20, (2 * floor) >> 20);
             } else {
                 log.info("the data directory's disk has {} MiB free again: writes are taken", free >> 20);
             }

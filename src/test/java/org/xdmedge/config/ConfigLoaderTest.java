@@ -87,6 +87,14 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void theFreeSpaceFloorIsTheStoresOwnUnlessSetAndNeverNegative() throws Exception {
+        assertThat(loader.parse("server: { port: 8080 }", "edge.yaml").storage().minFreeBytes()).isNull();
+        assertThat(loader.parse("storage: { minFreeBytes: 0 }", "edge.yaml").storage().minFreeBytes()).isZero();
+        assertThatThrownBy(() -> loader.parse("storage: { minFreeBytes: -1 }", "edge.yaml"))
+                .isInstanceOf(ConfigException.class).hasMessageContaining("storage.minFreeBytes");
+    }
+
+    @Test
     void retentionIsOffByDefaultAndItsLimitsAreChecked() throws Exception {
         assertThat(loader.parse("server: { port: 8080 }", "edge.yaml").storage().retention().maxAge()).isNull();
         EdgeConfig config = loader.parse("storage: { retention: { maxBytes: 1099511627776, maxAgeHours: 720 } }", "edge.yaml");

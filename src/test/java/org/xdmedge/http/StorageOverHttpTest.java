@@ -151,6 +151,33 @@ class StorageOverHttpTest {
         }
     }
 
+    @Test
+    void belowTheConfiguredFreeSpaceWritesGet503WithRetryAfterAndTheNodeIsNotReady() throws Exception {
+        // A floor no test disk reaches (1 PiB): the disk is "nearly full" from the first look on.
+        String yaml = TestEdge.BASIC_CONFIG + "storage: { minFreeBytes: 1125899906842624, retryAfterSeconds: 7 }\n";
+        try (TestEdge edge = TestEdge.start(yaml, dir)) {
+            int ready = 0;
+            for (int i = 0; i < 100 && (ready = edge.get("/ready").statusCode()) != 503; i++) {
+                Thread.sleep(50);
+            }
+            assertThat(ready).isEqualTo(503);
+            var refused = edge.postJson("/ee/v2/collect?datastreamId=ds", CollectEndpointTest.event("no-room", "u"));
+            assertThat(refused.statusCode()).isEqualTo(503);
+            assertThat(refused.headers().firstValue("retry-after")).hasValue("7");
+            assertThat(refused.headers().firstValue("content-type")).hasValueSatisfying(t -> assertThat(t).startsWith("application/problem+json"));
+            assertThat(TestEdge.json(refused.body()).get("type").asText()).endsWith("EXEG-0000-503");
+            assertThat(TestEdge.json(refused.body()).get("detail").asText()).contains("MiB free");
+            String metrics = edge.get("/metrics").body();
+            assertThat(metric(metrics, "xdmedge_store_disk_free_bytes")).isPositive().isLessThan(1125899906842624.0);
+            assertThat(metric(metrics, "xdmedge_store_events_stored")).isZero();
+        }
+        try (TestEdge edge = TestEdge.start(dir)) { // the default floor: 64 MiB
+            edge.awaitReady(java.time.Duration.ofSeconds(10));
+            assertThat(edge.postJson("/ee/v2/collect?datastreamId=ds", CollectEndpointTest.event("room", "u")).statusCode())
+                    .isEqualTo(202);
+        }
+    }
+
     private static double metric(String exposition, String name) {
         return exposition.lines().filter(l -> l.startsWith(name + " ") || !name.endsWith("}") && l.startsWith(name + "{"))
                 .mapToDouble(l -> Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1)))
