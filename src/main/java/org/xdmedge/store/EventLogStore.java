@@ -224,12 +224,13 @@ public final class EventLogStore implements EventSink {
         }
         freeBytes = free;
         long floor = minFreeBytes;
-        boolean low = free < (lowOnDisk ? 2 * floor : floor);
+        long resume = floor > Long.MAX_VALUE / 2 ? Long.MAX_VALUE : 2 * floor;
+        boolean low = free < (lowOnDisk ? resume : floor);
         if (low != lowOnDisk) {
             lowOnDisk = low;
             if (low) {
                 log.warn("the data directory's disk has {} MiB free, less than {} MiB (storage.minFreeBytes): writes are refused (503)"
-                        + " and /ready is 503 until {} MiB are free", free >> 20, floor >> 20, (2 * floor) >> 20);
+                        + " and /ready is 503 until {} MiB are free", free >> 20, floor >> 20, resume >> 20);
             } else {
                 log.info("the data directory's disk has {} MiB free again: writes are taken", free >> 20);
             }
