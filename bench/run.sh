@@ -208,14 +208,16 @@ stored_events() {
   # Committed to the embedded store or published in committed Kafka transactions.
   curl -s "http://127.0.0.1:$port/metrics" | awk '/^xdmedge_(store_events_stored|kafka_events_published)/ { s += $2 } END { printf "%d", s }'
 }
-commit_stats() {
-  # "commits seconds within-10ms within-100ms" of the embedded store's commit timer (0s for Kafka),
-  # then "requests within-10ms" of the edge's own request timers (every action and status).
+window_stats() {
+  # One scrape at a window's edge: the stored events (as stored_events), then "commits seconds
+  # within-10ms within-100ms" of the embedded store's commit timer (0s for Kafka), then "requests
+  # within-10ms" of the edge's own request timers (every action and status).
   curl -s "http://127.0.0.1:$port/metrics" | awk '
+    /^xdmedge_(store_events_stored|kafka_events_published)/ { st += $2 }
     /^xdmedge_store_commit_write_seconds_count/ { n = $2 } /^xdmedge_store_commit_write_seconds_sum/ { s = $2 }
     /^xdmedge_store_commit_write_seconds_bucket\{le="0.01"\}/ { b10 = $2 } /^xdmedge_store_commit_write_seconds_bucket\{le="0.1"\}/ { b100 = $2 }
     /^xdmedge_requests_seconds_count/ { r += $2 } /^xdmedge_requests_seconds_bucket.*le="0.01"/ { r10 += $2 }
-    END { printf "%d %.3f %d %d %d %d", n, s, b10, b100, r, r10 }'
+    END { printf "%d %d %.3f %d %d %d %d", st, n, s, b10, b100, r, r10 }'
 }
 
 # scenario -> path, body, content type, events per request, connections, config
@@ -264,12 +266,12 @@ run_one() { # kind scenario
   disk0="$(disk_written_mb)"
   cpu0="$(cpu_seconds)"
   thread_cpu > "$work/threads0"
-  [ "$kind" = edge ] && stored0="$(stored_events)" && commits0="$(commit_stats)"
+  if [ "$kind" = edge ]; then commits0="$(window_stats)"; stored0="${commits0%% *}"; commits0="${commits0#* }"; fi
   out="$(taskset -c "$load_cpus" wrk -t1 -c"$c" -d"${seconds}s" --timeout 10s -s "$root/bench/wrk/post.lua" "$url")"
   cpu1="$(cpu_seconds)"
   disk1="$(disk_written_mb)"
   thread_cpu > "$work/threads1"
-  [ "$kind" = edge ] && stored1="$(stored_events)" && commits1="$(commit_stats)"
+  if [ "$kind" = edge ]; then commits1="$(window_stats)"; stored1="${commits1%% *}"; commits1="${commits1#* }"; fi
   rss="$(awk '/VmHWM/ { printf "%.0f", $2 / 1024 }' "/proc/$pid/status")"
   line="$(grep '^RESULT' <<<"$out")"
   if [ "$scenario" = overload ]; then

@@ -14,6 +14,7 @@ import java.util.concurrent.CompletionException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.xdmedge.ops.EdgeMetrics;
+import org.xdmedge.ops.LogBudget;
 import org.xdmedge.pipeline.EdgeCall;
 import org.xdmedge.pipeline.EdgeReply;
 import org.xdmedge.pipeline.EdgeService;
@@ -41,7 +42,7 @@ final class EdgeHandler implements Handler<RoutingContext> {
     private final String edgeHeader;
     private final EdgeMetrics metrics;
     /** 5xx answers are logged one by one up to 20 per 10 s, then counted (see {@link LogBudget}). */
-    private final org.xdmedge.ops.LogBudget serverErrorLines = new org.xdmedge.ops.LogBudget(20, 10_000_000_000L);
+    private final LogBudget serverErrorLines = new LogBudget(20, 10_000_000_000L);
 
     EdgeHandler(EdgeService service, int maxRequestBytes, String region, EdgeMetrics metrics) {
         this.service = service;

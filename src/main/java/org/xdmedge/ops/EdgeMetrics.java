@@ -15,14 +15,16 @@ public final class EdgeMetrics {
     private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     private final ConcurrentHashMap<String, Timer> timers = new ConcurrentHashMap<>();
     /** Bounds of the request timers' buckets: enough to read a p99 against a target such as 10 ms. */
-    static final Duration[] REQUEST_BUCKETS = java.util.stream.LongStream.of(1, 2, 5, 10, 25, 50, 100, 250, 500, 1000, 2500)
-            .mapToObj(Duration::ofMillis).toArray(Duration[]::new);
+    static final Duration[] REQUEST_BUCKETS = millis(1, 2, 5, 10, 25, 50, 100, 250, 500, 1000, 2500);
     /**
      * Bounds of the commit timer's buckets: a healthy disk commits in about a millisecond; the
      * upper buckets count the stalls every connection waiting on that commit waits out too.
      */
-    static final Duration[] COMMIT_WRITE_BUCKETS = java.util.stream.LongStream.of(1, 2, 5, 10, 20, 50, 100, 250, 500, 1000)
-            .mapToObj(Duration::ofMillis).toArray(Duration[]::new);
+    static final Duration[] COMMIT_WRITE_BUCKETS = millis(1, 2, 5, 10, 20, 50, 100, 250, 500, 1000);
+
+    private static Duration[] millis(long... bounds) {
+        return java.util.Arrays.stream(bounds).mapToObj(Duration::ofMillis).toArray(Duration[]::new);
+    }
 
     public void request(String action, int status, long nanos) {
         String key = action + '|' + status;
@@ -53,7 +55,7 @@ public final class EdgeMetrics {
         Gauge.builder("xdmedge.store.events.duplicate", store, EventLogStore::duplicateEvents)
                 .description("Retried events already stored, acknowledged without storing").register(registry);
         Gauge.builder("xdmedge.store.disk.free", store, EventLogStore::freeBytes).baseUnit("bytes")
-                .description("Usable space on the data directory's disk, read once a second; below 64 MiB writes are refused")
+                .description("Usable space on the data directory's disk, read once a second; below storage.minFreeBytes writes are refused")
                 .register(registry);
         Gauge.builder("xdmedge.store.commits", store, EventLogStore::commits)
                 .description("Group commits since start").register(registry);
