@@ -1,10 +1,7 @@
 package org.xdmedge.http;
 
-import io.vertx.core.Handler;
 import io.vertx.core.MultiMap;
-import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServerRequest;
-import io.vertx.ext.web.RoutingContext;
 import java.util.regex.Pattern;
 
 /**
@@ -17,7 +14,7 @@ import java.util.regex.Pattern;
  * answer must vary by Origin for caches. It reads {@code x-adobe-edge} (region id) and
  * {@code retry-after} (back-off), which a browser hides cross-origin unless they are exposed.
  */
-final class BrowserHeaders implements Handler<RoutingContext> {
+final class BrowserHeaders {
     static final String EXPOSED = "x-adobe-edge, x-request-id, retry-after, x-rate-limit-remaining";
     static final String METHODS = "POST, GET, OPTIONS";
     /** Chromium caps preflight caching at two hours; asking for more gains nothing. */
@@ -32,21 +29,9 @@ final class BrowserHeaders implements Handler<RoutingContext> {
         this.edgeHeader = edgeHeader;
     }
 
-    @Override
-    public void handle(RoutingContext rc) {
-        HttpServerRequest req = rc.request();
-        boolean cors = decorate(req);
-        if (req.method() == HttpMethod.OPTIONS) {
-            preflight(req, rc.response().headers(), cors);
-            rc.response().setStatusCode(204).end();
-            return;
-        }
-        rc.next();
-    }
-
     /**
-     * Puts the every-answer headers on the request's response; also used for the answers made
-     * outside the router (undecodable requests, routing failures). True when CORS applies.
+     * Puts the every-answer headers on the request's response (first thing for every request, and
+     * for the requests the HTTP decoder could not read). True when CORS applies.
      */
     boolean decorate(HttpServerRequest req) {
         MultiMap out = req.response().headers();
@@ -64,7 +49,9 @@ final class BrowserHeaders implements Handler<RoutingContext> {
         return cors;
     }
 
-    private static void preflight(HttpServerRequest req, MultiMap out, boolean cors) {
+    /** The answer to a CORS preflight ({@code OPTIONS}): what the browser may send. */
+    static void preflight(HttpServerRequest req, boolean cors) {
+        MultiMap out = req.response().headers();
         out.set("allow", METHODS);
         if (!cors) {
             return;

@@ -7,7 +7,6 @@ import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.HttpServerResponse;
-import io.vertx.ext.web.RoutingContext;
 import java.util.Locale;
 import java.util.Set;
 import java.util.concurrent.CompletionException;
@@ -23,15 +22,14 @@ import org.xdmedge.protocol.EdgeError;
 import org.xdmedge.protocol.EdgeJson;
 import org.xdmedge.protocol.EdgePath;
 import org.xdmedge.protocol.EdgeProblem;
-import org.xdmedge.protocol.Regions;
 import org.xdmedge.protocol.RequestIds;
 
 /**
  * The edge endpoints over HTTP, kept thin: path, method, content type, body size and encoding are
- * checked here; everything else is the pipeline's. Every answer carries {@code x-request-id} and
- * {@code x-adobe-edge}; every refusal is a problem document.
+ * checked here; everything else is the pipeline's. Every answer carries {@code x-request-id}
+ * ({@code x-adobe-edge} is put on by {@link EdgeRoutes} before); every refusal is a problem document.
  */
-final class EdgeHandler implements Handler<RoutingContext> {
+final class EdgeHandler implements Handler<HttpServerRequest> {
     private static final Logger log = LoggerFactory.getLogger(EdgeHandler.class);
     private static final Set<String> JSON_TYPES = Set.of("application/json", "text/plain", "text/javascript");
     /** Oversized bodies up to this multiple of the limit are read and discarded so the client sees the 413. */
@@ -39,24 +37,20 @@ final class EdgeHandler implements Handler<RoutingContext> {
 
     private final EdgeService service;
     private final int maxRequestBytes;
-    private final String edgeHeader;
     private final EdgeMetrics metrics;
     /** 5xx answers are logged one by one up to 20 per 10 s, then counted (see {@link LogBudget}). */
     private final LogBudget serverErrorLines = new LogBudget(20, 10_000_000_000L);
 
-    EdgeHandler(EdgeService service, int maxRequestBytes, String region, EdgeMetrics metrics) {
+    EdgeHandler(EdgeService service, int maxRequestBytes, EdgeMetrics metrics) {
         this.service = service;
         this.maxRequestBytes = maxRequestBytes;
-        this.edgeHeader = Regions.edgeHeader(region);
         this.metrics = metrics;
     }
 
     @Override
-    public void handle(RoutingContext rc) {
-        HttpServerRequest req = rc.request();
-        HttpServerResponse res = rc.response();
+    public void handle(HttpServerRequest req) {
+        HttpServerResponse res = req.response();
         long started = System.nanoTime();
-        res.putHeader("x-adobe-edge", edgeHeader);
 
         io.vertx.core.MultiMap params;
         try {

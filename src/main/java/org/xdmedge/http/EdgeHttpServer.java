@@ -8,14 +8,12 @@ import io.vertx.core.VertxOptions;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
 import io.vertx.core.net.PemKeyCertOptions;
-import io.vertx.ext.web.Router;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
 import org.xdmedge.ops.EdgeMetrics;
 import org.xdmedge.pipeline.EdgeService;
-import org.xdmedge.protocol.EdgeError;
 import org.xdmedge.protocol.Regions;
 
 /**
@@ -52,32 +50,8 @@ public final class EdgeHttpServer implements AutoCloseable {
         Vertx vertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(settings.eventLoops()));
         EdgeHttpServer edge = new EdgeHttpServer(vertx);
         try {
-            EdgeHandler handler = new EdgeHandler(service, settings.maxRequestBytes(), settings.region(), metrics);
-            BrowserHeaders browserHeaders = new BrowserHeaders(Regions.edgeHeader(settings.region()));
-            java.util.function.Function<Vertx, Router> routes = v -> {
-                Router router = Router.router(v);
-                router.route().handler(browserHeaders);
-                router.get("/health").handler(rc -> rc.response().putHeader("content-type", "application/json")
-                        .end("{\"status\":\"UP\"}"));
-                router.get("/ready").handler(rc -> {
-                    boolean ok = ready.getAsBoolean();
-                    rc.response().setStatusCode(ok ? 200 : 503).putHeader("content-type", "application/json")
-                            .end(ok ? "{\"status\":\"READY\"}" : "{\"status\":\"NOT_READY\"}");
-                });
-                router.get("/metrics").handler(rc -> rc.response()
-                        .putHeader("content-type", "text/plain; version=0.0.4; charset=utf-8").end(metrics.scrape()));
-                router.route().handler(handler);
-                // Refusals vertx-web makes itself (an undecodable path, say) are problems too.
-                router.errorHandler(400, rc -> {
-                    browserHeaders.decorate(rc.request());
-                    RouterRefusals.answer(rc, EdgeError.MALFORMED_REQUEST, "The request path or query cannot be decoded.");
-                });
-                router.uncaughtErrorHandler(rc -> {
-                    browserHeaders.decorate(rc.request());
-                    RouterRefusals.answer(rc, EdgeError.UNEXPECTED, "The edge failed unexpectedly while handling this request.");
-                });
-                return router;
-            };
+            EdgeRoutes routes = new EdgeRoutes(new BrowserHeaders(Regions.edgeHeader(settings.region())),
+                    new EdgeHandler(service, settings.maxRequestBytes(), metrics), ready, metrics::scrape);
 
             HttpServerOptions options = new HttpServerOptions()
                     .setHost(settings.host())
@@ -86,7 +60,11 @@ public final class EdgeHttpServer implements AutoCloseable {
                     .setMaxInitialLineLength(8192)
                     .setMaxHeaderSize(16384)
                     .setCompressionSupported(false)
-                    .setDecompressionSupported(false);
+                    .setDecompressionSupported(false)
+                    // No WebSocket endpoint: without these Vert.x leaves the compression-extension
+                    // handler out of every connection's pipeline.
+                    .setPerMessageWebSocketCompressionSupported(false)
+                    .setPerFrameWebSocketCompressionSupported(false);
             if (settings.tls()) {
                 // The Web SDK only speaks https; PEM files as written by certbot, openssl or a CA.
                 options.setSsl(true).setKeyCertOptions(new PemKeyCertOptions()
@@ -96,10 +74,7 @@ public final class EdgeHttpServer implements AutoCloseable {
             // different ports, so a free port is chosen first.
             int port = settings.port() == 0 ? freePort(settings.host()) : settings.port();
             await(vertx.deployVerticle(() -> new ListenerVerticle(new HttpServerOptions(options).setPort(port), routes,
-                    request -> {
-                        browserHeaders.decorate(request);
-                        RouterRefusals.invalidRequest(request);
-                    }, edge.servers),
+                    edge.servers),
                     new DeploymentOptions().setInstances(settings.eventLoops())));
             edge.port = edge.servers.get(0).actualPort();
             edge.tls = settings.tls();
@@ -113,22 +88,19 @@ public final class EdgeHttpServer implements AutoCloseable {
     /** One listening server on its own event loop. */
     private static final class ListenerVerticle extends VerticleBase {
         private final HttpServerOptions options;
-        private final java.util.function.Function<Vertx, Router> routes;
-        private final io.vertx.core.Handler<io.vertx.core.http.HttpServerRequest> invalid;
+        private final EdgeRoutes routes;
         private final List<HttpServer> started;
 
-        ListenerVerticle(HttpServerOptions options, java.util.function.Function<Vertx, Router> routes,
-                         io.vertx.core.Handler<io.vertx.core.http.HttpServerRequest> invalid, List<HttpServer> started) {
+        ListenerVerticle(HttpServerOptions options, EdgeRoutes routes, List<HttpServer> started) {
             this.options = options;
             this.routes = routes;
-            this.invalid = invalid;
             this.started = started;
         }
 
         @Override
         public Future<?> start() {
-            return vertx.createHttpServer(options).requestHandler(routes.apply(vertx))
-                    .invalidRequestHandler(invalid).listen()
+            return vertx.createHttpServer(options).requestHandler(routes)
+                    .invalidRequestHandler(routes::invalidRequest).listen()
                     .onSuccess(server -> {
                         synchronized (started) {
                             started.add(server);

@@ -252,6 +252,11 @@ class BadInputTest extends EdgeHttpTest {
         String body = CollectEndpointTest.event("e", "u");
         assertThat(raw("POST /ee/v2/collect?datastreamId=%zz HTTP/1.1", body)).startsWith("HTTP/1.1 400").contains("EXEG-0102-400");
         assertThat(raw("POST /ee/%zz/v2/collect?datastreamId=ds HTTP/1.1", body)).startsWith("HTTP/1.1 400").contains("EXEG-0114-400");
+        assertThat(raw("POST /ee/v2/collect%4 HTTP/1.1", body)).startsWith("HTTP/1.1 400").contains("EXEG-0114-400")
+                .containsIgnoringCase("x-adobe-edge: ");
+        assertThat(raw("GET /health/%41 HTTP/1.1", "")).as("a valid escape is not refused")
+                .startsWith("HTTP/1.1 404").contains("EXEG-0404-404");
+        assertThat(raw("GET /health/ HTTP/1.1", "")).startsWith("HTTP/1.1 200").contains("\"UP\"");
         assertThat(raw("POST /ee/v2/collect?datastreamId=" + "a".repeat(10_000) + " HTTP/1.1", body))
                 .matches("(?s)HTTP/1.[01] 414.*").contains("EXEG-0115-414");
         assertThat(raw("POST /ee/v2/collect?datastreamId=ds HTTP/1.1\r\nx-big: " + "b".repeat(20_000), body))

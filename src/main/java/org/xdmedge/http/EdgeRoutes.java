@@ -1,0 +1,132 @@
+package org.xdmedge.http;
+
+import io.netty.handler.codec.TooLongFrameException;
+import io.vertx.core.Handler;
+import io.vertx.core.http.HttpMethod;
+import io.vertx.core.http.HttpServerRequest;
+import io.vertx.core.http.HttpServerResponse;
+import java.util.function.BooleanSupplier;
+import java.util.function.Supplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.xdmedge.protocol.EdgeError;
+import org.xdmedge.protocol.EdgeProblem;
+import org.xdmedge.protocol.RequestIds;
+
+/**
+ * Every request's first stop: the every-answer headers and CORS preflights ({@link BrowserHeaders}),
+ * {@code /health}, {@code /ready} and {@code /metrics}, then the edge endpoints ({@link EdgeHandler}).
+ * A plain request handler rather than vertx-web's router: with six fixed paths, the router's
+ * per-request context and route matching were pure cost (about 2% of the event loop for
+ * single-event collects; docs/PERFORMANCE.md, twelfth round). Also answers, as problems, what
+ * is refused before the edge handler: requests the HTTP decoder could not read, paths that are
+ * not valid percent-encoding, and a handler that threw.
+ */
+final class EdgeRoutes implements Handler<HttpServerRequest> {
+    private static final Logger log = LoggerFactory.getLogger(EdgeRoutes.class);
+
+    private final BrowserHeaders browserHeaders;
+    private final EdgeHandler edge;
+    private final BooleanSupplier ready;
+    private final Supplier<String> metrics;
+
+    EdgeRoutes(BrowserHeaders browserHeaders, EdgeHandler edge, BooleanSupplier ready, Supplier<String> metrics) {
+        this.browserHeaders = browserHeaders;
+        this.edge = edge;
+        this.ready = ready;
+        this.metrics = metrics;
+    }
+
+    @Override
+    public void handle(HttpServerRequest req) {
+        try {
+            route(req);
+        } catch (RuntimeException e) {
+            String requestId = RequestIds.answerId(null);
+            log.error("requestId={} unhandled failure handling {} {}", requestId, req.method(), req.path(), e);
+            HttpServerResponse res = req.response();
+            if (res.headWritten()) {
+                req.connection().close(); // half an answer is sent: the client must not take it for a whole one
+                return;
+            }
+            res.headers().remove("content-length");
+            res.putHeader("x-request-id", requestId);
+            Problems.send(res, new EdgeProblem(EdgeError.UNEXPECTED,
+                    "The edge failed unexpectedly while handling this request."), requestId);
+        }
+    }
+
+    private void route(HttpServerRequest req) {
+        HttpServerResponse res = req.response();
+        boolean cors = browserHeaders.decorate(req);
+        HttpMethod method = req.method();
+        if (method == HttpMethod.OPTIONS) {
+            browserHeaders.preflight(req, cors);
+            res.setStatusCode(204).end();
+            return;
+        }
+        String path = req.path();
+        if (!validPercentEncoding(path)) {
+            String requestId = RequestIds.answerId(null);
+            res.putHeader("x-request-id", requestId);
+            Problems.send(res, new EdgeProblem(EdgeError.MALFORMED_REQUEST, "The request path or query cannot be decoded."),
+                    requestId);
+            return;
+        }
+        if (method == HttpMethod.GET) {
+            switch (withoutTrailingSlash(path)) {
+                case "/health" -> {
+                    res.putHeader("content-type", "application/json").end("{\"status\":\"UP\"}");
+                    return;
+                }
+                case "/ready" -> {
+                    boolean ok = ready.getAsBoolean();
+                    res.setStatusCode(ok ? 200 : 503).putHeader("content-type", "application/json")
+                            .end(ok ? "{\"status\":\"READY\"}" : "{\"status\":\"NOT_READY\"}");
+                    return;
+                }
+                case "/metrics" -> {
+                    res.putHeader("content-type", "text/plain; version=0.0.4; charset=utf-8").end(metrics.get());
+                    return;
+                }
+                default -> { }
+            }
+        }
+        edge.handle(req);
+    }
+
+    private static String withoutTrailingSlash(String path) {
+        return path.length() > 1 && path.charAt(path.length() - 1) == '/' ? path.substring(0, path.length() - 1) : path;
+    }
+
+    /** Every {@code %} starts an escape of two hex digits (what decoding the path needs). */
+    static boolean validPercentEncoding(String path) {
+        for (int i = path.indexOf('%'); i >= 0; i = path.indexOf('%', i + 1)) {
+            if (i + 2 >= path.length() || !hexDigit(path.charAt(i + 1)) || !hexDigit(path.charAt(i + 2))) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private static boolean hexDigit(char c) {
+        return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+    }
+
+    /** The decoder failed: the connection is closed once this answer is sent. */
+    void invalidRequest(HttpServerRequest request) {
+        browserHeaders.decorate(request);
+        Throwable cause = request.decoderResult().cause();
+        EdgeProblem problem;
+        if (cause instanceof TooLongFrameException && cause.getMessage() != null && cause.getMessage().contains("header")) {
+            problem = new EdgeProblem(EdgeError.HEADERS_TOO_LARGE, "The request headers are too large.");
+        } else if (cause instanceof TooLongFrameException) {
+            problem = new EdgeProblem(EdgeError.URI_TOO_LONG, "The request line is too long.");
+        } else {
+            problem = new EdgeProblem(EdgeError.MALFORMED_REQUEST, "The HTTP request could not be decoded.");
+        }
+        String requestId = RequestIds.answerId(null);
+        request.response().putHeader("x-request-id", requestId).putHeader("connection", "close");
+        Problems.send(request.response(), problem, requestId);
+    }
+}
