@@ -60,7 +60,7 @@ public final class EventLogStore implements EventSink {
     /** Requests of the group being committed (0 between groups). */
     private volatile int committing;
     /** The most requests in the store at once, decaying by 1/1024 per request; fixed point, x1024. */
-    private volatile int inStorePeak;
+    private volatile long inStorePeak;
     private final int retryAfterSeconds;
     private final Thread writer;
     private final AtomicLong storedEvents = new AtomicLong();
@@ -202,7 +202,7 @@ public final class EventLogStore implements EventSink {
     /** See {@link #writerYielding}: called by the offering thread on one CPU, after each request it queued. */
     private void handOverWhenGroupFull() {
         int queued = queue.size();
-        int peak = Math.max((queued + committing) << 10, inStorePeak - (inStorePeak >> 10));
+        long peak = Math.max((long) (queued + committing) << 10, inStorePeak - (inStorePeak >> 10));
         inStorePeak = peak;
         if (writerYielding && queued >= (peak >> 10) * 7 / 8) {
             Thread.yield();
