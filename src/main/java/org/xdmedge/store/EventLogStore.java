@@ -52,9 +52,8 @@ public final class EventLogStore implements EventSink {
      * connections 36 µs of CPU a request against 24 at 64). So the loop hands the CPU over as
      * soon as the queue holds seven eighths of the most requests recently in the store at once
      * (queued or committing): the group goes to the disk while the loop reads the rest, which
-     * make the next group
-     * (docs/PERFORMANCE.md, thirteenth round). Measured against the peak, not the last group, so
-     * that split groups do not shrink the mark in turn.
+     * make the next group (docs/PERFORMANCE.md, thirteenth round). Measured against the peak,
+     * not the last group, so that split groups do not shrink the mark in turn.
      */
     private volatile boolean writerYielding;
     /** Requests of the group being committed (0 between groups). */

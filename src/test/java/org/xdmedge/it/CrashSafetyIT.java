@@ -33,9 +33,10 @@ class CrashSafetyIT {
         for (int round = 0; round < ROUNDS; round++) {
             // Odd rounds on a JVM that sees one CPU: the writer yields and the event loop hands it the CPU
             // (EventLogStore's one-CPU path, otherwise run only by the pinned bench).
-            List<String> jvmOptions = round % 2 == 1
-                    ? List.of("-Dxdmedge.idsHotSlotBits=10", "-XX:ActiveProcessorCount=1")
-                    : List.of("-Dxdmedge.idsHotSlotBits=10");
+            List<String> jvmOptions = new java.util.ArrayList<>(List.of("-Dxdmedge.idsHotSlotBits=10"));
+            if (round % 2 == 1) {
+                jvmOptions.add("-XX:ActiveProcessorCount=1");
+            }
             EdgeProcess edge = EdgeProcess.start(dir.resolve("round-" + round), data, TestEdge.BASIC_CONFIG, jvmOptions);
             LoadClient load = new LoadClient(edge.baseUrl(), 10, "crash" + round);
             try {
