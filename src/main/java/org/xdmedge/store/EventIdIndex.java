@@ -211,6 +211,7 @@ final class EventIdIndex implements AutoCloseable {
         List<IdTable> opened = new ArrayList<>();
         try {
             files = openTables(files, opened);
+            files = dropSuperseded(files, opened);
             seed = opened.isEmpty() ? new java.security.SecureRandom().nextLong() : opened.get(0).seed();
             nextNumber.set(files.isEmpty() ? 1 : tableNumber(files.get(files.size() - 1)) + 1);
             // The newest table that took claims before (not a merged one) takes them again, if not too large.
@@ -306,6 +307,41 @@ final class EventIdIndex implements AutoCloseable {
             opened.clear();
             return none;
         }
+    }
+
+    /**
+     * Closes and deletes the tables a merged one replaced, which a crash (or a stop past its grace
+     * period) left beside it: those of an order in its {@code firstOrder..order} and an older file
+     * number. Their ids are all in the merged table (but for those retention let it leave out), so
+     * dedup was right with them too; but {@link #ids} counted their ids twice, and claims probed
+     * them until a later merge folded them in.
+     *
+     * @return the files left
+     */
+    private static List<Path> dropSuperseded(List<Path> files, List<IdTable> opened) throws IOException {
+        List<IdTable> superseded = new ArrayList<>();
+        for (IdTable table : opened) {
+            for (IdTable merged : opened) {
+                if (merged.merged() && tableNumber(table.file()) < tableNumber(merged.file())
+                        && table.order() >= merged.firstOrder() && table.order() <= merged.order()) {
+                    superseded.add(table);
+                    break;
+                }
+            }
+        }
+        if (superseded.isEmpty()) {
+            return files;
+        }
+        List<Path> left = new ArrayList<>(files);
+        for (IdTable table : superseded) {
+            opened.remove(table);
+            left.remove(table.file());
+            table.unmap();
+            Files.deleteIfExists(table.file());
+        }
+        log.info("event-id index: deleted {} tables a merge had replaced, left by the last stop: {}", superseded.size(),
+                superseded.stream().map(t -> t.file().getFileName().toString()).toList());
+        return left;
     }
 
     /** Unmaps {@code opened} and deletes {@code files}, so the index is rebuilt from the log: no files are left. */
@@ -1093,7 +1129,7 @@ final class EventIdIndex implements AutoCloseable {
             all.add(hot);
         }
         for (Retired r : retired) {
-            all.add(r.table()); // their files stay: the next start takes them as sealed tables
+            all.add(r.table()); // their files stay: the next start deletes those a merge replaced (dropSuperseded)
         }
         retired.clear();
         IdTable next = prepared.getAndSet(null);

@@ -36,7 +36,10 @@ import java.util.function.BooleanSupplier;
  * <p>Header (4 KiB): {@code long magic, int version, int slotBits, long seed, long count, long
  * order, long flags}; the seed keys the hash, so clients cannot choose ids that pile onto one run
  * of slots; {@code order} ranks tables by the age of their ids (a merged table takes its newest
- * source's); flag 1 marks a merged table.
+ * source's); flag 1 marks a merged table. A merged table's {@code firstOrder} (at 64, flag 4)
+ * is the lowest order among the tables it was made from, theirs followed back through merges:
+ * the tables of orders {@code firstOrder..order} it replaced are those a crash may have left beside
+ * it ({@link EventIdIndex} deletes them on opening).
  */
 final class IdTable implements AutoCloseable {
     static final String SUFFIX = ".ids";
@@ -46,6 +49,8 @@ final class IdTable implements AutoCloseable {
     private static final long FLAG_MERGED = 1;
     /** The header's {@code minSeq, maxSeq} (at 48 and 56) hold the range of its entries' sequence numbers. */
     private static final long FLAG_SEQ_RANGE = 2;
+    /** The header's {@code firstOrder} (at 64) holds the lowest order of the tables it was merged from. */
+    private static final long FLAG_FIRST_ORDER = 4;
     static final int HEADER_BYTES = 4096;
     static final int SLOT_BYTES = 32;
     /** Slots per mapped chunk: a MappedByteBuffer holds at most 2 GiB. */
@@ -69,6 +74,7 @@ final class IdTable implements AutoCloseable {
     private final long mask;
     private final long seed;
     private final long order;
+    private final long firstOrder;
     private final boolean merged;
     /** The range of its entries' sequence numbers, once known (from a merged table's header, or counted). */
     private long minSeq = -1;
@@ -99,6 +105,8 @@ final class IdTable implements AutoCloseable {
             this.minSeq = header.getLong(48);
             this.maxSeq = header.getLong(56);
         }
+        // A merged table of an earlier build recorded none: its own order is a safe low end.
+        this.firstOrder = (header.getLong(40) & FLAG_FIRST_ORDER) != 0 ? header.getLong(64) : order;
     }
 
     /** A table of its own seed (tests). */
@@ -158,13 +166,14 @@ final class IdTable implements AutoCloseable {
     }
 
     private static ByteBuffer header(int slotBits, long seed, long count, long order, long flags) {
-        return header(slotBits, seed, count, order, flags, 0, 0);
+        return header(slotBits, seed, count, order, flags, 0, 0, 0);
     }
 
-    private static ByteBuffer header(int slotBits, long seed, long count, long order, long flags, long minSeq, long maxSeq) {
+    private static ByteBuffer header(int slotBits, long seed, long count, long order, long flags, long minSeq, long maxSeq,
+                                     long firstOrder) {
         ByteBuffer head = ByteBuffer.allocate(HEADER_BYTES);
         head.putLong(MAGIC).putInt(VERSION).putInt(slotBits).putLong(seed).putLong(count).putLong(order).putLong(flags)
-                .putLong(minSeq).putLong(maxSeq);
+                .putLong(minSeq).putLong(maxSeq).putLong(firstOrder);
         return head.clear();
     }
 
@@ -204,7 +213,8 @@ final class IdTable implements AutoCloseable {
         }
         Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
         try {
-            long count = mergeInto(tmp, slotBits, seed, order, sources, minSeq, stop, maxStepBits, pace);
+            long firstOrder = sources.stream().mapToLong(IdTable::firstOrder).min().orElse(order);
+            long count = mergeInto(tmp, slotBits, seed, order, firstOrder, sources, minSeq, stop, maxStepBits, pace);
             Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE);
             EventLog.forceDirectory(file.getParent());
             return count;
@@ -214,7 +224,8 @@ final class IdTable implements AutoCloseable {
         }
     }
 
-    private static long mergeInto(Path tmp, int slotBits, long seed, long order, List<IdTable> sources, long minSeq,
+    private static long mergeInto(Path tmp, int slotBits, long seed, long order, long firstOrder, List<IdTable> sources,
+                                  long minSeq,
                                   BooleanSupplier stop, int maxStepBits, WritePace pace) throws IOException {
         int stepBits = Math.min(slotBits, maxStepBits);
         int stepSlots = 1 << stepBits;
@@ -280,8 +291,8 @@ final class IdTable implements AutoCloseable {
                 carried = carriedNext;
                 carriedNext = swap;
             }
-            writeFully(ch, header(slotBits, seed, count, order, FLAG_MERGED | FLAG_SEQ_RANGE,
-                    highest == 0 ? 0 : lowest, highest), 0);
+            writeFully(ch, header(slotBits, seed, count, order, FLAG_MERGED | FLAG_SEQ_RANGE | FLAG_FIRST_ORDER,
+                    highest == 0 ? 0 : lowest, highest, Math.min(firstOrder, order)), 0);
             ch.force(false);
         }
         if (carried.size > 0) {
@@ -450,6 +461,14 @@ final class IdTable implements AutoCloseable {
     /** The age of its ids among the index's tables: higher is newer. */
     long order() {
         return order;
+    }
+
+    /**
+     * The lowest order among the tables a merged one was made from (followed back through their
+     * merges); a table's own order if it was not merged, or merged by a build that did not record it.
+     */
+    long firstOrder() {
+        return firstOrder;
     }
 
     /**

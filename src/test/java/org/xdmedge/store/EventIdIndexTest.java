@@ -297,18 +297,61 @@ class EventIdIndexTest {
             // A merge's new table beside its source (a crash came before the source was deleted).
             IdTable.merge(ids.resolve("000004" + IdTable.SUFFIX), 12, seed, 1, List.of(table), () -> false);
         }
-        // A next table made ahead and never used, and the one the writer made itself and took instead.
+        // A next table made ahead and never used, and the one the writer made itself and took
+        // instead (numbered before the merge's, which came after).
         IdTable.create(ids.resolve("000002" + IdTable.SUFFIX), 10, seed, 2, () -> false, WritePace.UNPACED);
-        Files.copy(first, ids.resolve("000003" + IdTable.SUFFIX));
+        IdTable.create(ids.resolve("000003" + IdTable.SUFFIX), 10, seed, 3, () -> false, WritePace.UNPACED);
         try (EventIdIndex index = EventIdIndex.open(dir, events.size(), 60_000, 10, 12)) {
-            assertThat(tableFiles(ids)).as("the unused empty one is deleted")
-                    .containsExactly("000001" + IdTable.SUFFIX, "000003" + IdTable.SUFFIX, "000004" + IdTable.SUFFIX);
+            assertThat(tableFiles(ids)).as("the merge's source and the unused empty one are deleted")
+                    .containsExactly("000003" + IdTable.SUFFIX, "000004" + IdTable.SUFFIX);
+            assertThat(index.ids()).as("each id counted once").isEqualTo(events.size());
             assertThat(events.stream().filter(e -> index.claim(e, 101)).count()).isZero();
             assertThat(index.claim(event("new", "ds-a"), 101)).isTrue();
             index.commit(101);
+            assertThat(index.ids()).isEqualTo(events.size() + 1);
         }
         try (IdTable table = IdTable.open(ids.resolve("000003" + IdTable.SUFFIX))) {
-            assertThat(table.count()).as("the newest that took claims took the new one").isEqualTo(101);
+            assertThat(table.count()).as("the newest that took claims took the new one").isEqualTo(1);
+        }
+    }
+
+    @Test
+    void aMergeOfMergesReplacesEveryTableItWasMadeFromAndNoOther() throws Exception {
+        List<StoredEvent> events = randomEvents(100);
+        Path ids = dir.resolve(EventIdIndex.DIRECTORY);
+        try (EventIdIndex index = EventIdIndex.open(dir, 0, 60_000, 10, 12)) {
+            for (int i = 0; i < events.size(); i++) {
+                assertThat(index.claim(events.get(i), i + 1)).isTrue();
+            }
+            index.commit(events.size());
+        }
+        // 000001 (order 1) and copies standing for sealed tables of orders 2 and 3, merged twice
+        // (000005: 1 and 2; 000006: 000005 and 3), all left by crashes; 000004 took claims after them.
+        Path first = ids.resolve("000001" + IdTable.SUFFIX);
+        for (int order = 2; order <= 4; order++) {
+            Path copy = ids.resolve("00000" + order + IdTable.SUFFIX);
+            Files.copy(first, copy);
+            try (var ch = java.nio.channels.FileChannel.open(copy, java.nio.file.StandardOpenOption.WRITE)) {
+                ch.write(java.nio.ByteBuffer.allocate(8).putLong(0, order), 32); // the header's order
+            }
+        }
+        try (IdTable one = IdTable.open(first);
+             IdTable two = IdTable.open(ids.resolve("000002" + IdTable.SUFFIX));
+             IdTable three = IdTable.open(ids.resolve("000003" + IdTable.SUFFIX))) {
+            IdTable.merge(ids.resolve("000005" + IdTable.SUFFIX), 12, one.seed(), 2, List.of(two, one), () -> false);
+            try (IdTable five = IdTable.open(ids.resolve("000005" + IdTable.SUFFIX))) {
+                assertThat(five.firstOrder()).isEqualTo(1);
+                IdTable.merge(ids.resolve("000006" + IdTable.SUFFIX), 12, one.seed(), 3, List.of(three, five), () -> false);
+            }
+        }
+        try (IdTable six = IdTable.open(ids.resolve("000006" + IdTable.SUFFIX))) {
+            assertThat(six.firstOrder()).as("followed back through the first merge").isEqualTo(1);
+            assertThat(six.order()).isEqualTo(3);
+        }
+        try (EventIdIndex index = EventIdIndex.open(dir, events.size(), 60_000, 10, 12)) {
+            assertThat(tableFiles(ids)).as("the table of order 4 is newer than the merges' sources")
+                    .containsExactly("000004" + IdTable.SUFFIX, "000006" + IdTable.SUFFIX);
+            assertThat(events.stream().filter(e -> index.claim(e, 101)).count()).isZero();
         }
     }
 
