@@ -23,10 +23,10 @@ final class BrowserHeaders {
     private static final Pattern HEADER_LIST = Pattern.compile("[A-Za-z0-9!#$%&'*+.^_`|~-]+(\\s*,\\s*[A-Za-z0-9!#$%&'*+.^_`|~-]+)*");
     private static final int MAX_ECHO = 1024;
 
-    private final String edgeHeader;
+    private final CharSequence edgeHeader;
 
     BrowserHeaders(String edgeHeader) {
-        this.edgeHeader = edgeHeader;
+        this.edgeHeader = io.vertx.core.http.HttpHeaders.createOptimized(edgeHeader);
     }
 
     /**
@@ -35,11 +35,11 @@ final class BrowserHeaders {
      */
     boolean decorate(HttpServerRequest req) {
         MultiMap out = req.response().headers();
-        out.set("x-adobe-edge", edgeHeader);
-        if (!out.contains("vary", "Origin", true)) {
-            out.add("vary", "Origin");
+        out.set(HeaderNames.X_ADOBE_EDGE, edgeHeader);
+        if (!out.contains(HeaderNames.VARY, HeaderNames.ORIGIN_VALUE, true)) {
+            out.add(HeaderNames.VARY, HeaderNames.ORIGIN_VALUE);
         }
-        String origin = req.getHeader("origin");
+        String origin = req.getHeader(HeaderNames.ORIGIN);
         boolean cors = echoable(origin);
         if (cors) {
             out.set("access-control-allow-origin", origin);

@@ -57,24 +57,24 @@ final class EdgeHandler implements Handler<HttpServerRequest> {
             params = req.params();
         } catch (IllegalArgumentException e) {
             String requestId = RequestIds.answerId(null);
-            res.putHeader("x-request-id", requestId);
+            res.putHeader(HeaderNames.X_REQUEST_ID, requestId);
             fail(req, res, new EdgeProblem(EdgeError.INVALID_FIELD, "The query string is not valid percent-encoding."),
                     requestId, "-", started);
             return;
         }
         String callerId = params.get("requestId");
         if (callerId == null) {
-            callerId = req.getHeader("x-request-id");
+            callerId = req.getHeader(HeaderNames.X_REQUEST_ID);
         }
         if (callerId != null && !RequestIds.validCallerId(callerId)) {
             String requestId = RequestIds.answerId(null);
-            res.putHeader("x-request-id", requestId);
+            res.putHeader(HeaderNames.X_REQUEST_ID, requestId);
             fail(req, res, EdgeProblem.field(EdgeError.INVALID_FIELD, "requestId",
                     "a requestId is 1 to 128 letters, digits, '.', '_', ':' or '-'"), requestId, "-", started);
             return;
         }
         String requestId = RequestIds.answerId(callerId);
-        res.putHeader("x-request-id", requestId);
+        res.putHeader(HeaderNames.X_REQUEST_ID, requestId);
 
         EdgePath.Match match = EdgePath.parse(req.path());
         if (match instanceof EdgePath.UnknownHint) {
@@ -95,7 +95,7 @@ final class EdgeHandler implements Handler<HttpServerRequest> {
                     requestId, actionName, started);
             return;
         }
-        String contentType = req.getHeader("content-type");
+        String contentType = req.getHeader(HeaderNames.CONTENT_TYPE);
         if (contentType != null) {
             int semicolon = contentType.indexOf(';');
             String media = (semicolon < 0 ? contentType : contentType.substring(0, semicolon)).trim();
@@ -121,14 +121,14 @@ final class EdgeHandler implements Handler<HttpServerRequest> {
         readBody(req, requestId, declared, raw -> {
             byte[] body;
             try {
-                body = BodyDecoder.decode(raw, req.getHeader("content-encoding"), maxRequestBytes);
+                body = BodyDecoder.decode(raw, req.getHeader(HeaderNames.CONTENT_ENCODING), maxRequestBytes);
             } catch (EdgeProblem problem) {
                 respondProblem(res, problem, requestId, actionName, started);
                 return;
             }
             EdgeCall call = new EdgeCall(route.action(), route.locationHint(), requestId, finalCallerId,
                     datastreamParam(params), route.action() == EdgeAction.V2_COLLECT && "true".equalsIgnoreCase(params.get("silent")),
-                    req.headers().getAll("cookie"), headers(req), body, System.currentTimeMillis());
+                    req.headers().getAll(HeaderNames.COOKIE), headers(req), body, System.currentTimeMillis());
             service.handle(call).whenComplete((reply, failure) -> {
                 Handler<Void> answer = v -> {
                     if (failure != null) {
@@ -157,7 +157,7 @@ final class EdgeHandler implements Handler<HttpServerRequest> {
         if (reply.body() == null) {
             res.end();
         } else {
-            res.putHeader("content-type", "application/json;charset=utf-8");
+            res.putHeader(HeaderNames.CONTENT_TYPE, HeaderNames.JSON_UTF8);
             try {
                 byte[] bytes = reply.streaming() != null ? reply.streaming().render(reply.body()) : requestIdOnly(reply.body());
                 res.end(Buffer.buffer(bytes != null ? bytes : EdgeJson.MAPPER.writeValueAsBytes(reply.body())));
@@ -305,7 +305,7 @@ final class EdgeHandler implements Handler<HttpServerRequest> {
 
             @Override
             public String get(Object name) {
-                return name instanceof String s && !s.equalsIgnoreCase("cookie") ? headers.get(s) : null;
+                return name instanceof String s && !s.equalsIgnoreCase("cookie") ? headers.get(HeaderNames.of(s)) : null;
             }
 
             @Override
@@ -341,7 +341,7 @@ final class EdgeHandler implements Handler<HttpServerRequest> {
     }
 
     private static long contentLength(HttpServerRequest req) {
-        String value = req.getHeader("content-length");
+        String value = req.getHeader(HeaderNames.CONTENT_LENGTH);
         if (value == null) {
             return -1;
         }

@@ -35,4 +35,16 @@ class EdgePathTest {
         assertThat(EdgePath.parse("/")).isInstanceOf(EdgePath.NoRoute.class);
         assertThat(EdgePath.parse("/or2/v2/collect")).isInstanceOf(EdgePath.NoRoute.class);
     }
+
+    @Test
+    void pathsSeenBeforeAndPathsPastTheRememberedOnesResolveAlike() {
+        for (int round = 0; round < 2; round++) {
+            for (int n = 0; n < 3000; n++) { // more hints than the routes kept
+                assertThat(EdgePath.parse("/ee/t" + n + "/v2/collect")).isEqualTo(new EdgePath.Route(EdgeAction.V2_COLLECT, "t" + n));
+                assertThat(EdgePath.parse("/ee/x" + n + "/v2/collect")).isEqualTo(new EdgePath.UnknownHint("x" + n));
+            }
+            assertThat(EdgePath.parse("/ee/v2/collect")).isEqualTo(new EdgePath.Route(EdgeAction.V2_COLLECT, null));
+            assertThat(EdgePath.parse("/ee/v2/interactx")).isInstanceOf(EdgePath.NoRoute.class);
+        }
+    }
 }

@@ -102,6 +102,14 @@ class LeanEventParseTest {
         EdgeEvent event = EdgeRequestParser.parse(EdgeAction.V2_INTERACT, fine.getBytes(StandardCharsets.UTF_8)).events().get(0);
         assertThat(event.xdm().get("w").size()).isEqualTo(41);
         assertThat(event.data().get("k0").size()).isEqualTo(41);
+        // "Aa" and "BB" share a String hash: the scan compares the names, not only their hashes.
+        assertThat("Aa".hashCode()).isEqualTo("BB".hashCode());
+        String sameHash = "{\"event\":{\"xdm\":{\"w\":{\"Aa\":1,\"BB\":2}},\"data\":{\"Aa\":1,\"BB\":2}}}";
+        EdgeEvent colliding = EdgeRequestParser.parse(EdgeAction.V2_INTERACT, sameHash.getBytes(StandardCharsets.UTF_8)).events().get(0);
+        assertThat(colliding.xdm().get("w").size()).isEqualTo(2);
+        String sameHashTwice = "{\"event\":{\"xdm\":{\"w\":{\"Aa\":1,\"BB\":2,\"Aa\":3}}}}";
+        assertThatThrownBy(() -> EdgeRequestParser.parse(EdgeAction.V2_INTERACT, sameHashTwice.getBytes(StandardCharsets.UTF_8)))
+                .isInstanceOfSatisfying(EdgeProblem.class, p -> assertThat(p.error()).isEqualTo(EdgeError.INVALID_JSON));
     }
 
     @Test
