@@ -260,7 +260,7 @@ public final class EdgeRequestParser {
             String name = p.currentName();
             scopes.key(name);
             p.nextToken();
-            if (EdgeEvent.LEAN_MEMBERS.contains(name)) {
+            if (EdgeEvent.isLeanMember(name)) {
                 members.set(name, tree(p));
             } else {
                 scopes.skip(p);

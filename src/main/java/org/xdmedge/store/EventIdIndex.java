@@ -1036,46 +1036,48 @@ final class EventIdIndex implements AutoCloseable {
      * other text, which keeps its text as the key).
      */
     static int packUuid(String id, long[] out) {
-        if (id == null || id.length() != 36) {
+        if (id == null || id.length() != 36 || id.charAt(8) != '-' || id.charAt(13) != '-' || id.charAt(18) != '-'
+                || id.charAt(23) != '-') {
             return -1;
         }
-        boolean lower = false;
-        boolean upper = false;
+        // Per character: its digit's value, with bit 4 set for a lower-case letter and bit 5 for an
+        // upper-case one; -1 for anything else (a table: the branches per character were 1% of a
+        // single-event collect's CPU on the writer).
+        int seen = 0;
         long hi = 0;
         long lo = 0;
-        int digits = 0;
         for (int i = 0; i < 36; i++) {
-            char c = id.charAt(i);
             if (i == 8 || i == 13 || i == 18 || i == 23) {
-                if (c != '-') {
-                    return -1;
-                }
                 continue;
             }
-            int v;
-            if (c >= '0' && c <= '9') {
-                v = c - '0';
-            } else if (c >= 'a' && c <= 'f') {
-                v = c - 'a' + 10;
-                lower = true;
-            } else if (c >= 'A' && c <= 'F') {
-                v = c - 'A' + 10;
-                upper = true;
+            char c = id.charAt(i);
+            int d = c < 128 ? HEX_DIGITS[c] : -1;
+            seen |= d;
+            if (i < 18) {
+                hi = hi << 4 | (d & 15);
             } else {
-                return -1;
-            }
-            if (digits++ < 16) {
-                hi = hi << 4 | v;
-            } else {
-                lo = lo << 4 | v;
+                lo = lo << 4 | (d & 15);
             }
         }
-        if (lower && upper) {
-            return -1;
+        if (seen < 0 || (seen & 0x30) == 0x30) {
+            return -1; // not a hex digit, or letters of both cases
         }
         out[0] = hi;
         out[1] = lo;
-        return upper ? 1 : 0;
+        return (seen & 0x20) != 0 ? 1 : 0;
+    }
+
+    private static final int[] HEX_DIGITS = new int[128];
+
+    static {
+        Arrays.fill(HEX_DIGITS, -1);
+        for (int d = 0; d < 10; d++) {
+            HEX_DIGITS['0' + d] = d;
+        }
+        for (int d = 0; d < 6; d++) {
+            HEX_DIGITS['a' + d] = 10 + d | 0x10;
+            HEX_DIGITS['A' + d] = 10 + d | 0x20;
+        }
     }
 
     /**

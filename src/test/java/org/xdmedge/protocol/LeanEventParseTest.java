@@ -80,6 +80,16 @@ class LeanEventParseTest {
     }
 
     @Test
+    void theLeanMembersAreWhatTheSetNames() {
+        for (String member : EdgeEvent.LEAN_MEMBERS) {
+            assertThat(EdgeEvent.isLeanMember(member)).as(member).isTrue();
+        }
+        for (String other : new String[] {"id", "_ID", "Timestamp", "identitymap", "eventType", "", "_id "}) {
+            assertThat(EdgeEvent.isLeanMember(other)).as(other).isFalse();
+        }
+    }
+
+    @Test
     void aKeySentTwiceIsRefusedInsideSkippedValuesOfAnySize() {
         StringBuilder wide = new StringBuilder("{");
         for (int i = 0; i < 40; i++) {

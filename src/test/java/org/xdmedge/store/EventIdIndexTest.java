@@ -36,6 +36,20 @@ class EventIdIndexTest {
         assertThat(EventIdIndex.packUuid("0189a5c4-7e1f-4b2a-9c3d-4e5f6071829g", out)).as("not hex").isEqualTo(-1);
         assertThat(EventIdIndex.packUuid("order-42", out)).isEqualTo(-1);
         assertThat(EventIdIndex.packUuid(null, out)).isEqualTo(-1);
+        assertThat(EventIdIndex.packUuid("0189a5c4-7e1f-4b2a-9c3d-4e5f6071829\u0663", out)).as("a digit beyond ASCII").isEqualTo(-1);
+        assertThat(EventIdIndex.packUuid("0189a5c4-7e1f-4b2a-9c3d-4e5f6071829\u00e9", out)).as("a letter beyond ASCII").isEqualTo(-1);
+        assertThat(EventIdIndex.packUuid("0189a5c4-7e1f-4b2a-9c3d-4e5f607182-3", out)).as("a dash for a digit").isEqualTo(-1);
+        assertThat(EventIdIndex.packUuid("0189a5c4-7e1f-4b2a-9c3d-4e5f60718293".replace('9', ':'), out)).isEqualTo(-1);
+        java.util.Random random = new java.util.Random(7);
+        for (int i = 0; i < 1000; i++) {
+            java.util.UUID uuid = new java.util.UUID(random.nextLong(), random.nextLong());
+            String text = uuid.toString();
+            assertThat(EventIdIndex.packUuid(text, out)).isZero();
+            assertThat(out).containsExactly(uuid.getMostSignificantBits(), uuid.getLeastSignificantBits());
+            String upper = text.toUpperCase(java.util.Locale.ROOT);
+            assertThat(EventIdIndex.packUuid(upper, out)).isEqualTo(upper.equals(text) ? 0 : 1);
+            assertThat(out).containsExactly(uuid.getMostSignificantBits(), uuid.getLeastSignificantBits());
+        }
     }
 
     @Test
