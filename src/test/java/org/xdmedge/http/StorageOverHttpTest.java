@@ -185,6 +185,54 @@ class StorageOverHttpTest {
     }
 
     @Test
+    void aFloodOfRefusalsLogsAtMostTheBudgetsLinesWhileTheMetricsCountEveryOne() throws Exception {
+        String yaml = TestEdge.BASIC_CONFIG + """
+                storage: { queueCapacity: 2, maxRequestsPerCommit: 1, retryAfterSeconds: 3 }
+                """;
+        ch.qos.logback.classic.Logger handlerLog = (ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger(EdgeHandler.class);
+        ch.qos.logback.core.read.ListAppender<ch.qos.logback.classic.spi.ILoggingEvent> lines = new ch.qos.logback.core.read.ListAppender<>();
+        lines.start();
+        handlerLog.addAppender(lines);
+        try (TestEdge edge = TestEdge.start(yaml, dir)) {
+            edge.postJson("/ee/v2/collect?datastreamId=ds", CollectEndpointTest.event("warm-up", "u"));
+            int refused = 0;
+            long started = System.nanoTime();
+            try (AutoCloseable paused = edge.node().store().pauseWriter()) {
+                List<CompletableFuture<HttpResponse<String>>> answers = new ArrayList<>();
+                for (int i = 0; i < 80; i++) {
+                    answers.add(edge.client().sendAsync(HttpRequest.newBuilder(edge.uri("/ee/v2/collect?datastreamId=ds"))
+                                    .header("content-type", "application/json")
+                                    .POST(HttpRequest.BodyPublishers.ofString(CollectEndpointTest.event("f-" + i, "u"))).build(),
+                            HttpResponse.BodyHandlers.ofString()));
+                }
+                // Everything past the held group and the two queued is refused at once (bounded wait).
+                long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(30);
+                while (answers.stream().filter(CompletableFuture::isDone).count() < answers.size() - 3
+                        && System.nanoTime() < deadline) {
+                    Thread.sleep(10);
+                }
+                for (CompletableFuture<HttpResponse<String>> answer : answers) {
+                    if (answer.isDone() && answer.get().statusCode() == 503) {
+                        refused++;
+                    }
+                }
+            }
+            long windows = 1 + (System.nanoTime() - started) / 10_000_000_000L;
+            long logged;
+            synchronized (lines) {
+                logged = lines.list.stream().filter(e -> e.getFormattedMessage().contains("answered EXEG-0000-503")).count();
+            }
+            assertThat(refused).as("refusals").isGreaterThanOrEqualTo(70);
+            assertThat(logged).as("503 lines logged for %d refusals in %d window(s) of 10 s", refused, windows)
+                    .isPositive().isLessThanOrEqualTo(20 * windows);
+            String metrics = edge.get("/metrics").body();
+            assertThat(metrics).contains("xdmedge_requests_seconds_count{action=\"v2_collect\",status=\"503\"} " + refused + "\n");
+        } finally {
+            handlerLog.detachAppender(lines);
+        }
+    }
+
+    @Test
     void aFullWriterQueueAnswers503WithRetryAfterAndEveryAcknowledgedEventIsStored() throws Exception {
         String yaml = TestEdge.BASIC_CONFIG + """
                 storage: { queueCapacity: 2, maxRequestsPerCommit: 1, retryAfterSeconds: 3 }
