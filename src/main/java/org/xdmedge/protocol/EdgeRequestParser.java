@@ -287,7 +287,7 @@ public final class EdgeRequestParser {
     static final class KeyScopes {
         private static final int SCAN_LIMIT = 16;
         private String[][] names = new String[8][];
-        /** The names' hashes beside them: a scan then reads one array, not each name's string (3% of the loop). */
+        /** The names' hashes beside them: a scan reads one array and compares a name's text only on a matching hash. */
         private int[][] hashes = new int[8][];
         private int[] sizes = new int[8];
         private java.util.HashSet<String>[] sets = newSets(8);

@@ -296,14 +296,8 @@ class EventIdIndexTest {
 
     @Test
     void leftoversOfAStopOrACrashAreHarmless() throws Exception {
-        List<StoredEvent> events = randomEvents(100);
+        List<StoredEvent> events = claimedInAFirstTable(100);
         Path ids = dir.resolve(EventIdIndex.DIRECTORY);
-        try (EventIdIndex index = EventIdIndex.open(dir, 0, 60_000, 10, 12)) {
-            for (int i = 0; i < events.size(); i++) {
-                assertThat(index.claim(events.get(i), i + 1)).isTrue();
-            }
-            index.commit(events.size());
-        }
         Path first = ids.resolve("000001" + IdTable.SUFFIX);
         long seed;
         try (IdTable table = IdTable.open(first)) {
@@ -331,14 +325,8 @@ class EventIdIndexTest {
 
     @Test
     void aMergeOfMergesReplacesEveryTableItWasMadeFromAndNoOther() throws Exception {
-        List<StoredEvent> events = randomEvents(100);
+        List<StoredEvent> events = claimedInAFirstTable(100);
         Path ids = dir.resolve(EventIdIndex.DIRECTORY);
-        try (EventIdIndex index = EventIdIndex.open(dir, 0, 60_000, 10, 12)) {
-            for (int i = 0; i < events.size(); i++) {
-                assertThat(index.claim(events.get(i), i + 1)).isTrue();
-            }
-            index.commit(events.size());
-        }
         // 000001 (order 1) and copies standing for sealed tables of orders 2 and 3, merged twice
         // (000005: 1 and 2; 000006: 000005 and 3), all left by crashes; 000004 took claims after them.
         Path first = ids.resolve("000001" + IdTable.SUFFIX);
@@ -367,6 +355,18 @@ class EventIdIndexTest {
                     .containsExactly("000004" + IdTable.SUFFIX, "000006" + IdTable.SUFFIX);
             assertThat(events.stream().filter(e -> index.claim(e, 101)).count()).isZero();
         }
+    }
+
+    /** {@code n} new events claimed (as sequence numbers 1..n) into the first table of a new index, closed cleanly. */
+    private List<StoredEvent> claimedInAFirstTable(int n) throws Exception {
+        List<StoredEvent> events = randomEvents(n);
+        try (EventIdIndex index = EventIdIndex.open(dir, 0, 60_000, 10, 12)) {
+            for (int i = 0; i < events.size(); i++) {
+                assertThat(index.claim(events.get(i), i + 1)).isTrue();
+            }
+            index.commit(events.size());
+        }
+        return events;
     }
 
     private static List<String> tableFiles(Path ids) throws Exception {
