@@ -311,22 +311,27 @@ final class EventIdIndex implements AutoCloseable {
 
     /**
      * Closes and deletes the tables a merged one replaced, which a crash (or a stop past its grace
-     * period) left beside it: those of an order in its {@code firstOrder..order} and an older file
-     * number. Their ids are all in the merged table (but for those retention let it leave out), so
+     * period) left beside it: those its header lists ({@link IdTable#replaced}), of older file
+     * numbers. Their ids are all in the merged table (but for those retention let it leave out), so
      * dedup was right with them too; but {@link #ids} counted their ids twice, and claims probed
-     * them until a later merge folded them in.
+     * them until a later merge folded them in. A table no list names stays, whatever its order.
      *
      * @return the files left
      */
     private static List<Path> dropSuperseded(List<Path> files, List<IdTable> opened) throws IOException {
+        java.util.Set<Long> replaced = new java.util.HashSet<>();
+        for (IdTable merged : opened) {
+            long number = tableNumber(merged.file());
+            for (long r : merged.replaced()) {
+                if (r < number) {
+                    replaced.add(r);
+                }
+            }
+        }
         List<IdTable> superseded = new ArrayList<>();
         for (IdTable table : opened) {
-            for (IdTable merged : opened) {
-                if (merged.merged() && tableNumber(table.file()) < tableNumber(merged.file())
-                        && table.order() >= merged.firstOrder() && table.order() <= merged.order()) {
-                    superseded.add(table);
-                    break;
-                }
+            if (replaced.contains(tableNumber(table.file()))) {
+                superseded.add(table);
             }
         }
         if (superseded.isEmpty()) {
@@ -610,6 +615,12 @@ final class EventIdIndex implements AutoCloseable {
             return current;
         }
         IdTable next = prepared.getAndSet(null);
+        if (next != null && next.order() < current.order()) {
+            // Made ahead while the writer, not waiting for it, made the current one: numbered (and
+            // so ordered) before it. Tables take claims in the order of their numbers, so it goes.
+            discard(next);
+            next = null;
+        }
         if (next == null) {
             if (maintainer != null) { // while opening, before it starts, the writer always makes them
                 log.warn("the next event-id table was not ready in time; the writer makes it");
@@ -629,6 +640,16 @@ final class EventIdIndex implements AutoCloseable {
         log.debug("event-id index: claims go into {} now; {} sealed ({} of {} slots full)",
                 next.file().getFileName(), current.file().getFileName(), count, capacity);
         return next;
+    }
+
+    private static void discard(IdTable unused) {
+        try {
+            unused.unmap();
+            Files.deleteIfExists(unused.file());
+        } catch (IOException e) {
+            // Left on disk it is an empty table: the next start deletes it (dropEmptySealed).
+            log.warn("could not delete the unused event-id table {}: {}", unused.file(), e.toString());
+        }
     }
 
     private int nextHotSlotBits(IdTable current) {

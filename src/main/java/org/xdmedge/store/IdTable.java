@@ -36,10 +36,12 @@ import java.util.function.BooleanSupplier;
  * <p>Header (4 KiB): {@code long magic, int version, int slotBits, long seed, long count, long
  * order, long flags}; the seed keys the hash, so clients cannot choose ids that pile onto one run
  * of slots; {@code order} ranks tables by the age of their ids (a merged table takes its newest
- * source's); flag 1 marks a merged table. A merged table's {@code firstOrder} (at 64, flag 4)
- * is the lowest order among the tables it was made from, theirs followed back through merges:
- * the tables of orders {@code firstOrder..order} it replaced are those a crash may have left beside
- * it ({@link EventIdIndex} deletes them on opening).
+ * source's); flag 1 marks a merged table. A merged table lists (flag 8: at 72 an int count, from 80
+ * the longs) the numbers of the table files it replaced: its sources, and those their own lists
+ * name that were still on disk when it was made. Those are the tables a crash (or a stop past its
+ * grace period) may have left beside it, and {@link EventIdIndex} deletes them on opening. An
+ * order range cannot name them: a next table made ahead may take claims after one numbered later.
+ * (Flag 4, an order range at 64, was written by one build and is not read.)
  */
 final class IdTable implements AutoCloseable {
     static final String SUFFIX = ".ids";
@@ -49,8 +51,10 @@ final class IdTable implements AutoCloseable {
     private static final long FLAG_MERGED = 1;
     /** The header's {@code minSeq, maxSeq} (at 48 and 56) hold the range of its entries' sequence numbers. */
     private static final long FLAG_SEQ_RANGE = 2;
-    /** The header's {@code firstOrder} (at 64) holds the lowest order of the tables it was merged from. */
-    private static final long FLAG_FIRST_ORDER = 4;
+    /** The header lists the numbers of the table files a merged table replaced (see above). */
+    private static final long FLAG_REPLACED = 8;
+    /** A merge that replaced more (a very long chain of crashes) lists none: its leftovers then stay, harmless but for counting twice. */
+    static final int MAX_REPLACED = (4096 - 80) / Long.BYTES; // what the header (HEADER_BYTES) holds
     static final int HEADER_BYTES = 4096;
     static final int SLOT_BYTES = 32;
     /** Slots per mapped chunk: a MappedByteBuffer holds at most 2 GiB. */
@@ -74,7 +78,7 @@ final class IdTable implements AutoCloseable {
     private final long mask;
     private final long seed;
     private final long order;
-    private final long firstOrder;
+    private final long[] replaced;
     private final boolean merged;
     /** The range of its entries' sequence numbers, once known (from a merged table's header, or counted). */
     private long minSeq = -1;
@@ -105,8 +109,18 @@ final class IdTable implements AutoCloseable {
             this.minSeq = header.getLong(48);
             this.maxSeq = header.getLong(56);
         }
-        // A merged table of an earlier build recorded none: its own order is a safe low end.
-        this.firstOrder = (header.getLong(40) & FLAG_FIRST_ORDER) != 0 ? header.getLong(64) : order;
+        if ((header.getLong(40) & FLAG_REPLACED) != 0) {
+            int n = header.getInt(72);
+            if (n < 0 || n > MAX_REPLACED) {
+                throw new Damaged(file + " lists " + n + " replaced tables");
+            }
+            this.replaced = new long[n];
+            for (int i = 0; i < n; i++) {
+                replaced[i] = header.getLong(80 + i * Long.BYTES);
+            }
+        } else {
+            this.replaced = new long[0]; // not merged, or merged by a build that did not list them
+        }
     }
 
     /** A table of its own seed (tests). */
@@ -166,14 +180,20 @@ final class IdTable implements AutoCloseable {
     }
 
     private static ByteBuffer header(int slotBits, long seed, long count, long order, long flags) {
-        return header(slotBits, seed, count, order, flags, 0, 0, 0);
+        return header(slotBits, seed, count, order, flags, 0, 0, null);
     }
 
     private static ByteBuffer header(int slotBits, long seed, long count, long order, long flags, long minSeq, long maxSeq,
-                                     long firstOrder) {
+                                     long[] replaced) {
         ByteBuffer head = ByteBuffer.allocate(HEADER_BYTES);
-        head.putLong(MAGIC).putInt(VERSION).putInt(slotBits).putLong(seed).putLong(count).putLong(order).putLong(flags)
-                .putLong(minSeq).putLong(maxSeq).putLong(firstOrder);
+        head.putLong(MAGIC).putInt(VERSION).putInt(slotBits).putLong(seed).putLong(count).putLong(order)
+                .putLong(replaced == null ? flags : flags | FLAG_REPLACED).putLong(minSeq).putLong(maxSeq);
+        if (replaced != null) {
+            head.putInt(72, replaced.length);
+            for (int i = 0; i < replaced.length; i++) {
+                head.putLong(80 + i * Long.BYTES, replaced[i]);
+            }
+        }
         return head.clear();
     }
 
@@ -213,8 +233,8 @@ final class IdTable implements AutoCloseable {
         }
         Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
         try {
-            long firstOrder = sources.stream().mapToLong(IdTable::firstOrder).min().orElse(order);
-            long count = mergeInto(tmp, slotBits, seed, order, firstOrder, sources, minSeq, stop, maxStepBits, pace);
+            long count = mergeInto(tmp, slotBits, seed, order, replacedBy(file, sources), sources, minSeq, stop, maxStepBits,
+                    pace);
             Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE);
             EventLog.forceDirectory(file.getParent());
             return count;
@@ -224,7 +244,27 @@ final class IdTable implements AutoCloseable {
         }
     }
 
-    private static long mergeInto(Path tmp, int slotBits, long seed, long order, long firstOrder, List<IdTable> sources,
+    /**
+     * The numbers of the files a merge of {@code sources} into {@code file} replaces: the sources',
+     * and those their lists name that are still there (a crash left them); null if over {@link #MAX_REPLACED}.
+     */
+    private static long[] replacedBy(Path file, List<IdTable> sources) {
+        java.util.TreeSet<Long> numbers = new java.util.TreeSet<>();
+        for (IdTable source : sources) {
+            if (!NumberedFiles.isNamed(source.file.getFileName().toString(), SUFFIX)) {
+                continue; // not a table of an index (tests): nothing on opening looks for it
+            }
+            numbers.add(NumberedFiles.number(source.file, SUFFIX));
+            for (long earlier : source.replaced) {
+                if (Files.exists(file.resolveSibling(NumberedFiles.name(earlier, 6, SUFFIX)))) {
+                    numbers.add(earlier);
+                }
+            }
+        }
+        return numbers.size() > MAX_REPLACED ? null : numbers.stream().mapToLong(Long::longValue).toArray();
+    }
+
+    private static long mergeInto(Path tmp, int slotBits, long seed, long order, long[] replaced, List<IdTable> sources,
                                   long minSeq,
                                   BooleanSupplier stop, int maxStepBits, WritePace pace) throws IOException {
         int stepBits = Math.min(slotBits, maxStepBits);
@@ -291,8 +331,8 @@ final class IdTable implements AutoCloseable {
                 carried = carriedNext;
                 carriedNext = swap;
             }
-            writeFully(ch, header(slotBits, seed, count, order, FLAG_MERGED | FLAG_SEQ_RANGE | FLAG_FIRST_ORDER,
-                    highest == 0 ? 0 : lowest, highest, Math.min(firstOrder, order)), 0);
+            writeFully(ch, header(slotBits, seed, count, order, FLAG_MERGED | FLAG_SEQ_RANGE,
+                    highest == 0 ? 0 : lowest, highest, replaced), 0);
             ch.force(false);
         }
         if (carried.size > 0) {
@@ -463,12 +503,9 @@ final class IdTable implements AutoCloseable {
         return order;
     }
 
-    /**
-     * The lowest order among the tables a merged one was made from (followed back through their
-     * merges); a table's own order if it was not merged, or merged by a build that did not record it.
-     */
-    long firstOrder() {
-        return firstOrder;
+    /** The numbers of the table files a merged one replaced (see the class comment); none if not merged or not listed. */
+    long[] replaced() {
+        return replaced.clone();
     }
 
     /**

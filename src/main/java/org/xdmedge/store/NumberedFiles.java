@@ -33,7 +33,7 @@ final class NumberedFiles {
         return String.format("%0" + digits + "d%s", number, suffix);
     }
 
-    private static boolean isNamed(String name, String suffix) {
+    static boolean isNamed(String name, String suffix) {
         if (!name.endsWith(suffix) || name.length() == suffix.length() || name.length() - suffix.length() > 18) {
             return false;
         }
