@@ -1,16 +1,9 @@
 package org.xdmedge.protocol;
 
-import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.core.JsonToken;
-import com.fasterxml.jackson.core.json.UTF8StreamJsonParser;
 import com.fasterxml.jackson.core.exc.StreamConstraintsException;
-import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectReader;
 import com.fasterxml.jackson.databind.node.ArrayNode;
-import com.fasterxml.jackson.databind.node.MissingNode;
-import com.fasterxml.jackson.databind.node.NullNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
 import java.time.Instant;
@@ -33,9 +26,6 @@ import org.xdmedge.protocol.EdgeRequest.StateEntry;
  * that is wrong. Unknown fields are ignored, never rejected.
  */
 public final class EdgeRequestParser {
-    /** Reads one value mid-stream: the mapper's settings, but the root's trailing tokens are checked by hand. */
-    private static final ObjectReader TREE_READER = EdgeJson.MAPPER.readerFor(JsonNode.class)
-            .without(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
     /**
      * Skipped strings are not held to the mapper's string length limit, so bodies that could hold
      * a longer one are read whole (and refused by it) instead of lean.
@@ -140,246 +130,120 @@ public final class EdgeRequestParser {
 
     /**
      * Reads the body into the same tree {@code MAPPER.readTree(body)} gives, walking the root and the
-     * event objects by hand so the byte spans of each event's {@code xdm} and {@code data} are known
-     * ({@code raw}, keyed by event node). Any failure is reported by reading the body again the plain
-     * way, so problems keep exactly today's wording and location.
+     * event objects with {@link JsonScan} so the byte spans of each event's {@code xdm} and
+     * {@code data} are known ({@code raw}, keyed by event node) and what is skipped is only checked,
+     * never built. A body the scan refuses is read again the plain way, which accepts it (read whole,
+     * not lean) or reports the problem with the mapper's wording and location.
      */
     private static JsonNode readJson(byte[] body, EdgeAction action, Map<JsonNode, RawEvent> raw) {
-        try (JsonParser p = EdgeJson.MAPPER.createParser(body)) {
-            // Byte offsets are only meaningful for the UTF-8 byte parser (not for UTF-16/32 input).
-            boolean utf8 = p instanceof UTF8StreamJsonParser;
-            JsonToken first = p.nextToken();
-            JsonNode root;
-            if (first == null) {
-                root = MissingNode.getInstance();
-            } else if (first == JsonToken.START_OBJECT && utf8 && body.length <= LEAN_MAX_BODY) {
-                root = readRoot(p, body, action, raw);
-            } else {
-                root = tree(p);
+        // UTF-8 with a byte order mark is still UTF-8 (the mapper skips the mark too); UTF-16 and 32 are read whole.
+        int start = body.length >= 3 && body[0] == (byte) 0xEF && body[1] == (byte) 0xBB && body[2] == (byte) 0xBF ? 3 : 0;
+        if (body.length <= LEAN_MAX_BODY && firstContent(body, start) == '{') {
+            try {
+                JsonScan scan = new JsonScan(body, start);
+                JsonNode root = readRoot(scan, body, action, raw);
+                scan.endOfBody();
+                return root;
+            } catch (JsonScan.Refused e) {
+                raw.clear();
             }
-            if (first != null && p.nextToken() != null) {
-                return readJsonPlainly(body); // trailing tokens: let the plain reader say so
-            }
-            return root;
-        } catch (IOException e) {
-            return readJsonPlainly(body);
         }
+        return readJsonPlainly(body);
     }
 
-    private static JsonNode readRoot(JsonParser p, byte[] body, EdgeAction action, Map<JsonNode, RawEvent> raw)
-            throws IOException {
+    private static int firstContent(byte[] body, int start) {
+        for (int i = start; i < body.length; i++) {
+            byte b = body[i];
+            if (b != ' ' && b != '\n' && b != '\r' && b != '\t') {
+                return b;
+            }
+        }
+        return -1;
+    }
+
+    private static JsonNode readRoot(JsonScan scan, byte[] body, EdgeAction action, Map<JsonNode, RawEvent> raw)
+            throws JsonScan.Refused {
         ObjectNode root = EdgeJson.MAPPER.createObjectNode();
-        KeyScopes scopes = new KeyScopes(); // one per body: every walk leaves it empty
-        JsonToken t;
-        while ((t = p.nextToken()) == JsonToken.FIELD_NAME) {
-            String name = p.currentName();
-            JsonToken value = p.nextToken();
+        scan.beginObject();
+        while (scan.nextMember()) {
+            String name = scan.key(); // the scan refuses a key sent twice
             JsonNode read;
-            if (action == EdgeAction.V2_INTERACT && name.equals("event") && value == JsonToken.START_OBJECT) {
-                read = readEvent(p, body, raw, scopes);
-            } else if (action != EdgeAction.V2_INTERACT && name.equals("events") && value == JsonToken.START_ARRAY) {
+            if (action == EdgeAction.V2_INTERACT && name.equals("event") && scan.peek() == '{') {
+                read = readEvent(scan, body, raw);
+            } else if (action != EdgeAction.V2_INTERACT && name.equals("events") && scan.peek() == '[') {
                 ArrayNode events = root.arrayNode();
-                JsonToken item;
-                while ((item = p.nextToken()) != JsonToken.END_ARRAY) {
-                    endedEarly(item);
-                    events.add(item == JsonToken.START_OBJECT ? readEvent(p, body, raw, scopes) : tree(p));
+                scan.beginArray();
+                while (scan.nextItem()) {
+                    events.add(scan.peek() == '{' ? readEvent(scan, body, raw) : tree(scan, body));
                 }
                 read = events;
             } else {
-                read = tree(p);
+                read = tree(scan, body);
             }
-            putOnce(root, name, read);
+            root.set(name, read);
         }
-        endedEarly(t);
         return root;
-    }
-
-    /** A key seen twice fails the walk; the plain reader then names the duplicate (EdgeJson refuses them). */
-    private static void putOnce(ObjectNode object, String name, JsonNode value) throws IOException {
-        if (object.replace(name, value) != null) {
-            throw new java.io.IOException("duplicate key " + name);
-        }
-    }
-
-    /** The parser reports a truncated body itself; this only keeps the hand walk from looping on one it did not. */
-    private static void endedEarly(JsonToken t) throws IOException {
-        if (t == null) {
-            throw new java.io.EOFException("the body ended inside a value");
-        }
     }
 
     /**
      * One event object, lean: its xdm object is walked member by member and only the
-     * {@link EdgeEvent#LEAN_MEMBERS} become trees; the rest of xdm, and data, are skipped (keys
-     * still checked for duplicates) and kept as byte spans. Other members become trees.
+     * {@link EdgeEvent#LEAN_MEMBERS} become trees; the rest of xdm, and data, are skipped (checked
+     * by the scan) and kept as byte spans. Other members become trees.
      */
-    private static ObjectNode readEvent(JsonParser p, byte[] body, Map<JsonNode, RawEvent> raw, KeyScopes scopes)
-            throws IOException {
+    private static ObjectNode readEvent(JsonScan scan, byte[] body, Map<JsonNode, RawEvent> raw)
+            throws JsonScan.Refused {
         ObjectNode event = EdgeJson.MAPPER.createObjectNode();
         ObjectNode members = null;
         RawJson xdm = null;
         RawJson data = null;
-        boolean seenXdm = false;
-        boolean seenData = false;
-        JsonToken t;
-        while ((t = p.nextToken()) == JsonToken.FIELD_NAME) {
-            String name = p.currentName();
-            JsonToken value = p.nextToken();
-            boolean isXdm = name.equals("xdm");
-            boolean isData = !isXdm && name.equals("data");
-            if ((isXdm && seenXdm) || (isData && seenData)) {
-                throw new IOException("duplicate key " + name);
-            }
-            seenXdm |= isXdm;
-            seenData |= isData;
-            if (isXdm && value == JsonToken.START_OBJECT) {
-                long start = p.currentTokenLocation().getByteOffset();
-                members = readXdmMembers(p, scopes);
-                xdm = span(body, start, p.currentLocation().getByteOffset());
-            } else if (isData && value != JsonToken.VALUE_NULL) {
-                long start = p.currentTokenLocation().getByteOffset();
-                scopes.skip(p);
-                data = span(body, start, p.currentLocation().getByteOffset());
+        scan.beginObject();
+        while (scan.nextMember()) {
+            String name = scan.key();
+            int value = scan.peek();
+            if (value == '{' && name.equals("xdm")) {
+                int start = scan.position();
+                members = readXdmMembers(scan, body);
+                xdm = new RawJson(body, start, scan.position());
+            } else if (value != 'n' && name.equals("data")) {
+                int start = scan.position();
+                scan.skipValue();
+                data = new RawJson(body, start, scan.position());
             } else {
-                putOnce(event, name, tree(p));
+                event.set(name, tree(scan, body));
             }
         }
-        endedEarly(t);
         if (xdm != null || data != null) {
             raw.put(event, new RawEvent(members, xdm, data));
         }
         return event;
     }
 
-    /** The xdm object at the parser's current token: its lean members as a tree, the rest skipped. */
-    private static ObjectNode readXdmMembers(JsonParser p, KeyScopes scopes) throws IOException {
+    /** The xdm object at the scan's position: its lean members as a tree, the rest skipped. */
+    private static ObjectNode readXdmMembers(JsonScan scan, byte[] body) throws JsonScan.Refused {
         ObjectNode members = EdgeJson.MAPPER.createObjectNode();
-        scopes.open();
-        JsonToken t;
-        while ((t = p.nextToken()) == JsonToken.FIELD_NAME) {
-            String name = p.currentName();
-            scopes.key(name);
-            p.nextToken();
+        scan.beginObject();
+        while (scan.nextMember()) {
+            String name = scan.key();
             if (EdgeEvent.isLeanMember(name)) {
-                members.set(name, tree(p));
+                members.set(name, tree(scan, body));
             } else {
-                scopes.skip(p);
+                scan.skipValue();
             }
         }
-        endedEarly(t);
-        scopes.close();
         return members;
     }
 
-    /** The span {@code [start, end)} of a value just read; a walk that cannot tell it is given up. */
-    private static RawJson span(byte[] body, long start, long end) throws IOException {
-        if (start < 0 || end <= start || end > body.length) {
-            throw new IOException("no byte span for a value");
+    /** The value at the scan's position, checked by the scan and then read as a tree by the mapper. */
+    private static JsonNode tree(JsonScan scan, byte[] body) throws JsonScan.Refused {
+        scan.peek();
+        int start = scan.position();
+        scan.skipValue();
+        try {
+            // The whole mapper (trailing tokens refused): a value that ends elsewhere than the scan says is refused.
+            return EdgeJson.MAPPER.readTree(body, start, scan.position() - start);
+        } catch (IOException e) {
+            throw JsonScan.Refused.INSTANCE;
         }
-        return new RawJson(body, (int) start, (int) end);
-    }
-
-    /**
-     * The keys of every object open in a skipped value, so that a key sent twice is refused as the
-     * tree reader refuses it (the parser itself does not check, see EdgeJson). Field names are
-     * canonical strings, so the usual small object is checked by a short scan; large ones get a set.
-     */
-    static final class KeyScopes {
-        private static final int SCAN_LIMIT = 16;
-        private String[][] names = new String[8][];
-        /** The names' hashes beside them: a scan reads one array and compares a name's text only on a matching hash. */
-        private int[][] hashes = new int[8][];
-        private int[] sizes = new int[8];
-        private java.util.HashSet<String>[] sets = newSets(8);
-        private int depth;
-
-        @SuppressWarnings("unchecked")
-        private static java.util.HashSet<String>[] newSets(int n) {
-            return (java.util.HashSet<String>[]) new java.util.HashSet<?>[n];
-        }
-
-        /** Skips the value at the parser's current token and everything inside it. */
-        void skip(JsonParser p) throws IOException {
-            JsonToken t = p.currentToken();
-            if (t != JsonToken.START_OBJECT && t != JsonToken.START_ARRAY) {
-                p.finishToken(); // a string is read lazily: its end (and its bytes' check) come only now
-                return;
-            }
-            int base = depth;
-            open();
-            while (depth > base) {
-                t = p.nextToken();
-                if (t == null) {
-                    throw new java.io.EOFException("the body ended inside a value");
-                }
-                switch (t) {
-                    case FIELD_NAME -> key(p.currentName());
-                    case START_OBJECT, START_ARRAY -> open();
-                    case END_OBJECT, END_ARRAY -> close();
-                    default -> { }
-                }
-            }
-        }
-
-        void open() {
-            if (depth == names.length) {
-                names = java.util.Arrays.copyOf(names, depth * 2);
-                hashes = java.util.Arrays.copyOf(hashes, depth * 2);
-                sizes = java.util.Arrays.copyOf(sizes, depth * 2);
-                sets = java.util.Arrays.copyOf(sets, depth * 2);
-            }
-            sizes[depth] = 0;
-            if (sets[depth] != null) {
-                sets[depth].clear();
-            }
-            depth++;
-        }
-
-        void close() {
-            depth--;
-        }
-
-        /** A key of the innermost open object (arrays have none, so they never call this). */
-        void key(String name) throws IOException {
-            int level = depth - 1;
-            int size = sizes[level];
-            if (size > SCAN_LIMIT) {
-                if (!sets[level].add(name)) {
-                    throw new IOException("duplicate key " + name);
-                }
-                return;
-            }
-            String[] seen = names[level];
-            int[] seenHashes = hashes[level];
-            if (seen == null) {
-                seen = names[level] = new String[SCAN_LIMIT];
-                seenHashes = hashes[level] = new int[SCAN_LIMIT];
-            }
-            int hash = name.hashCode(); // kept in the canonical string after its first use
-            for (int i = 0; i < size; i++) {
-                if (seenHashes[i] == hash && seen[i].equals(name)) {
-                    throw new IOException("duplicate key " + name);
-                }
-            }
-            if (size == SCAN_LIMIT) {
-                java.util.HashSet<String> set = sets[level];
-                if (set == null) {
-                    set = sets[level] = new java.util.HashSet<>();
-                }
-                java.util.Collections.addAll(set, seen);
-                set.add(name);
-            } else {
-                seen[size] = name;
-                seenHashes[size] = hash;
-            }
-            sizes[level] = size + 1;
-        }
-    }
-
-    /** The value at the parser's current token, as a tree (the mapper's node factory and limits). */
-    private static JsonNode tree(JsonParser p) throws IOException {
-        JsonNode node = TREE_READER.readTree(p);
-        return node == null ? NullNode.getInstance() : node;
     }
 
     private static JsonNode readJsonPlainly(byte[] body) {

@@ -80,6 +80,87 @@ class LeanEventParseTest {
     }
 
     @Test
+    void theScanAgreesWithTheMapperOnEveryTokenAndReadsLeanWhatItAccepts() throws Exception {
+        String[] values = {"0", "-0", "1.5e-3", "12E+2", "-0.0", "01", "1.", ".5", "-", "+1", "1e", "1e+", "0x1", "NaN",
+                "Infinity", "true", "tru", "truex", "false", "fals", "null", "nul", "\"\"", "\"a\\\"b\"", "\"\\u00e9\"",
+                "\"\\u00g9\"", "\"\\x\"", "\"\\/\\b\\f\\n\\r\\t\"", "\"tab\there\"", "\"caf\u00e9 \ud83d\ude00\"",
+                "[]", "[1,]", "[,1]", "[1 2]", "{}", "{,}", "{\"a\":1,}", "{\"a\" 1}", "{\"a\":}", "{1:2}", "[[[]]]",
+                "{\"a\":[{\"b\":{\"c\":[null,true,-1.25e10]}}]}", "\"\u007f\"", " 1 ", "\t[\n1\r]"};
+        int lean = 0;
+        for (String value : values) {
+            for (String body : new String[] {"{\"event\":{\"xdm\":{\"w\":" + value + "},\"data\":{\"d\":" + value + "}}}",
+                    "{\"event\":{\"xdm\":{\"identityMap\":{\"X\":[{\"id\":" + value + "}]}}}}",
+                    "{\"event\":{\"xdm\":{}},\"meta\":" + value + "}"}) {
+                byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
+                boolean valid;
+                try {
+                    EdgeJson.MAPPER.readTree(bytes);
+                    valid = true;
+                } catch (java.io.IOException e) {
+                    valid = false;
+                }
+                try {
+                    EdgeEvent event = EdgeRequestParser.parse(EdgeAction.V2_INTERACT, bytes).events().get(0);
+                    assertThat(valid).as("accepted only if the mapper accepts: %s", body).isTrue();
+                    assertThat(event.rawXdm()).as("read lean: %s", body).isNotNull();
+                    lean++;
+                } catch (EdgeProblem p) {
+                    if (p.error() == EdgeError.INVALID_JSON) {
+                        assertThat(valid).as("refused as JSON only if the mapper refuses: %s", body).isFalse();
+                    } else {
+                        assertThat(valid).as(body).isTrue(); // valid JSON, wrong field (an id that is not a string)
+                    }
+                }
+            }
+        }
+        assertThat(lean).as("bodies accepted").isGreaterThanOrEqualTo(28);
+    }
+
+    @Test
+    void whatTheScanIsNotSureOfIsReadWholeByTheMapper() throws Exception {
+        StringBuilder wide = new StringBuilder("{");
+        for (int i = 0; i < 300; i++) {
+            wide.append(i == 0 ? "" : ",").append("\"eVar").append(i).append("\":\"v\"");
+        }
+        String many = wide + "}";
+        byte[] bom = ("\uFEFF{\"event\":{\"xdm\":{\"a\":\"caf\u00e9\"}}}").getBytes(StandardCharsets.UTF_8);
+        // Read lean: a BOM, hundreds of keys in one object (the scan's hash table), escapes in values.
+        for (byte[] body : new byte[][] {bom, utf8("{\"event\":{\"xdm\":{\"e\":" + many + "},\"data\":" + many + "}}"),
+                utf8("{\"event\":{\"xdm\":{\"s\":\"\\u0041\\n\\\"\"}}}")}) {
+            assertThat(EdgeRequestParser.parse(EdgeAction.V2_INTERACT, body).events().get(0).rawXdm())
+                    .as(new String(body, StandardCharsets.UTF_8)).isNotNull();
+        }
+        // Read whole: a key spelled with an escape, a key longer than the scan takes, UTF-8 the mapper
+        // decodes but that is not well formed (an encoded surrogate), UTF-16.
+        String longKey = "k".repeat(JsonScan.MAX_KEY_BYTES + 1);
+        byte[] surrogate = utf8("{\"event\":{\"xdm\":{\"s\":\"a?b\"}}}");
+        int at = new String(surrogate, StandardCharsets.ISO_8859_1).indexOf('?');
+        byte[] withSurrogate = new byte[surrogate.length + 2];
+        System.arraycopy(surrogate, 0, withSurrogate, 0, at);
+        withSurrogate[at] = (byte) 0xED;
+        withSurrogate[at + 1] = (byte) 0xA0;
+        withSurrogate[at + 2] = (byte) 0x80;
+        System.arraycopy(surrogate, at + 1, withSurrogate, at + 3, surrogate.length - at - 1);
+        for (byte[] body : new byte[][] {utf8("{\"event\":{\"xdm\":{\"\\u0061\":1}}}"),
+                utf8("{\"event\":{\"xdm\":{\"" + longKey + "\":1}}}"), withSurrogate,
+                "{\"event\":{\"xdm\":{\"a\":1}}}".getBytes(StandardCharsets.UTF_16BE)}) {
+            JsonNode whole = EdgeJson.MAPPER.readTree(body);
+            EdgeEvent event = EdgeRequestParser.parse(EdgeAction.V2_INTERACT, body).events().get(0);
+            assertThat(event.rawXdm()).isNull();
+            assertThat(event.xdm()).isEqualTo(whole.get("event").get("xdm"));
+        }
+        // A key sent twice among hundreds is still refused.
+        String twice = many.substring(0, many.length() - 1) + ",\"eVar150\":\"w\"}";
+        assertThatThrownBy(() -> EdgeRequestParser.parse(EdgeAction.V2_INTERACT,
+                utf8("{\"event\":{\"xdm\":{\"e\":" + twice + "}}}")))
+                .isInstanceOfSatisfying(EdgeProblem.class, p -> assertThat(p.error()).isEqualTo(EdgeError.INVALID_JSON));
+    }
+
+    private static byte[] utf8(String s) {
+        return s.getBytes(StandardCharsets.UTF_8);
+    }
+
+    @Test
     void theLeanMembersAreWhatTheSetNames() {
         for (String member : EdgeEvent.LEAN_MEMBERS) {
             assertThat(EdgeEvent.isLeanMember(member)).as(member).isTrue();
