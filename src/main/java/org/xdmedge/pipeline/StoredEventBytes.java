@@ -7,6 +7,7 @@ import java.io.UncheckedIOException;
 import java.util.Arrays;
 import org.xdmedge.identity.IdentityResolver;
 import org.xdmedge.protocol.EdgeJson;
+import org.xdmedge.protocol.Utf8;
 import org.xdmedge.protocol.EdgeRequest.EdgeEvent;
 import org.xdmedge.protocol.EdgeRequest.RawJson;
 
@@ -372,42 +373,10 @@ final class StoredEventBytes {
                 }
                 continue;
             }
-            c &= 0xff;
-            int more;
-            int lo = 0x80;
-            int hi = 0xbf;
-            if (c >= 0xc2 && c <= 0xdf) {
-                more = 1;
-            } else if (c >= 0xe0 && c <= 0xef) {
-                more = 2;
-                if (c == 0xe0) {
-                    lo = 0xa0; // overlong
-                } else if (c == 0xed) {
-                    hi = 0x9f; // UTF-16 surrogates
-                }
-            } else if (c >= 0xf0 && c <= 0xf4) {
-                more = 3;
-                if (c == 0xf0) {
-                    lo = 0x90; // overlong
-                } else if (c == 0xf4) {
-                    hi = 0x8f; // above U+10FFFF
-                }
-            } else {
+            i = Utf8.sequenceEnd(b, i - 1, end);
+            if (i < 0) {
                 return false;
             }
-            if (i + more > end) {
-                return false;
-            }
-            int second = b[i] & 0xff;
-            if (second < lo || second > hi) {
-                return false;
-            }
-            for (int k = 1; k < more; k++) {
-                if ((b[i + k] & 0xc0) != 0x80) {
-                    return false;
-                }
-            }
-            i += more;
         }
         return true;
     }

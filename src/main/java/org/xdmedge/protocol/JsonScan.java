@@ -321,35 +321,33 @@ final class JsonScan {
 
     /** A string value, through its closing quote. */
     private void string() throws Refused {
+        pos = closingQuote(pos + 1, true) + 1;
+    }
+
+    /**
+     * The index of the quote that ends the string whose text starts at {@code i}; refused at a
+     * control character, malformed UTF-8, a bad escape, or any escape if not {@code escapes}.
+     */
+    private int closingQuote(int i, boolean escapes) throws Refused {
         final byte[] b = this.b;
         final int end = this.end;
-        int i = pos + 1;
         while (true) {
-            // Eight bytes at a time while they are printable ASCII without a quote or backslash.
-            while (i + 8 <= end) {
-                long word = (long) LONGS.get(b, i);
-                if (((word | (word - SPACES)) & HIGH_BITS) != 0 || hasZeroByte(word ^ QUOTES)
-                        || hasZeroByte(word ^ BACKSLASHES)) {
-                    break;
-                }
-                i += 8;
-            }
+            i = plainWords(i);
             if (i >= end) {
                 throw Refused.INSTANCE;
             }
             int c = b[i];
             if (c == '"') {
-                pos = i + 1;
-                return;
+                return i;
             }
-            if (c == '\\') {
+            if (c == '\\' && escapes) {
                 i = escape(i + 1);
-            } else if (c >= 0x20) {
+            } else if (c >= 0x20 && c != '\\') {
                 i++;
             } else if (c < 0) {
-                i = utf8(i, c & 0xff);
+                i = utf8(i);
             } else {
-                throw Refused.INSTANCE; // a control character: JSON wants it escaped
+                throw Refused.INSTANCE; // a control character (JSON wants it escaped), or an escape in a key
             }
         }
     }
@@ -379,75 +377,33 @@ final class JsonScan {
         }
     }
 
-    /** A well-formed multi-byte UTF-8 sequence led by {@code c} at {@code i}; returns the index after it. */
-    private int utf8(int i, int c) throws Refused {
-        int more;
-        int lo = 0x80;
-        int hi = 0xbf;
-        if (c >= 0xc2 && c <= 0xdf) {
-            more = 1;
-        } else if (c >= 0xe0 && c <= 0xef) {
-            more = 2;
-            if (c == 0xe0) {
-                lo = 0xa0; // shorter forms are overlong
-            } else if (c == 0xed) {
-                hi = 0x9f; // above are surrogates
-            }
-        } else if (c >= 0xf0 && c <= 0xf4) {
-            more = 3;
-            if (c == 0xf0) {
-                lo = 0x90;
-            } else if (c == 0xf4) {
-                hi = 0x8f; // above U+10FFFF
-            }
-        } else {
+    /** A well-formed multi-byte UTF-8 sequence at {@code i}; returns the index after it. */
+    private int utf8(int i) throws Refused {
+        int next = Utf8.sequenceEnd(b, i, end);
+        if (next < 0) {
             throw Refused.INSTANCE;
         }
-        if (i + more >= end) {
-            throw Refused.INSTANCE;
-        }
-        int second = b[i + 1] & 0xff;
-        if (second < lo || second > hi) {
-            throw Refused.INSTANCE;
-        }
-        for (int k = i + 2; k <= i + more; k++) {
-            if ((b[k] & 0xc0) != 0x80) {
-                throw Refused.INSTANCE;
+        return next;
+    }
+
+    /** From {@code i}, past every eight bytes that are printable ASCII without a quote or backslash. */
+    private int plainWords(int i) {
+        final byte[] b = this.b;
+        while (i + 8 <= end) {
+            long word = (long) LONGS.get(b, i);
+            if (((word | (word - SPACES)) & HIGH_BITS) != 0 || hasZeroByte(word ^ QUOTES) || hasZeroByte(word ^ BACKSLASHES)) {
+                break;
             }
+            i += 8;
         }
-        return i + more + 1;
+        return i;
     }
 
     /** A key at {@code pos} (its opening quote), through its closing quote; refused if the object has it already. */
     private void readKey() throws Refused {
-        final byte[] b = this.b;
-        final int end = this.end;
         int start = pos + 1;
-        int i = start;
-        while (true) {
-            while (i + 8 <= end) { // as in string(): eight plain ASCII bytes at a time
-                long word = (long) LONGS.get(b, i);
-                if (((word | (word - SPACES)) & HIGH_BITS) != 0 || hasZeroByte(word ^ QUOTES)
-                        || hasZeroByte(word ^ BACKSLASHES)) {
-                    break;
-                }
-                i += 8;
-            }
-            if (i >= end) {
-                throw Refused.INSTANCE;
-            }
-            int c = b[i];
-            if (c == '"') {
-                break;
-            }
-            if (c >= 0x20 && c != '\\') {
-                i++;
-            } else if (c < 0) {
-                i = utf8(i, c & 0xff);
-            } else {
-                throw Refused.INSTANCE; // an escape (the key's text is not its bytes) or a control character
-            }
-        }
+        // A key with an escape is refused: its text is not its bytes, which the duplicate check compares.
+        int i = closingQuote(start, false);
         int length = i - start;
         if (length > MAX_KEY_BYTES) {
             throw Refused.INSTANCE;

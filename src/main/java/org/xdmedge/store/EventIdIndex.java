@@ -685,7 +685,16 @@ final class EventIdIndex implements AutoCloseable {
                     IdTable current = hot;
                     // Outside any lock: the writer never waits for this unless the hot one is 3/4 full.
                     // If the writer could not wait and made one itself meanwhile, this one is the next after it.
-                    prepared.set(makeTable(nextHotSlotBits(current), () -> closing, backgroundPace)); // a stop is not held back
+                    IdTable made = makeTable(nextHotSlotBits(current), () -> closing, backgroundPace); // a stop is not held back
+                    boolean overtaken;
+                    synchronized (makeLock) { // where the writer swaps the hot table
+                        overtaken = made.order() < hot.order();
+                    }
+                    if (overtaken) {
+                        discard(made); // the writer made one itself meanwhile: this one would take claims out of order
+                    } else {
+                        prepared.set(made);
+                    }
                 }
                 deleteRetired(false);
                 if (System.nanoTime() >= nextCheckpoint) {
