@@ -30,17 +30,6 @@ public record EdgeRequest(EdgeAction action, List<EdgeEvent> events, List<Identi
         /** The xdm members a lean event holds as trees: what the pipeline reads of every event. */
         public static final java.util.Set<String> LEAN_MEMBERS = java.util.Set.of("_id", "timestamp", "identityMap");
 
-        /**
-         * Whether {@code name} is one of {@link #LEAN_MEMBERS}, asked of every xdm member: a switch
-         * on the (cached) hash, where the set's probe divided for its slot (0.6% of the event loop).
-         */
-        public static boolean isLeanMember(String name) {
-            return switch (name) {
-                case "_id", "timestamp", "identityMap" -> true;
-                default -> false;
-            };
-        }
-
         private final int index;
         /** Null until first asked for, when lean. */
         private ObjectNode xdm;

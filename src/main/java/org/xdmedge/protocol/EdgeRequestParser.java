@@ -31,6 +31,9 @@ public final class EdgeRequestParser {
      * a longer one are read whole (and refused by it) instead of lean.
      */
     private static final int LEAN_MAX_BODY = EdgeJson.MAPPER.getFactory().streamReadConstraints().getMaxStringLength();
+    private static final String[] LEAN_NAMES = EdgeEvent.LEAN_MEMBERS.toArray(String[]::new);
+    private static final byte[][] LEAN_BYTES = java.util.Arrays.stream(LEAN_NAMES)
+            .map(n -> n.getBytes(java.nio.charset.StandardCharsets.UTF_8)).toArray(byte[][]::new);
     private static final Set<String> AUTH_STATES = Set.of("ambiguous", "authenticated", "loggedOut");
     /** Far above any real client; bounds the work one request can ask for. */
     public static final int MAX_EVENTS = 1000;
@@ -223,9 +226,9 @@ public final class EdgeRequestParser {
         ObjectNode members = EdgeJson.MAPPER.createObjectNode();
         scan.beginObject();
         while (scan.nextMember()) {
-            String name = scan.key();
-            if (EdgeEvent.isLeanMember(name)) {
-                members.set(name, tree(scan, body));
+            String lean = scan.keyAmong(LEAN_NAMES, LEAN_BYTES); // most members are not: no string for them
+            if (lean != null) {
+                members.set(lean, tree(scan, body));
             } else {
                 scan.skipValue();
             }

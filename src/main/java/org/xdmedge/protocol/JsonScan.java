@@ -115,6 +115,25 @@ final class JsonScan {
         return name;
     }
 
+    /**
+     * As {@link #key()}, for a walk that only needs to know whether the key is one of {@code names}
+     * (their UTF-8 bytes in {@code spelled}, in the same order): that name, or null. No string is made.
+     */
+    String keyAmong(String[] names, byte[][] spelled) throws Refused {
+        int start = pos + 1;
+        readKey();
+        int length = pos - 1 - start;
+        String found = null;
+        for (int n = 0; n < names.length && found == null; n++) {
+            byte[] name = spelled[n];
+            if (name.length == length && Arrays.equals(b, start, start + length, name, 0, length)) {
+                found = names[n];
+            }
+        }
+        colon();
+        return found;
+    }
+
     /** Opens the array that must come next. */
     void beginArray() throws Refused {
         if (peek() != '[') {

@@ -161,13 +161,24 @@ class LeanEventParseTest {
     }
 
     @Test
-    void theLeanMembersAreWhatTheSetNames() {
+    void theLeanMembersAreWhatTheSetNamesSpelledExactly() {
+        EdgeEvent exact = EdgeEvents.parse("{\"event\":{\"xdm\":{\"_id\":\"a\",\"timestamp\":\"2026-12-01T10:00:00Z\","
+                + "\"identityMap\":{\"FPID\":[{\"id\":\"f\"}]}}}}");
+        assertThat(exact.rawXdm()).isNotNull();
+        assertThat(exact.eventId()).isEqualTo("a");
+        assertThat(exact.timestamp()).isNotNull();
+        assertThat(exact.identities()).hasSize(1);
         for (String member : EdgeEvent.LEAN_MEMBERS) {
-            assertThat(EdgeEvent.isLeanMember(member)).as(member).isTrue();
+            assertThat(exact.xdmMember(member)).as(member).isNotNull();
         }
-        for (String other : new String[] {"id", "_ID", "Timestamp", "identitymap", "eventType", "", "_id "}) {
-            assertThat(EdgeEvent.isLeanMember(other)).as(other).isFalse();
-        }
+        // Names that differ in case, a byte or a space are not lean members (else these values would be refused).
+        EdgeEvent near = EdgeEvents.parse("{\"event\":{\"xdm\":{\"_ID\":1,\"id\":2,\"Timestamp\":\"bad\",\"timestamp \":3,"
+                + "\"identitymap\":4,\"identityMaps\":5,\"\":6}}}");
+        assertThat(near.rawXdm()).isNotNull();
+        assertThat(near.eventId()).isNull();
+        assertThat(near.timestamp()).isNull();
+        assertThat(near.identities()).isEmpty();
+        assertThat(near.xdm().size()).isEqualTo(7);
     }
 
     @Test
