@@ -7,9 +7,9 @@ import java.io.UncheckedIOException;
 import java.util.Arrays;
 import org.xdmedge.identity.IdentityResolver;
 import org.xdmedge.protocol.EdgeJson;
-import org.xdmedge.protocol.Utf8;
 import org.xdmedge.protocol.EdgeRequest.EdgeEvent;
 import org.xdmedge.protocol.EdgeRequest.RawJson;
+import org.xdmedge.protocol.Utf8;
 
 /**
  * The stored JSON of one event, {@code {"xdm":{...},"data":...}} on one line, with what the edge

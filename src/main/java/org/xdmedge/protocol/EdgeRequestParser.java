@@ -32,8 +32,6 @@ public final class EdgeRequestParser {
      */
     private static final int LEAN_MAX_BODY = EdgeJson.MAPPER.getFactory().streamReadConstraints().getMaxStringLength();
     private static final String[] LEAN_NAMES = EdgeEvent.LEAN_MEMBERS.toArray(String[]::new);
-    private static final byte[][] LEAN_BYTES = java.util.Arrays.stream(LEAN_NAMES)
-            .map(n -> n.getBytes(java.nio.charset.StandardCharsets.UTF_8)).toArray(byte[][]::new);
     private static final Set<String> AUTH_STATES = Set.of("ambiguous", "authenticated", "loggedOut");
     /** Far above any real client; bounds the work one request can ask for. */
     public static final int MAX_EVENTS = 1000;
@@ -141,7 +139,7 @@ public final class EdgeRequestParser {
     private static JsonNode readJson(byte[] body, EdgeAction action, Map<JsonNode, RawEvent> raw) {
         // UTF-8 with a byte order mark is still UTF-8 (the mapper skips the mark too); UTF-16 and 32 are read whole.
         int start = body.length >= 3 && body[0] == (byte) 0xEF && body[1] == (byte) 0xBB && body[2] == (byte) 0xBF ? 3 : 0;
-        if (body.length <= LEAN_MAX_BODY && firstContent(body, start) == '{') {
+        if (body.length <= LEAN_MAX_BODY) { // a root that is not an object is refused by the scan, and read whole
             try {
                 JsonScan scan = new JsonScan(body, start);
                 JsonNode root = readRoot(scan, body, action, raw);
@@ -152,16 +150,6 @@ public final class EdgeRequestParser {
             }
         }
         return readJsonPlainly(body);
-    }
-
-    private static int firstContent(byte[] body, int start) {
-        for (int i = start; i < body.length; i++) {
-            byte b = body[i];
-            if (b != ' ' && b != '\n' && b != '\r' && b != '\t') {
-                return b;
-            }
-        }
-        return -1;
     }
 
     private static JsonNode readRoot(JsonScan scan, byte[] body, EdgeAction action, Map<JsonNode, RawEvent> raw)
@@ -226,7 +214,7 @@ public final class EdgeRequestParser {
         ObjectNode members = EdgeJson.MAPPER.createObjectNode();
         scan.beginObject();
         while (scan.nextMember()) {
-            String lean = scan.keyAmong(LEAN_NAMES, LEAN_BYTES); // most members are not: no string for them
+            String lean = scan.keyAmong(LEAN_NAMES); // most members are not: no string for them
             if (lean != null) {
                 members.set(lean, tree(scan, body));
             } else {

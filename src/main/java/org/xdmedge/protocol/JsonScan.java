@@ -34,6 +34,9 @@ final class JsonScan {
     private static final long QUOTES = ONES * '"';
     private static final long BACKSLASHES = ONES * '\\';
     private static final long SPACES = ONES * 0x20;
+    private static final byte[] TRUE = "true".getBytes(StandardCharsets.US_ASCII);
+    private static final byte[] FALSE = "false".getBytes(StandardCharsets.US_ASCII);
+    private static final byte[] NULL = "null".getBytes(StandardCharsets.US_ASCII);
 
     /** Thrown where the scan gives up on a body; it carries nothing, so one instance serves. */
     static final class Refused extends Exception {
@@ -80,8 +83,7 @@ final class JsonScan {
             throw Refused.INSTANCE;
         }
         pos++;
-        open();
-        base[depth] = keys;
+        openObject();
     }
 
     /** Whether the open object has another member; false consumes its closing brace. */
@@ -117,21 +119,29 @@ final class JsonScan {
 
     /**
      * As {@link #key()}, for a walk that only needs to know whether the key is one of {@code names}
-     * (their UTF-8 bytes in {@code spelled}, in the same order): that name, or null. No string is made.
+     * (ASCII, so a name's chars are its bytes): that name, or null. No string is made.
      */
-    String keyAmong(String[] names, byte[][] spelled) throws Refused {
+    String keyAmong(String[] names) throws Refused {
         int start = pos + 1;
         readKey();
         int length = pos - 1 - start;
         String found = null;
         for (int n = 0; n < names.length && found == null; n++) {
-            byte[] name = spelled[n];
-            if (name.length == length && Arrays.equals(b, start, start + length, name, 0, length)) {
+            if (names[n].length() == length && spells(start, names[n])) {
                 found = names[n];
             }
         }
         colon();
         return found;
+    }
+
+    private boolean spells(int start, String asciiName) {
+        for (int i = 0; i < asciiName.length(); i++) {
+            if (b[start + i] != asciiName.charAt(i)) {
+                return false;
+            }
+        }
+        return true;
     }
 
     /** Opens the array that must come next. */
@@ -168,8 +178,7 @@ final class JsonScan {
         switch (c) {
             case '{' -> {
                 pos++;
-                open();
-                base[depth] = keys;
+                openObject();
                 object();
             }
             case '[' -> {
@@ -178,15 +187,9 @@ final class JsonScan {
                 array();
             }
             case '"' -> string();
-            case 't' -> literal('t', 'r', 'u', 'e');
-            case 'f' -> {
-                literal('f', 'a', 'l', 's');
-                if (pos >= end || b[pos] != 'e') {
-                    throw Refused.INSTANCE;
-                }
-                pos++;
-            }
-            case 'n' -> literal('n', 'u', 'l', 'l');
+            case 't' -> literal(TRUE);
+            case 'f' -> literal(FALSE);
+            case 'n' -> literal(NULL);
             default -> {
                 if (c == '-' || (c >= '0' && c <= '9')) {
                     number();
@@ -202,6 +205,11 @@ final class JsonScan {
         if (peek() != -1 || depth != 0) {
             throw Refused.INSTANCE;
         }
+    }
+
+    private void openObject() throws Refused {
+        open();
+        base[depth] = keys;
     }
 
     private void open() throws Refused {
@@ -282,12 +290,11 @@ final class JsonScan {
         pos = i;
     }
 
-    private void literal(char c0, char c1, char c2, char c3) throws Refused {
-        int i = pos;
-        if (i + 4 > end || b[i] != c0 || b[i + 1] != c1 || b[i + 2] != c2 || b[i + 3] != c3) {
+    private void literal(byte[] word) throws Refused {
+        if (pos + word.length > end || !Arrays.equals(b, pos, pos + word.length, word, 0, word.length)) {
             throw Refused.INSTANCE;
         }
-        pos = i + 4;
+        pos += word.length;
     }
 
     private void number() throws Refused {

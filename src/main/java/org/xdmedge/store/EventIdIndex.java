@@ -684,7 +684,7 @@ final class EventIdIndex implements AutoCloseable {
                 if (prepareWanted && prepared.get() == null) {
                     IdTable current = hot;
                     // Outside any lock: the writer never waits for this unless the hot one is 3/4 full.
-                    // If the writer could not wait and made one itself meanwhile, this one is the next after it.
+                    // If the writer could not wait and made one itself meanwhile, this one is older than it: dropped.
                     IdTable made = makeTable(nextHotSlotBits(current), () -> closing, backgroundPace); // a stop is not held back
                     boolean overtaken;
                     synchronized (makeLock) { // where the writer swaps the hot table
@@ -1057,7 +1057,7 @@ final class EventIdIndex implements AutoCloseable {
     }
 
     private static String tableName(long number) {
-        return NumberedFiles.name(number, 6, IdTable.SUFFIX);
+        return IdTable.fileName(number);
     }
 
     /**

@@ -53,9 +53,9 @@ final class IdTable implements AutoCloseable {
     private static final long FLAG_SEQ_RANGE = 2;
     /** The header lists the numbers of the table files a merged table replaced (see above). */
     private static final long FLAG_REPLACED = 8;
-    /** A merge that replaced more (a very long chain of crashes) lists none: its leftovers then stay, harmless but for counting twice. */
-    static final int MAX_REPLACED = (4096 - 80) / Long.BYTES; // what the header (HEADER_BYTES) holds
     static final int HEADER_BYTES = 4096;
+    /** A merge that replaced more (a very long chain of crashes) lists none: its leftovers then stay, harmless but for counting twice. */
+    static final int MAX_REPLACED = (HEADER_BYTES - 80) / Long.BYTES;
     static final int SLOT_BYTES = 32;
     /** Slots per mapped chunk: a MappedByteBuffer holds at most 2 GiB. */
     private static final int CHUNK_SLOT_BITS = 25;
@@ -244,6 +244,11 @@ final class IdTable implements AutoCloseable {
         }
     }
 
+    /** The name of an index's table file of {@code number}. */
+    static String fileName(long number) {
+        return NumberedFiles.name(number, 6, SUFFIX);
+    }
+
     /**
      * The numbers of the files a merge of {@code sources} into {@code file} replaces: the sources',
      * and those their lists name that are still there (a crash left them); null if over {@link #MAX_REPLACED}.
@@ -256,7 +261,7 @@ final class IdTable implements AutoCloseable {
             }
             numbers.add(NumberedFiles.number(source.file, SUFFIX));
             for (long earlier : source.replaced) {
-                if (Files.exists(file.resolveSibling(NumberedFiles.name(earlier, 6, SUFFIX)))) {
+                if (Files.exists(file.resolveSibling(fileName(earlier)))) {
                     numbers.add(earlier);
                 }
             }

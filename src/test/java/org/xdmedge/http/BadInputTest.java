@@ -229,14 +229,8 @@ class BadInputTest extends EdgeHttpTest {
         List<CompletableFuture<HttpResponse<String>>> good = new ArrayList<>();
         List<CompletableFuture<HttpResponse<String>>> bad = new ArrayList<>();
         for (int i = 0; i < 40; i++) {
-            good.add(edge.client().sendAsync(HttpRequest.newBuilder(edge.uri("/ee/v2/collect?datastreamId=ds"))
-                    .header("content-type", "application/json")
-                    .POST(HttpRequest.BodyPublishers.ofString(CollectEndpointTest.event("good-" + i, "u"))).build(),
-                    HttpResponse.BodyHandlers.ofString()));
-            bad.add(edge.client().sendAsync(HttpRequest.newBuilder(edge.uri("/ee/v2/collect?datastreamId=ds"))
-                    .header("content-type", "application/json")
-                    .POST(HttpRequest.BodyPublishers.ofString("{\"events\":[{\"xdm\":" + "[".repeat(i * 50))).build(),
-                    HttpResponse.BodyHandlers.ofString()));
+            good.add(edge.postJsonAsync("/ee/v2/collect?datastreamId=ds", CollectEndpointTest.event("good-" + i, "u")));
+            bad.add(edge.postJsonAsync("/ee/v2/collect?datastreamId=ds", "{\"events\":[{\"xdm\":" + "[".repeat(i * 50)));
         }
         for (var f : good) {
             assertThat(f.get().statusCode()).isEqualTo(202);

@@ -200,10 +200,7 @@ class StorageOverHttpTest {
             try (AutoCloseable paused = edge.node().store().pauseWriter()) {
                 List<CompletableFuture<HttpResponse<String>>> answers = new ArrayList<>();
                 for (int i = 0; i < 80; i++) {
-                    answers.add(edge.client().sendAsync(HttpRequest.newBuilder(edge.uri("/ee/v2/collect?datastreamId=ds"))
-                                    .header("content-type", "application/json")
-                                    .POST(HttpRequest.BodyPublishers.ofString(CollectEndpointTest.event("f-" + i, "u"))).build(),
-                            HttpResponse.BodyHandlers.ofString()));
+                    answers.add(edge.postJsonAsync("/ee/v2/collect?datastreamId=ds", CollectEndpointTest.event("f-" + i, "u")));
                 }
                 // Everything past the held group and the two queued is refused at once (bounded wait).
                 long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(30);
@@ -243,10 +240,7 @@ class StorageOverHttpTest {
             // The writer is held, as by a stalled disk: its queue fills up.
             try (AutoCloseable paused = edge.node().store().pauseWriter()) {
                 for (int i = 0; i < 12; i++) {
-                    answers.add(edge.client().sendAsync(HttpRequest.newBuilder(edge.uri("/ee/v2/collect?datastreamId=ds"))
-                                    .header("content-type", "application/json")
-                                    .POST(HttpRequest.BodyPublishers.ofString(CollectEndpointTest.event("e-" + i, "u"))).build(),
-                            HttpResponse.BodyHandlers.ofString()));
+                    answers.add(edge.postJsonAsync("/ee/v2/collect?datastreamId=ds", CollectEndpointTest.event("e-" + i, "u")));
                 }
                 // Requests beyond the one being written and the two queued are refused at once.
                 long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(4);

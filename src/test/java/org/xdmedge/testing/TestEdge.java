@@ -108,6 +108,12 @@ public final class TestEdge implements AutoCloseable {
         return post(pathAndQuery, "application/json", body);
     }
 
+    /** As {@link #postJson}, not waiting for the answer (many requests in flight at once). */
+    public java.util.concurrent.CompletableFuture<HttpResponse<String>> postJsonAsync(String pathAndQuery, String body) {
+        return client().sendAsync(HttpRequest.newBuilder(uri(pathAndQuery)).header("content-type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofString(body)).build(), HttpResponse.BodyHandlers.ofString());
+    }
+
     public HttpResponse<String> get(String pathAndQuery) throws IOException, InterruptedException {
         return send(HttpRequest.newBuilder(uri(pathAndQuery)).GET());
     }
