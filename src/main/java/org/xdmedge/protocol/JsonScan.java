@@ -358,7 +358,7 @@ final class JsonScan {
         final byte[] b = this.b;
         final int end = this.end;
         while (true) {
-            i = plainWords(i);
+            i = plainBytes(i);
             if (i >= end) {
                 throw Refused.INSTANCE;
             }
@@ -368,8 +368,6 @@ final class JsonScan {
             }
             if (c == '\\' && escapes) {
                 i = escape(i + 1);
-            } else if (c >= 0x20 && c != '\\') {
-                i++;
             } else if (c < 0) {
                 i = utf8(i);
             } else {
@@ -412,15 +410,29 @@ final class JsonScan {
         return next;
     }
 
-    /** From {@code i}, past every eight bytes that are printable ASCII without a quote or backslash. */
-    private int plainWords(int i) {
+    /**
+     * From {@code i}, the index of the first byte that is not printable ASCII or is a quote or a
+     * backslash ({@code end} if none). Eight bytes at a time: in each of the masks below a byte's
+     * high bit can also be set by a borrow, but only from a lower byte that matched, so the lowest
+     * bit set is always the first byte that matched.
+     */
+    private int plainBytes(int i) {
         final byte[] b = this.b;
+        final int end = this.end;
         while (i + 8 <= end) {
             long word = (long) LONGS.get(b, i);
-            if (((word | (word - SPACES)) & HIGH_BITS) != 0 || hasZeroByte(word ^ QUOTES) || hasZeroByte(word ^ BACKSLASHES)) {
-                break;
+            long special = ((word | ((word - SPACES) & ~word)) & HIGH_BITS) | zeroBytes(word ^ QUOTES) | zeroBytes(word ^ BACKSLASHES);
+            if (special != 0) {
+                return i + (Long.numberOfTrailingZeros(special) >>> 3);
             }
             i += 8;
+        }
+        while (i < end) {
+            int c = b[i];
+            if (c < 0x20 || c == '"' || c == '\\') { // c < 0x20 takes in every non-ASCII byte too (negative)
+                return i;
+            }
+            i++;
         }
         return i;
     }
@@ -527,7 +539,8 @@ final class JsonScan {
         return true;
     }
 
-    private static boolean hasZeroByte(long word) {
-        return ((word - ONES) & ~word & HIGH_BITS) != 0;
+    /** The high bit of each zero byte of {@code word} (and maybe of bytes above the lowest one). */
+    private static long zeroBytes(long word) {
+        return (word - ONES) & ~word & HIGH_BITS;
     }
 }

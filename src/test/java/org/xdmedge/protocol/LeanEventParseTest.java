@@ -117,6 +117,47 @@ class LeanEventParseTest {
     }
 
     @Test
+    void aStringsSpecialBytesAreFoundAtEveryOffsetOfTheScansEightByteWords() throws Exception {
+        // The scan reads strings eight bytes at a time: each byte that ends plain text (a quote, an
+        // escape, a control character, the first byte of a UTF-8 sequence) at every offset of the
+        // word, near the end of the body too, is judged as the mapper judges it.
+        String[] specials = {"\"", "\\n", "\u0001", "\u001f", "\t", "\u00e9", "\u20ac", "\u007f", " ", "\\u0041"};
+        int lean = 0;
+        int refused = 0;
+        for (String special : specials) {
+            for (int offset = 0; offset < 19; offset++) {
+                String text = "a".repeat(offset) + special + "b".repeat(19 - offset);
+                for (String body : new String[] {"{\"event\":{\"xdm\":{\"s\":\"" + text + "\"}}}",
+                        "{\"event\":{\"xdm\":{\"" + text + "\":1}}}", "{\"event\":{\"xdm\":{\"s\":\"" + text + "\"}}}   "}) {
+                    byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
+                    JsonNode whole;
+                    try {
+                        whole = EdgeJson.MAPPER.readTree(bytes);
+                    } catch (java.io.IOException e) {
+                        whole = null;
+                    }
+                    EdgeEvent event;
+                    try {
+                        event = EdgeRequestParser.parse(EdgeAction.V2_INTERACT, bytes).events().get(0);
+                    } catch (EdgeProblem p) {
+                        assertThat(whole).as("refused only what the mapper refuses: %s", body).isNull();
+                        assertThat(p.error()).isEqualTo(EdgeError.INVALID_JSON);
+                        refused++;
+                        continue;
+                    }
+                    assertThat(whole).as("accepted only what the mapper accepts: %s", body).isNotNull();
+                    assertThat(event.xdm()).as(body).isEqualTo(whole.get("event").get("xdm"));
+                    if (event.rawXdm() != null) {
+                        lean++;
+                    }
+                }
+            }
+        }
+        assertThat(refused).as("a raw quote or control character in a string").isGreaterThan(100);
+        assertThat(lean).as("the rest read lean, escaped keys aside").isGreaterThan(250);
+    }
+
+    @Test
     void whatTheScanIsNotSureOfIsReadWholeByTheMapper() throws Exception {
         StringBuilder wide = new StringBuilder("{");
         for (int i = 0; i < 300; i++) {
