@@ -245,6 +245,23 @@ class LeanEventParseTest {
         EdgeEvent event = EdgeRequestParser.parse(EdgeAction.V2_INTERACT, fine.getBytes(StandardCharsets.UTF_8)).events().get(0);
         assertThat(event.xdm().get("w").size()).isEqualTo(41);
         assertThat(event.data().get("k0").size()).isEqualTo(41);
+        // Keys are told apart by length and first eight bytes, then by the rest: names that share
+        // their first eight bytes, names that are prefixes of others, the empty name, and names in
+        // the body's last eight bytes (no whole word to read there).
+        for (String keys : new String[] {"\"identityMapA\":1,\"identityMapB\":2", "\"ab\":1,\"abc\":2,\"a\":3",
+                "\"\":1,\"a\":2", "\"abcdefgh\":1,\"abcdefghi\":2"}) {
+            String body = "{\"event\":{\"xdm\":{\"w\":{" + keys + "}},\"data\":{" + keys + "}}}";
+            assertThat(EdgeRequestParser.parse(EdgeAction.V2_INTERACT, body.getBytes(StandardCharsets.UTF_8))
+                    .events().get(0).rawXdm()).as(body).isNotNull();
+        }
+        for (String body : new String[] {"{\"event\":{\"xdm\":{\"w\":{\"identityMapA\":1,\"identityMapA\":2}}}}",
+                "{\"event\":{\"xdm\":{\"w\":{\"abcdefgh\":1,\"abcdefgh\":2}}}}", "{\"event\":{\"xdm\":{\"w\":{\"\":1,\"\":2}}}}",
+                "{\"event\":{\"xdm\":{},\"data\":{\"a\":1,\"a\":2}}}", "{\"event\":{\"xdm\":{},\"data\":{\"b\":1,\"ab\":2,\"b\":3}}}"}) {
+            assertThatThrownBy(() -> EdgeRequestParser.parse(EdgeAction.V2_INTERACT, body.getBytes(StandardCharsets.UTF_8)))
+                    .as(body).isInstanceOfSatisfying(EdgeProblem.class, p -> assertThat(p.error()).isEqualTo(EdgeError.INVALID_JSON));
+        }
+        assertThat(EdgeRequestParser.parse(EdgeAction.V2_INTERACT, "{\"event\":{\"xdm\":{},\"data\":{\"a\":1,\"b\":2}}}"
+                .getBytes(StandardCharsets.UTF_8)).events().get(0).data()).hasSize(2);
         // "Aa" and "BB" share a String hash: the scan compares the names, not only their hashes.
         assertThat("Aa".hashCode()).isEqualTo("BB".hashCode());
         String sameHash = "{\"event\":{\"xdm\":{\"w\":{\"Aa\":1,\"BB\":2}},\"data\":{\"Aa\":1,\"BB\":2}}}";
