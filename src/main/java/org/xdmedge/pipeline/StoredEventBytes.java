@@ -6,6 +6,7 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.util.Arrays;
 import org.xdmedge.identity.IdentityResolver;
+import org.xdmedge.protocol.AsciiRuns;
 import org.xdmedge.protocol.EdgeJson;
 import org.xdmedge.protocol.EdgeRequest.EdgeEvent;
 import org.xdmedge.protocol.EdgeRequest.RawJson;
@@ -332,18 +333,6 @@ final class StoredEventBytes {
         return true;
     }
 
-    private static final java.lang.invoke.VarHandle LONGS =
-            java.lang.invoke.MethodHandles.byteArrayViewVarHandle(long[].class, java.nio.ByteOrder.LITTLE_ENDIAN);
-    private static final long HIGH_BITS = 0x8080808080808080L;
-    private static final long LOW_BITS = 0x0101010101010101L;
-    private static final long LF_BYTES = LOW_BITS * '\n';
-    private static final long CR_BYTES = LOW_BITS * '\r';
-
-    /** True when some byte of {@code word} is zero (exact, no false positives). */
-    private static boolean hasZeroByte(long word) {
-        return ((word - LOW_BITS) & ~word & HIGH_BITS) != 0;
-    }
-
     /**
      * Exports are one JSON line per event, so pretty-printed input is written again compactly (JSON
      * strings cannot hold raw line breaks: any CR/LF byte is whitespace). The parser decodes some
@@ -354,31 +343,19 @@ final class StoredEventBytes {
         byte[] b = raw.body();
         int end = raw.end();
         int i = raw.start();
-        while (i < end) {
-            // Eight bytes at a time while they are ASCII without CR or LF (nearly all of an event).
-            while (i + 8 <= end) {
-                long word = (long) LONGS.get(b, i);
-                if ((word & HIGH_BITS) != 0 || hasZeroByte(word ^ LF_BYTES) || hasZeroByte(word ^ CR_BYTES)) {
-                    break;
-                }
-                i += 8;
-            }
+        while (true) {
+            i = AsciiRuns.runEnd(b, i, end, (byte) '\n', (byte) '\r', false);
             if (i >= end) {
-                break;
+                return true;
             }
-            int c = b[i++];
-            if (c >= 0) {
-                if (c == '\n' || c == '\r') {
-                    return false;
-                }
-                continue;
+            if (b[i] >= 0) {
+                return false; // CR or LF
             }
-            i = Utf8.sequenceEnd(b, i - 1, end);
+            i = Utf8.sequenceEnd(b, i, end);
             if (i < 0) {
                 return false;
             }
         }
-        return true;
     }
 
     private static byte[] ascii(String s) {

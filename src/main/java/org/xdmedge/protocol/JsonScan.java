@@ -1,8 +1,5 @@
 package org.xdmedge.protocol;
 
-import java.lang.invoke.MethodHandles;
-import java.lang.invoke.VarHandle;
-import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 
@@ -28,12 +25,6 @@ final class JsonScan {
     /** Objects up to this many keys are checked by a scan; larger ones get a hash table. */
     private static final int SCAN_LIMIT = 16;
 
-    private static final VarHandle LONGS = MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.LITTLE_ENDIAN);
-    private static final long ONES = 0x0101010101010101L;
-    private static final long HIGH_BITS = 0x8080808080808080L;
-    private static final long QUOTES = ONES * '"';
-    private static final long BACKSLASHES = ONES * '\\';
-    private static final long SPACES = ONES * 0x20;
     private static final byte[] TRUE = "true".getBytes(StandardCharsets.US_ASCII);
     private static final byte[] FALSE = "false".getBytes(StandardCharsets.US_ASCII);
     private static final byte[] NULL = "null".getBytes(StandardCharsets.US_ASCII);
@@ -358,7 +349,7 @@ final class JsonScan {
         final byte[] b = this.b;
         final int end = this.end;
         while (true) {
-            i = plainBytes(i);
+            i = AsciiRuns.runEnd(b, i, end, (byte) '"', (byte) '\\', true);
             if (i >= end) {
                 throw Refused.INSTANCE;
             }
@@ -408,33 +399,6 @@ final class JsonScan {
             throw Refused.INSTANCE;
         }
         return next;
-    }
-
-    /**
-     * From {@code i}, the index of the first byte that is not printable ASCII or is a quote or a
-     * backslash ({@code end} if none). Eight bytes at a time: in each of the masks below a byte's
-     * high bit can also be set by a borrow, but only from a lower byte that matched, so the lowest
-     * bit set is always the first byte that matched.
-     */
-    private int plainBytes(int i) {
-        final byte[] b = this.b;
-        final int end = this.end;
-        while (i + 8 <= end) {
-            long word = (long) LONGS.get(b, i);
-            long special = ((word | ((word - SPACES) & ~word)) & HIGH_BITS) | zeroBytes(word ^ QUOTES) | zeroBytes(word ^ BACKSLASHES);
-            if (special != 0) {
-                return i + (Long.numberOfTrailingZeros(special) >>> 3);
-            }
-            i += 8;
-        }
-        while (i < end) {
-            int c = b[i];
-            if (c < 0x20 || c == '"' || c == '\\') { // c < 0x20 takes in every non-ASCII byte too (negative)
-                return i;
-            }
-            i++;
-        }
-        return i;
     }
 
     /** A key at {@code pos} (its opening quote), through its closing quote; refused if the object has it already. */
@@ -537,10 +501,5 @@ final class JsonScan {
             }
         }
         return true;
-    }
-
-    /** The high bit of each zero byte of {@code word} (and maybe of bytes above the lowest one). */
-    private static long zeroBytes(long word) {
-        return (word - ONES) & ~word & HIGH_BITS;
     }
 }

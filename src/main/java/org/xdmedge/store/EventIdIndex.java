@@ -277,8 +277,7 @@ final class EventIdIndex implements AutoCloseable {
             IdTable table = it.next();
             if (table.count() == 0 && !table.merged()) {
                 it.remove();
-                table.unmap();
-                Files.deleteIfExists(table.file());
+                table.delete();
             }
         }
         publishView();
@@ -341,8 +340,7 @@ final class EventIdIndex implements AutoCloseable {
         for (IdTable table : superseded) {
             opened.remove(table);
             left.remove(table.file());
-            table.unmap();
-            Files.deleteIfExists(table.file());
+            table.delete();
         }
         log.info("event-id index: deleted {} tables a merge had replaced, left by the last stop: {}", superseded.size(),
                 superseded.stream().map(t -> t.file().getFileName().toString()).toList());
@@ -644,8 +642,7 @@ final class EventIdIndex implements AutoCloseable {
 
     private static void discard(IdTable unused) {
         try {
-            unused.unmap();
-            Files.deleteIfExists(unused.file());
+            unused.delete();
         } catch (IOException e) {
             // Left on disk it is an empty table: the next start deletes it (dropEmptySealed).
             log.warn("could not delete the unused event-id table {}: {}", unused.file(), e.toString());

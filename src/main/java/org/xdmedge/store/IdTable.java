@@ -724,6 +724,12 @@ final class IdTable implements AutoCloseable {
         }
     }
 
+    /** Unmaps the table and deletes its file (its disk space comes back once both are done). */
+    void delete() throws IOException {
+        unmap();
+        Files.deleteIfExists(file);
+    }
+
     /** {@code sun.misc.Unsafe.invokeCleaner}, where the JDK has it; else the collector unmaps. */
     private static final class Unmapper {
         private static final java.lang.invoke.MethodHandle INVOKE_CLEANER = find();

@@ -37,12 +37,7 @@ class LeanEventParseTest {
                     mutated[random.nextInt(mutated.length)] = random.nextBoolean() ? (byte) random.nextInt(256)
                             : alphabet[random.nextInt(alphabet.length)];
                 }
-                JsonNode whole;
-                try {
-                    whole = EdgeJson.MAPPER.readTree(mutated);
-                } catch (java.io.IOException e) {
-                    whole = null;
-                }
+                JsonNode whole = treeOrNull(mutated);
                 EdgeRequest request = null;
                 EdgeProblem problem = null;
                 try {
@@ -92,13 +87,7 @@ class LeanEventParseTest {
                     "{\"event\":{\"xdm\":{\"identityMap\":{\"X\":[{\"id\":" + value + "}]}}}}",
                     "{\"event\":{\"xdm\":{}},\"meta\":" + value + "}"}) {
                 byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
-                boolean valid;
-                try {
-                    EdgeJson.MAPPER.readTree(bytes);
-                    valid = true;
-                } catch (java.io.IOException e) {
-                    valid = false;
-                }
+                boolean valid = treeOrNull(bytes) != null;
                 try {
                     EdgeEvent event = EdgeRequestParser.parse(EdgeAction.V2_INTERACT, bytes).events().get(0);
                     assertThat(valid).as("accepted only if the mapper accepts: %s", body).isTrue();
@@ -130,12 +119,7 @@ class LeanEventParseTest {
                 for (String body : new String[] {"{\"event\":{\"xdm\":{\"s\":\"" + text + "\"}}}",
                         "{\"event\":{\"xdm\":{\"" + text + "\":1}}}", "{\"event\":{\"xdm\":{\"s\":\"" + text + "\"}}}   "}) {
                     byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
-                    JsonNode whole;
-                    try {
-                        whole = EdgeJson.MAPPER.readTree(bytes);
-                    } catch (java.io.IOException e) {
-                        whole = null;
-                    }
+                    JsonNode whole = treeOrNull(bytes);
                     EdgeEvent event;
                     try {
                         event = EdgeRequestParser.parse(EdgeAction.V2_INTERACT, bytes).events().get(0);
@@ -195,6 +179,15 @@ class LeanEventParseTest {
         assertThatThrownBy(() -> EdgeRequestParser.parse(EdgeAction.V2_INTERACT,
                 utf8("{\"event\":{\"xdm\":{\"e\":" + twice + "}}}")))
                 .isInstanceOfSatisfying(EdgeProblem.class, p -> assertThat(p.error()).isEqualTo(EdgeError.INVALID_JSON));
+    }
+
+    /** The whole-tree reader's tree of {@code body}, or null if it refuses it. */
+    private static JsonNode treeOrNull(byte[] body) {
+        try {
+            return EdgeJson.MAPPER.readTree(body);
+        } catch (java.io.IOException e) {
+            return null;
+        }
     }
 
     private static byte[] utf8(String s) {
