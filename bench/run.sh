@@ -401,7 +401,7 @@ END {
         list = ""; cnt = runs["edge", sc]
         for (k = 1; k <= cnt; k++) { pr[k] = r["ceiling", sc, k] > 0 ? r["edge", sc, k] / r["ceiling", sc, k] : 0; list = list (k > 1 ? " " : "") sprintf("%.2f", pr[k]) }
         for (k = 2; k <= cnt; k++) for (j = k; j > 1 && pr[j] < pr[j - 1]; j--) { tmp = pr[j]; pr[j] = pr[j - 1]; pr[j - 1] = tmp }
-        printf "%-8s %-21s run by run (each edge run / the ceiling run after it): %s; median %.2f\n", "", sc, list, pr[int((cnt + 1) / 2)] } }
+        printf "%-8s %-21s run by run (each edge run / the ceiling run after it): %s; median %.2f\n", "", sc, list, cnt % 2 ? pr[(cnt + 1) / 2] : (pr[cnt / 2] + pr[cnt / 2 + 1]) / 2 } }
   }
 }' "$results"
 echo
