@@ -61,7 +61,7 @@ public final class EdgeNode implements AutoCloseable {
         try {
             EventLogStore store = EventLogStore.open(dataDir, storage.queueCapacity(),
                     storage.maxRequestsPerCommit(), storage.retryAfterSeconds(), storage.retention().maxBytesOrZero(),
-                    storage.retention().maxAge());
+                    storage.retention().maxAge(), storage.compressFrames());
             if (storage.minFreeBytes() != null) {
                 store.minFreeBytes(storage.minFreeBytes());
             }

@@ -135,6 +135,9 @@ public final class ConfigLoader {
         if (storage.minFreeBytes() != null && storage.minFreeBytes() < 0) {
             p.add("storage.minFreeBytes", "must be at least 0 (0: writes are taken until the disk is full)");
         }
+        if (!EdgeConfig.StorageConfig.COMPRESSIONS.contains(storage.compression())) {
+            p.add("storage.compression", "must be one of " + String.join(", ", EdgeConfig.StorageConfig.COMPRESSIONS));
+        }
         var retention = storage.retention();
         if (retention.maxBytes() != null && retention.maxBytes() < MIN_RETENTION_BYTES) {
             p.add("storage.retention.maxBytes", "must be at least " + MIN_RETENTION_BYTES

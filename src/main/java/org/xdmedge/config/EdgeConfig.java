@@ -13,7 +13,7 @@ public record EdgeConfig(ServerConfig server, StorageConfig storage, List<Organi
     public EdgeConfig {
         identity = identity == null ? IdentityConfig.defaults() : identity;
         server = server == null ? new ServerConfig(null, null, null, null, null) : server;
-        storage = storage == null ? new StorageConfig(null, null, null, null, null) : storage;
+        storage = storage == null ? new StorageConfig(null, null, null, null, null, null) : storage;
         organizations = organizations == null ? List.of() : List.copyOf(organizations);
         datastreams = datastreams == null ? List.of() : List.copyOf(datastreams);
         datasets = datasets == null ? List.of() : List.copyOf(datasets);
@@ -83,12 +83,21 @@ public record EdgeConfig(ServerConfig server, StorageConfig storage, List<Organi
      * unset: the store's own floor (one 64 MiB segment).
      */
     public record StorageConfig(Integer queueCapacity, Integer maxRequestsPerCommit, Integer retryAfterSeconds,
-                                RetentionConfig retention, Long minFreeBytes) {
+                                RetentionConfig retention, Long minFreeBytes, String compression) {
+        /** The values {@code compression} takes. */
+        public static final List<String> COMPRESSIONS = List.of("zstd", "none");
+
         public StorageConfig {
             queueCapacity = queueCapacity == null ? 4096 : queueCapacity;
             maxRequestsPerCommit = maxRequestsPerCommit == null ? 512 : maxRequestsPerCommit;
             retryAfterSeconds = retryAfterSeconds == null ? 1 : retryAfterSeconds;
             retention = retention == null ? new RetentionConfig(null, null) : retention;
+            compression = compression == null ? "zstd" : compression;
+        }
+
+        /** True when each commit's frame of events is written zstd-compressed. */
+        public boolean compressFrames() {
+            return compression.equals("zstd");
         }
     }
 

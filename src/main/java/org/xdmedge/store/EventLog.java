@@ -10,6 +10,10 @@ import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.zip.CRC32C;
+import com.github.luben.zstd.Zstd;
+import com.github.luben.zstd.ZstdCompressCtx;
+import com.github.luben.zstd.ZstdDecompressCtx;
+import com.github.luben.zstd.ZstdException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -37,6 +41,14 @@ import org.slf4j.LoggerFactory;
  * {@code int count}, then per event {@code long seq, long receivedAt}, six strings (dataset,
  * datastream, event id, request id, primary namespace, primary id: {@code int length} (-1 for
  * null) and UTF-8) and the event JSON ({@code int length} and its bytes).
+ *
+ * <p>A packed frame ({@code "FRM2"}, written unless compression is off) has the same header; its
+ * payload is {@code int count, long firstSeq, int rawLength}, then that payload compressed with
+ * zstd (level 1). A group's events share their keys and most values, so its frame shrinks many
+ * times over, and the disk's bandwidth was what bounded 50-event requests (docs/PERFORMANCE.md,
+ * eighteenth round). A frame that would not shrink is written plain. Both kinds may follow each
+ * other in one segment; the CRC covers the bytes on disk, so a torn packed frame ends the log as a
+ * torn plain one does.
  */
 final class EventLog implements AutoCloseable {
     static final String DIRECTORY = "events";
@@ -45,7 +57,14 @@ final class EventLog implements AutoCloseable {
     private static final long SEGMENT_MAGIC = 0x58444d2d45564c31L; // "XDM-EVL1"
     static final int SEGMENT_HEADER_BYTES = 16;
     private static final int FRAME_MAGIC = 0x46524d31; // "FRM1"
+    private static final int PACKED_FRAME_MAGIC = 0x46524d32; // "FRM2"
     static final int FRAME_HEADER_BYTES = 12;
+    /** Count, first sequence number and raw length: what a packed frame keeps ahead of its compressed bytes. */
+    static final int PACKED_HEADER_BYTES = 16;
+    /** zstd's fastest standard level: ~0.6-1.3 GB/s here on a group's events, 12-26 times smaller. */
+    private static final int ZSTD_LEVEL = 1;
+    /** The largest raw payload a packed frame may claim (a frame's events are held in memory together). */
+    private static final int MAX_RAW_PAYLOAD_BYTES = 1 << 30;
     private static final int MAX_KEPT_FRAME_BYTES = 16 << 20;
     /** Frames begin on disk-sector boundaries (see {@link #blocksFor}). */
     static final int FRAME_ALIGNMENT = 512;
@@ -63,6 +82,10 @@ final class EventLog implements AutoCloseable {
     /** Set when a failed append could not be cut off again: nothing more may be appended. */
     private IOException broken;
     private ByteBuffer frame = ByteBuffer.allocateDirect(1 << 20);
+    private final boolean compress;
+    private ZstdCompressCtx zstd;
+    /** The packed frame, header first, when the group is compressed. */
+    private ByteBuffer packed;
     private int count;
     private byte[] scratch = new byte[256];
     /** The unit of every write: the file system's block (direct I/O needs it), at least 4 KiB. */
@@ -74,24 +97,28 @@ final class EventLog implements AutoCloseable {
     private byte[] tail = new byte[4096];
     private int tailLength;
 
-    private EventLog(Path directory, long segmentBytes) {
+    private EventLog(Path directory, long segmentBytes, boolean compress) {
         this.directory = directory;
         this.segmentBytes = segmentBytes;
+        this.compress = compress;
     }
 
     /**
      * Opens the log under {@code dataDir} for appending, creating it if need be: finds the end of
      * the last segment and cuts off a torn frame there.
      */
-    static EventLog open(Path dataDir, long segmentBytes) throws IOException {
-        return open(dataDir, segmentBytes, true);
+    static EventLog open(Path dataDir, long segmentBytes, boolean compress) throws IOException {
+        return open(dataDir, segmentBytes, compress, true);
     }
 
-    /** As {@link #open(Path, long)}; {@code directIo} false writes through the page cache (tests). */
-    static EventLog open(Path dataDir, long segmentBytes, boolean directIo) throws IOException {
+    /** As {@link #open(Path, long, boolean)}; {@code directIo} false writes through the page cache (tests). */
+    static EventLog open(Path dataDir, long segmentBytes, boolean compress, boolean directIo) throws IOException {
         Path directory = dataDir.resolve(DIRECTORY);
         Files.createDirectories(directory);
-        EventLog eventLog = new EventLog(directory, segmentBytes);
+        EventLog eventLog = new EventLog(directory, segmentBytes, compress);
+        if (compress) {
+            eventLog.zstd = compressor();
+        }
         eventLog.directIoAllowed = directIo;
         // Direct I/O wants offsets, lengths and memory aligned to this (the JDK checks it).
         long block = Files.getFileStore(directory).getBlockSize();
@@ -158,6 +185,7 @@ final class EventLog implements AutoCloseable {
         if (frame.capacity() > MAX_KEPT_FRAME_BYTES) {
             frame = ByteBuffer.allocateDirect(1 << 20); // a rare huge group does not pin its buffers
             blocks = null;
+            packed = null;
         }
         frame.clear();
         frame.position(FRAME_HEADER_BYTES + 4);
@@ -189,17 +217,16 @@ final class EventLog implements AutoCloseable {
         int payload = frame.position() - FRAME_HEADER_BYTES;
         frame.putInt(FRAME_HEADER_BYTES, count);
         frame.flip();
-        crc.reset();
-        crc.update(frame.slice(FRAME_HEADER_BYTES, payload));
-        frame.putInt(0, FRAME_MAGIC);
-        frame.putInt(4, payload);
-        frame.putInt(8, (int) crc.getValue());
-        if (position > SEGMENT_HEADER_BYTES && position + frame.limit() > segmentBytes) {
+        ByteBuffer written = compress ? pack(payload) : null;
+        if (written == null) {
+            written = seal(frame, FRAME_MAGIC, payload);
+        }
+        if (position > SEGMENT_HEADER_BYTES && position + written.limit() > segmentBytes) {
             nextSegment();
         }
         long start = position;
-        long end = aligned(start + frame.limit());
-        ByteBuffer blocks = blocksFor(end);
+        long end = aligned(start + written.limit());
+        ByteBuffer blocks = blocksFor(written, end);
         long blockStart = start - tailLength;
         try {
             long at = blockStart;
@@ -225,6 +252,55 @@ final class EventLog implements AutoCloseable {
         tailLength = newTail;
     }
 
+    private static ZstdCompressCtx compressor() throws IOException {
+        try {
+            return new ZstdCompressCtx().setLevel(ZSTD_LEVEL).setChecksum(false); // the frame's CRC checks it
+        } catch (LinkageError e) {
+            throw new IOException("the event log compresses with zstd, whose native library (zstd-jni) cannot be loaded on this "
+                    + "platform: " + e + "; set storage.compression: none", e);
+        }
+    }
+
+    /** Puts the frame's header before its payload; returns the frame, from its header to its end. */
+    private ByteBuffer seal(ByteBuffer frame, int magic, int payload) {
+        crc.reset();
+        crc.update(frame.slice(FRAME_HEADER_BYTES, payload));
+        frame.putInt(0, magic);
+        frame.putInt(4, payload);
+        frame.putInt(8, (int) crc.getValue());
+        return frame;
+    }
+
+    /**
+     * The frame compressed into {@link #packed} and sealed, or null when that would not be smaller
+     * than the plain frame.
+     */
+    private ByteBuffer pack(int payload) {
+        int bound = (int) Math.min(Integer.MAX_VALUE - 64, Zstd.compressBound(payload));
+        int capacity = FRAME_HEADER_BYTES + PACKED_HEADER_BYTES + bound;
+        if (packed == null || packed.capacity() < capacity) {
+            packed = ByteBuffer.allocateDirect(Math.max(capacity, packed == null ? 1 << 16 : 2 * packed.capacity()));
+        }
+        packed.clear(); // zstd checks the range against the limit
+        int compressed;
+        try {
+            compressed = zstd.compressDirectByteBuffer(packed, FRAME_HEADER_BYTES + PACKED_HEADER_BYTES, bound,
+                    frame, FRAME_HEADER_BYTES, payload);
+        } catch (ZstdException e) {
+            log.warn("zstd could not compress a frame of {} bytes ({}); writing it plain", payload, e.getMessage());
+            return null;
+        }
+        int stored = PACKED_HEADER_BYTES + compressed;
+        if (stored >= payload) {
+            return null;
+        }
+        packed.limit(FRAME_HEADER_BYTES + stored);
+        packed.putInt(FRAME_HEADER_BYTES, count);
+        packed.putLong(FRAME_HEADER_BYTES + 4, count > 0 ? frame.getLong(FRAME_HEADER_BYTES + 4) : 0);
+        packed.putInt(FRAME_HEADER_BYTES + 12, payload);
+        return seal(packed, PACKED_FRAME_MAGIC, stored);
+    }
+
     /**
      * The whole blocks that the frame touches, ready to write at {@code position - tailLength}: the
      * current block's bytes before the frame (unchanged), the frame, zeros to the next
@@ -232,7 +308,7 @@ final class EventLog implements AutoCloseable {
      * bytes of two frames) and on to the end of the block. Whole aligned blocks are what direct I/O
      * takes; through the page cache they also spare the kernel reading a partly written page.
      */
-    private ByteBuffer blocksFor(long end) {
+    private ByteBuffer blocksFor(ByteBuffer frame, long end) {
         int frameBytes = frame.limit();
         int used = tailLength + (int) (end - position);
         int length = (used + blockBytes - 1) / blockBytes * blockBytes;
@@ -398,6 +474,10 @@ final class EventLog implements AutoCloseable {
 
     @Override
     public void close() throws IOException {
+        if (zstd != null) {
+            zstd.close();
+            zstd = null;
+        }
         if (channel != null) {
             channel.close();
         }
@@ -474,6 +554,8 @@ final class EventLog implements AutoCloseable {
         ByteBuffer header = ByteBuffer.allocate(FRAME_HEADER_BYTES);
         ByteBuffer payload = ByteBuffer.allocate(1 << 16);
         CRC32C check = new CRC32C();
+        Unpacker unpacker = null;
+        try {
         while (at + FRAME_HEADER_BYTES <= size) {
             header.clear();
             if (!readFully(channel, header, at)) {
@@ -483,7 +565,9 @@ final class EventLog implements AutoCloseable {
             int magic = header.getInt();
             int length = header.getInt();
             int expected = header.getInt();
-            if (magic != FRAME_MAGIC || length < 4 || at + FRAME_HEADER_BYTES + length > size) {
+            boolean packedFrame = magic == PACKED_FRAME_MAGIC;
+            if ((magic != FRAME_MAGIC && !packedFrame) || length < (packedFrame ? PACKED_HEADER_BYTES + 1 : 4)
+                    || at + FRAME_HEADER_BYTES + length > size) {
                 break;
             }
             if (payload.capacity() < length) {
@@ -499,14 +583,72 @@ final class EventLog implements AutoCloseable {
             if ((int) check.getValue() != expected) {
                 break;
             }
-            long frameLast = readFrame(payload, Math.max(lastSeq, previousSeq), afterSeq, each, ids);
+            ByteBuffer events = payload;
+            if (packedFrame) {
+                if (unpacker == null) {
+                    unpacker = new Unpacker();
+                }
+                events = unpacker.unpack(payload, length, file, at);
+            }
+            long frameLast = readFrame(events, Math.max(lastSeq, previousSeq), afterSeq, each, ids);
             if (frameLast < 0) {
                 break; // sequence numbers going back: not a frame of this log's order
             }
             lastSeq = frameLast;
             at = aligned(at + FRAME_HEADER_BYTES + length);
         }
+        } finally {
+            if (unpacker != null) {
+                unpacker.close();
+            }
+        }
         return new End(at, lastSeq);
+    }
+
+    /** Decompresses packed frames into one reused buffer. */
+    private static final class Unpacker implements AutoCloseable {
+        private final ZstdDecompressCtx zstd;
+        private ByteBuffer raw = ByteBuffer.allocate(1 << 16);
+
+        Unpacker() throws IOException {
+            try {
+                zstd = new ZstdDecompressCtx();
+            } catch (LinkageError e) {
+                throw new IOException("the event log has zstd-compressed frames, and zstd's native library (zstd-jni) cannot "
+                        + "be loaded on this platform: " + e, e);
+            }
+        }
+
+        /**
+         * The plain payload of a packed frame whose CRC was right. One that does not decompress is
+         * not torn but damaged: reading stops with an error rather than cut off what follows it.
+         */
+        ByteBuffer unpack(ByteBuffer payload, int length, Path file, long at) throws IOException {
+            int rawLength = payload.getInt(12);
+            if (rawLength < 4 || rawLength > MAX_RAW_PAYLOAD_BYTES) {
+                throw new IOException(file + ": the packed frame at byte " + at + " claims " + rawLength + " bytes of events");
+            }
+            if (raw.capacity() < rawLength) {
+                raw = ByteBuffer.allocate(Math.max(rawLength, raw.capacity() * 2));
+            }
+            int n;
+            try {
+                n = zstd.decompressByteArray(raw.array(), 0, rawLength, payload.array(), PACKED_HEADER_BYTES,
+                        length - PACKED_HEADER_BYTES);
+            } catch (ZstdException e) {
+                throw new IOException(file + ": the packed frame at byte " + at + " does not decompress: " + e.getMessage(), e);
+            }
+            if (n != rawLength) {
+                throw new IOException(file + ": the packed frame at byte " + at + " decompressed to " + n + " bytes, not "
+                        + rawLength);
+            }
+            return raw.clear().limit(rawLength);
+        }
+
+        @Override
+        public void close() {
+            zstd.close();
+        }
     }
 
     /** Returns the frame's last sequence number, or -1 if its numbers do not rise above {@code previous}. */
@@ -598,8 +740,9 @@ final class EventLog implements AutoCloseable {
                 return Long.MAX_VALUE;
             }
             head.flip();
-            if (head.getInt() != FRAME_MAGIC) {
-                return Long.MAX_VALUE;
+            int magic = head.getInt();
+            if (magic != FRAME_MAGIC && magic != PACKED_FRAME_MAGIC) {
+                return Long.MAX_VALUE; // a packed frame's count and first number are where a plain one's are
             }
             head.getInt();
             head.getInt();

@@ -122,34 +122,39 @@ public final class EventLogStore implements EventSink {
 
     public static EventLogStore open(Path dataDir, int queueCapacity, int maxRequestsPerCommit,
                                      int retryAfterSeconds) throws IOException, SQLException {
-        return open(dataDir, queueCapacity, maxRequestsPerCommit, retryAfterSeconds, 0, null);
+        return open(dataDir, queueCapacity, maxRequestsPerCommit, retryAfterSeconds, 0, null, true);
     }
 
     /**
      * As {@link #open(Path, int, int, int)}, with retention: the oldest segments are deleted while
      * the events take more than {@code retentionMaxBytes} (0: no limit) or were written more than
-     * {@code retentionMaxAge} ago (null: no limit); see {@link SegmentRetention}.
+     * {@code retentionMaxAge} ago (null: no limit); see {@link SegmentRetention}. {@code compress}:
+     * each commit's frame is written zstd-compressed ({@link EventLog}); frames already written are
+     * read either way.
      */
     public static EventLogStore open(Path dataDir, int queueCapacity, int maxRequestsPerCommit, int retryAfterSeconds,
-                                     long retentionMaxBytes, java.time.Duration retentionMaxAge)
+                                     long retentionMaxBytes, java.time.Duration retentionMaxAge, boolean compress)
             throws IOException, SQLException {
         return open(dataDir, queueCapacity, maxRequestsPerCommit, retryAfterSeconds, EventLog.DEFAULT_SEGMENT_BYTES,
                 EventIdIndex.DEFAULT_CHECKPOINT_MILLIS, new SegmentRetention.Limits(retentionMaxBytes, retentionMaxAge),
-                SegmentRetention.DEFAULT_INTERVAL_MILLIS);
+                SegmentRetention.DEFAULT_INTERVAL_MILLIS, compress);
     }
 
     /** As {@link #open(Path, int, int, int)}, with the segment size and the id index's checkpoint interval (tests). */
     static EventLogStore open(Path dataDir, int queueCapacity, int maxRequestsPerCommit, int retryAfterSeconds,
                               long segmentBytes, long idCheckpointMillis) throws IOException, SQLException {
         return open(dataDir, queueCapacity, maxRequestsPerCommit, retryAfterSeconds, segmentBytes, idCheckpointMillis,
-                SegmentRetention.Limits.NONE, SegmentRetention.DEFAULT_INTERVAL_MILLIS);
+                SegmentRetention.Limits.NONE, SegmentRetention.DEFAULT_INTERVAL_MILLIS, true);
     }
 
-    /** As {@link #open(Path, int, int, int, long, long)}, with retention looking every {@code retentionMillis} (tests). */
+    /**
+     * As {@link #open(Path, int, int, int, long, long)}, with retention looking every {@code retentionMillis}
+     * and compression on or off (tests).
+     */
     static EventLogStore open(Path dataDir, int queueCapacity, int maxRequestsPerCommit, int retryAfterSeconds,
                               long segmentBytes, long idCheckpointMillis, SegmentRetention.Limits retention,
-                              long retentionMillis) throws IOException, SQLException {
-        EventLog events = EventLog.open(dataDir, segmentBytes);
+                              long retentionMillis, boolean compress) throws IOException, SQLException {
+        EventLog events = EventLog.open(dataDir, segmentBytes, compress);
         List<AutoCloseable> opened = new ArrayList<>();
         opened.add(events);
         try {

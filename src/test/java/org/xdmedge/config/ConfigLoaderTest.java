@@ -95,6 +95,16 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void framesArePackedWithZstdUnlessCompressionIsNoneAndNothingElseIsTaken() throws Exception {
+        assertThat(loader.parse("server: { port: 8080 }", "edge.yaml").storage().compressFrames()).isTrue();
+        assertThat(loader.parse("storage: { compression: zstd }", "edge.yaml").storage().compressFrames()).isTrue();
+        assertThat(loader.parse("storage: { compression: none }", "edge.yaml").storage().compressFrames()).isFalse();
+        assertThatThrownBy(() -> loader.parse("storage: { compression: gzip }", "edge.yaml"))
+                .isInstanceOf(ConfigException.class).hasMessageContaining("storage.compression")
+                .hasMessageContaining("zstd, none");
+    }
+
+    @Test
     void retentionIsOffByDefaultAndItsLimitsAreChecked() throws Exception {
         assertThat(loader.parse("server: { port: 8080 }", "edge.yaml").storage().retention().maxAge()).isNull();
         EdgeConfig config = loader.parse("storage: { retention: { maxBytes: 1099511627776, maxAgeHours: 720 } }", "edge.yaml");

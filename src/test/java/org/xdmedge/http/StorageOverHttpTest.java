@@ -48,6 +48,48 @@ class StorageOverHttpTest {
     }
 
     @Test
+    void framesArePackedByDefaultPlainWithCompressionNoneAndAStoreKeepsEverythingAcrossTheSwitch() throws Exception {
+        StringBuilder batch = new StringBuilder("{\"events\":[");
+        for (int i = 0; i < 50; i++) {
+            batch.append(i == 0 ? "" : ",").append(CollectEndpointTest.eventObject("packed-" + i, "u" + i));
+        }
+        batch.append("]}");
+        try (TestEdge edge = TestEdge.start(dir)) {
+            assertThat(edge.postJson("/ee/v2/collect?datastreamId=ds", batch.toString()).statusCode()).isEqualTo(202);
+        }
+        assertThat(frameKinds()).containsExactly("FRM2");
+        String plain = TestEdge.BASIC_CONFIG + "storage: { compression: none }\n";
+        try (TestEdge edge = TestEdge.start(plain, dir)) {
+            assertThat(edge.postJson("/ee/v2/collect?datastreamId=ds", batch.toString().replace("packed-", "plain-"))
+                    .statusCode()).isEqualTo(202);
+            assertThat(edge.postJson("/ee/v2/collect?datastreamId=ds", batch.toString()).statusCode())
+                    .as("a retry of packed events is still known").isEqualTo(202);
+        }
+        assertThat(frameKinds()).containsExactly("FRM2", "FRM1");
+        List<JsonNode> lines = export("export", "--data", dir.toString());
+        assertThat(lines).hasSize(100);
+        assertThat(lines.get(0).get("event").get("xdm").get("_id").asText()).isEqualTo("packed-0");
+        assertThat(lines.get(99).get("event").get("xdm").get("_id").asText()).isEqualTo("plain-49");
+    }
+
+    /** The magic of each frame of the only event segment, in order. */
+    private List<String> frameKinds() throws Exception {
+        List<Path> segments;
+        try (var files = java.nio.file.Files.list(dir.resolve("events"))) {
+            segments = files.filter(f -> f.toString().endsWith(".log")).toList();
+        }
+        assertThat(segments).hasSize(1);
+        java.nio.ByteBuffer b = java.nio.ByteBuffer.wrap(java.nio.file.Files.readAllBytes(segments.get(0)));
+        List<String> kinds = new ArrayList<>();
+        for (int at = 16; at + 12 <= b.limit() && b.get(at) == 'F'; at = (at + 12 + b.getInt(at + 4) + 511) / 512 * 512) {
+            byte[] magic = new byte[4];
+            b.get(at, magic);
+            kinds.add(new String(magic, StandardCharsets.US_ASCII));
+        }
+        return kinds;
+    }
+
+    @Test
     void exportWorksBesideARunningServer() throws Exception {
         try (TestEdge edge = TestEdge.start(dir)) {
             edge.postJson("/ee/v2/collect?datastreamId=ds", CollectEndpointTest.event("live", "u"));
@@ -105,9 +147,11 @@ class StorageOverHttpTest {
 
     @Test
     void retentionFromTheConfigurationDeletesTheOldSegmentsBeyondTheNewestTwo() throws Exception {
-        // Some 64 MiB segments of events (the store's own size), then made two days old.
+        // Some 64 MiB segments of events (the store's own size), then made two days old; written
+        // plain, as packed frames of these like events would fill no second segment.
         byte[] json = ("{\"xdm\":{\"pad\":\"" + "x".repeat(1500) + "\"}}").getBytes(StandardCharsets.UTF_8);
-        try (org.xdmedge.store.EventLogStore store = org.xdmedge.store.EventLogStore.open(dir, 4096, 512, 1)) {
+        try (org.xdmedge.store.EventLogStore store = org.xdmedge.store.EventLogStore.open(dir, 4096, 512, 1, 0, null,
+                false)) {
             java.util.ArrayDeque<CompletableFuture<org.xdmedge.store.WriteResult>> inFlight = new java.util.ArrayDeque<>();
             for (int r = 0; r < 3200; r++) {
                 List<org.xdmedge.store.StoredEvent> events = new ArrayList<>();

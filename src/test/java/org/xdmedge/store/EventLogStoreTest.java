@@ -134,7 +134,7 @@ class EventLogStoreTest {
     @Test
     void eventsOfManyRequestsAndSegmentsReadBackInCommitOrderAndSurviveReopening() throws Exception {
         List<String> written = new ArrayList<>();
-        // 64 KiB segments: a few dozen events each, so the log rotates many times.
+        // 64 KiB segments: a few dozen events each (~1 KB packed), so the log rotates many times.
         try (EventLogStore store = EventLogStore.open(dir, 100, 8, 1, 64 << 10, EventIdIndex.DEFAULT_CHECKPOINT_MILLIS)) {
             List<CompletableFuture<WriteResult>> answers = new ArrayList<>();
             for (int r = 0; r < 100; r++) {
@@ -143,7 +143,7 @@ class EventLogStoreTest {
                     String id = "r" + r + "-e" + i;
                     written.add(id);
                     events.add(new StoredEvent("req-" + r, "ds", i % 2 == 0 ? "events" : "other", 1_700_000_000_000L + r, id,
-                            "ECID", "écid-" + r, ("{\"xdm\":{\"_id\":\"" + id + "\",\"pad\":\"" + "x".repeat(1000) + "\"}}")
+                            "ECID", "écid-" + r, ("{\"xdm\":{\"_id\":\"" + id + "\",\"pad\":\"" + EventLogTest.hexPad(id, 2000) + "\"}}")
                             .getBytes(StandardCharsets.UTF_8)));
                 }
                 answers.add(store.write(events).toCompletableFuture());

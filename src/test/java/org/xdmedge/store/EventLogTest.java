@@ -14,9 +14,14 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The segment files on their own: what a crash can leave at the end, and what opening makes of it.
- * Run with direct I/O (where the file system has it) and, in {@link EventLogThroughPageCacheTest}, without.
+ * Run with direct I/O (where the file system has it) and packed frames, as the edge writes them by
+ * default; in {@link EventLogThroughPageCacheTest} through the page cache, and in
+ * {@link EventLogPlainFramesTest} with compression off.
  */
 class EventLogTest {
+    static final int PLAIN = 0x46524d31;
+    static final int PACKED = 0x46524d32;
+
     @TempDir
     Path dir;
 
@@ -24,8 +29,12 @@ class EventLogTest {
         return true;
     }
 
+    boolean compress() {
+        return true;
+    }
+
     EventLog open(long segmentBytes) throws Exception {
-        return EventLog.open(dir, segmentBytes, directIo());
+        return EventLog.open(dir, segmentBytes, compress(), directIo());
     }
 
     @Test
@@ -102,7 +111,8 @@ class EventLogTest {
         java.nio.ByteBuffer b = java.nio.ByteBuffer.wrap(Files.readAllBytes(onlySegment()));
         int at = EventLog.SEGMENT_HEADER_BYTES;
         int frames = 0;
-        while (at + EventLog.FRAME_HEADER_BYTES <= b.limit() && b.getInt(at) == 0x46524d31) {
+        while (at + EventLog.FRAME_HEADER_BYTES <= b.limit() && isFrame(b.getInt(at))) {
+            assertThat(b.getInt(at)).as("frame %d's kind", frames).isEqualTo(compress() ? PACKED : PLAIN);
             if (frames > 0) {
                 assertThat(at % EventLog.FRAME_ALIGNMENT).as("frame %d's offset", frames).isZero();
             }
@@ -142,24 +152,42 @@ class EventLogTest {
         assertThatThrownBy(() -> open(4096)).hasMessageContaining("newer");
     }
 
+    static boolean isFrame(int magic) {
+        return magic == PLAIN || magic == PACKED;
+    }
+
     /** Where the frames of a segment end (each frame: magic, payload length, CRC, payload; the next on a sector boundary). */
-    private static long frameEnd(Path segment) throws Exception {
+    static long frameEnd(Path segment) throws Exception {
         java.nio.ByteBuffer b = java.nio.ByteBuffer.wrap(Files.readAllBytes(segment));
         int at = EventLog.SEGMENT_HEADER_BYTES;
-        while (at + EventLog.FRAME_HEADER_BYTES <= b.limit() && b.getInt(at) == 0x46524d31) {
+        while (at + EventLog.FRAME_HEADER_BYTES <= b.limit() && isFrame(b.getInt(at))) {
             at = (int) EventLog.aligned(at + EventLog.FRAME_HEADER_BYTES + b.getInt(at + 4));
         }
         return at;
     }
 
-    private static void append(EventLog log, long firstSeq, String... ids) throws Exception {
+    /**
+     * One frame of events whose JSON carries 5,000 random hex digits: half of that is left when
+     * packed, so a frame of one still fills a 4 KiB segment either way.
+     */
+    static void append(EventLog log, long firstSeq, String... ids) throws Exception {
         log.begin();
         long seq = firstSeq;
         for (String id : ids) {
             log.add(seq++, new StoredEvent("req", "ds", "events", 1L, id, null, null,
-                    ("{\"xdm\":{\"_id\":\"" + id + "\",\"pad\":\"" + "p".repeat(2000) + "\"}}").getBytes(StandardCharsets.UTF_8)));
+                    ("{\"xdm\":{\"_id\":\"" + id + "\",\"pad\":\"" + hexPad(id, 5000) + "\"}}").getBytes(StandardCharsets.UTF_8)));
         }
         log.commit(seq - 1);
+    }
+
+    /** {@code chars} random hex digits, the same for the same seed: half of their bytes are left when packed. */
+    static String hexPad(String seed, int chars) {
+        java.util.Random random = new java.util.Random(seed.hashCode());
+        StringBuilder pad = new StringBuilder(chars + 16);
+        while (pad.length() < chars) {
+            pad.append(Long.toHexString(random.nextLong()));
+        }
+        return pad.substring(0, chars);
     }
 
     private List<String> ids() throws Exception {

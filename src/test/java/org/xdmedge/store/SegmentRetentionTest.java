@@ -26,8 +26,8 @@ class SegmentRetentionTest {
         long limit = 6 * SEGMENT_BYTES;
         List<String> written = new ArrayList<>();
         try (EventLogStore store = EventLogStore.open(dir, 100, 8, 1, SEGMENT_BYTES, 50,
-                new SegmentRetention.Limits(limit, null), 20)) {
-            write(store, written, 0, 3000); // ~1 KB each: ~50 segments
+                new SegmentRetention.Limits(limit, null), 20, true)) {
+            write(store, written, 0, 3000); // ~1 KB each, packed: ~50 segments
             long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
             while (eventBytes() > limit && System.nanoTime() < deadline) {
                 Thread.sleep(20); // the id index checkpoints every 50 ms, retention looks every 20
@@ -107,7 +107,7 @@ class SegmentRetentionTest {
 
     private static StoredEvent event(String id) {
         return new StoredEvent("req", "ds", "events", System.currentTimeMillis(), id, "CRMID", "u",
-                ("{\"xdm\":{\"_id\":\"" + id + "\",\"pad\":\"" + "x".repeat(1000) + "\"}}").getBytes(StandardCharsets.UTF_8));
+                ("{\"xdm\":{\"_id\":\"" + id + "\",\"pad\":\"" + EventLogTest.hexPad(id, 2000) + "\"}}").getBytes(StandardCharsets.UTF_8));
     }
 
     private long eventBytes() throws Exception {
