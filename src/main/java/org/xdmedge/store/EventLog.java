@@ -556,47 +556,47 @@ final class EventLog implements AutoCloseable {
         CRC32C check = new CRC32C();
         Unpacker unpacker = null;
         try {
-        while (at + FRAME_HEADER_BYTES <= size) {
-            header.clear();
-            if (!readFully(channel, header, at)) {
-                break;
-            }
-            header.flip();
-            int magic = header.getInt();
-            int length = header.getInt();
-            int expected = header.getInt();
-            boolean packedFrame = magic == PACKED_FRAME_MAGIC;
-            if ((magic != FRAME_MAGIC && !packedFrame) || length < (packedFrame ? PACKED_HEADER_BYTES + 1 : 4)
-                    || at + FRAME_HEADER_BYTES + length > size) {
-                break;
-            }
-            if (payload.capacity() < length) {
-                payload = ByteBuffer.allocate(Math.max(length, payload.capacity() * 2));
-            }
-            payload.clear().limit(length);
-            if (!readFully(channel, payload, at + FRAME_HEADER_BYTES)) {
-                break;
-            }
-            payload.flip();
-            check.reset();
-            check.update(payload.array(), 0, length);
-            if ((int) check.getValue() != expected) {
-                break;
-            }
-            ByteBuffer events = payload;
-            if (packedFrame) {
-                if (unpacker == null) {
-                    unpacker = new Unpacker();
+            while (at + FRAME_HEADER_BYTES <= size) {
+                header.clear();
+                if (!readFully(channel, header, at)) {
+                    break;
                 }
-                events = unpacker.unpack(payload, length, file, at);
+                header.flip();
+                int magic = header.getInt();
+                int length = header.getInt();
+                int expected = header.getInt();
+                boolean packedFrame = magic == PACKED_FRAME_MAGIC;
+                if ((magic != FRAME_MAGIC && !packedFrame) || length < (packedFrame ? PACKED_HEADER_BYTES + 1 : 4)
+                        || at + FRAME_HEADER_BYTES + length > size) {
+                    break;
+                }
+                if (payload.capacity() < length) {
+                    payload = ByteBuffer.allocate(Math.max(length, payload.capacity() * 2));
+                }
+                payload.clear().limit(length);
+                if (!readFully(channel, payload, at + FRAME_HEADER_BYTES)) {
+                    break;
+                }
+                payload.flip();
+                check.reset();
+                check.update(payload.array(), 0, length);
+                if ((int) check.getValue() != expected) {
+                    break;
+                }
+                ByteBuffer events = payload;
+                if (packedFrame) {
+                    if (unpacker == null) {
+                        unpacker = new Unpacker();
+                    }
+                    events = unpacker.unpack(payload, length, file, at);
+                }
+                long frameLast = readFrame(events, Math.max(lastSeq, previousSeq), afterSeq, each, ids);
+                if (frameLast < 0) {
+                    break; // sequence numbers going back: not a frame of this log's order
+                }
+                lastSeq = frameLast;
+                at = aligned(at + FRAME_HEADER_BYTES + length);
             }
-            long frameLast = readFrame(events, Math.max(lastSeq, previousSeq), afterSeq, each, ids);
-            if (frameLast < 0) {
-                break; // sequence numbers going back: not a frame of this log's order
-            }
-            lastSeq = frameLast;
-            at = aligned(at + FRAME_HEADER_BYTES + length);
-        }
         } finally {
             if (unpacker != null) {
                 unpacker.close();
