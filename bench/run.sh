@@ -34,6 +34,10 @@
 # edge, on every CPU, stores at least that many events with collect-50 (at most 10 minutes of it)
 # and stops; every edge run then starts on that data directory instead of a fresh one, each adding
 # its own events to it; the fill is not part of any scenario's window).
+# Bodies: each file holds many varied bodies (bench/src Bodies: 1,024 single events, 64 batches of
+# 50; visitors, pages, screens and times apart) that wrk sends in turn, so that packed frames shrink
+# as a shop's events would rather than as one body repeated; BENCH_IDENTICAL_BODIES=1 sends the one
+# fixed body of the rounds before the nineteenth.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
@@ -247,7 +251,7 @@ run_one() { # kind scenario
   if [ "$scenario" = interact-returning ] && [ ! -f "$work/bodies/interact-returning.json" ]; then
     # A returning visitor sends back the identity state a first interact gave it (alloy: meta.state.entries).
     local state
-    state="$(curl -s -X POST -H 'content-type: application/json' --data-binary @"$work/bodies/interact-new.json" \
+    state="$(head -n 1 "$work/bodies/interact-new.json" | tr -d '\n' | curl -s -X POST -H 'content-type: application/json' --data-binary @- \
       "http://127.0.0.1:$port$path" | grep -o '"key":"kndctr_[^"]*_identity","value":"[^"]*"' | sed 's/.*"value":"\([^"]*\)"/\1/')"
     [ -n "$state" ] || { echo "bench: no identity state from the edge" >&2; exit 1; }
     java -cp "$jar:$classes" org.xdmedge.bench.Bodies "$work/bodies" "$state"

@@ -30,11 +30,17 @@ import org.xdmedge.store.WriteResult;
 public final class StoreBench {
     public static void main(String[] args) throws Exception {
         Path root = Path.of(args[0]);
-        byte[] json = Bodies.event(true).getBytes(StandardCharsets.UTF_8);
+        // Varied events, as the HTTP scenarios send them (see Bodies): identical ones would pack far smaller.
+        java.util.Random random = new java.util.Random(20261204L);
+        boolean identical = "1".equals(System.getenv("BENCH_IDENTICAL_BODIES"));
+        byte[][] json = new byte[identical ? 1 : 1024][];
+        for (int i = 0; i < json.length; i++) {
+            json[i] = Bodies.event(true, identical ? null : random).getBytes(StandardCharsets.UTF_8);
+        }
         if (args[1].equals("grow")) {
             if (args.length > 4) {
-                json = ("{\"xdm\":{\"pad\":\"" + "x".repeat(Math.max(0, Integer.parseInt(args[4]) - 20)) + "\"}}")
-                        .getBytes(StandardCharsets.UTF_8);
+                json = new byte[][] {("{\"xdm\":{\"pad\":\"" + "x".repeat(Math.max(0, Integer.parseInt(args[4]) - 20)) + "\"}}")
+                        .getBytes(StandardCharsets.UTF_8)};
             }
             grow(root, json, Double.parseDouble(args[2]), args.length > 3 ? Integer.parseInt(args[3]) : 50);
             return;
@@ -51,7 +57,7 @@ public final class StoreBench {
         }
     }
 
-    private static void run(Path dir, byte[] json, int perRequest, int inFlight, boolean randomIds, double warmup,
+    private static void run(Path dir, byte[][] json, int perRequest, int inFlight, boolean randomIds, double warmup,
                             double seconds) throws Exception {
         try (EventLogStore store = EventLogStore.open(dir, 4096, 512, 1)) {
             long[] next = {0};
@@ -73,7 +79,7 @@ public final class StoreBench {
         }
     }
 
-    private static void grow(Path dir, byte[] json, double seconds, int perRequest) throws Exception {
+    private static void grow(Path dir, byte[][] json, double seconds, int perRequest) throws Exception {
         System.out.printf("%8s %12s %10s %10s %12s%n", "second", "stored", "events/s", "cpu us/ev", "minor faults");
         try (EventLogStore store = EventLogStore.open(dir, 4096, 512, 1)) {
             long[] next = {0};
@@ -113,7 +119,7 @@ public final class StoreBench {
     }
 
     /** Keeps {@code inFlight} requests outstanding for {@code seconds}, bounded in time. */
-    private static void drive(EventLogStore store, byte[] json, int perRequest, int inFlight, boolean randomIds,
+    private static void drive(EventLogStore store, byte[][] json, int perRequest, int inFlight, boolean randomIds,
                               double seconds, long[] next, List<Long> latencies) throws Exception {
         long end = System.nanoTime() + (long) (seconds * 1e9);
         ArrayDeque<long[]> started = new ArrayDeque<>();
@@ -127,7 +133,7 @@ public final class StoreBench {
                     String id = randomIds ? randomUuid()
                             : new UUID(0x0190000000007000L | k << 16, 0x8000000000000000L | k).toString();
                     events.add(new StoredEvent("req-" + k, "ds", "web-events", System.currentTimeMillis(), id, "FPID",
-                            "79bf8e83-f708-414b-b1ed-5789ff33bf0b", json));
+                            "79bf8e83-f708-414b-b1ed-5789ff33bf0b", json[(int) (k % json.length)]));
                 }
                 started.add(new long[] {System.nanoTime()});
                 pending.add(store.write(events).toCompletableFuture());
