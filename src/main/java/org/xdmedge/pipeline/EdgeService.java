@@ -348,9 +348,11 @@ public final class EdgeService {
                                         ResolvedIdentity identity) {
         String eventId = event.eventId();
         String addId = null;
+        // Made up for this request alone: no retry can send it again, so no store claims it for dedup.
+        boolean minted = eventId == null && call.callerRequestId() == null;
         if (eventId == null) {
             // A retry of the same request (same caller requestId) yields the same ids, so it is not stored twice.
-            eventId = call.callerRequestId() == null ? EventIds.timeOrdered(call.receivedAtMillis())
+            eventId = minted ? EventIds.timeOrdered(call.receivedAtMillis())
                     : UUID.nameUUIDFromBytes((datastream.id() + "\n" + call.callerRequestId() + "\n" + event.index())
                     .getBytes(StandardCharsets.UTF_8)).toString();
             addId = eventId;
@@ -362,7 +364,7 @@ public final class EdgeService {
         String primaryId = primary != null ? primary.id() : identity.ecid();
         byte[] json = StoredEventBytes.of(event, addId, addTimestamp, addEcid, primary == null);
         return new StoredEvent(call.requestId(), datastream.id(), config.dataset(), call.receivedAtMillis(),
-                eventId, primaryNs, primaryId, json);
+                eventId, primaryNs, primaryId, json, minted);
     }
 
     /**

@@ -24,7 +24,8 @@ import org.slf4j.LoggerFactory;
  * group the writer claims every event's id in the index, appends the new events as one frame and
  * forces it to disk, then commits the claims and answers the group: an
  * acknowledgement means durable, and a retried {@code _id} is acknowledged without being stored
- * again. A request that cannot be written fails alone (its claims are undone back to a mark and
+ * again (an id the edge minted for the event, {@link StoredEvent#mintedId}, cannot come again and
+ * is not claimed). A request that cannot be written fails alone (its claims are undone back to a mark and
  * none of its events reaches the frame), so there is never half a batch.
  */
 public final class EventLogStore implements EventSink {
@@ -508,7 +509,7 @@ public final class EventLogStore implements EventSink {
                     || e.eventJson() == null) {
                 throw new InvalidEvent("an event without dataset, datastream, id, request id or body");
             }
-            if (!ids.claim(e, nextSeq)) {
+            if (!e.mintedId() && !ids.claim(e, nextSeq)) {
                 continue; // stored before: a retry, or the same id twice in one request
             }
             nextSeq++;

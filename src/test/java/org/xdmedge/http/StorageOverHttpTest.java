@@ -107,6 +107,28 @@ class StorageOverHttpTest {
     }
 
     @Test
+    void onlyIdsThatARetryCanCarryAgainTakeASlotInTheIdIndex() throws Exception {
+        String withoutIds = "{\"events\":[{\"xdm\":{\"identityMap\":{\"CRMID\":[{\"id\":\"c1\",\"primary\":true}]}}},"
+                + "{\"xdm\":{\"identityMap\":{\"CRMID\":[{\"id\":\"c2\",\"primary\":true}]}}}]}";
+        try (TestEdge edge = TestEdge.start(dir)) {
+            // No _id and no caller requestId: ids the edge mints for this request alone.
+            for (int i = 0; i < 3; i++) {
+                assertThat(edge.postJson("/ee/v2/collect?datastreamId=ds", withoutIds).statusCode()).isEqualTo(202);
+            }
+            assertThat(metric(edge.get("/metrics").body(), "xdmedge_store_ids")).isZero();
+            // The client's own _id, and ids derived from a caller requestId, are claimed: their retries are found.
+            assertThat(edge.postJson("/ee/v2/collect?datastreamId=ds", CollectEndpointTest.event("own-id", "u")).statusCode())
+                    .isEqualTo(202);
+            for (int i = 0; i < 2; i++) {
+                assertThat(edge.postJson("/ee/v2/collect?datastreamId=ds&requestId=named-1", withoutIds).statusCode())
+                        .isEqualTo(202);
+            }
+            assertThat(metric(edge.get("/metrics").body(), "xdmedge_store_ids")).isEqualTo(3);
+            assertThat(edge.exported()).hasSize(6 + 1 + 2);
+        }
+    }
+
+    @Test
     void theStoreMetricsTimeEachCommitAndCountTheIndexedIdsAndTheirTables() throws Exception {
         try (TestEdge edge = TestEdge.start(dir)) {
             for (int i = 0; i < 3; i++) {

@@ -93,6 +93,35 @@ class EventLogStoreTest {
     }
 
     @Test
+    void idsTheEdgeMintedAreStoredWithoutAClaimInTheIdIndexBesideClaimedOnes() throws Exception {
+        try (EventLogStore store = EventLogStore.open(dir, 100, 64, 1)) {
+            List<StoredEvent> minted = new ArrayList<>();
+            for (int i = 0; i < 5; i++) {
+                minted.add(minted("minted-" + i));
+            }
+            assertThat(store.write(minted).toCompletableFuture().get(30, TimeUnit.SECONDS)).isEqualTo(new WriteResult(5, 0));
+            assertThat(store.indexedIds()).as("a minted id is not claimed").isZero();
+            assertThat(store.write(List.of(event("client-1", "events"), minted("minted-5"), event("client-2", "events")))
+                    .toCompletableFuture().get(30, TimeUnit.SECONDS)).isEqualTo(new WriteResult(3, 0));
+            assertThat(store.indexedIds()).isEqualTo(2);
+            assertThat(store.write(List.of(event("client-1", "events"), event("client-2", "events")))
+                    .toCompletableFuture().get(30, TimeUnit.SECONDS))
+                    .as("the claimed ids still find their retries").isEqualTo(new WriteResult(0, 2));
+            assertThat(store.storedEvents()).isEqualTo(8);
+        }
+        List<String> ids = new ArrayList<>();
+        EventReader.forEach(dir, "events", e -> ids.add(e.eventId()));
+        assertThat(ids).containsExactly("minted-0", "minted-1", "minted-2", "minted-3", "minted-4", "client-1",
+                "minted-5", "client-2");
+    }
+
+    private static StoredEvent minted(String id) {
+        StoredEvent e = event(id, "events");
+        return new StoredEvent(e.requestId(), e.datastreamId(), e.dataset(), e.receivedAtMillis(), id,
+                e.primaryNamespace(), e.primaryId(), e.eventJson(), true);
+    }
+
+    @Test
     void closedStoreRefusesWritesAndReopenKeepsEverything() throws Exception {
         EventLogStore store = EventLogStore.open(dir, 100, 64, 1);
         store.write(List.of(event("kept", "events"))).toCompletableFuture().get(30, TimeUnit.SECONDS);
