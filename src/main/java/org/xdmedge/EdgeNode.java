@@ -19,6 +19,7 @@ import org.xdmedge.pipeline.EdgeService;
 import org.xdmedge.ratelimit.RateLimiter;
 import org.xdmedge.store.DatasetRouter;
 import org.xdmedge.store.EventSink;
+import org.xdmedge.store.FramePacking;
 import org.xdmedge.store.SharedState;
 import org.xdmedge.store.EventLogStore;
 
@@ -61,7 +62,8 @@ public final class EdgeNode implements AutoCloseable {
         try {
             EventLogStore store = EventLogStore.open(dataDir, storage.queueCapacity(),
                     storage.maxRequestsPerCommit(), storage.retryAfterSeconds(), storage.retention().maxBytesOrZero(),
-                    storage.retention().maxAge(), storage.compressFrames());
+                    storage.retention().maxAge(),
+                    FramePacking.of(storage.compression()));
             if (storage.minFreeBytes() != null) {
                 store.minFreeBytes(storage.minFreeBytes());
             }

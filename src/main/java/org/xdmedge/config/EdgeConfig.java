@@ -84,20 +84,15 @@ public record EdgeConfig(ServerConfig server, StorageConfig storage, List<Organi
      */
     public record StorageConfig(Integer queueCapacity, Integer maxRequestsPerCommit, Integer retryAfterSeconds,
                                 RetentionConfig retention, Long minFreeBytes, String compression) {
-        /** The values {@code compression} takes. */
-        public static final List<String> COMPRESSIONS = List.of("zstd", "none");
+        /** The values {@code compression} takes ({@code store.FramePacking}'s names). */
+        public static final List<String> COMPRESSIONS = List.of("lz4", "zstd", "none");
 
         public StorageConfig {
             queueCapacity = queueCapacity == null ? 4096 : queueCapacity;
             maxRequestsPerCommit = maxRequestsPerCommit == null ? 512 : maxRequestsPerCommit;
             retryAfterSeconds = retryAfterSeconds == null ? 1 : retryAfterSeconds;
             retention = retention == null ? new RetentionConfig(null, null) : retention;
-            compression = compression == null ? "zstd" : compression;
-        }
-
-        /** True when each commit's frame of events is written zstd-compressed. */
-        public boolean compressFrames() {
-            return compression.equals("zstd");
+            compression = compression == null ? "lz4" : compression;
         }
     }
 

@@ -14,6 +14,10 @@ import com.github.luben.zstd.Zstd;
 import com.github.luben.zstd.ZstdCompressCtx;
 import com.github.luben.zstd.ZstdDecompressCtx;
 import com.github.luben.zstd.ZstdException;
+import net.jpountz.lz4.LZ4Compressor;
+import net.jpountz.lz4.LZ4Exception;
+import net.jpountz.lz4.LZ4Factory;
+import net.jpountz.lz4.LZ4SafeDecompressor;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -42,13 +46,14 @@ import org.slf4j.LoggerFactory;
  * datastream, event id, request id, primary namespace, primary id: {@code int length} (-1 for
  * null) and UTF-8) and the event JSON ({@code int length} and its bytes).
  *
- * <p>A packed frame ({@code "FRM2"}, written unless compression is off) has the same header; its
- * payload is {@code int count, long firstSeq, int rawLength}, then that payload compressed with
- * zstd (level 1). A group's events share their keys and most values, so its frame shrinks many
- * times over, and the disk's bandwidth was what bounded 50-event requests (docs/PERFORMANCE.md,
- * eighteenth round). A frame that would not shrink is written plain. Both kinds may follow each
- * other in one segment; the CRC covers the bytes on disk, so a torn packed frame ends the log as a
- * torn plain one does.
+ * <p>A packed frame ({@code "FRM3"} LZ4, {@code "FRM2"} zstd level 1: {@link FramePacking}) has the
+ * same header; its payload is {@code int count, long firstSeq, int rawLength}, then that payload
+ * compressed. A group's events share their keys and most values, so its frame shrinks many times
+ * over, and the disk's bandwidth was what bounded 50-event requests (docs/PERFORMANCE.md,
+ * eighteenth round); LZ4 costs the writer half of zstd's CPU, which bounded single events on one
+ * CPU (nineteenth round). A frame that would not shrink is written plain. Every kind may follow
+ * another in one segment; the CRC covers the bytes on disk, so a torn packed frame ends the log as
+ * a torn plain one does.
  */
 final class EventLog implements AutoCloseable {
     static final String DIRECTORY = "events";
@@ -57,11 +62,12 @@ final class EventLog implements AutoCloseable {
     private static final long SEGMENT_MAGIC = 0x58444d2d45564c31L; // "XDM-EVL1"
     static final int SEGMENT_HEADER_BYTES = 16;
     private static final int FRAME_MAGIC = 0x46524d31; // "FRM1"
-    private static final int PACKED_FRAME_MAGIC = 0x46524d32; // "FRM2"
+    private static final int ZSTD_FRAME_MAGIC = 0x46524d32; // "FRM2"
+    private static final int LZ4_FRAME_MAGIC = 0x46524d33; // "FRM3"
     static final int FRAME_HEADER_BYTES = 12;
     /** Count, first sequence number and raw length: what a packed frame keeps ahead of its compressed bytes. */
     static final int PACKED_HEADER_BYTES = 16;
-    /** zstd's fastest standard level: ~0.6-1.3 GB/s here on a group's events, 12-26 times smaller. */
+    /** zstd's fastest standard level: ~0.8-1.2 GB/s here on a group's events, 12-17 times smaller. */
     private static final int ZSTD_LEVEL = 1;
     /** The largest raw payload a packed frame may claim (a frame's events are held in memory together). */
     private static final int MAX_RAW_PAYLOAD_BYTES = 1 << 30;
@@ -82,8 +88,9 @@ final class EventLog implements AutoCloseable {
     /** Set when a failed append could not be cut off again: nothing more may be appended. */
     private IOException broken;
     private ByteBuffer frame = ByteBuffer.allocateDirect(1 << 20);
-    private final boolean compress;
+    private final FramePacking packing;
     private ZstdCompressCtx zstd;
+    private LZ4Compressor lz4;
     /** The packed frame, header first, when the group is compressed. */
     private ByteBuffer packed;
     private int count;
@@ -97,27 +104,29 @@ final class EventLog implements AutoCloseable {
     private byte[] tail = new byte[4096];
     private int tailLength;
 
-    private EventLog(Path directory, long segmentBytes, boolean compress) {
+    private EventLog(Path directory, long segmentBytes, FramePacking packing) {
         this.directory = directory;
         this.segmentBytes = segmentBytes;
-        this.compress = compress;
+        this.packing = packing;
     }
 
     /**
      * Opens the log under {@code dataDir} for appending, creating it if need be: finds the end of
      * the last segment and cuts off a torn frame there.
      */
-    static EventLog open(Path dataDir, long segmentBytes, boolean compress) throws IOException {
-        return open(dataDir, segmentBytes, compress, true);
+    static EventLog open(Path dataDir, long segmentBytes, FramePacking packing) throws IOException {
+        return open(dataDir, segmentBytes, packing, true);
     }
 
-    /** As {@link #open(Path, long, boolean)}; {@code directIo} false writes through the page cache (tests). */
-    static EventLog open(Path dataDir, long segmentBytes, boolean compress, boolean directIo) throws IOException {
+    /** As {@link #open(Path, long, FramePacking)}; {@code directIo} false writes through the page cache (tests). */
+    static EventLog open(Path dataDir, long segmentBytes, FramePacking packing, boolean directIo) throws IOException {
         Path directory = dataDir.resolve(DIRECTORY);
         Files.createDirectories(directory);
-        EventLog eventLog = new EventLog(directory, segmentBytes, compress);
-        if (compress) {
-            eventLog.zstd = compressor();
+        EventLog eventLog = new EventLog(directory, segmentBytes, packing);
+        switch (packing) {
+            case ZSTD -> eventLog.zstd = zstdCompressor();
+            case LZ4 -> eventLog.lz4 = LZ4Factory.fastestInstance().fastCompressor(); // pure Java where JNI is not
+            case NONE -> { }
         }
         eventLog.directIoAllowed = directIo;
         // Direct I/O wants offsets, lengths and memory aligned to this (the JDK checks it).
@@ -217,7 +226,7 @@ final class EventLog implements AutoCloseable {
         int payload = frame.position() - FRAME_HEADER_BYTES;
         frame.putInt(FRAME_HEADER_BYTES, count);
         frame.flip();
-        ByteBuffer written = compress ? pack(payload) : null;
+        ByteBuffer written = packing == FramePacking.NONE ? null : pack(payload);
         if (written == null) {
             written = seal(frame, FRAME_MAGIC, payload);
         }
@@ -252,7 +261,7 @@ final class EventLog implements AutoCloseable {
         tailLength = newTail;
     }
 
-    private static ZstdCompressCtx compressor() throws IOException {
+    private static ZstdCompressCtx zstdCompressor() throws IOException {
         try {
             return new ZstdCompressCtx().setLevel(ZSTD_LEVEL).setChecksum(false); // the frame's CRC checks it
         } catch (LinkageError e) {
@@ -276,7 +285,8 @@ final class EventLog implements AutoCloseable {
      * than the plain frame.
      */
     private ByteBuffer pack(int payload) {
-        int bound = (int) Math.min(Integer.MAX_VALUE - 64, Zstd.compressBound(payload));
+        int bound = (int) Math.min(Integer.MAX_VALUE - 64,
+                packing == FramePacking.ZSTD ? Zstd.compressBound(payload) : lz4.maxCompressedLength(payload));
         int capacity = FRAME_HEADER_BYTES + PACKED_HEADER_BYTES + bound;
         if (packed == null || packed.capacity() < capacity) {
             packed = ByteBuffer.allocateDirect(Math.max(capacity, packed == null ? 1 << 16 : 2 * packed.capacity()));
@@ -284,10 +294,13 @@ final class EventLog implements AutoCloseable {
         packed.clear(); // zstd checks the range against the limit
         int compressed;
         try {
-            compressed = zstd.compressDirectByteBuffer(packed, FRAME_HEADER_BYTES + PACKED_HEADER_BYTES, bound,
-                    frame, FRAME_HEADER_BYTES, payload);
-        } catch (ZstdException e) {
-            log.warn("zstd could not compress a frame of {} bytes ({}); writing it plain", payload, e.getMessage());
+            compressed = packing == FramePacking.ZSTD
+                    ? zstd.compressDirectByteBuffer(packed, FRAME_HEADER_BYTES + PACKED_HEADER_BYTES, bound, frame,
+                            FRAME_HEADER_BYTES, payload)
+                    : lz4.compress(frame, FRAME_HEADER_BYTES, payload, packed, FRAME_HEADER_BYTES + PACKED_HEADER_BYTES, bound);
+        } catch (ZstdException | LZ4Exception e) {
+            log.warn("{} could not compress a frame of {} bytes ({}); writing it plain", packing.configName(), payload,
+                    e.getMessage());
             return null;
         }
         int stored = PACKED_HEADER_BYTES + compressed;
@@ -298,7 +311,7 @@ final class EventLog implements AutoCloseable {
         packed.putInt(FRAME_HEADER_BYTES, count);
         packed.putLong(FRAME_HEADER_BYTES + 4, count > 0 ? frame.getLong(FRAME_HEADER_BYTES + 4) : 0);
         packed.putInt(FRAME_HEADER_BYTES + 12, payload);
-        return seal(packed, PACKED_FRAME_MAGIC, stored);
+        return seal(packed, packing == FramePacking.ZSTD ? ZSTD_FRAME_MAGIC : LZ4_FRAME_MAGIC, stored);
     }
 
     /**
@@ -565,7 +578,7 @@ final class EventLog implements AutoCloseable {
                 int magic = header.getInt();
                 int length = header.getInt();
                 int expected = header.getInt();
-                boolean packedFrame = magic == PACKED_FRAME_MAGIC;
+                boolean packedFrame = magic == ZSTD_FRAME_MAGIC || magic == LZ4_FRAME_MAGIC;
                 if ((magic != FRAME_MAGIC && !packedFrame) || length < (packedFrame ? PACKED_HEADER_BYTES + 1 : 4)
                         || at + FRAME_HEADER_BYTES + length > size) {
                     break;
@@ -588,7 +601,7 @@ final class EventLog implements AutoCloseable {
                     if (unpacker == null) {
                         unpacker = new Unpacker();
                     }
-                    events = unpacker.unpack(payload, length, file, at);
+                    events = unpacker.unpack(magic == LZ4_FRAME_MAGIC, payload, length, file, at);
                 }
                 long frameLast = readFrame(events, Math.max(lastSeq, previousSeq), afterSeq, each, ids);
                 if (frameLast < 0) {
@@ -607,23 +620,15 @@ final class EventLog implements AutoCloseable {
 
     /** Decompresses packed frames into one reused buffer. */
     private static final class Unpacker implements AutoCloseable {
-        private final ZstdDecompressCtx zstd;
+        private ZstdDecompressCtx zstd;
+        private LZ4SafeDecompressor lz4;
         private ByteBuffer raw = ByteBuffer.allocate(1 << 16);
-
-        Unpacker() throws IOException {
-            try {
-                zstd = new ZstdDecompressCtx();
-            } catch (LinkageError e) {
-                throw new IOException("the event log has zstd-compressed frames, and zstd's native library (zstd-jni) cannot "
-                        + "be loaded on this platform: " + e, e);
-            }
-        }
 
         /**
          * The plain payload of a packed frame whose CRC was right. One that does not decompress is
          * not torn but damaged: reading stops with an error rather than cut off what follows it.
          */
-        ByteBuffer unpack(ByteBuffer payload, int length, Path file, long at) throws IOException {
+        ByteBuffer unpack(boolean lz4Frame, ByteBuffer payload, int length, Path file, long at) throws IOException {
             int rawLength = payload.getInt(12);
             if (rawLength < 4 || rawLength > MAX_RAW_PAYLOAD_BYTES) {
                 throw new IOException(file + ": the packed frame at byte " + at + " claims " + rawLength + " bytes of events");
@@ -633,9 +638,12 @@ final class EventLog implements AutoCloseable {
             }
             int n;
             try {
-                n = zstd.decompressByteArray(raw.array(), 0, rawLength, payload.array(), PACKED_HEADER_BYTES,
-                        length - PACKED_HEADER_BYTES);
-            } catch (ZstdException e) {
+                n = lz4Frame
+                        ? lz4().decompress(payload.array(), PACKED_HEADER_BYTES, length - PACKED_HEADER_BYTES, raw.array(), 0,
+                                rawLength)
+                        : zstd().decompressByteArray(raw.array(), 0, rawLength, payload.array(), PACKED_HEADER_BYTES,
+                                length - PACKED_HEADER_BYTES);
+            } catch (ZstdException | LZ4Exception e) {
                 throw new IOException(file + ": the packed frame at byte " + at + " does not decompress: " + e.getMessage(), e);
             }
             if (n != rawLength) {
@@ -645,9 +653,31 @@ final class EventLog implements AutoCloseable {
             return raw.clear().limit(rawLength);
         }
 
+        private ZstdDecompressCtx zstd() throws IOException {
+            if (zstd == null) {
+                try {
+                    zstd = new ZstdDecompressCtx();
+                } catch (LinkageError e) {
+                    throw new IOException("the event log has zstd-compressed frames, and zstd's native library (zstd-jni) "
+                            + "cannot be loaded on this platform: " + e, e);
+                }
+            }
+            return zstd;
+        }
+
+        /** The safe decompressor: it checks every offset against the buffers, whatever the bytes. */
+        private LZ4SafeDecompressor lz4() {
+            if (lz4 == null) {
+                lz4 = LZ4Factory.fastestInstance().safeDecompressor();
+            }
+            return lz4;
+        }
+
         @Override
         public void close() {
-            zstd.close();
+            if (zstd != null) {
+                zstd.close();
+            }
         }
     }
 
@@ -741,7 +771,7 @@ final class EventLog implements AutoCloseable {
             }
             head.flip();
             int magic = head.getInt();
-            if (magic != FRAME_MAGIC && magic != PACKED_FRAME_MAGIC) {
+            if (magic != FRAME_MAGIC && magic != ZSTD_FRAME_MAGIC && magic != LZ4_FRAME_MAGIC) {
                 return Long.MAX_VALUE; // a packed frame's count and first number are where a plain one's are
             }
             head.getInt();

@@ -123,39 +123,39 @@ public final class EventLogStore implements EventSink {
 
     public static EventLogStore open(Path dataDir, int queueCapacity, int maxRequestsPerCommit,
                                      int retryAfterSeconds) throws IOException, SQLException {
-        return open(dataDir, queueCapacity, maxRequestsPerCommit, retryAfterSeconds, 0, null, true);
+        return open(dataDir, queueCapacity, maxRequestsPerCommit, retryAfterSeconds, 0, null, FramePacking.LZ4);
     }
 
     /**
      * As {@link #open(Path, int, int, int)}, with retention: the oldest segments are deleted while
      * the events take more than {@code retentionMaxBytes} (0: no limit) or were written more than
-     * {@code retentionMaxAge} ago (null: no limit); see {@link SegmentRetention}. {@code compress}:
-     * each commit's frame is written zstd-compressed ({@link EventLog}); frames already written are
-     * read either way.
+     * {@code retentionMaxAge} ago (null: no limit); see {@link SegmentRetention}. {@code packing}:
+     * how each commit's frame is written ({@link EventLog}); frames already written are read
+     * whatever it is.
      */
     public static EventLogStore open(Path dataDir, int queueCapacity, int maxRequestsPerCommit, int retryAfterSeconds,
-                                     long retentionMaxBytes, java.time.Duration retentionMaxAge, boolean compress)
+                                     long retentionMaxBytes, java.time.Duration retentionMaxAge, FramePacking packing)
             throws IOException, SQLException {
         return open(dataDir, queueCapacity, maxRequestsPerCommit, retryAfterSeconds, EventLog.DEFAULT_SEGMENT_BYTES,
                 EventIdIndex.DEFAULT_CHECKPOINT_MILLIS, new SegmentRetention.Limits(retentionMaxBytes, retentionMaxAge),
-                SegmentRetention.DEFAULT_INTERVAL_MILLIS, compress);
+                SegmentRetention.DEFAULT_INTERVAL_MILLIS, packing);
     }
 
     /** As {@link #open(Path, int, int, int)}, with the segment size and the id index's checkpoint interval (tests). */
     static EventLogStore open(Path dataDir, int queueCapacity, int maxRequestsPerCommit, int retryAfterSeconds,
                               long segmentBytes, long idCheckpointMillis) throws IOException, SQLException {
         return open(dataDir, queueCapacity, maxRequestsPerCommit, retryAfterSeconds, segmentBytes, idCheckpointMillis,
-                SegmentRetention.Limits.NONE, SegmentRetention.DEFAULT_INTERVAL_MILLIS, true);
+                SegmentRetention.Limits.NONE, SegmentRetention.DEFAULT_INTERVAL_MILLIS, FramePacking.LZ4);
     }
 
     /**
      * As {@link #open(Path, int, int, int, long, long)}, with retention looking every {@code retentionMillis}
-     * and compression on or off (tests).
+     * and a frame packing (tests).
      */
     static EventLogStore open(Path dataDir, int queueCapacity, int maxRequestsPerCommit, int retryAfterSeconds,
                               long segmentBytes, long idCheckpointMillis, SegmentRetention.Limits retention,
-                              long retentionMillis, boolean compress) throws IOException, SQLException {
-        EventLog events = EventLog.open(dataDir, segmentBytes, compress);
+                              long retentionMillis, FramePacking packing) throws IOException, SQLException {
+        EventLog events = EventLog.open(dataDir, segmentBytes, packing);
         List<AutoCloseable> opened = new ArrayList<>();
         opened.add(events);
         try {

@@ -95,13 +95,19 @@ class ConfigLoaderTest {
     }
 
     @Test
-    void framesArePackedWithZstdUnlessCompressionIsNoneAndNothingElseIsTaken() throws Exception {
-        assertThat(loader.parse("server: { port: 8080 }", "edge.yaml").storage().compressFrames()).isTrue();
-        assertThat(loader.parse("storage: { compression: zstd }", "edge.yaml").storage().compressFrames()).isTrue();
-        assertThat(loader.parse("storage: { compression: none }", "edge.yaml").storage().compressFrames()).isFalse();
+    void framesArePackedWithLz4UnlessCompressionSaysZstdOrNoneAndNothingElseIsTaken() throws Exception {
+        assertThat(loader.parse("server: { port: 8080 }", "edge.yaml").storage().compression()).isEqualTo("lz4");
+        assertThat(loader.parse("storage: { compression: zstd }", "edge.yaml").storage().compression()).isEqualTo("zstd");
+        assertThat(loader.parse("storage: { compression: none }", "edge.yaml").storage().compression()).isEqualTo("none");
         assertThatThrownBy(() -> loader.parse("storage: { compression: gzip }", "edge.yaml"))
                 .isInstanceOf(ConfigException.class).hasMessageContaining("storage.compression")
-                .hasMessageContaining("zstd, none");
+                .hasMessageContaining("lz4, zstd, none");
+        // Every name the configuration takes is one the store knows, and the other way round.
+        for (String name : EdgeConfig.StorageConfig.COMPRESSIONS) {
+            assertThat(org.xdmedge.store.FramePacking.of(name)).as(name).isNotNull();
+        }
+        assertThat(org.xdmedge.store.FramePacking.configNames())
+                .containsExactlyInAnyOrderElementsOf(EdgeConfig.StorageConfig.COMPRESSIONS);
     }
 
     @Test

@@ -48,7 +48,8 @@ class StorageOverHttpTest {
     }
 
     @Test
-    void framesArePackedByDefaultPlainWithCompressionNoneAndAStoreKeepsEverythingAcrossTheSwitch() throws Exception {
+    void framesArePackedWithLz4ByDefaultWithZstdOrPlainAsConfiguredAndAStoreKeepsEverythingAcrossTheSwitches()
+            throws Exception {
         StringBuilder batch = new StringBuilder("{\"events\":[");
         for (int i = 0; i < 50; i++) {
             batch.append(i == 0 ? "" : ",").append(CollectEndpointTest.eventObject("packed-" + i, "u" + i));
@@ -57,19 +58,22 @@ class StorageOverHttpTest {
         try (TestEdge edge = TestEdge.start(dir)) {
             assertThat(edge.postJson("/ee/v2/collect?datastreamId=ds", batch.toString()).statusCode()).isEqualTo(202);
         }
-        assertThat(frameKinds()).containsExactly("FRM2");
-        String plain = TestEdge.BASIC_CONFIG + "storage: { compression: none }\n";
-        try (TestEdge edge = TestEdge.start(plain, dir)) {
-            assertThat(edge.postJson("/ee/v2/collect?datastreamId=ds", batch.toString().replace("packed-", "plain-"))
-                    .statusCode()).isEqualTo(202);
-            assertThat(edge.postJson("/ee/v2/collect?datastreamId=ds", batch.toString()).statusCode())
-                    .as("a retry of packed events is still known").isEqualTo(202);
+        assertThat(frameKinds()).containsExactly("FRM3");
+        for (String compression : new String[] {"zstd", "none"}) {
+            String yaml = TestEdge.BASIC_CONFIG + "storage: { compression: " + compression + " }\n";
+            try (TestEdge edge = TestEdge.start(yaml, dir)) {
+                assertThat(edge.postJson("/ee/v2/collect?datastreamId=ds", batch.toString().replace("packed-", compression + "-"))
+                        .statusCode()).isEqualTo(202);
+                assertThat(edge.postJson("/ee/v2/collect?datastreamId=ds", batch.toString()).statusCode())
+                        .as("a retry of packed events is still known").isEqualTo(202);
+            }
         }
-        assertThat(frameKinds()).containsExactly("FRM2", "FRM1");
+        assertThat(frameKinds()).containsExactly("FRM3", "FRM2", "FRM1");
         List<JsonNode> lines = export("export", "--data", dir.toString());
-        assertThat(lines).hasSize(100);
+        assertThat(lines).hasSize(150);
         assertThat(lines.get(0).get("event").get("xdm").get("_id").asText()).isEqualTo("packed-0");
-        assertThat(lines.get(99).get("event").get("xdm").get("_id").asText()).isEqualTo("plain-49");
+        assertThat(lines.get(50).get("event").get("xdm").get("_id").asText()).isEqualTo("zstd-0");
+        assertThat(lines.get(149).get("event").get("xdm").get("_id").asText()).isEqualTo("none-49");
     }
 
     /** The magic of each frame of the only event segment, in order. */
@@ -173,7 +177,7 @@ class StorageOverHttpTest {
         // plain, as packed frames of these like events would fill no second segment.
         byte[] json = ("{\"xdm\":{\"pad\":\"" + "x".repeat(1500) + "\"}}").getBytes(StandardCharsets.UTF_8);
         try (org.xdmedge.store.EventLogStore store = org.xdmedge.store.EventLogStore.open(dir, 4096, 512, 1, 0, null,
-                false)) {
+                org.xdmedge.store.FramePacking.NONE)) {
             java.util.ArrayDeque<CompletableFuture<org.xdmedge.store.WriteResult>> inFlight = new java.util.ArrayDeque<>();
             for (int r = 0; r < 3200; r++) {
                 List<org.xdmedge.store.StoredEvent> events = new ArrayList<>();

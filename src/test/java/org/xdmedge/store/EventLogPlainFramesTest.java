@@ -3,7 +3,7 @@ package org.xdmedge.store;
 /** {@link EventLogTest} with compression off ({@code storage.compression: none}): every frame plain. */
 class EventLogPlainFramesTest extends EventLogTest {
     @Override
-    boolean compress() {
-        return false;
+    FramePacking packing() {
+        return FramePacking.NONE;
     }
 }

@@ -172,7 +172,7 @@ class EventLogStoreTest {
                     String id = "r" + r + "-e" + i;
                     written.add(id);
                     events.add(new StoredEvent("req-" + r, "ds", i % 2 == 0 ? "events" : "other", 1_700_000_000_000L + r, id,
-                            "ECID", "écid-" + r, ("{\"xdm\":{\"_id\":\"" + id + "\",\"pad\":\"" + EventLogTest.hexPad(id, 2000) + "\"}}")
+                            "ECID", "écid-" + r, ("{\"xdm\":{\"_id\":\"" + id + "\",\"pad\":\"" + EventLogTest.pad(id, 2000) + "\"}}")
                             .getBytes(StandardCharsets.UTF_8)));
                 }
                 answers.add(store.write(events).toCompletableFuture());

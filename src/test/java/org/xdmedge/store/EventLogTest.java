@@ -14,13 +14,15 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The segment files on their own: what a crash can leave at the end, and what opening makes of it.
- * Run with direct I/O (where the file system has it) and packed frames, as the edge writes them by
- * default; in {@link EventLogThroughPageCacheTest} through the page cache, and in
- * {@link EventLogPlainFramesTest} with compression off.
+ * Run with direct I/O (where the file system has it) and LZ4-packed frames, as the edge writes them
+ * by default; in {@link EventLogThroughPageCacheTest} through the page cache, in
+ * {@link EventLogZstdFramesTest} with zstd frames and in {@link EventLogPlainFramesTest} with
+ * compression off.
  */
 class EventLogTest {
     static final int PLAIN = 0x46524d31;
-    static final int PACKED = 0x46524d32;
+    static final int ZSTD = 0x46524d32;
+    static final int LZ4 = 0x46524d33;
 
     @TempDir
     Path dir;
@@ -29,12 +31,21 @@ class EventLogTest {
         return true;
     }
 
-    boolean compress() {
-        return true;
+    FramePacking packing() {
+        return FramePacking.LZ4;
+    }
+
+    /** The magic of the frames {@code packing} writes (of events that shrink). */
+    static int magicOf(FramePacking packing) {
+        return switch (packing) {
+            case NONE -> PLAIN;
+            case ZSTD -> ZSTD;
+            case LZ4 -> LZ4;
+        };
     }
 
     EventLog open(long segmentBytes) throws Exception {
-        return EventLog.open(dir, segmentBytes, compress(), directIo());
+        return EventLog.open(dir, segmentBytes, packing(), directIo());
     }
 
     @Test
@@ -112,7 +123,7 @@ class EventLogTest {
         int at = EventLog.SEGMENT_HEADER_BYTES;
         int frames = 0;
         while (at + EventLog.FRAME_HEADER_BYTES <= b.limit() && isFrame(b.getInt(at))) {
-            assertThat(b.getInt(at)).as("frame %d's kind", frames).isEqualTo(compress() ? PACKED : PLAIN);
+            assertThat(b.getInt(at)).as("frame %d's kind", frames).isEqualTo(magicOf(packing()));
             if (frames > 0) {
                 assertThat(at % EventLog.FRAME_ALIGNMENT).as("frame %d's offset", frames).isZero();
             }
@@ -153,7 +164,7 @@ class EventLogTest {
     }
 
     static boolean isFrame(int magic) {
-        return magic == PLAIN || magic == PACKED;
+        return magic == PLAIN || magic == ZSTD || magic == LZ4;
     }
 
     /** Where the frames of a segment end (each frame: magic, payload length, CRC, payload; the next on a sector boundary). */
@@ -167,25 +178,37 @@ class EventLogTest {
     }
 
     /**
-     * One frame of events whose JSON carries 5,000 random hex digits: half of that is left when
-     * packed, so a frame of one still fills a 4 KiB segment either way.
+     * One frame of events whose JSON carries a 5,000-character {@link #pad}: a frame of one still
+     * fills a 4 KiB segment (no second fits) however it is packed.
      */
     static void append(EventLog log, long firstSeq, String... ids) throws Exception {
         log.begin();
         long seq = firstSeq;
         for (String id : ids) {
             log.add(seq++, new StoredEvent("req", "ds", "events", 1L, id, null, null,
-                    ("{\"xdm\":{\"_id\":\"" + id + "\",\"pad\":\"" + hexPad(id, 5000) + "\"}}").getBytes(StandardCharsets.UTF_8)));
+                    ("{\"xdm\":{\"_id\":\"" + id + "\",\"pad\":\"" + pad(id, 5000) + "\"}}").getBytes(StandardCharsets.UTF_8)));
         }
         log.commit(seq - 1);
     }
 
-    /** {@code chars} random hex digits, the same for the same seed: half of their bytes are left when packed. */
-    static String hexPad(String seed, int chars) {
+    /**
+     * {@code chars} characters, the same for the same seed: 55% random hex digits (which zstd halves
+     * and LZ4 cannot shrink), then random picks of 64 eight-digit words (which both shrink). Packed,
+     * 5,000 of them leave ~3.9 KB with LZ4 and ~2.2-2.4 KB with zstd.
+     */
+    static String pad(String seed, int chars) {
         java.util.Random random = new java.util.Random(seed.hashCode());
         StringBuilder pad = new StringBuilder(chars + 16);
-        while (pad.length() < chars) {
+        while (pad.length() < chars * 11 / 20) {
             pad.append(Long.toHexString(random.nextLong()));
+        }
+        pad.setLength(chars * 11 / 20);
+        String[] words = new String[64];
+        for (int i = 0; i < words.length; i++) {
+            words[i] = Long.toHexString(random.nextLong() | Long.MIN_VALUE).substring(0, 8);
+        }
+        while (pad.length() < chars) {
+            pad.append(words[random.nextInt(words.length)]);
         }
         return pad.substring(0, chars);
     }

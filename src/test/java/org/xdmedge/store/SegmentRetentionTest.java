@@ -26,7 +26,7 @@ class SegmentRetentionTest {
         long limit = 6 * SEGMENT_BYTES;
         List<String> written = new ArrayList<>();
         try (EventLogStore store = EventLogStore.open(dir, 100, 8, 1, SEGMENT_BYTES, 50,
-                new SegmentRetention.Limits(limit, null), 20, true)) {
+                new SegmentRetention.Limits(limit, null), 20, FramePacking.LZ4)) {
             write(store, written, 0, 3000); // ~1 KB each, packed: ~50 segments
             long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
             while (eventBytes() > limit && System.nanoTime() < deadline) {
@@ -107,7 +107,7 @@ class SegmentRetentionTest {
 
     private static StoredEvent event(String id) {
         return new StoredEvent("req", "ds", "events", System.currentTimeMillis(), id, "CRMID", "u",
-                ("{\"xdm\":{\"_id\":\"" + id + "\",\"pad\":\"" + EventLogTest.hexPad(id, 2000) + "\"}}").getBytes(StandardCharsets.UTF_8));
+                ("{\"xdm\":{\"_id\":\"" + id + "\",\"pad\":\"" + EventLogTest.pad(id, 2000) + "\"}}").getBytes(StandardCharsets.UTF_8));
     }
 
     private long eventBytes() throws Exception {
