@@ -129,11 +129,12 @@ public final class StoreBench {
                 List<StoredEvent> events = new ArrayList<>(perRequest);
                 for (int i = 0; i < perRequest; i++) {
                     long k = next[0]++;
-                    // Edge-made ids rise with time (UUIDv7-like); clients' are random.
+                    // Edge-made ids rise with time (UUIDv7-like) and, minted for one request, take no
+                    // claim in the id index; clients' are random and claimed.
                     String id = randomIds ? randomUuid()
                             : new UUID(0x0190000000007000L | k << 16, 0x8000000000000000L | k).toString();
                     events.add(new StoredEvent("req-" + k, "ds", "web-events", System.currentTimeMillis(), id, "FPID",
-                            "79bf8e83-f708-414b-b1ed-5789ff33bf0b", json[(int) (k % json.length)]));
+                            "79bf8e83-f708-414b-b1ed-5789ff33bf0b", json[(int) (k % json.length)], !randomIds));
                 }
                 started.add(new long[] {System.nanoTime()});
                 pending.add(store.write(events).toCompletableFuture());
