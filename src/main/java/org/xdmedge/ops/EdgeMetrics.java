@@ -59,6 +59,11 @@ public final class EdgeMetrics {
                 .register(registry);
         Gauge.builder("xdmedge.store.commits", store, EventLogStore::commits)
                 .description("Group commits since start").register(registry);
+        Gauge.builder("xdmedge.store.frames.written", store, EventLogStore::frameBytesWritten).baseUnit("bytes")
+                .description("Bytes of event-log frames written since start, packed as storage.compression says").register(registry);
+        Gauge.builder("xdmedge.store.frames.plain", store, EventLogStore::frameBytesPlain).baseUnit("bytes")
+                .description("Bytes the same frames would have taken plain: frames.written / frames.plain is what packing keeps")
+                .register(registry);
         Timer commitWrites = Timer.builder("xdmedge.store.commit.write")
                 .description("Writing and forcing each group's frame: the disk's share of a commit (its buckets show the disk's stalls)")
                 .serviceLevelObjectives(COMMIT_WRITE_BUCKETS)

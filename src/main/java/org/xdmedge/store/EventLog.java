@@ -94,6 +94,9 @@ final class EventLog implements AutoCloseable {
     /** The packed frame, header first, when the group is compressed. */
     private ByteBuffer packed;
     private int count;
+    /** Bytes of the frames committed since open, as written and as they would be plain (metrics; one writer). */
+    private volatile long frameBytes;
+    private volatile long plainFrameBytes;
     private byte[] scratch = new byte[256];
     /** The unit of every write: the file system's block (direct I/O needs it), at least 4 KiB. */
     private int blockBytes = 4096;
@@ -255,6 +258,8 @@ final class EventLog implements AutoCloseable {
         }
         position = end;
         lastSeq = frameLastSeq;
+        frameBytes += written.limit();
+        plainFrameBytes += FRAME_HEADER_BYTES + payload;
         // The bytes of the last block before the new end are written again with the next frame.
         int newTail = (int) (end % blockBytes);
         blocks.get((int) (end - blockStart) - newTail, tail, 0, newTail);
@@ -346,6 +351,16 @@ final class EventLog implements AutoCloseable {
 
     private static ByteBuffer alignedBuffer(int capacity, int alignment) {
         return ByteBuffer.allocateDirect(capacity + alignment).alignedSlice(alignment).limit(capacity).slice();
+    }
+
+    /** Bytes of the frames committed since open, as written (packed or plain, without their padding). */
+    long frameBytes() {
+        return frameBytes;
+    }
+
+    /** Bytes the frames committed since open would have taken plain: with {@link #frameBytes}, what packing saves. */
+    long plainFrameBytes() {
+        return plainFrameBytes;
     }
 
     /** True once a failed append could not be undone: the store must be restarted (opening repairs). */

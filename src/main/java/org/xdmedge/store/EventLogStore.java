@@ -295,6 +295,16 @@ public final class EventLogStore implements EventSink {
         return commits.get();
     }
 
+    /** Bytes of the event log's frames written since start (packed, see {@link FramePacking}). */
+    public long frameBytesWritten() {
+        return events.frameBytes();
+    }
+
+    /** Bytes the same frames would have taken plain. */
+    public long frameBytesPlain() {
+        return events.plainFrameBytes();
+    }
+
     /**
      * {@code observer} is told, on the writer thread, the nanoseconds each frame took to append and
      * force: the disk's share of a commit, whose slow tail is what a durable answer waits for.

@@ -59,6 +59,17 @@ class StorageOverHttpTest {
             assertThat(edge.postJson("/ee/v2/collect?datastreamId=ds", batch.toString()).statusCode()).isEqualTo(202);
         }
         assertThat(frameKinds()).containsExactly("FRM3");
+        try (TestEdge edge = TestEdge.start(dir)) {
+            String metrics = edge.get("/metrics").body();
+            assertThat(metric(metrics, "xdmedge_store_frames_written_bytes")).as("a new process counts from zero").isZero();
+            assertThat(edge.postJson("/ee/v2/collect?datastreamId=ds", batch.toString().replace("packed-", "counted-"))
+                    .statusCode()).isEqualTo(202);
+            metrics = edge.get("/metrics").body();
+            double written = metric(metrics, "xdmedge_store_frames_written_bytes");
+            double plain = metric(metrics, "xdmedge_store_frames_plain_bytes");
+            assertThat(written).as("packed %s of %s", written, plain).isPositive().isLessThan(plain / 3);
+            assertThat(plain).as("50 events of ~200 bytes, plainly").isGreaterThan(50 * 150);
+        }
         for (String compression : new String[] {"zstd", "none"}) {
             String yaml = TestEdge.BASIC_CONFIG + "storage: { compression: " + compression + " }\n";
             try (TestEdge edge = TestEdge.start(yaml, dir)) {
@@ -68,12 +79,13 @@ class StorageOverHttpTest {
                         .as("a retry of packed events is still known").isEqualTo(202);
             }
         }
-        assertThat(frameKinds()).containsExactly("FRM3", "FRM2", "FRM1");
+        assertThat(frameKinds()).containsExactly("FRM3", "FRM3", "FRM2", "FRM1");
         List<JsonNode> lines = export("export", "--data", dir.toString());
-        assertThat(lines).hasSize(150);
+        assertThat(lines).hasSize(200);
         assertThat(lines.get(0).get("event").get("xdm").get("_id").asText()).isEqualTo("packed-0");
-        assertThat(lines.get(50).get("event").get("xdm").get("_id").asText()).isEqualTo("zstd-0");
-        assertThat(lines.get(149).get("event").get("xdm").get("_id").asText()).isEqualTo("none-49");
+        assertThat(lines.get(50).get("event").get("xdm").get("_id").asText()).isEqualTo("counted-0");
+        assertThat(lines.get(100).get("event").get("xdm").get("_id").asText()).isEqualTo("zstd-0");
+        assertThat(lines.get(199).get("event").get("xdm").get("_id").asText()).isEqualTo("none-49");
     }
 
     /** The magic of each frame of the only event segment, in order. */
