@@ -110,7 +110,7 @@ final class EventLog implements AutoCloseable {
     private EventLog(Path directory, long segmentBytes, FramePacking packing) {
         this.directory = directory;
         this.segmentBytes = segmentBytes;
-        this.packing = packing;
+        this.packing = java.util.Objects.requireNonNull(packing, "packing");
     }
 
     /**
