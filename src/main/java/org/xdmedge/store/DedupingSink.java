@@ -22,8 +22,7 @@ import org.slf4j.LoggerFactory;
  * events, then confirm them before answering. The client's answer comes after
  * {@code responseTimeoutMillis} at the latest (503); the outlet's real outcome still settles the
  * ledger when it arrives, so a retry then finds the id stored (acknowledged as a duplicate) or free
- * (stored anew), never both. Ids the edge minted ({@link StoredEvent#mintedId}) cannot come again:
- * they go to the outlet without a claim.
+ * (stored anew), never both.
  */
 public final class DedupingSink implements EventSink {
     private static final Logger log = LoggerFactory.getLogger(DedupingSink.class);
@@ -58,16 +57,13 @@ public final class DedupingSink implements EventSink {
             return CompletableFuture.failedFuture(new SinkUnavailableException("the outlet is not accepting writes", retryAfterSeconds));
         }
         List<StoredEvent> unique = new ArrayList<>(events.size());
-        // The keys of the unique events whose ids may come again; minted ones are not claimed.
         List<String> keys = new ArrayList<>(events.size());
         Set<String> seen = new HashSet<>();
         for (StoredEvent e : events) {
             String key = key(e);
             if (seen.add(key)) {
                 unique.add(e);
-                if (!e.mintedId()) {
-                    keys.add(key);
-                }
+                keys.add(key);
             }
         }
         int repeatedInRequest = events.size() - unique.size();
@@ -77,8 +73,7 @@ public final class DedupingSink implements EventSink {
                 responseTimeoutMillis, TimeUnit.MILLISECONDS);
         answer.whenComplete((r, f) -> timeout.cancel(false));
         try {
-            CompletableFuture.supplyAsync(() -> keys.isEmpty() ? List.<EventIdLedger.Claim>of() : ledger.claim(keys),
-                    ledgerExecutor).whenComplete((claims, failure) -> {
+            CompletableFuture.supplyAsync(() -> ledger.claim(keys), ledgerExecutor).whenComplete((claims, failure) -> {
                 if (failure != null) {
                     answer.completeExceptionally(unavailable("the dedup ledger failed", failure));
                 } else {
@@ -98,28 +93,22 @@ public final class DedupingSink implements EventSink {
         List<String> claimed = new ArrayList<>();
         int stored = 0;
         boolean inFlight = false;
-        int claim = 0; // claims.get(k) answers keys.get(k): the unique events that are not minted, in order
-        for (StoredEvent e : unique) {
-            if (e.mintedId()) {
-                fresh.add(e);
-                continue;
-            }
-            switch (claims.get(claim)) {
+        for (int i = 0; i < unique.size(); i++) {
+            switch (claims.get(i)) {
                 case CLAIMED -> {
-                    fresh.add(e);
-                    claimed.add(keys.get(claim));
+                    fresh.add(unique.get(i));
+                    claimed.add(keys.get(i));
                 }
                 case STORED -> stored++;
                 case IN_FLIGHT -> inFlight = true;
             }
-            claim++;
         }
         int duplicates = stored + repeatedInRequest;
         if (inFlight) {
             // Storing the rest alone would split the request; let the whole retry come back later.
             SinkUnavailableException busy = new SinkUnavailableException(
                     "an event of this request is being stored by another request", retryAfterSeconds);
-            onLedger(requestId, claimed, ledger::release, () -> answer.completeExceptionally(busy));
+            onLedger(requestId, () -> ledger.release(claimed), () -> answer.completeExceptionally(busy));
             return;
         }
         if (fresh.isEmpty()) {
@@ -136,31 +125,23 @@ public final class DedupingSink implements EventSink {
             Throwable cause = unwrap(failure);
             if (cause == null) {
                 // Durable already: if the confirm fails, the ids stay claimed until pendingSeconds, so a retry waits instead of duplicating.
-                onLedger(requestId, claimed, ledger::confirm,
+                onLedger(requestId, () -> ledger.confirm(claimed),
                         () -> answer.complete(new WriteResult(result.stored(), result.duplicates() + duplicates)));
             } else if (cause instanceof OutcomeUnknownException) {
                 log.warn("requestId={} outcome of {} events unknown; their ids stay claimed: {}", requestId, claimed.size(), cause.getMessage());
                 answer.completeExceptionally(cause);
             } else {
                 // Released before answering, so the client's retry finds the ids free.
-                onLedger(requestId, claimed, ledger::release, () -> answer.completeExceptionally(cause));
+                onLedger(requestId, () -> ledger.release(claimed), () -> answer.completeExceptionally(cause));
             }
         });
     }
 
-    /**
-     * Runs a ledger call on {@code keys} off the caller's thread, then {@code then} whether or not the
-     * call succeeded; with no keys (only minted ids) just {@code then}.
-     */
-    private void onLedger(String requestId, List<String> keys, java.util.function.Consumer<List<String>> call,
-                          Runnable then) {
-        if (keys.isEmpty()) {
-            then.run();
-            return;
-        }
+    /** Runs a ledger call off the caller's thread, then {@code then} whether or not the call succeeded. */
+    private void onLedger(String requestId, Runnable work, Runnable then) {
         Runnable guarded = () -> {
             try {
-                call.accept(keys);
+                work.run();
             } catch (RuntimeException e) {
                 log.warn("requestId={} dedup ledger call failed: {}", requestId, e.getMessage());
             } finally {

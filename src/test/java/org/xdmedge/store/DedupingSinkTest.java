@@ -99,24 +99,6 @@ class DedupingSinkTest {
     }
 
     @Test
-    void mintedIdsGoToTheOutletWithoutAClaimBesideClaimedOnes() throws Exception {
-        assertThat(sink.write(List.of(minted("m1"), event("a"), minted("m2"))).toCompletableFuture().get(10, TimeUnit.SECONDS))
-                .isEqualTo(new WriteResult(3, 0));
-        assertThat(sink.write(List.of(minted("m3"))).toCompletableFuture().get(10, TimeUnit.SECONDS))
-                .isEqualTo(new WriteResult(1, 0));
-        assertThat(outlet.writes).hasSize(2);
-        assertThat(outlet.writes.get(0)).extracting(StoredEvent::eventId).containsExactly("m1", "a", "m2");
-        assertThat(write("a")).as("the claimed id still finds its retry").isEqualTo(new WriteResult(0, 1));
-        // The ledger confirmed "a" alone: the minted ids were never claimed there.
-        assertThat(ledger.claim(List.of("ds:m1", "ds:m2", "ds:m3", "ds:a"))).containsExactly(EventIdLedger.Claim.CLAIMED,
-                EventIdLedger.Claim.CLAIMED, EventIdLedger.Claim.CLAIMED, EventIdLedger.Claim.STORED);
-    }
-
-    static StoredEvent minted(String id) {
-        return new StoredEvent("req", "ds", "web", 0, id, "FPID", "f", "{}".getBytes(StandardCharsets.UTF_8), true);
-    }
-
-    @Test
     void aDefiniteFailureFreesTheIdsForTheRetry() throws Exception {
         outlet.next = CompletableFuture.failedFuture(new SinkUnavailableException("down", 1));
         assertThat(failure("a")).isInstanceOf(SinkUnavailableException.class);
