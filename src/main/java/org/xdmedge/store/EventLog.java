@@ -89,8 +89,8 @@ final class EventLog implements AutoCloseable {
     private IOException broken;
     private ByteBuffer frame = ByteBuffer.allocateDirect(1 << 20);
     private final FramePacking packing;
-    private ZstdCompressCtx zstd;
-    private LZ4Compressor lz4;
+    /** Compresses the frames; null when {@code packing} is {@code NONE}. */
+    private Packer packer;
     /** The packed frame, header first, when the group is compressed. */
     private ByteBuffer packed;
     private int count;
@@ -126,11 +126,11 @@ final class EventLog implements AutoCloseable {
         Path directory = dataDir.resolve(DIRECTORY);
         Files.createDirectories(directory);
         EventLog eventLog = new EventLog(directory, segmentBytes, packing);
-        switch (packing) {
-            case ZSTD -> eventLog.zstd = zstdCompressor();
-            case LZ4 -> eventLog.lz4 = LZ4Factory.fastestInstance().fastCompressor(); // pure Java where JNI is not
-            case NONE -> { }
-        }
+        eventLog.packer = switch (packing) {
+            case ZSTD -> new ZstdPacker();
+            case LZ4 -> new Lz4Packer();
+            case NONE -> null;
+        };
         eventLog.directIoAllowed = directIo;
         // Direct I/O wants offsets, lengths and memory aligned to this (the JDK checks it).
         long block = Files.getFileStore(directory).getBlockSize();
@@ -229,7 +229,7 @@ final class EventLog implements AutoCloseable {
         int payload = frame.position() - FRAME_HEADER_BYTES;
         frame.putInt(FRAME_HEADER_BYTES, count);
         frame.flip();
-        ByteBuffer written = packing == FramePacking.NONE ? null : pack(payload);
+        ByteBuffer written = packer == null ? null : pack(payload);
         if (written == null) {
             written = seal(frame, FRAME_MAGIC, payload);
         }
@@ -266,12 +266,73 @@ final class EventLog implements AutoCloseable {
         tailLength = newTail;
     }
 
-    private static ZstdCompressCtx zstdCompressor() throws IOException {
-        try {
-            return new ZstdCompressCtx().setLevel(ZSTD_LEVEL).setChecksum(false); // the frame's CRC checks it
-        } catch (LinkageError e) {
-            throw new IOException("the event log compresses with zstd, whose native library (zstd-jni) cannot be loaded on this "
-                    + "platform: " + e + "; set storage.compression: none", e);
+    /** One way of compressing a frame's payload: what a packed frame's magic names. */
+    private interface Packer extends AutoCloseable {
+        int magic();
+
+        /** The most bytes {@code length} bytes may take compressed. */
+        long bound(int length);
+
+        /** Compresses {@code src[srcAt, srcAt + length)} into {@code dst} from {@code dstAt}; returns its bytes. */
+        int compress(ByteBuffer src, int srcAt, int length, ByteBuffer dst, int dstAt, int room);
+
+        @Override
+        void close();
+    }
+
+    private static final class ZstdPacker implements Packer {
+        private final ZstdCompressCtx zstd;
+
+        ZstdPacker() throws IOException {
+            try {
+                zstd = new ZstdCompressCtx().setLevel(ZSTD_LEVEL).setChecksum(false); // the frame's CRC checks it
+            } catch (LinkageError e) {
+                throw new IOException("the event log compresses with zstd, whose native library (zstd-jni) cannot be loaded "
+                        + "on this platform: " + e + "; set storage.compression: lz4 or none", e);
+            }
+        }
+
+        @Override
+        public int magic() {
+            return ZSTD_FRAME_MAGIC;
+        }
+
+        @Override
+        public long bound(int length) {
+            return Zstd.compressBound(length);
+        }
+
+        @Override
+        public int compress(ByteBuffer src, int srcAt, int length, ByteBuffer dst, int dstAt, int room) {
+            return zstd.compressDirectByteBuffer(dst, dstAt, room, src, srcAt, length);
+        }
+
+        @Override
+        public void close() {
+            zstd.close();
+        }
+    }
+
+    private static final class Lz4Packer implements Packer {
+        private final LZ4Compressor lz4 = LZ4Factory.fastestInstance().fastCompressor(); // pure Java where JNI is not
+
+        @Override
+        public int magic() {
+            return LZ4_FRAME_MAGIC;
+        }
+
+        @Override
+        public long bound(int length) {
+            return lz4.maxCompressedLength(length);
+        }
+
+        @Override
+        public int compress(ByteBuffer src, int srcAt, int length, ByteBuffer dst, int dstAt, int room) {
+            return lz4.compress(src, srcAt, length, dst, dstAt, room);
+        }
+
+        @Override
+        public void close() {
         }
     }
 
@@ -290,8 +351,7 @@ final class EventLog implements AutoCloseable {
      * than the plain frame.
      */
     private ByteBuffer pack(int payload) {
-        int bound = (int) Math.min(Integer.MAX_VALUE - 64,
-                packing == FramePacking.ZSTD ? Zstd.compressBound(payload) : lz4.maxCompressedLength(payload));
+        int bound = (int) Math.min(Integer.MAX_VALUE - 64, packer.bound(payload));
         int capacity = FRAME_HEADER_BYTES + PACKED_HEADER_BYTES + bound;
         if (packed == null || packed.capacity() < capacity) {
             packed = ByteBuffer.allocateDirect(Math.max(capacity, packed == null ? 1 << 16 : 2 * packed.capacity()));
@@ -299,10 +359,8 @@ final class EventLog implements AutoCloseable {
         packed.clear(); // zstd checks the range against the limit
         int compressed;
         try {
-            compressed = packing == FramePacking.ZSTD
-                    ? zstd.compressDirectByteBuffer(packed, FRAME_HEADER_BYTES + PACKED_HEADER_BYTES, bound, frame,
-                            FRAME_HEADER_BYTES, payload)
-                    : lz4.compress(frame, FRAME_HEADER_BYTES, payload, packed, FRAME_HEADER_BYTES + PACKED_HEADER_BYTES, bound);
+            compressed = packer.compress(frame, FRAME_HEADER_BYTES, payload, packed, FRAME_HEADER_BYTES + PACKED_HEADER_BYTES,
+                    bound);
         } catch (ZstdException | LZ4Exception e) {
             log.warn("{} could not compress a frame of {} bytes ({}); writing it plain", packing.configName(), payload,
                     e.getMessage());
@@ -316,7 +374,7 @@ final class EventLog implements AutoCloseable {
         packed.putInt(FRAME_HEADER_BYTES, count);
         packed.putLong(FRAME_HEADER_BYTES + 4, count > 0 ? frame.getLong(FRAME_HEADER_BYTES + 4) : 0);
         packed.putInt(FRAME_HEADER_BYTES + 12, payload);
-        return seal(packed, packing == FramePacking.ZSTD ? ZSTD_FRAME_MAGIC : LZ4_FRAME_MAGIC, stored);
+        return seal(packed, packer.magic(), stored);
     }
 
     /**
@@ -502,9 +560,9 @@ final class EventLog implements AutoCloseable {
 
     @Override
     public void close() throws IOException {
-        if (zstd != null) {
-            zstd.close();
-            zstd = null;
+        if (packer != null) {
+            packer.close();
+            packer = null;
         }
         if (channel != null) {
             channel.close();
