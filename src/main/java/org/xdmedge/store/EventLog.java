@@ -36,9 +36,17 @@ import org.slf4j.LoggerFactory;
  * and opening for writing cuts it off, so a later frame never follows stale bytes. None of a torn
  * frame's requests had been answered. Sequence numbers rise through the log; a segment's name is
  * its number in order. A new segment is created (and its directory entry forced) before the first
- * frame goes into it. Segments are not prepared ahead as zeros: that measured faster per commit
- * alone, but doubled the bytes sent to the disk, whose cache flush every commit waits for
- * (docs/PERFORMANCE.md, fifth round).
+ * frame goes into it.
+ *
+ * <p>A small frame's write carries {@value #ZEROS_AHEAD_BYTES} bytes of zeros past its own end
+ * when it would grow the file, so the next commits overwrite blocks already written and their
+ * {@code fdatasync} has no metadata to write: appending made each one write the inode too (its
+ * size and blocks) before the cache flush, half of a small commit's CPU and time here, and on a
+ * file system with a journal it forces a journal commit. A large frame is appended as it is: for
+ * it the zeros would double the bytes sent to the disk for a saving that its size already
+ * dwarfs (docs/PERFORMANCE.md, twentieth round; preparing whole segments ahead on another thread
+ * was tried in the fifth and fourteenth rounds, and its writes delayed the commits). Readers stop
+ * at the zeros as at any end of the log.
  *
  * <p>Frame: {@code int magic, int payloadLength, int crc32c(payload), payload}, then zeros to the
  * next 512-byte boundary, where the next frame begins; payload:
@@ -75,6 +83,10 @@ final class EventLog implements AutoCloseable {
     /** Frames begin on disk-sector boundaries (see {@link #blocksFor}). */
     static final int FRAME_ALIGNMENT = 512;
     private static final byte[] ZERO_BLOCK = new byte[4096];
+    /** Zeros a small frame's write carries past its end when it grows the file (see the class comment). */
+    static final int ZEROS_AHEAD_BYTES = 256 << 10;
+    /** Writes of up to this many bytes bring zeros ahead with them; larger ones grow the file by themselves only. */
+    static final int ZEROS_AHEAD_MAX_WRITE = 64 << 10;
     static final String SUFFIX = ".log";
     private static final Logger log = LoggerFactory.getLogger(EventLog.class);
 
@@ -106,6 +118,8 @@ final class EventLog implements AutoCloseable {
     /** The bytes of the current block before {@code position}: each write starts at its block's start. */
     private byte[] tail = new byte[4096];
     private int tailLength;
+    /** The current segment's size as this writer left it: blocks below it are written (frames or zeros). */
+    private long fileEnd;
 
     private EventLog(Path directory, long segmentBytes, FramePacking packing) {
         this.directory = directory;
@@ -173,6 +187,7 @@ final class EventLog implements AutoCloseable {
             eventLog.channel = eventLog.openAppender(last);
             eventLog.segment = number(last);
             eventLog.position = end.position;
+            eventLog.fileEnd = end.position; // the zeros after the last frame were cut off with anything torn
             eventLog.lastSeq = end.lastSeq;
         } catch (IOException | RuntimeException e) {
             channel.close();
@@ -250,12 +265,14 @@ final class EventLog implements AutoCloseable {
             try {
                 channel.truncate(start);
                 channel.force(false);
+                fileEnd = start;
             } catch (IOException cut) {
                 e.addSuppressed(cut);
                 broken = e;
             }
             throw e;
         }
+        fileEnd = Math.max(fileEnd, blockStart + blocks.limit());
         position = end;
         lastSeq = frameLastSeq;
         frameBytes += written.limit();
@@ -381,13 +398,21 @@ final class EventLog implements AutoCloseable {
      * The whole blocks that the frame touches, ready to write at {@code position - tailLength}: the
      * current block's bytes before the frame (unchanged), the frame, zeros to the next
      * {@value #FRAME_ALIGNMENT}-byte boundary (where the next frame begins, so no disk sector holds
-     * bytes of two frames) and on to the end of the block. Whole aligned blocks are what direct I/O
-     * takes; through the page cache they also spare the kernel reading a partly written page.
+     * bytes of two frames) and on to the end of the block, then, for a small frame that grows the
+     * file, {@value #ZEROS_AHEAD_BYTES} bytes of zeros more (capped at the segment's size). Whole
+     * aligned blocks are what direct I/O takes; through the page cache they also spare the kernel
+     * reading a partly written page.
      */
     private ByteBuffer blocksFor(ByteBuffer frame, long end) {
         int frameBytes = frame.limit();
         int used = tailLength + (int) (end - position);
         int length = (used + blockBytes - 1) / blockBytes * blockBytes;
+        long blockStart = position - tailLength;
+        if (blockStart + length > fileEnd && length <= ZEROS_AHEAD_MAX_WRITE) {
+            // Growing the file: by enough zeros that the next commits only overwrite (class comment).
+            long segmentEnd = (segmentBytes + blockBytes - 1) / blockBytes * blockBytes;
+            length = (int) Math.max(length, Math.min(length + ZEROS_AHEAD_BYTES, segmentEnd - blockStart));
+        }
         if (blocks == null || blocks.capacity() < length) {
             blocks = alignedBuffer(Math.max(length, blocks == null ? 1 << 20 : 2 * blocks.capacity()), blockBytes);
         }
@@ -449,6 +474,7 @@ final class EventLog implements AutoCloseable {
         channel = openAppender(file);
         segment = number;
         position = SEGMENT_HEADER_BYTES;
+        fileEnd = SEGMENT_HEADER_BYTES;
         putHeader(ByteBuffer.wrap(tail));
         tailLength = SEGMENT_HEADER_BYTES;
     }

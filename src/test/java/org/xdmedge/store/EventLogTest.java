@@ -59,8 +59,9 @@ class EventLogTest {
         try (EventLog log = open(EventLog.DEFAULT_SEGMENT_BYTES)) {
             append(log, 6, "torn-1", "torn-2");
         }
-        // The crash: the last frame reached the file only in part.
-        long whole = Files.size(segment);
+        // The crash: the last frame reached the file only in part (and the zeros after it not at all).
+        long whole = frameEnd(segment);
+        assertThat(whole).isGreaterThan(complete);
         try (RandomAccessFile f = new RandomAccessFile(segment.toFile(), "rw")) {
             f.setLength(complete + (whole - complete) / 2);
         }
@@ -71,6 +72,98 @@ class EventLogTest {
             append(log, 6, "f");
         }
         assertThat(ids()).containsExactly("a", "b", "c", "d", "e", "f");
+    }
+
+    @Test
+    void aFrameTornInsideTheZerosWrittenAheadIsCutOffAndWritingGoesOnAfterTheLastCompleteOne() throws Exception {
+        try (EventLog log = open(EventLog.DEFAULT_SEGMENT_BYTES)) {
+            append(log, 1, "a", "b");
+        }
+        Path segment = onlySegment();
+        long complete = frameEnd(segment);
+        try (EventLog log = open(EventLog.DEFAULT_SEGMENT_BYTES)) {
+            append(log, 3, "torn-1", "torn-2");
+        }
+        long whole = frameEnd(segment);
+        long size = Files.size(segment);
+        assertThat(size).as("zeros written ahead of the frame").isGreaterThan(whole);
+        // The crash: the frame's first half reached the disk, its second half's blocks still hold the zeros.
+        try (RandomAccessFile f = new RandomAccessFile(segment.toFile(), "rw")) {
+            f.seek(complete + (whole - complete) / 2);
+            f.write(new byte[(int) (whole - complete)]);
+        }
+        assertThat(Files.size(segment)).isEqualTo(size);
+        assertThat(ids()).as("a reader stops before the torn frame").containsExactly("a", "b");
+        try (EventLog log = open(EventLog.DEFAULT_SEGMENT_BYTES)) {
+            assertThat(log.lastSeq()).isEqualTo(2);
+            assertThat(Files.size(segment)).as("cut off at the last complete frame").isEqualTo(complete);
+            append(log, 3, "c");
+        }
+        assertThat(ids()).containsExactly("a", "b", "c");
+    }
+
+    @Test
+    void smallFramesOverwriteZerosWrittenAheadSoCommitsDoNotGrowTheFile() throws Exception {
+        Path segment;
+        long size;
+        try (EventLog log = open(EventLog.DEFAULT_SEGMENT_BYTES)) {
+            append(log, 1, "e1");
+            segment = onlySegment();
+            size = Files.size(segment);
+            assertThat(size).as("the first small frame's write carries zeros ahead")
+                    .isGreaterThanOrEqualTo(frameEnd(segment) + EventLog.ZEROS_AHEAD_BYTES - blockBytes());
+            for (int i = 2; i <= 11; i++) {
+                append(log, i, "e" + i);
+                assertThat(Files.size(segment)).as("the file's size after frame %d", i).isEqualTo(size);
+            }
+        }
+        byte[] bytes = Files.readAllBytes(segment);
+        for (int i = (int) frameEnd(segment); i < bytes.length; i++) {
+            assertThat(bytes[i]).as("byte %d after the last frame", i).isZero();
+        }
+        assertThat(ids()).containsExactly("e1", "e2", "e3", "e4", "e5", "e6", "e7", "e8", "e9", "e10", "e11");
+        try (EventLog log = open(EventLog.DEFAULT_SEGMENT_BYTES)) {
+            assertThat(log.lastSeq()).isEqualTo(11);
+            append(log, 12, "e12");
+        }
+        assertThat(ids()).hasSize(12).endsWith("e11", "e12");
+    }
+
+    @Test
+    void aLargeFrameGrowsTheFileByItselfOnly() throws Exception {
+        String[] many = new String[40];
+        for (int i = 0; i < many.length; i++) {
+            many[i] = "big" + i;
+        }
+        try (EventLog log = open(EventLog.DEFAULT_SEGMENT_BYTES)) {
+            append(log, 1, many);
+        }
+        Path segment = onlySegment();
+        assertThat(frameEnd(segment)).as("a frame larger than the writes that bring zeros ahead")
+                .isGreaterThan(EventLog.ZEROS_AHEAD_MAX_WRITE);
+        assertThat(Files.size(segment)).isLessThan(frameEnd(segment) + blockBytes());
+        assertThat(ids()).containsExactly(many);
+    }
+
+    @Test
+    void zerosAheadStopAtTheSegmentsSize() throws Exception {
+        long segmentBytes = 64 << 10;
+        try (EventLog log = open(segmentBytes)) {
+            for (int i = 1; i <= 40; i++) {
+                append(log, i, "e" + i);
+            }
+        }
+        List<Path> segments = EventLog.segments(dir.resolve(EventLog.DIRECTORY));
+        assertThat(segments).hasSizeGreaterThan(1);
+        for (Path segment : segments) {
+            assertThat(Files.size(segment)).as("%s", segment.getFileName()).isLessThanOrEqualTo(segmentBytes);
+        }
+        assertThat(ids()).hasSize(40).startsWith("e1", "e2").endsWith("e39", "e40");
+    }
+
+    /** The unit of the log's writes on this file system (as {@link EventLog} picks it). */
+    long blockBytes() throws Exception {
+        return Math.max(4096, Files.getFileStore(dir).getBlockSize());
     }
 
     @Test
