@@ -340,6 +340,9 @@ final class StoredEventBytes {
      * would store what writing the tree never does, so only well-formed UTF-8 is copied.
      */
     static boolean oneLineUtf8(RawJson raw) {
+        if (raw.oneLineUtf8()) {
+            return true; // the parser's scan already looked at every byte (JsonScan.lineBreakSeen)
+        }
         byte[] b = raw.body();
         int end = raw.end();
         int i = raw.start();

@@ -154,9 +154,14 @@ public record EdgeRequest(EdgeAction action, List<EdgeEvent> events, List<Identi
 
     /**
      * The exact text of one JSON value inside a UTF-8 request body: {@code body[start, end)}. The
-     * body array is shared, never copied; it must not be changed.
+     * body array is shared, never copied; it must not be changed. {@code oneLineUtf8}: the parser's
+     * scan vouched that the text is well-formed UTF-8 without a line break (false: not known).
      */
-    public record RawJson(byte[] body, int start, int end) {
+    public record RawJson(byte[] body, int start, int end, boolean oneLineUtf8) {
+        public RawJson(byte[] body, int start, int end) {
+            this(body, start, end, false);
+        }
+
         public int length() {
             return end - start;
         }

@@ -194,11 +194,11 @@ public final class EdgeRequestParser {
             if (value == '{' && name.equals("xdm")) {
                 int start = scan.position();
                 members = readXdmMembers(scan, body);
-                xdm = new RawJson(body, start, scan.position());
+                xdm = new RawJson(body, start, scan.position(), !scan.lineBreakSeen());
             } else if (value != 'n' && name.equals("data")) {
                 int start = scan.position();
                 scan.skipValue();
-                data = new RawJson(body, start, scan.position());
+                data = new RawJson(body, start, scan.position(), !scan.lineBreakSeen());
             } else {
                 event.set(name, tree(scan, body));
             }

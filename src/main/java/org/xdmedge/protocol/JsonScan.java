@@ -52,6 +52,9 @@ final class JsonScan {
     private int keys;
 
     /** A scan of {@code body} from {@code start} (after a byte order mark, say) to its end. */
+    /** See {@link #lineBreakSeen()}. */
+    private boolean lineBreakSeen;
+
     JsonScan(byte[] body, int start) {
         this.b = body;
         this.end = body.length;
@@ -273,12 +276,24 @@ final class JsonScan {
         int i = pos;
         while (i < end) {
             byte c = b[i];
-            if (c != ' ' && c != '\n' && c != '\r' && c != '\t') {
+            if (c == '\n' || c == '\r') {
+                lineBreakSeen = true;
+            } else if (c != ' ' && c != '\t') {
                 break;
             }
             i++;
         }
         pos = i;
+    }
+
+    /**
+     * Whether whitespace so far held a CR or LF. Until it does, everything scanned is on one line
+     * (a string cannot hold a raw line break: the scan refuses control characters in strings) and
+     * well-formed UTF-8 (the scan refuses anything else), so the spans taken from it need no
+     * second look before they are stored as one line ({@code StoredEventBytes}).
+     */
+    boolean lineBreakSeen() {
+        return lineBreakSeen;
     }
 
     private void literal(byte[] word) throws Refused {

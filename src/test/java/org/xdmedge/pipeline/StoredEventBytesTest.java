@@ -336,6 +336,50 @@ class StoredEventBytesTest {
     }
 
     @Test
+    void theScanVouchesForASpanOnlyWhenNoLineBreakCameBeforeItsEnd() throws Exception {
+        String xdm = "{\"s\":\"\u00e9\u20ac\",\"n\":[1, 2]}";
+        String data = "{\"k\":\t\"v\"}";
+        // Line breaks nowhere, only after the event, before it, inside xdm, inside data.
+        String[] bodies = {
+                "{\"event\":{\"xdm\":" + xdm + ",\"data\":" + data + "}}",
+                "{\"event\":{\"xdm\":" + xdm + ",\"data\":" + data + "}\r\n}\n",
+                "{\n\"event\":{\"xdm\":" + xdm + ",\"data\":" + data + "}}",
+                "{\"event\":{\"xdm\":{\"s\":\n1},\"data\":" + data + "}}",
+                "{\"event\":{\"xdm\":" + xdm + ",\"data\":{\"k\":\r\"v\"}}}",
+        };
+        boolean[][] vouched = {{true, true}, {true, true}, {false, false}, {false, false}, {true, false}};
+        for (int i = 0; i < bodies.length; i++) {
+            EdgeEvent event = events(EdgeAction.V2_INTERACT, utf8(bodies[i])).get(0);
+            assertThat(event.rawXdm().oneLineUtf8()).as("xdm of body %d", i).isEqualTo(vouched[i][0]);
+            assertThat(event.rawData().oneLineUtf8()).as("data of body %d", i).isEqualTo(vouched[i][1]);
+            assertVouchedOnlyWhatTheByteCheckAccepts(event);
+            boolean splices = i < 3; // body 2's line break is outside the spans: the byte check lets them through
+            assertThat(check(EdgeAction.V2_INTERACT, utf8(bodies[i]), true, splices)).as("body %d", i).isEqualTo(splices ? 1 : 0);
+        }
+        for (String name : List.of("collect-two-fpid-events.json", "interact-email-sha256.json", "interact-single-event.json")) {
+            EdgeAction action = name.startsWith("collect") ? EdgeAction.V2_COLLECT : EdgeAction.V2_INTERACT;
+            byte[] pretty = utf8(Fixtures.seed(name));
+            byte[] compact = EdgeJson.MAPPER.writeValueAsBytes(EdgeJson.MAPPER.readTree(pretty));
+            for (EdgeEvent event : events(action, compact)) {
+                assertThat(event.rawXdm().oneLineUtf8()).as("compact %s", name).isTrue();
+                assertVouchedOnlyWhatTheByteCheckAccepts(event);
+            }
+            for (EdgeEvent event : events(action, pretty)) {
+                assertThat(event.rawXdm().oneLineUtf8()).as("pretty %s", name).isFalse();
+            }
+        }
+    }
+
+    /** A span the scan vouched for is one the byte-by-byte check accepts too. */
+    private static void assertVouchedOnlyWhatTheByteCheckAccepts(EdgeEvent event) {
+        for (RawJson raw : java.util.Arrays.asList(event.rawXdm(), event.rawData())) {
+            if (raw != null && raw.oneLineUtf8()) {
+                assertThat(StoredEventBytes.oneLineUtf8(new RawJson(raw.body(), raw.start(), raw.end()))).isTrue();
+            }
+        }
+    }
+
+    @Test
     void lineBreaksAndNonAsciiAreFoundAtEveryOffsetOfTheWordScan() {
         byte[][] specials = {{'\n'}, {'\r'}, {(byte) 0xC3, (byte) 0xA9}, {(byte) 0xC3}, {(byte) 0xE2, (byte) 0x82, (byte) 0xAC},
                 {(byte) 0xC0, (byte) 0xAF}, {(byte) 0x80}};
