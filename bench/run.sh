@@ -23,7 +23,9 @@
 # BENCH_JVM_OPTIONS (the JVM options file both servers get, default jvm.options: the edge's own),
 # disk (first in the default list): the disk alone (bench/src DiskProbe), 96 KB appended with
 # direct I/O and forced, paced at 400 commits/s (the pinned edge's groups) for BENCH_SECONDS and as
-# fast as it can for half of it: p50/p99/p99.9/max and the share of time in commits over 10 ms.
+# fast as it can for half of it: p50/p99/p99.9/max and the share of time in commits over 10 ms;
+# then 20 KB commits (collect-1's packed frames) as fast as it can for a fifth of it each, appended
+# and with 256 KiB of zeros written ahead as the event log does: what the inode write costs.
 # Under each edge row: the window's commits, their mean, and how many took over 10 and 100 ms.
 # writer-grow (opt-in, not in the default list: BENCH_ONLY=writer-grow): the store alone for
 # BENCH_GROW_SECONDS (60), every 5 s its events/s, CPU per event and page faults, then the id
@@ -312,6 +314,9 @@ for scenario in $scenarios; do
     rm -rf "$work/probe"
     { taskset -c "$server_cpus" "$server_java" -cp "$classes" org.xdmedge.bench.DiskProbe "$work/probe" "$seconds" 98304 400
       taskset -c "$server_cpus" "$server_java" -cp "$classes" org.xdmedge.bench.DiskProbe "$work/probe" "$(( (seconds + 1) / 2 ))" 98304 0
+      # collect-1's packed frames (~20 KB), appended and as the log writes them: zeros ahead (twentieth round).
+      taskset -c "$server_cpus" "$server_java" -cp "$classes" org.xdmedge.bench.DiskProbe "$work/probe" "$(( (seconds + 4) / 5 ))" 20480 0
+      taskset -c "$server_cpus" "$server_java" -cp "$classes" org.xdmedge.bench.DiskProbe "$work/probe" "$(( (seconds + 4) / 5 ))" 20480 0 262144
     } > "$work/disk" 2>&1
     rm -rf "$work/probe"
     echo "bench: disk done" >&2
