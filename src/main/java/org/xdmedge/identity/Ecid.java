@@ -12,7 +12,12 @@ public final class Ecid {
     private Ecid() {}
 
     public static String mint() {
-        return fromHalves(RANDOM.nextLong(), RANDOM.nextLong());
+        // One draw of 16 bytes, not two nextLong() calls: each call takes the generator's lock and
+        // mixes its own output (2% of a new visitor's event loop time in a profile).
+        byte[] random = new byte[16];
+        RANDOM.nextBytes(random);
+        java.nio.ByteBuffer halves = java.nio.ByteBuffer.wrap(random);
+        return fromHalves(halves.getLong(0), halves.getLong(8));
     }
 
     /** An ECID from two 64-bit values (the sign bit is dropped so each half fits 19 digits). */

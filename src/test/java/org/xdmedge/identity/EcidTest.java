@@ -30,6 +30,15 @@ class EcidTest {
         String a = Ecid.mint();
         assertThat(Ecid.isValid(a)).isTrue();
         assertThat(Ecid.mint()).isNotEqualTo(a);
+        // Each half from its own random bytes: no half repeats, within an id or across ids.
+        java.util.Set<String> halves = new java.util.HashSet<>();
+        for (int i = 0; i < 2_000; i++) {
+            String ecid = Ecid.mint();
+            assertThat(Ecid.isValid(ecid)).isTrue();
+            halves.add(ecid.substring(0, 19));
+            halves.add(ecid.substring(19));
+        }
+        assertThat(halves).hasSize(4_000);
     }
 
     @Test
