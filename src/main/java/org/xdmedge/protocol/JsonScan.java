@@ -51,10 +51,10 @@ final class JsonScan {
     private int[] keyHash = new int[64];
     private int keys;
 
-    /** A scan of {@code body} from {@code start} (after a byte order mark, say) to its end. */
     /** See {@link #lineBreakSeen()}. */
     private boolean lineBreakSeen;
 
+    /** A scan of {@code body} from {@code start} (after a byte order mark, say) to its end. */
     JsonScan(byte[] body, int start) {
         this.b = body;
         this.end = body.length;

@@ -171,7 +171,8 @@ final class EventLog implements AutoCloseable {
             }
             End end = findEnd(channel, last, 0);
             if (end.position < size) {
-                // Zeros to the end of the last block are what a whole-block write leaves; anything else is torn.
+                // Zeros after the last frame are what whole-block writes and the zeros written ahead of
+                // small frames leave; anything else is torn.
                 if (!zerosFrom(channel, end.position, size)) {
                     log.warn("{}: cutting off {} bytes after the last complete frame (a commit torn by a crash; none of it was acknowledged)",
                             last, size - end.position);
