@@ -49,10 +49,6 @@ public final class FpidSeeder {
         return true;
     }
 
-    public boolean enabledFor(String orgId) {
-        return keysByOrg.containsKey(orgId);
-    }
-
     /** The ECID of this FPID in this organization; empty when the organization has no secret. */
     public Optional<String> ecid(String orgId, String fpid) {
         SecretKeySpec key = keysByOrg.get(orgId);

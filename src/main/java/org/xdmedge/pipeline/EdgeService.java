@@ -14,7 +14,6 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import org.xdmedge.auth.Authenticator;
 import org.xdmedge.auth.Credentials;
-import org.xdmedge.auth.JwtAuthenticator;
 import org.xdmedge.auth.Principal;
 import org.xdmedge.consent.Consent;
 import org.xdmedge.consent.ConsentCounter;
@@ -43,7 +42,6 @@ import org.xdmedge.protocol.EdgeRequest.IdentityItem;
 import org.xdmedge.protocol.EdgeRequestParser;
 import org.xdmedge.protocol.StreamFraming;
 import org.xdmedge.ratelimit.RateLimiter;
-import org.xdmedge.store.InMemoryIdentityStateStore;
 import org.xdmedge.store.EventSink;
 import org.xdmedge.store.SinkUnavailableException;
 import org.xdmedge.store.StoredEvent;
@@ -66,19 +64,6 @@ public final class EdgeService {
     private final ConsentCounter ignoredEvents;
     private final Authenticator authenticator;
     private final RateLimiter rateLimiter;
-
-    /** A pipeline that keeps consent in memory and seeds no ECIDs from FPIDs (embedding, tools). */
-    public EdgeService(DatastreamRegistry datastreams, EventSink sink, String region) {
-        this(datastreams, sink, region, new ConsentLedger(new InMemoryIdentityStateStore(), 1,
-                ConsentLedger.DEFAULT_QUEUE_CAPACITY, 1), FpidSeeder.NONE, ConsentCounter.NONE);
-    }
-
-    /** A pipeline that takes anonymous calls only and applies no rate limits. */
-    public EdgeService(DatastreamRegistry datastreams, EventSink sink, String region, ConsentLedger consent,
-                       FpidSeeder fpids, ConsentCounter ignoredEvents) {
-        this(datastreams, sink, region, consent, fpids, ignoredEvents, JwtAuthenticator.refuseAll(),
-                RateLimiter.unlimited());
-    }
 
     public EdgeService(DatastreamRegistry datastreams, EventSink sink, String region, ConsentLedger consent,
                        FpidSeeder fpids, ConsentCounter ignoredEvents, Authenticator authenticator,

@@ -55,12 +55,6 @@ public final class EdgeProblem extends RuntimeException {
 
     public Map<String, String> headers() { return headers; }
 
-    public EdgeProblem withReport(Map<String, Object> extra) {
-        var merged = new java.util.LinkedHashMap<String, Object>(report);
-        merged.putAll(extra);
-        return new EdgeProblem(error, getMessage(), merged, fieldErrors, retryAfterSeconds, headers);
-    }
-
     /** One problem with one field of the body; {@code path} is like {@code events[1].xdm.timestamp}. */
     public record FieldError(String path, String message) {}
 }
