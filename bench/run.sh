@@ -38,8 +38,8 @@
 # its own events to it; the fill is not part of any scenario's window).
 # Bodies: each file holds many varied bodies (bench/src Bodies: 1,024 single events, 64 batches of
 # 50; visitors, pages, screens and times apart) that wrk sends in turn, so that packed frames shrink
-# as a shop's events would rather than as one body repeated; BENCH_IDENTICAL_BODIES=1 sends the one
-# fixed body of the rounds before the nineteenth.
+# as a shop's events would rather than as one body repeated; BENCH_IDENTICAL_BODIES=1 sends one
+# fixed body per scenario.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
@@ -314,7 +314,7 @@ for scenario in $scenarios; do
     rm -rf "$work/probe"
     { taskset -c "$server_cpus" "$server_java" -cp "$classes" org.xdmedge.bench.DiskProbe "$work/probe" "$seconds" 98304 400
       taskset -c "$server_cpus" "$server_java" -cp "$classes" org.xdmedge.bench.DiskProbe "$work/probe" "$(( (seconds + 1) / 2 ))" 98304 0
-      # collect-1's packed frames (~20 KB), appended and as the log writes them: zeros ahead (twentieth round).
+      # collect-1's packed frames (~20 KB), appended and as the log writes them: zeros ahead.
       taskset -c "$server_cpus" "$server_java" -cp "$classes" org.xdmedge.bench.DiskProbe "$work/probe" "$(( (seconds + 4) / 5 ))" 20480 0
       taskset -c "$server_cpus" "$server_java" -cp "$classes" org.xdmedge.bench.DiskProbe "$work/probe" "$(( (seconds + 4) / 5 ))" 20480 0 262144
     } > "$work/disk" 2>&1
@@ -332,7 +332,7 @@ for scenario in $scenarios; do
     echo "bench: writer-grow done" >&2
     continue
   fi
-  for (( round = 1; round <= repeat; round++ )); do
+  for (( run = 1; run <= repeat; run++ )); do
     run_one edge "$scenario"
     # overload has no ceiling; the Kafka scenarios send the collect bodies: compare with those ceilings.
     [[ "$scenario" = overload || "$scenario" = kafka-* ]] || [ -n "${BENCH_NO_CEILING:-}" ] || run_one ceiling "$scenario"
