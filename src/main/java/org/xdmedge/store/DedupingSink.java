@@ -1,8 +1,11 @@
 package org.xdmedge.store;
 
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
@@ -23,10 +26,46 @@ import org.slf4j.LoggerFactory;
  * {@code responseTimeoutMillis} at the latest (503); the outlet's real outcome still settles the
  * ledger when it arrives, so a retry then finds the id stored (acknowledged as a duplicate) or free
  * (stored anew), never both.
+ *
+ * <p>With a {@link Settler} (the Kafka outlet), an outcome that stays unknown is settled from the
+ * log instead of by a timer: claims record the writer and when they were made; a retry that finds
+ * ids held by a claim at least {@link Settler#SETTLE_AFTER_MILLIS} old whose holder's lease lapsed
+ * (or, holder alive, older than the pending time) asks the outlet to fence that writer and read
+ * its log from the claim's time. Ids found there become stored (the retry is acknowledged as a
+ * duplicate); ids not there are freed and the retry stores them.
  */
 public final class DedupingSink implements EventSink {
     private static final Logger log = LoggerFactory.getLogger(DedupingSink.class);
+
+    /** An outlet that can learn from its own log whether a writer's events landed. */
+    public interface Settler {
+        /**
+         * How old a claim must be before a retry may settle it. The outlet never publishes an event
+         * received more than {@code SETTLE_AFTER_MILLIS} minus the nodes' clock skew (up to 5 s)
+         * before its producer was started, so a write the settler fenced cannot land later
+         * through a new producer.
+         */
+        long SETTLE_AFTER_MILLIS = 10_000;
+        /** The log is read from this long before the claim, for clocks that differ between nodes. */
+        long CLOCK_SKEW_MILLIS = 5_000;
+
+        /** The tag this outlet's claims record: enough for another node to find and fence the writer. */
+        String writerTag();
+
+        /** Whether {@link #settle} understands claims made with {@code writerTag}. */
+        boolean canSettle(String writerTag);
+
+        /**
+         * Fences the writer of {@code writerTag} (once this completes, no write it started can still
+         * land), then reads the log from {@code sinceMillis} and completes with the keys
+         * ({@code datastreamId:eventId}) of {@code events} found there. Runs off the caller's thread.
+         */
+        CompletionStage<Set<String>> settle(String writerTag, long sinceMillis, List<StoredEvent> events);
+    }
+
     private final EventSink outlet;
+    private final Settler settler;
+    private final long pendingMillis;
     private final EventIdLedger ledger;
     private final Executor ledgerExecutor;
     private final ScheduledExecutorService timer;
@@ -35,7 +74,15 @@ public final class DedupingSink implements EventSink {
 
     public DedupingSink(EventSink outlet, EventIdLedger ledger, Executor ledgerExecutor, ScheduledExecutorService timer,
                         long responseTimeoutMillis, int retryAfterSeconds) {
+        this(outlet, null, 0, ledger, ledgerExecutor, timer, responseTimeoutMillis, retryAfterSeconds);
+    }
+
+    /** With {@code settler} (may be null): held ids are settled from its log; {@code pendingMillis} bounds how long a live holder is waited for. */
+    public DedupingSink(EventSink outlet, Settler settler, long pendingMillis, EventIdLedger ledger, Executor ledgerExecutor,
+                        ScheduledExecutorService timer, long responseTimeoutMillis, int retryAfterSeconds) {
         this.outlet = outlet;
+        this.settler = settler;
+        this.pendingMillis = pendingMillis;
         this.ledger = ledger;
         this.ledgerExecutor = ledgerExecutor;
         this.timer = timer;
@@ -49,6 +96,10 @@ public final class DedupingSink implements EventSink {
 
     @Override
     public CompletionStage<WriteResult> write(List<StoredEvent> events) {
+        return write(events, settler != null);
+    }
+
+    private CompletionStage<WriteResult> write(List<StoredEvent> events, boolean maySettle) {
         if (!ledger.ready()) {
             return CompletableFuture.failedFuture(new SinkUnavailableException("the dedup ledger is unavailable", retryAfterSeconds));
         }
@@ -73,11 +124,12 @@ public final class DedupingSink implements EventSink {
                 responseTimeoutMillis, TimeUnit.MILLISECONDS);
         answer.whenComplete((r, f) -> timeout.cancel(false));
         try {
-            CompletableFuture.supplyAsync(() -> ledger.claim(keys), ledgerExecutor).whenComplete((claims, failure) -> {
+            CompletableFuture.supplyAsync(() -> ledger.claim(keys, settler == null ? null : settler.writerTag()), ledgerExecutor)
+                    .whenComplete((claims, failure) -> {
                 if (failure != null) {
                     answer.completeExceptionally(unavailable("the dedup ledger failed", failure));
                 } else {
-                    store(unique, keys, claims, repeatedInRequest, answer);
+                    store(events, unique, keys, claims, repeatedInRequest, maySettle, answer);
                 }
             });
         } catch (RejectedExecutionException e) {
@@ -86,13 +138,14 @@ public final class DedupingSink implements EventSink {
         return answer;
     }
 
-    private void store(List<StoredEvent> unique, List<String> keys, List<EventIdLedger.Claim> claims,
-                       int repeatedInRequest, CompletableFuture<WriteResult> answer) {
+    private void store(List<StoredEvent> events, List<StoredEvent> unique, List<String> keys, List<EventIdLedger.Claim> claims,
+                       int repeatedInRequest, boolean maySettle, CompletableFuture<WriteResult> answer) {
         String requestId = unique.isEmpty() ? "-" : unique.get(0).requestId();
         List<StoredEvent> fresh = new ArrayList<>();
         List<String> claimed = new ArrayList<>();
         int stored = 0;
         boolean inFlight = false;
+        Map<String, StoredEvent> held = new LinkedHashMap<>();
         for (int i = 0; i < unique.size(); i++) {
             switch (claims.get(i)) {
                 case CLAIMED -> {
@@ -100,7 +153,10 @@ public final class DedupingSink implements EventSink {
                     claimed.add(keys.get(i));
                 }
                 case STORED -> stored++;
-                case IN_FLIGHT -> inFlight = true;
+                case IN_FLIGHT -> {
+                    inFlight = true;
+                    held.put(keys.get(i), unique.get(i));
+                }
             }
         }
         int duplicates = stored + repeatedInRequest;
@@ -108,7 +164,11 @@ public final class DedupingSink implements EventSink {
             // Storing the rest alone would split the request; let the whole retry come back later.
             SinkUnavailableException busy = new SinkUnavailableException(
                     "an event of this request is being stored by another request", retryAfterSeconds);
-            onLedger(requestId, () -> ledger.release(claimed), () -> answer.completeExceptionally(busy));
+            if (maySettle) {
+                onLedger(requestId, () -> ledger.release(claimed), () -> settleHeld(requestId, events, held, busy, answer));
+            } else {
+                onLedger(requestId, () -> ledger.release(claimed), () -> answer.completeExceptionally(busy));
+            }
             return;
         }
         if (fresh.isEmpty()) {
@@ -133,6 +193,65 @@ public final class DedupingSink implements EventSink {
             } else {
                 // Released before answering, so the client's retry finds the ids free.
                 onLedger(requestId, () -> ledger.release(claimed), () -> answer.completeExceptionally(cause));
+            }
+        });
+    }
+
+    /**
+     * Settles from the log the held ids whose claims are old enough and whose holder is gone (or
+     * has held them past the pending time), then writes the request again (without settling
+     * again). Held ids that may still be in flight leave the retry to come back later.
+     */
+    private void settleHeld(String requestId, List<StoredEvent> events, Map<String, StoredEvent> held,
+                            SinkUnavailableException busy, CompletableFuture<WriteResult> answer) {
+        CompletableFuture<Map<String, EventIdLedger.Holder>> holders;
+        try {
+            holders = CompletableFuture.supplyAsync(() -> ledger.holders(List.copyOf(held.keySet())), ledgerExecutor);
+        } catch (RejectedExecutionException e) {
+            answer.completeExceptionally(busy);
+            return;
+        }
+        holders.thenCompose(current -> {
+            long now = System.currentTimeMillis();
+            Map<String, Map<String, EventIdLedger.Holder>> byWriter = new HashMap<>();
+            current.forEach((key, h) -> {
+                long age = now - h.claimedAtMillis();
+                if (age >= Settler.SETTLE_AFTER_MILLIS && (!h.live() || age >= pendingMillis) && settler.canSettle(h.writerTag())) {
+                    byWriter.computeIfAbsent(h.writerTag(), t -> new LinkedHashMap<>()).put(key, h);
+                }
+            });
+            if (byWriter.isEmpty()) {
+                return CompletableFuture.<Boolean>completedFuture(false);
+            }
+            List<CompletableFuture<Void>> settled = new ArrayList<>();
+            byWriter.forEach((tag, claimsOfWriter) -> {
+                long since = claimsOfWriter.values().stream().mapToLong(EventIdLedger.Holder::claimedAtMillis).min().orElseThrow()
+                        - Settler.CLOCK_SKEW_MILLIS;
+                List<StoredEvent> toFind = claimsOfWriter.keySet().stream().map(held::get).toList();
+                settled.add(settler.settle(tag, since, toFind).toCompletableFuture().thenAcceptAsync(found -> {
+                    Map<String, EventIdLedger.Holder> stored = new HashMap<>();
+                    Map<String, EventIdLedger.Holder> absent = new HashMap<>();
+                    claimsOfWriter.forEach((key, h) -> (found.contains(key) ? stored : absent).put(key, h));
+                    ledger.settle(stored, absent);
+                    log.info("requestId={} settled {} ids held by a lapsed write from the log: {} were published, {} were not",
+                            requestId, claimsOfWriter.size(), stored.size(), absent.size());
+                }, ledgerExecutor));
+            });
+            return CompletableFuture.allOf(settled.toArray(CompletableFuture[]::new)).thenApply(v -> true);
+        }).whenComplete((settledAny, failure) -> {
+            if (failure != null) {
+                log.warn("requestId={} could not settle held ids from the log: {}", requestId, unwrap(failure).getMessage());
+                answer.completeExceptionally(busy);
+            } else if (!settledAny) {
+                answer.completeExceptionally(busy);
+            } else {
+                write(events, false).whenComplete((r, f) -> {
+                    if (f != null) {
+                        answer.completeExceptionally(unwrap(f));
+                    } else {
+                        answer.complete(r);
+                    }
+                });
             }
         });
     }

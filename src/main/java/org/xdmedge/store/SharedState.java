@@ -27,9 +27,11 @@ public final class SharedState implements AutoCloseable {
     private final IdentityStateStore identityState;
     private final ExecutorService blockingCalls;
     private final ScheduledExecutorService timer;
+    private final long pendingMillis;
 
-    private SharedState(RedisState redis, EventIdLedger ledger, IdentityStateStore identityState) {
+    private SharedState(RedisState redis, EventIdLedger ledger, IdentityStateStore identityState, long pendingMillis) {
         this.redis = redis;
+        this.pendingMillis = pendingMillis;
         this.ledger = ledger;
         this.identityState = identityState;
         AtomicInteger n = new AtomicInteger();
@@ -57,7 +59,7 @@ public final class SharedState implements AutoCloseable {
         if (r == null) {
             SqliteEventIdLedger ledger = new SqliteEventIdLedger(dataDir, window, pending);
             try {
-                return new SharedState(null, ledger, new SqliteIdentityStateStore(dataDir));
+                return new SharedState(null, ledger, new SqliteIdentityStateStore(dataDir), pending);
             } catch (SQLException | RuntimeException e) {
                 ledger.close();
                 throw e;
@@ -65,7 +67,7 @@ public final class SharedState implements AutoCloseable {
         }
         RedisState redis = new RedisState(r.url(), r.timeoutMs(), r.keyPrefix());
         return new SharedState(redis, new RedisEventIdLedger(redis, window, pending),
-                new RedisIdentityStateStore(redis, TimeUnit.DAYS.toSeconds(r.identityStateTtlDays())));
+                new RedisIdentityStateStore(redis, TimeUnit.DAYS.toSeconds(r.identityStateTtlDays())), pending);
     }
 
     public boolean shared() {
@@ -82,7 +84,12 @@ public final class SharedState implements AutoCloseable {
 
     /** Wraps an outlet with the dedup ledger and a bound on the client's wait. */
     public EventSink dedup(EventSink outlet, long responseTimeoutMillis, int retryAfterSeconds) {
-        return new DedupingSink(outlet, ledger, blockingCalls, timer, responseTimeoutMillis, retryAfterSeconds);
+        return dedup(outlet, null, responseTimeoutMillis, retryAfterSeconds);
+    }
+
+    /** As {@link #dedup(EventSink, long, int)}; claims held by a write that never finished are settled from {@code settler}'s log. */
+    public EventSink dedup(EventSink outlet, DedupingSink.Settler settler, long responseTimeoutMillis, int retryAfterSeconds) {
+        return new DedupingSink(outlet, settler, pendingMillis, ledger, blockingCalls, timer, responseTimeoutMillis, retryAfterSeconds);
     }
 
     @Override

@@ -4,8 +4,11 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
@@ -15,11 +18,17 @@ import java.util.concurrent.atomic.AtomicLong;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.DescribeClusterOptions;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.consumer.OffsetAndTimestamp;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.Producer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.KafkaException;
+import org.apache.kafka.common.PartitionInfo;
+import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.errors.AuthenticationException;
 import org.apache.kafka.common.errors.AuthorizationException;
 import org.apache.kafka.common.errors.InvalidProducerEpochException;
@@ -27,10 +36,14 @@ import org.apache.kafka.common.errors.OutOfOrderSequenceException;
 import org.apache.kafka.common.errors.ProducerFencedException;
 import org.apache.kafka.common.errors.TimeoutException;
 import org.apache.kafka.common.errors.UnsupportedVersionException;
+import org.apache.kafka.common.header.Header;
 import org.apache.kafka.common.header.internals.RecordHeader;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.xdmedge.protocol.EdgeJson;
+import org.xdmedge.store.DedupingSink;
 import org.xdmedge.store.EventRecords;
 import org.xdmedge.store.EventSink;
 import org.xdmedge.store.OutcomeUnknownException;
@@ -50,10 +63,21 @@ import org.xdmedge.store.WriteResult;
  * {@link OutcomeUnknownException}. While the cluster is unreachable, {@link #ready()} is false,
  * new writes are refused at once, and the sender probes the cluster until it answers again, then
  * starts a fresh producer.
+ *
+ * <p>As a {@link DedupingSink.Settler} it settles claims that another node (or this one) left
+ * open: it fences the writer's transactional ids ({@code initTransactions} aborts an open
+ * transaction and fails the old producer's next call), then reads the topics
+ * {@code read_committed} from the claims' time for the events' ids (record headers
+ * {@code datastreamId} and {@code eventId}). A write whose producer was fenced can still land only
+ * through a newer producer of its node, so a producer never publishes events received more than
+ * {@link #CLAIM_HORIZON_MILLIS} before it started.
  */
-public final class KafkaEventSink implements EventSink {
+public final class KafkaEventSink implements EventSink, DedupingSink.Settler {
     private static final Logger log = LoggerFactory.getLogger(KafkaEventSink.class);
     private static final long PROBE_INTERVAL_MILLIS = 1000;
+    /** Settling waits for claims this old (less the clock skew between nodes), see {@link DedupingSink.Settler}. */
+    static final long CLAIM_HORIZON_MILLIS = DedupingSink.Settler.SETTLE_AFTER_MILLIS - DedupingSink.Settler.CLOCK_SKEW_MILLIS;
+    private static final String TAG_PREFIX = "kafka:";
 
     /** Everything one outlet needs; {@code producer} holds the user's extra producer settings. */
     public record Settings(String dataset, String bootstrapServers, String topicTemplate, Map<String, Object> producer,
@@ -62,11 +86,16 @@ public final class KafkaEventSink implements EventSink {
 
     private record PendingWrite(List<StoredEvent> events, CompletableFuture<WriteResult> done, long queuedAtNanos) {}
 
+    private record SettleRequest(String writerTag, long sinceMillis, List<StoredEvent> events, CompletableFuture<Set<String>> found) {}
+
     private final Settings settings;
     private final Map<String, Object> producerConfig;
     private final BlockingQueue<PendingWrite> queue;
     private final List<Sender> senders = new ArrayList<>();
     private final Admin admin;
+    private final Map<String, Object> clientSecurity = new HashMap<>();
+    private final BlockingQueue<SettleRequest> settles = new ArrayBlockingQueue<>(4096);
+    private final Thread settler;
     private final long commitRetryMillis;
     private volatile boolean accepting = true;
     private volatile boolean healthy = false;
@@ -83,14 +112,14 @@ public final class KafkaEventSink implements EventSink {
         long maxBlock = longSetting(ProducerConfig.MAX_BLOCK_MS_CONFIG);
         long delivery = longSetting(ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG);
         this.commitRetryMillis = delivery + 2 * maxBlock;
-        Map<String, Object> adminConfig = new HashMap<>();
         for (String key : List.of("security.protocol", "ssl.truststore.location", "ssl.truststore.password",
                 "ssl.truststore.type", "ssl.keystore.location", "ssl.keystore.password", "ssl.key.password",
                 "ssl.keystore.type", "sasl.mechanism", "sasl.jaas.config", "client.dns.lookup")) {
             if (producerConfig.containsKey(key)) {
-                adminConfig.put(key, producerConfig.get(key));
+                clientSecurity.put(key, producerConfig.get(key));
             }
         }
+        Map<String, Object> adminConfig = new HashMap<>(clientSecurity);
         adminConfig.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, settings.bootstrapServers());
         adminConfig.put(AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, (int) Math.min(maxBlock, Integer.MAX_VALUE));
         adminConfig.put(AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, (int) Math.min(maxBlock, Integer.MAX_VALUE));
@@ -101,6 +130,9 @@ public final class KafkaEventSink implements EventSink {
             senders.add(new Sender(i));
         }
         senders.forEach(Sender::start);
+        settler = new Thread(this::settleLoop, "kafka-settle-" + settings.dataset());
+        settler.setDaemon(true);
+        settler.start();
     }
 
     static Map<String, Object> producerConfig(Settings s) {
@@ -129,10 +161,183 @@ public final class KafkaEventSink implements EventSink {
     }
 
     private Producer<byte[], byte[]> newProducer(String transactionalId) {
+        return newProducer(transactionalId, transactionalId);
+    }
+
+    private Producer<byte[], byte[]> newProducer(String transactionalId, String clientId) {
         Map<String, Object> c = new HashMap<>(producerConfig);
         c.put(ProducerConfig.TRANSACTIONAL_ID_CONFIG, transactionalId);
-        c.putIfAbsent(ProducerConfig.CLIENT_ID_CONFIG, transactionalId);
+        c.putIfAbsent(ProducerConfig.CLIENT_ID_CONFIG, clientId);
         return new KafkaProducer<>(c, new ByteArraySerializer(), new ByteArraySerializer());
+    }
+
+    @Override
+    public String writerTag() {
+        return TAG_PREFIX + settings.senders() + ":" + settings.transactionalId();
+    }
+
+    @Override
+    public boolean canSettle(String writerTag) {
+        return writerTag != null && writerTag.matches("kafka:[0-9]{1,4}:.+");
+    }
+
+    @Override
+    public CompletionStage<Set<String>> settle(String writerTag, long sinceMillis, List<StoredEvent> events) {
+        if (!canSettle(writerTag)) {
+            return CompletableFuture.failedFuture(new IllegalArgumentException("not a Kafka writer: " + writerTag));
+        }
+        SettleRequest request = new SettleRequest(writerTag, sinceMillis, List.copyOf(events), new CompletableFuture<>());
+        if (!accepting || !settles.offer(request)) {
+            return CompletableFuture.failedFuture(new SinkUnavailableException("the Kafka outlet cannot settle now", settings.retryAfterSeconds()));
+        }
+        return request.found();
+    }
+
+    /**
+     * One thread settles: requests that queued up meanwhile share one fence of their writer and one
+     * read of each topic (a dead node leaves many retries behind).
+     */
+    private void settleLoop() {
+        while (accepting) {
+            List<SettleRequest> batch = new ArrayList<>();
+            try {
+                SettleRequest first = settles.poll(200, TimeUnit.MILLISECONDS);
+                if (first == null) {
+                    continue;
+                }
+                batch.add(first);
+                settles.drainTo(batch);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                break;
+            }
+            Map<String, List<SettleRequest>> byWriter = new LinkedHashMap<>();
+            batch.forEach(r -> byWriter.computeIfAbsent(r.writerTag(), t -> new ArrayList<>()).add(r));
+            byWriter.forEach((tag, requests) -> {
+                try {
+                    fence(tag);
+                    long since = requests.stream().mapToLong(SettleRequest::sinceMillis).min().orElseThrow();
+                    Map<String, Set<String>> wantedByTopic = new HashMap<>();
+                    for (SettleRequest r : requests) {
+                        for (StoredEvent e : r.events()) {
+                            wantedByTopic.computeIfAbsent(topicFor(e), t -> new HashSet<>()).add(e.datastreamId() + ":" + e.eventId());
+                        }
+                    }
+                    Set<String> found = new HashSet<>();
+                    for (Map.Entry<String, Set<String>> t : wantedByTopic.entrySet()) {
+                        found.addAll(findInTopic(t.getKey(), since, t.getValue()));
+                    }
+                    for (SettleRequest r : requests) {
+                        Set<String> mine = new HashSet<>();
+                        for (StoredEvent e : r.events()) {
+                            String key = e.datastreamId() + ":" + e.eventId();
+                            if (found.contains(key)) {
+                                mine.add(key);
+                            }
+                        }
+                        r.found().complete(mine);
+                    }
+                } catch (RuntimeException e) {
+                    log.warn("Kafka outlet for dataset {} could not settle claims of {}: {}", settings.dataset(), tag, e.toString());
+                    requests.forEach(r -> r.found().completeExceptionally(e));
+                }
+            });
+        }
+        List<SettleRequest> left = new ArrayList<>();
+        settles.drainTo(left);
+        left.forEach(r -> r.found().completeExceptionally(new SinkUnavailableException("the Kafka outlet stopped", settings.retryAfterSeconds())));
+    }
+
+    /**
+     * Registers each transactional id of the writer anew: the coordinator aborts its open
+     * transaction (or finishes one it had begun to commit) before answering, and the old producer
+     * can commit nothing more.
+     */
+    private void fence(String writerTag) {
+        String[] parts = writerTag.split(":", 3);
+        int senderCount = Integer.parseInt(parts[1]);
+        for (int i = 0; i < senderCount; i++) {
+            String transactionalId = parts[2] + "-" + i;
+            long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(commitRetryMillis);
+            Producer<byte[], byte[]> fencer = newProducer(transactionalId, transactionalId + "-settle");
+            try {
+                while (true) {
+                    try {
+                        fencer.initTransactions();
+                        break;
+                    } catch (TimeoutException e) {
+                        // May be called again: the coordinator may still be writing the abort's markers.
+                        if (System.nanoTime() > deadline) {
+                            throw e;
+                        }
+                    }
+                }
+            } finally {
+                fencer.close(Duration.ZERO);
+            }
+        }
+        log.info("Kafka outlet for dataset {} fenced the {} producers of {} to settle their open claims", settings.dataset(), senderCount, parts[2]);
+    }
+
+    /** The {@code wanted} keys ({@code datastreamId:eventId}) among the committed records of {@code topic} from {@code sinceMillis} on. */
+    private Set<String> findInTopic(String topic, long sinceMillis, Set<String> wanted) {
+        Map<String, Object> c = new HashMap<>(clientSecurity);
+        c.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, settings.bootstrapServers());
+        c.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
+        c.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
+        c.put(ConsumerConfig.CLIENT_ID_CONFIG, settings.transactionalId() + "-settle");
+        Duration wait = Duration.ofMillis(Math.max(1000, longSetting(ProducerConfig.MAX_BLOCK_MS_CONFIG)));
+        Set<String> found = new HashSet<>();
+        try (KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(c, new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
+            List<PartitionInfo> infos = consumer.partitionsFor(topic, wait);
+            if (infos == null || infos.isEmpty()) {
+                return found;
+            }
+            List<TopicPartition> partitions = infos.stream().map(i -> new TopicPartition(topic, i.partition())).toList();
+            consumer.assign(partitions);
+            Map<TopicPartition, Long> times = new HashMap<>();
+            partitions.forEach(tp -> times.put(tp, Math.max(0, sinceMillis)));
+            Map<TopicPartition, OffsetAndTimestamp> from = consumer.offsetsForTimes(times, wait);
+            // After the fence nothing of the writer is open: the last stable offsets cover all it committed.
+            Map<TopicPartition, Long> end = consumer.endOffsets(partitions, wait);
+            List<TopicPartition> toRead = new ArrayList<>();
+            for (TopicPartition tp : partitions) {
+                OffsetAndTimestamp at = from.get(tp);
+                if (at != null && at.offset() < end.get(tp)) {
+                    consumer.seek(tp, at.offset());
+                    toRead.add(tp);
+                }
+            }
+            consumer.assign(toRead);
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+            while (toRead.stream().anyMatch(tp -> consumer.position(tp, wait) < end.get(tp))) {
+                if (System.nanoTime() > deadline) {
+                    throw new IllegalStateException("could not read " + topic + " to " + end + " within 60 s");
+                }
+                for (ConsumerRecord<byte[], byte[]> r : consumer.poll(Duration.ofMillis(200))) {
+                    String key = recordKey(r);
+                    if (key != null && wanted.contains(key)) {
+                        found.add(key);
+                    }
+                }
+            }
+        }
+        return found;
+    }
+
+    /** {@code datastreamId:eventId} of a published record, from its headers or else its export line. */
+    private static String recordKey(ConsumerRecord<byte[], byte[]> r) {
+        Header datastream = r.headers().lastHeader("datastreamId");
+        Header eventId = r.headers().lastHeader("eventId");
+        if (datastream != null && eventId != null) {
+            return new String(datastream.value(), StandardCharsets.UTF_8) + ":" + new String(eventId.value(), StandardCharsets.UTF_8);
+        }
+        try {
+            var line = EdgeJson.MAPPER.readTree(r.value());
+            return line.path("datastreamId").asText() + ":" + line.path("eventId").asText();
+        } catch (java.io.IOException | RuntimeException e) {
+            return null;
+        }
     }
 
     public String topicFor(StoredEvent e) {
@@ -186,6 +391,8 @@ public final class KafkaEventSink implements EventSink {
         private Producer<byte[], byte[]> producer;
         private boolean reportedUnreachable;
         private long lastContactNanos;
+        /** Wall-clock time the producer's transactional id was last registered. */
+        private long startedAtMillis;
 
         Sender(int index) {
             this.transactionalId = settings.transactionalId() + "-" + index;
@@ -253,6 +460,7 @@ public final class KafkaEventSink implements EventSink {
                     producer = newProducer(transactionalId);
                 }
                 producer.initTransactions();
+                startedAtMillis = System.currentTimeMillis();
                 healthy = true;
                 reportedUnreachable = false;
                 lastContactNanos = System.nanoTime();
@@ -289,13 +497,21 @@ public final class KafkaEventSink implements EventSink {
             lastContactNanos = System.nanoTime();
         }
 
-        /** Requests that waited longer than their client will wait are failed unsent. */
+        /**
+         * Requests that waited longer than their client will wait are failed unsent, and so are
+         * requests received well before this producer started: their ids may have been settled
+         * from the log meanwhile by a node that fenced the former producer.
+         */
         private List<PendingWrite> dropExpired(List<PendingWrite> group) {
             long now = System.nanoTime();
+            long receivedBefore = startedAtMillis - CLAIM_HORIZON_MILLIS;
             List<PendingWrite> live = new ArrayList<>(group.size());
             for (PendingWrite p : group) {
                 if (now - p.queuedAtNanos() > TimeUnit.MILLISECONDS.toNanos(settings.maxQueueWaitMillis())) {
                     p.done().completeExceptionally(new SinkUnavailableException("waited too long for Kafka", settings.retryAfterSeconds()));
+                } else if (p.events().stream().anyMatch(e -> e.receivedAtMillis() < receivedBefore)) {
+                    p.done().completeExceptionally(new SinkUnavailableException(
+                            "received before the Kafka producer was restarted", settings.retryAfterSeconds()));
                 } else {
                     live.add(p);
                 }
@@ -391,6 +607,7 @@ public final class KafkaEventSink implements EventSink {
             ProducerRecord<byte[], byte[]> r = new ProducerRecord<>(topicFor(e), null, key, EventRecords.toBytes(e));
             r.headers().add(new RecordHeader("requestId", e.requestId().getBytes(StandardCharsets.UTF_8)));
             r.headers().add(new RecordHeader("datastreamId", e.datastreamId().getBytes(StandardCharsets.UTF_8)));
+            r.headers().add(new RecordHeader("eventId", e.eventId().getBytes(StandardCharsets.UTF_8)));
             return r;
         }
 
@@ -433,6 +650,7 @@ public final class KafkaEventSink implements EventSink {
                 sender.thread.interrupt();
             }
         }
+        settler.interrupt();
         admin.close(Duration.ofSeconds(2));
     }
 

@@ -35,7 +35,7 @@ public final class KafkaOutlets {
                 KafkaEventSink sink = new KafkaEventSink(new KafkaEventSink.Settings(ds.name(), k.bootstrapServers(),
                         k.topic(), k.producer(), k.transactionalIdPrefix() + "-" + nodeId + "-" + ds.name(),
                         k.senders(), k.queueCapacity(), k.maxRequestsPerTransaction(), k.responseTimeoutMs(), k.retryAfterSeconds()));
-                out.put(ds.name(), state.dedup(sink, k.responseTimeoutMs(), k.retryAfterSeconds()));
+                out.put(ds.name(), state.dedup(sink, sink, k.responseTimeoutMs(), k.retryAfterSeconds()));
                 created.accept(ds.name(), sink);
             }
             return out;
