@@ -59,8 +59,6 @@ import org.slf4j.LoggerFactory;
 final class EventIdIndex implements AutoCloseable {
     static final String DIRECTORY = "ids";
     static final String CHECKPOINT = "checkpoint";
-    /** The former SQLite index: removed once the tables are built from the log. */
-    static final String FORMER_FILE_NAME = "event-ids.sqlite";
     /** Bounds what a start after a crash reads again: at 150k events/s, 1.5M events. */
     static final long DEFAULT_CHECKPOINT_MILLIS = Long.getLong("xdmedge.idsCheckpointMillis", 10_000);
     static final int FIRST_SLOT_BITS = 16;
@@ -179,11 +177,6 @@ final class EventIdIndex implements AutoCloseable {
         } catch (IOException | RuntimeException e) {
             index.closeTables();
             throw e;
-        }
-        for (String suffix : new String[] {"", "-wal", "-shm"}) {
-            if (Files.deleteIfExists(dataDir.resolve(FORMER_FILE_NAME + suffix)) && suffix.isEmpty()) {
-                log.info("removed the former event-id index {}: {} holds the ids now", FORMER_FILE_NAME, directory);
-            }
         }
         index.maintainer = new Thread(index::maintain, "event-id-index");
         index.maintainer.setDaemon(true);

@@ -4,7 +4,6 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.sql.SQLException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ArrayBlockingQueue;
@@ -122,7 +121,7 @@ public final class EventLogStore implements EventSink {
     }
 
     public static EventLogStore open(Path dataDir, int queueCapacity, int maxRequestsPerCommit,
-                                     int retryAfterSeconds) throws IOException, SQLException {
+                                     int retryAfterSeconds) throws IOException {
         return open(dataDir, queueCapacity, maxRequestsPerCommit, retryAfterSeconds, 0, null, FramePacking.LZ4);
     }
 
@@ -135,7 +134,7 @@ public final class EventLogStore implements EventSink {
      */
     public static EventLogStore open(Path dataDir, int queueCapacity, int maxRequestsPerCommit, int retryAfterSeconds,
                                      long retentionMaxBytes, java.time.Duration retentionMaxAge, FramePacking packing)
-            throws IOException, SQLException {
+            throws IOException {
         return open(dataDir, queueCapacity, maxRequestsPerCommit, retryAfterSeconds, EventLog.DEFAULT_SEGMENT_BYTES,
                 EventIdIndex.DEFAULT_CHECKPOINT_MILLIS, new SegmentRetention.Limits(retentionMaxBytes, retentionMaxAge),
                 SegmentRetention.DEFAULT_INTERVAL_MILLIS, packing);
@@ -143,7 +142,7 @@ public final class EventLogStore implements EventSink {
 
     /** As {@link #open(Path, int, int, int)}, with the segment size and the id index's checkpoint interval (tests). */
     static EventLogStore open(Path dataDir, int queueCapacity, int maxRequestsPerCommit, int retryAfterSeconds,
-                              long segmentBytes, long idCheckpointMillis) throws IOException, SQLException {
+                              long segmentBytes, long idCheckpointMillis) throws IOException {
         return open(dataDir, queueCapacity, maxRequestsPerCommit, retryAfterSeconds, segmentBytes, idCheckpointMillis,
                 SegmentRetention.Limits.NONE, SegmentRetention.DEFAULT_INTERVAL_MILLIS, FramePacking.LZ4);
     }
@@ -154,18 +153,17 @@ public final class EventLogStore implements EventSink {
      */
     static EventLogStore open(Path dataDir, int queueCapacity, int maxRequestsPerCommit, int retryAfterSeconds,
                               long segmentBytes, long idCheckpointMillis, SegmentRetention.Limits retention,
-                              long retentionMillis, FramePacking packing) throws IOException, SQLException {
+                              long retentionMillis, FramePacking packing) throws IOException {
         EventLog events = EventLog.open(dataDir, segmentBytes, packing);
         List<AutoCloseable> opened = new ArrayList<>();
         opened.add(events);
         try {
-            SqliteEventsImport.importInto(events, dataDir);
             EventIdIndex ids = EventIdIndex.open(dataDir, events.lastSeq(), idCheckpointMillis);
             opened.add(ids);
             SegmentRetention.tellIndex(dataDir, ids); // of what retention deleted before this start
             return new EventLogStore(dataDir, events, ids, queueCapacity, maxRequestsPerCommit, retryAfterSeconds,
                     retention.enabled() ? new SegmentRetention(dataDir, retention, retentionMillis, ids) : null);
-        } catch (IOException | SQLException | RuntimeException e) {
+        } catch (IOException | RuntimeException e) {
             for (int i = opened.size() - 1; i >= 0; i--) {
                 try {
                     opened.get(i).close();

@@ -1,22 +1,19 @@
 package org.xdmedge.store;
 
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.sql.SQLException;
 import java.util.function.Consumer;
 
 /**
- * Reads stored events back in the order they were committed, for {@code export}: the event log,
- * then any rows of an older version's {@code events.sqlite} not yet imported into it. Only reads,
- * so it works beside a running server (it sees the frames complete when it reaches them).
+ * Reads stored events back in the order they were committed, for {@code export}. Only reads, so it
+ * works beside a running server (it sees the frames complete when it reaches them).
  */
 public final class EventReader {
     private EventReader() {}
 
-    /** True when {@code dataDir} holds stored events (a log, or an older version's file). */
+    /** True when {@code dataDir} holds an event log. */
     public static boolean exists(Path dataDir) {
-        return EventLog.exists(dataDir) || Files.exists(dataDir.resolve(SqliteEventsImport.FILE_NAME));
+        return EventLog.exists(dataDir);
     }
 
     /** Calls {@code each} for every stored event (of {@code dataset}, when not null); returns the count. */
@@ -31,12 +28,7 @@ public final class EventReader {
                 count[0]++;
             }
         };
-        long last = EventLog.scan(dataDir, 0, (seq, e) -> counted.accept(e));
-        try {
-            SqliteEventsImport.forEachRow(dataDir, last, counted);
-        } catch (SQLException e) {
-            throw new IOException(e.getMessage(), e);
-        }
+        EventLog.scan(dataDir, 0, (seq, e) -> counted.accept(e));
         return count[0];
     }
 }

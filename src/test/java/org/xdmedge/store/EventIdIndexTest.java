@@ -7,9 +7,6 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
-import java.sql.Connection;
-import java.sql.DriverManager;
-import java.sql.Statement;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
@@ -18,7 +15,7 @@ import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** Dedup through the event store's id index: exact keys, repair on open, import of a version-1 events file. */
+/** Dedup through the event store's id index: exact keys, repair on open. */
 class EventIdIndexTest {
     @TempDir
     Path dir;
@@ -425,62 +422,6 @@ class EventIdIndexTest {
             assertThat(write(store, event("after-rebuild", "ds-a"))).isEqualTo(new WriteResult(1, 0));
         }
         assertThat(storedIds()).hasSize(stored.size() + 1);
-    }
-
-    @Test
-    void theFormerSqliteIndexIsRemovedOnceTheTablesAreBuilt() throws Exception {
-        try (EventLogStore store = EventLogStore.open(dir, 100, 64, 1)) {
-            write(store, event("before", "ds-a"));
-        }
-        Files.writeString(dir.resolve(EventIdIndex.FORMER_FILE_NAME), "former index");
-        Files.writeString(dir.resolve(EventIdIndex.FORMER_FILE_NAME + "-wal"), "former log");
-        try (EventLogStore store = EventLogStore.open(dir, 100, 64, 1)) {
-            assertThat(write(store, event("before", "ds-a"))).isEqualTo(new WriteResult(0, 1));
-        }
-        assertThat(dir.resolve(EventIdIndex.FORMER_FILE_NAME)).doesNotExist();
-        assertThat(dir.resolve(EventIdIndex.FORMER_FILE_NAME + "-wal")).doesNotExist();
-    }
-
-    @Test
-    void aVersion1FileIsImportedIntoTheLogAndItsEventsStayDeduplicated() throws Exception {
-        String old = UUID.randomUUID().toString();
-        writeVersion1File(old);
-        assertThat(storedIds()).as("export reads a file not yet imported").containsExactly(old, "order-42");
-        try (EventLogStore store = EventLogStore.open(dir, 100, 64, 1)) {
-            assertThat(write(store, event(old, "ds-a"), event("order-42", "ds-a"), event("new", "ds-a")))
-                    .isEqualTo(new WriteResult(1, 2));
-        }
-        assertThat(dir.resolve(SqliteEventsImport.FILE_NAME)).doesNotExist();
-        assertThat(dir.resolve(SqliteEventsImport.FILE_NAME + ".imported")).exists();
-        assertThat(storedIds()).containsExactly(old, "order-42", "new");
-        try (EventLogStore store = EventLogStore.open(dir, 100, 64, 1)) {
-            assertThat(write(store, event("order-42", "ds-a"))).as("imported once, still deduplicated").isEqualTo(new WriteResult(0, 1));
-        }
-        assertThat(storedIds()).containsExactly(old, "order-42", "new");
-    }
-
-    private void writeVersion1File(String old) throws Exception {
-        try (Connection c = DriverManager.getConnection("jdbc:sqlite:" + dir.resolve(SqliteEventsImport.FILE_NAME));
-             Statement st = c.createStatement()) {
-            st.execute("PRAGMA journal_mode=WAL");
-            st.execute("""
-                    CREATE TABLE events (seq INTEGER PRIMARY KEY, dataset TEXT NOT NULL, datastream_id TEXT NOT NULL,
-                      event_id TEXT NOT NULL, request_id TEXT NOT NULL, received_at INTEGER NOT NULL,
-                      primary_ns TEXT, primary_id TEXT, event BLOB NOT NULL)""");
-            st.execute("CREATE UNIQUE INDEX events_by_event_id ON events (datastream_id, event_id)");
-            st.execute("PRAGMA user_version=1");
-            st.execute("INSERT INTO events VALUES (1, 'events', 'ds-a', '" + old + "', 'r', 1, 'ECID', 'x', x'7b7d')");
-            st.execute("INSERT INTO events VALUES (2, 'events', 'ds-a', 'order-42', 'r', 1, 'ECID', 'x', x'7b7d')");
-        }
-    }
-
-    @Test
-    void aFileFromANewerVersionIsRefused() throws Exception {
-        try (Connection c = DriverManager.getConnection("jdbc:sqlite:" + dir.resolve(SqliteEventsImport.FILE_NAME));
-             Statement st = c.createStatement()) {
-            st.execute("PRAGMA user_version=3");
-        }
-        assertThatThrownBy(() -> EventLogStore.open(dir, 100, 64, 1)).hasMessageContaining("newer");
     }
 
     private static void copySegments(Path from, Path to) throws Exception {
