@@ -42,7 +42,7 @@ import org.slf4j.LoggerFactory;
  * 2^hotSlotBits} slots (64 MiB at the default {@value #HOT_SLOT_BITS}); when it is half full the
  * next one (made ahead as zeros by the maintainer thread) takes over and it is <em>sealed</em>.
  * Sealed tables take no claims; the merger thread merges the newest of them into one ({@link
- * IdTable#merge}, written in order, once) whenever the next older one is at most {@value
+ * IdTableMerge}), written in order, once) whenever the next older one is at most {@value
  * #MERGE_RATIO} times their ids, so their sizes grow with age and a lookup probes a few. Why: a
  * table that took every claim grew with the store, each claim then dirtied a random page of a
  * gigabyte or more, and every checkpoint cleaned them again: on a store of 10M events the writer
@@ -945,8 +945,8 @@ final class EventIdIndex implements AutoCloseable {
         long number = nextNumber.getAndIncrement();
         Path file = directory.resolve(tableName(number));
         long order = plan.sources().stream().mapToLong(IdTable::order).max().orElse(0);
-        long ids = IdTable.merge(file, slotBits, seed, order, plan.sources(), floor, () -> closing,
-                IdTable.MERGE_STEP_SLOT_BITS, backgroundPace);
+        long ids = IdTableMerge.merge(IdTableMerge.Spec.of(file, slotBits, seed, order, plan.sources())
+                .from(floor).stoppedBy(() -> closing).paced(backgroundPace));
         IdTable merged = IdTable.open(file);
         merged.settled(true); // forced as it was made
         replaceSealed(plan.sources(), merged);

@@ -27,8 +27,8 @@ import java.util.function.BooleanSupplier;
  * {@link Damaged} and rebuilt.
  *
  * <p>A table that takes claims is made of zeros ({@link #create}) and written through its mapping;
- * a table of {@link EventIdIndex}'s older ids is {@link #merge}d from others and written in
- * order, once, and only read after that. For that, an entry's home slot is the top bits of its
+ * a table of {@link EventIdIndex}'s older ids is merged from others ({@link IdTableMerge}) and
+ * written in order, once, and only read after that. For that, an entry's home slot is the top bits of its
  * {@link #hash} and every table of an index shares one seed: an entry's place in a table is then
  * (but for its run) in the order of its hash, so a merge reads each source front to back and
  * writes the new table front to back.
@@ -173,7 +173,7 @@ final class IdTable implements AutoCloseable {
         }
     }
 
-    private static void checkSlotBits(int slotBits) {
+    static void checkSlotBits(int slotBits) {
         if (slotBits < MIN_SLOT_BITS || slotBits > MAX_SLOT_BITS) {
             throw new IllegalArgumentException("slot bits " + slotBits);
         }
@@ -181,6 +181,12 @@ final class IdTable implements AutoCloseable {
 
     private static ByteBuffer header(int slotBits, long seed, long count, long order, long flags) {
         return header(slotBits, seed, count, order, flags, 0, 0, null);
+    }
+
+    /** The header of a merged table: its entries' sequence numbers range over {@code [minSeq, maxSeq]}. */
+    static ByteBuffer mergedHeader(int slotBits, long seed, long count, long order, long minSeq, long maxSeq,
+                                   long[] replaced) {
+        return header(slotBits, seed, count, order, FLAG_MERGED | FLAG_SEQ_RANGE, minSeq, maxSeq, replaced);
     }
 
     private static ByteBuffer header(int slotBits, long seed, long count, long order, long flags, long minSeq, long maxSeq,
@@ -197,218 +203,9 @@ final class IdTable implements AutoCloseable {
         return head.clear();
     }
 
-    /** Slots per step of a {@link #merge}: 8 MiB of the new table built in memory at a time. */
-    static final int MERGE_STEP_SLOT_BITS = 18;
-
-    /**
-     * Makes at {@code file} a table of {@code 2^slotBits} slots holding every entry of {@code
-     * sources} (which share its {@code seed} and take no changes meanwhile; an entry in several is
-     * kept once), written in order with plain writes: no page of it is ever dirtied twice, unlike
-     * puts through a mapping, which land on random pages. The table is built a step of {@value
-     * #MERGE_STEP_SLOT_BITS} slot bits at a time in memory: for each step, every source is read
-     * over the matching stretch of its slots (its entries' homes are in hash order too), and an
-     * entry whose run goes past the step's end is carried into the next step; the last step's
-     * carries wrap to the table's start, put through a mapping at the end. Forced and renamed into
-     * place, the directory forced: the sources may be deleted once this returns.
-     *
-     * @return the entries it holds
-     */
-    static long merge(Path file, int slotBits, long seed, long order, List<IdTable> sources, BooleanSupplier stop)
-            throws IOException {
-        return merge(file, slotBits, seed, order, sources, 0, stop, MERGE_STEP_SLOT_BITS, WritePace.UNPACED);
-    }
-
-    /**
-     * As {@link #merge(Path, int, long, long, List, BooleanSupplier)}, leaving out the entries of
-     * sequence numbers below {@code minSeq} (events retention deleted), in steps of {@code
-     * 2^maxStepBits} slots, each forced step followed by what {@code pace} wants.
-     */
-    static long merge(Path file, int slotBits, long seed, long order, List<IdTable> sources, long minSeq,
-                      BooleanSupplier stop, int maxStepBits, WritePace pace) throws IOException {
-        checkSlotBits(slotBits);
-        for (IdTable source : sources) {
-            if (source.seed != seed) {
-                throw new IllegalArgumentException(source.file + " has another seed");
-            }
-        }
-        Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
-        try {
-            long count = mergeInto(tmp, slotBits, seed, order, replacedBy(file, sources), sources, minSeq, stop, maxStepBits,
-                    pace);
-            Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE);
-            EventLog.forceDirectory(file.getParent());
-            return count;
-        } catch (IOException | RuntimeException e) {
-            Files.deleteIfExists(tmp); // a full disk, say: retried later, so nothing may pile up
-            throw e;
-        }
-    }
-
     /** The name of an index's table file of {@code number}. */
     static String fileName(long number) {
         return NumberedFiles.name(number, 6, SUFFIX);
-    }
-
-    /**
-     * The numbers of the files a merge of {@code sources} into {@code file} replaces: the sources',
-     * and those their lists name that are still there (a crash left them); null if over {@link #MAX_REPLACED}.
-     */
-    private static long[] replacedBy(Path file, List<IdTable> sources) {
-        java.util.TreeSet<Long> numbers = new java.util.TreeSet<>();
-        for (IdTable source : sources) {
-            if (!NumberedFiles.isNamed(source.file.getFileName().toString(), SUFFIX)) {
-                continue; // not a table of an index (tests): nothing on opening looks for it
-            }
-            numbers.add(NumberedFiles.number(source.file, SUFFIX));
-            for (long earlier : source.replaced) {
-                if (Files.exists(file.resolveSibling(fileName(earlier)))) {
-                    numbers.add(earlier);
-                }
-            }
-        }
-        return numbers.size() > MAX_REPLACED ? null : numbers.stream().mapToLong(Long::longValue).toArray();
-    }
-
-    private static long mergeInto(Path tmp, int slotBits, long seed, long order, long[] replaced, List<IdTable> sources,
-                                  long minSeq,
-                                  BooleanSupplier stop, int maxStepBits, WritePace pace) throws IOException {
-        int stepBits = Math.min(slotBits, maxStepBits);
-        int stepSlots = 1 << stepBits;
-        int partBits = slotBits - stepBits; // the hash's top bits that name a step
-        long steps = 1L << partBits;
-        ByteBuffer step = ByteBuffer.allocate(stepSlots * SLOT_BYTES);
-        Entries carried = new Entries();
-        Entries carriedNext = new Entries();
-        long count = 0;
-        long lowest = Long.MAX_VALUE;
-        long highest = 0;
-        try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE, StandardOpenOption.TRUNCATE_EXISTING,
-                StandardOpenOption.WRITE)) {
-            long unforced = 0;
-            long stepStarted = System.nanoTime();
-            for (long p = 0; p < steps; p++) {
-                if (stop.getAsBoolean()) {
-                    throw new IOException("merging into " + tmp + " was given up: the index is closing");
-                }
-                java.util.Arrays.fill(step.array(), (byte) 0);
-                carriedNext.clear();
-                for (int i = 0; i < carried.size; i++) { // first: their runs come from the step before
-                    count += place(step, stepSlots, 0, carried.get(i, 0), carried.get(i, 1), carried.get(i, 2),
-                            carried.get(i, 3), carriedNext);
-                }
-                for (IdTable source : sources) {
-                    long start = source.stepStart(p, partBits);
-                    long end = source.stepStart(p + 1, partBits);
-                    // The stretch, then on while the run at its end goes on (wrapping at the table's end).
-                    for (long at = start; at < end || (at - end <= source.mask && source.seq(at & source.mask) != 0); at++) {
-                        long slot = at & source.mask;
-                        long seq = source.seq(slot);
-                        if (seq == 0 || seq < minSeq) {
-                            continue;
-                        }
-                        long hi = source.word(slot, 0);
-                        long lo = source.word(slot, 1);
-                        long key = source.word(slot, 2);
-                        long hash = hash(hi, lo, key, seed);
-                        if (partBits > 0 && hash >>> (64 - partBits) != p) {
-                            continue; // a run reaching over from the stretch before, or on into the next
-                        }
-                        int home = (int) ((hash >>> (64 - slotBits)) & (stepSlots - 1));
-                        count += place(step, stepSlots, home, hi, lo, key, seq, carriedNext);
-                        lowest = Math.min(lowest, seq); // a carried entry is counted here too, placed or not
-                        highest = Math.max(highest, seq);
-                    }
-                }
-                // Written and forced a force step at a time, however large the merge's step.
-                for (int from = 0; from < step.capacity(); from += FORCE_STEP_BYTES) {
-                    int length = Math.min(FORCE_STEP_BYTES, step.capacity() - from);
-                    writeFully(ch, step.clear().position(from).limit(from + length),
-                            HEADER_BYTES + p * stepSlots * SLOT_BYTES + from);
-                    unforced += length;
-                    if (unforced >= FORCE_STEP_BYTES) {
-                        ch.force(false);
-                        pace.stepDone(unforced, stepStarted); // the step's reading and placing count too
-                        unforced = 0;
-                        stepStarted = System.nanoTime();
-                    }
-                }
-                Entries swap = carried;
-                carried = carriedNext;
-                carriedNext = swap;
-            }
-            writeFully(ch, header(slotBits, seed, count, order, FLAG_MERGED | FLAG_SEQ_RANGE,
-                    highest == 0 ? 0 : lowest, highest, replaced), 0);
-            ch.force(false);
-        }
-        if (carried.size > 0) {
-            IdTable table = open(tmp);
-            try {
-                for (int i = 0; i < carried.size; i++) {
-                    long hi = carried.get(i, 0);
-                    long lo = carried.get(i, 1);
-                    long key = carried.get(i, 2);
-                    long slot = table.find(hi, lo, key);
-                    if (slot < 0) {
-                        table.put(-slot - 1, hi, lo, key, carried.get(i, 3));
-                    }
-                }
-                table.force();
-                count = table.count();
-            } finally {
-                table.unmap(); // now: a mapping the collector has yet to find would hold the file's space once deleted
-            }
-        }
-        return count;
-    }
-
-    /**
-     * Puts an entry into a step of a merge at the first empty slot from {@code home}: 1, or 0 if
-     * the step has it already or its run reaches past the step's end (then it is carried).
-     */
-    private static int place(ByteBuffer step, int stepSlots, int home, long hi, long lo, long key, long seq,
-                             Entries carried) {
-        for (int slot = home; slot < stepSlots; slot++) {
-            int at = slot * SLOT_BYTES;
-            if (step.getLong(at + 24) == 0) {
-                step.putLong(at, hi).putLong(at + 8, lo).putLong(at + 16, key).putLong(at + 24, seq);
-                return 1;
-            }
-            if (step.getLong(at) == hi && step.getLong(at + 8) == lo && step.getLong(at + 16) == key) {
-                return 0;
-            }
-        }
-        carried.add(hi, lo, key, seq);
-        return 0;
-    }
-
-    /** Where the stretch of this table's slots for step {@code p} of {@code 2^partBits} starts. */
-    private long stepStart(long p, int partBits) {
-        return slotBits >= partBits ? p << (slotBits - partBits) : p >> (partBits - slotBits);
-    }
-
-    /** A growable list of entries, four longs each. */
-    private static final class Entries {
-        private long[] words = new long[64];
-        private int size;
-
-        void add(long hi, long lo, long key, long seq) {
-            if (size * 4 == words.length) {
-                words = java.util.Arrays.copyOf(words, words.length * 2);
-            }
-            words[size * 4] = hi;
-            words[size * 4 + 1] = lo;
-            words[size * 4 + 2] = key;
-            words[size * 4 + 3] = seq;
-            size++;
-        }
-
-        long get(int i, int word) {
-            return words[i * 4 + word];
-        }
-
-        void clear() {
-            size = 0;
-        }
     }
 
     static IdTable open(Path file) throws IOException {
@@ -444,7 +241,7 @@ final class IdTable implements AutoCloseable {
         }
     }
 
-    private static void writeFully(FileChannel ch, ByteBuffer buffer, long at) throws IOException {
+    static void writeFully(FileChannel ch, ByteBuffer buffer, long at) throws IOException {
         while (buffer.hasRemaining()) {
             at += ch.write(buffer, at);
         }
@@ -473,8 +270,8 @@ final class IdTable implements AutoCloseable {
      * touches one page in {@value #WARM_STRIDE_PAGES}, so the kernel's read-around brings in the
      * pages between; the later passes find them cached. Not a sequential read nor {@code load()}:
      * on Linux 6.18 those fill the cache with large folios (up to 2 MiB), and a claim then
-     * dirtied, and the kernel wrote back, a whole folio: ~1.9 MB per single-event request instead of ~10 KB
-     * (docs/PERFORMANCE.md, ninth round).
+     * dirtied, and the kernel wrote back, a whole folio (megabytes per single-event request instead
+     * of kilobytes).
      *
      * @return a sum of the bytes read, so the reads are not optimized away
      */
@@ -543,7 +340,7 @@ final class IdTable implements AutoCloseable {
         return maxSeq >= 0;
     }
 
-    /** Made by {@link #merge}: it takes no claims. */
+    /** Made by a merge ({@link IdTableMerge}): it takes no claims. */
     boolean merged() {
         return merged;
     }
@@ -697,7 +494,13 @@ final class IdTable implements AutoCloseable {
         return hash(hi, lo, key, seed) >>> (64 - slotBits);
     }
 
-    private long word(long slot, int word) {
+    /** Where the stretch of this table's slots for step {@code p} of {@code 2^partBits} starts ({@link IdTableMerge}). */
+    long stepStart(long p, int partBits) {
+        return slotBits >= partBits ? p << (slotBits - partBits) : p >> (partBits - slotBits);
+    }
+
+    /** Word {@code word} (0 hi, 1 lo, 2 key, 3 seq) of {@code slot}. */
+    long word(long slot, int word) {
         return chunks[(int) (slot >>> CHUNK_SLOT_BITS)].getLong((int) (slot & (CHUNK_SLOTS - 1)) * SLOT_BYTES + word * 8);
     }
 

@@ -300,7 +300,7 @@ class EventIdIndexTest {
         try (IdTable table = IdTable.open(first)) {
             seed = table.seed();
             // A merge's new table beside its source (a crash came before the source was deleted).
-            IdTable.merge(ids.resolve("000004" + IdTable.SUFFIX), 12, seed, 1, List.of(table), () -> false);
+            IdTableMerge.merge(IdTableMerge.Spec.of(ids.resolve("000004" + IdTable.SUFFIX), 12, seed, 1, List.of(table)));
         }
         // A next table made ahead and never used, and the one the writer made itself and took
         // instead (numbered before the merge's, which came after).
@@ -337,10 +337,11 @@ class EventIdIndexTest {
         try (IdTable one = IdTable.open(first);
              IdTable two = IdTable.open(ids.resolve("000002" + IdTable.SUFFIX));
              IdTable three = IdTable.open(ids.resolve("000003" + IdTable.SUFFIX))) {
-            IdTable.merge(ids.resolve("000005" + IdTable.SUFFIX), 12, one.seed(), 2, List.of(two, one), () -> false);
+            IdTableMerge.merge(IdTableMerge.Spec.of(ids.resolve("000005" + IdTable.SUFFIX), 12, one.seed(), 2, List.of(two, one)));
             try (IdTable five = IdTable.open(ids.resolve("000005" + IdTable.SUFFIX))) {
                 assertThat(five.replaced()).containsExactly(1, 2);
-                IdTable.merge(ids.resolve("000006" + IdTable.SUFFIX), 12, one.seed(), 3, List.of(three, five), () -> false);
+                IdTableMerge.merge(IdTableMerge.Spec.of(ids.resolve("000006" + IdTable.SUFFIX), 12, one.seed(), 3,
+                        List.of(three, five)));
             }
         }
         try (IdTable six = IdTable.open(ids.resolve("000006" + IdTable.SUFFIX))) {
@@ -374,7 +375,7 @@ class EventIdIndexTest {
         IdTable.create(ids.resolve("000003" + IdTable.SUFFIX), 10, seed, 3, () -> false, WritePace.UNPACED);
         try (IdTable one = IdTable.open(ids.resolve("000001" + IdTable.SUFFIX));
              IdTable three = IdTable.open(ids.resolve("000003" + IdTable.SUFFIX))) {
-            IdTable.merge(ids.resolve("000004" + IdTable.SUFFIX), 12, seed, 3, List.of(three, one), () -> false);
+            IdTableMerge.merge(IdTableMerge.Spec.of(ids.resolve("000004" + IdTable.SUFFIX), 12, seed, 3, List.of(three, one)));
         }
         try (EventIdIndex index = EventIdIndex.open(dir, events.size(), 60_000, 10, 12)) {
             assertThat(tableFiles(ids)).as("the merge's sources go; the table of an order between theirs stays")

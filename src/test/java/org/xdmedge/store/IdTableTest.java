@@ -108,7 +108,7 @@ class IdTableTest {
                     }
                 }
                 Path merged = dir.resolve("merged-" + n + IdTable.SUFFIX);
-                long count = IdTable.merge(merged, targetBits, seed, 7, sources, 0, () -> false, c[1], WritePace.UNPACED);
+                long count = IdTableMerge.merge(IdTableMerge.Spec.of(merged, targetBits, seed, 7, sources).steps(c[1]));
                 assertThat(count).as("case %s", java.util.Arrays.toString(c)).isEqualTo(model.size());
                 try (IdTable table = IdTable.open(merged)) {
                     assertThat(table.merged()).isTrue();
@@ -148,7 +148,7 @@ class IdTableTest {
                 keys.add(k);
             }
             Path merged = dir.resolve("000002" + IdTable.SUFFIX);
-            assertThat(IdTable.merge(merged, 12, 5, 1, List.of(table), 401, () -> false, 8, WritePace.UNPACED)).isEqualTo(600);
+            assertThat(IdTableMerge.merge(IdTableMerge.Spec.of(merged, 12, 5, 1, List.of(table)).from(401).steps(8))).isEqualTo(600);
             try (IdTable result = IdTable.open(merged)) {
                 for (int i = 0; i < keys.size(); i++) {
                     Key k = keys.get(i);
@@ -165,10 +165,10 @@ class IdTableTest {
         try (IdTable table = IdTable.open(source)) {
             table.put(-table.find(1, 2, 4) - 1, 1, 2, 4, 1);
             int[] steps = {0};
-            assertThatThrownBy(() -> IdTable.merge(dir.resolve("000002" + IdTable.SUFFIX), 16, 1, 1, List.of(table), 0,
-                    () -> ++steps[0] > 2, 10, WritePace.UNPACED)).hasMessageContaining("given up");
-            assertThatThrownBy(() -> IdTable.merge(dir.resolve("000002" + IdTable.SUFFIX), 16, 2, 1, List.of(table),
-                    () -> false)).as("sources of another seed").isInstanceOf(IllegalArgumentException.class);
+            assertThatThrownBy(() -> IdTableMerge.merge(IdTableMerge.Spec.of(dir.resolve("000002" + IdTable.SUFFIX), 16, 1, 1,
+                    List.of(table)).stoppedBy(() -> ++steps[0] > 2).steps(10))).hasMessageContaining("given up");
+            assertThatThrownBy(() -> IdTableMerge.merge(IdTableMerge.Spec.of(dir.resolve("000002" + IdTable.SUFFIX), 16, 2, 1,
+                    List.of(table)))).as("sources of another seed").isInstanceOf(IllegalArgumentException.class);
         }
         try (var files = Files.list(dir)) {
             assertThat(files.map(f -> f.getFileName().toString()).toList()).containsExactly("000001" + IdTable.SUFFIX);

@@ -73,8 +73,8 @@ class WritePaceTest {
             Path merged = dir.resolve("000002" + IdTable.SUFFIX);
             long started = System.nanoTime();
             // One merge step of 2^16 slots (2 MiB), written as four forced slices at 8 MiB/s.
-            assertThat(IdTable.merge(merged, 16, 7, 1, java.util.List.of(table), 0, () -> false, 18,
-                    new WritePace(8 << 20, () -> false))).isEqualTo(100);
+            assertThat(IdTableMerge.merge(IdTableMerge.Spec.of(merged, 16, 7, 1, java.util.List.of(table))
+                    .paced(new WritePace(8 << 20, () -> false)))).isEqualTo(100);
             assertThat(System.nanoTime() - started).isGreaterThanOrEqualTo(250_000_000L);
             try (IdTable result = IdTable.open(merged)) {
                 for (long i = 1; i <= 100; i++) {
