@@ -219,13 +219,13 @@ class IdTableTest {
                 tables.add(IdTable.open(file));
             }
             long newestTwo = tables.get(2).fileBytes() + tables.get(1).fileBytes();
-            assertThat(EventIdIndex.warm(tables, Long.MAX_VALUE)).isEqualTo(3);
-            assertThat(EventIdIndex.warm(tables, 2 * newestTwo)).isEqualTo(2);
-            assertThat(EventIdIndex.warm(tables, 2 * newestTwo - 2)).as("the second one no longer fits").isEqualTo(1);
-            assertThat(EventIdIndex.warm(tables, tables.get(2).fileBytes())).as("not even the newest fits").isZero();
+            assertThat(IdIndexCheckpoints.warm(tables, Long.MAX_VALUE)).isEqualTo(3);
+            assertThat(IdIndexCheckpoints.warm(tables, 2 * newestTwo)).isEqualTo(2);
+            assertThat(IdIndexCheckpoints.warm(tables, 2 * newestTwo - 2)).as("the second one no longer fits").isEqualTo(1);
+            assertThat(IdIndexCheckpoints.warm(tables, tables.get(2).fileBytes())).as("not even the newest fits").isZero();
             // Reading ahead changes nothing in a table.
             tables.get(2).put(-tables.get(2).find(1, 2, 4) - 1, 1, 2, 4, 9);
-            EventIdIndex.warm(tables, Long.MAX_VALUE);
+            IdIndexCheckpoints.warm(tables, Long.MAX_VALUE);
             assertThat(tables.get(2).seq(tables.get(2).find(1, 2, 4))).isEqualTo(9);
         } finally {
             for (IdTable table : tables) {
