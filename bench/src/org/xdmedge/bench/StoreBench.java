@@ -59,7 +59,7 @@ public final class StoreBench {
 
     private static void run(Path dir, byte[][] json, int perRequest, int inFlight, boolean randomIds, double warmup,
                             double seconds) throws Exception {
-        try (EventLogStore store = EventLogStore.open(dir, 4096, 512, 1)) {
+        try (EventLogStore store = EventLogStore.open(dir, EventLogStore.Options.DEFAULTS)) {
             long[] next = {0};
             drive(store, json, perRequest, inFlight, randomIds, warmup, next, null);
             long events0 = store.storedEvents();
@@ -81,7 +81,7 @@ public final class StoreBench {
 
     private static void grow(Path dir, byte[][] json, double seconds, int perRequest) throws Exception {
         System.out.printf("%8s %12s %10s %10s %12s%n", "second", "stored", "events/s", "cpu us/ev", "minor faults");
-        try (EventLogStore store = EventLogStore.open(dir, 4096, 512, 1)) {
+        try (EventLogStore store = EventLogStore.open(dir, EventLogStore.Options.DEFAULTS)) {
             long[] next = {0};
             long t0 = System.nanoTime();
             for (int slice = 1; slice <= Math.ceil(seconds / 5); slice++) {

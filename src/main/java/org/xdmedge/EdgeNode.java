@@ -60,10 +60,11 @@ public final class EdgeNode implements AutoCloseable {
         JwtAuthenticator authenticator = null;
         var stopping = new java.util.concurrent.atomic.AtomicBoolean();
         try {
-            EventLogStore store = EventLogStore.open(dataDir, storage.queueCapacity(),
-                    storage.maxRequestsPerCommit(), storage.retryAfterSeconds(), storage.retention().maxBytesOrZero(),
-                    storage.retention().maxAge(),
-                    FramePacking.of(storage.compression()));
+            EventLogStore store = EventLogStore.open(dataDir, EventLogStore.Options.DEFAULTS
+                    .queueCapacity(storage.queueCapacity()).maxRequestsPerCommit(storage.maxRequestsPerCommit())
+                    .retryAfterSeconds(storage.retryAfterSeconds())
+                    .retention(storage.retention().maxBytesOrZero(), storage.retention().maxAge())
+                    .packing(FramePacking.of(storage.compression())));
             if (storage.minFreeBytes() != null) {
                 store.minFreeBytes(storage.minFreeBytes());
             }

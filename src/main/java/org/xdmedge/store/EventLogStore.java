@@ -26,6 +26,12 @@ import org.slf4j.LoggerFactory;
  * again (an id the edge minted for the event, {@link StoredEvent#mintedId}, cannot come again and
  * is not claimed). A request that cannot be written fails alone (its claims are undone back to a mark and
  * none of its events reaches the frame), so there is never half a batch.
+ *
+ * <p>Threads: {@link #write} queues a request from any thread (the event loops); the {@code
+ * event-writer} thread alone takes groups from the queue, claims, appends and answers. The id
+ * index runs two background threads of its own, retention one. On a one-CPU JVM the writer and
+ * the queueing thread hand the CPU to each other ({@link WriterHandOver}), so a group holds what
+ * the event loop has read; with more CPUs that does nothing.
  */
 public final class EventLogStore implements EventSink {
     private static final Logger log = LoggerFactory.getLogger(EventLogStore.class);
@@ -36,30 +42,8 @@ public final class EventLogStore implements EventSink {
     private long nextSeq;
     private final BlockingQueue<PendingWrite> queue;
     private final int maxRequestsPerCommit;
-    /**
-     * On one CPU the first request queued wakes this thread in the middle of the event loop's
-     * batch: it would commit that request alone and the rest of the batch in the next groups
-     * (~10 events per commit for single-event collects at 64 connections). Yielding first lets
-     * the loop queue what it has already read, so a group holds the batch (~55 per commit, a
-     * quarter of the writer's CPU per event saved; docs/PERFORMANCE.md, eighth round). With more
-     * CPUs the loop runs beside the writer, and yielding only gave the CPU away.
-     */
-    private static final boolean ONE_CPU = Runtime.getRuntime().availableProcessors() == 1;
-    /**
-     * On one CPU the writer that yielded would only run once the loop has read everything it
-     * can: then every open request sits in the one group on the disk and the CPU idles until the
-     * disk answers (a convoy: ~63 of 64 connections per commit and 12% of the CPU idle; at 32
-     * connections 36 µs of CPU a request against 24 at 64). So the loop hands the CPU over as
-     * soon as the queue holds seven eighths of the most requests recently in the store at once
-     * (queued or committing): the group goes to the disk while the loop reads the rest, which
-     * make the next group (docs/PERFORMANCE.md, thirteenth round). Measured against the peak,
-     * not the last group, so that split groups do not shrink the mark in turn.
-     */
-    private volatile boolean writerYielding;
-    /** Requests of the group being committed (0 between groups). */
-    private volatile int committing;
-    /** The most requests in the store at once, decaying by 1/1024 per request; fixed point, x1024. */
-    private volatile long inStorePeak;
+    /** Yields the CPU between the event loop and the writer on a one-CPU JVM (see its class comment). */
+    private final WriterHandOver handOver = new WriterHandOver();
     private final int retryAfterSeconds;
     private final Thread writer;
     private final AtomicLong storedEvents = new AtomicLong();
@@ -120,49 +104,87 @@ public final class EventLogStore implements EventSink {
         }
     }
 
-    public static EventLogStore open(Path dataDir, int queueCapacity, int maxRequestsPerCommit,
-                                     int retryAfterSeconds) throws IOException {
-        return open(dataDir, queueCapacity, maxRequestsPerCommit, retryAfterSeconds, 0, null, FramePacking.LZ4);
-    }
-
     /**
-     * As {@link #open(Path, int, int, int)}, with retention: the oldest segments are deleted while
-     * the events take more than {@code retentionMaxBytes} (0: no limit) or were written more than
-     * {@code retentionMaxAge} ago (null: no limit); see {@link SegmentRetention}. {@code packing}:
-     * how each commit's frame is written ({@link EventLog}); frames already written are read
-     * whatever it is.
+     * How a store is opened. {@link #DEFAULTS} are the configuration's defaults ({@code storage.*}
+     * in docs/CONFIGURATION.md); each setting has a method that returns a copy with it changed.
+     *
+     * @param queueCapacity requests that may wait for the writer; beyond, writes are refused (503)
+     * @param maxRequestsPerCommit the most requests one group commit holds
+     * @param retryAfterSeconds the {@code Retry-After} of a refused write
+     * @param packing how each commit's frame is written ({@link FramePacking}); frames already
+     *     written are read whatever it is
+     * @param retentionMaxBytes retention deletes the oldest segments while the events take more
+     *     (0: no limit; see {@link SegmentRetention})
+     * @param retentionMaxAge retention deletes the segments written longer ago (null: no limit)
+     * @param segmentBytes the size at which the log begins a new segment
+     * @param idCheckpointMillis how often the id index checkpoints ({@link EventIdIndex})
+     * @param retentionMillis how often retention looks
      */
-    public static EventLogStore open(Path dataDir, int queueCapacity, int maxRequestsPerCommit, int retryAfterSeconds,
-                                     long retentionMaxBytes, java.time.Duration retentionMaxAge, FramePacking packing)
-            throws IOException {
-        return open(dataDir, queueCapacity, maxRequestsPerCommit, retryAfterSeconds, EventLog.DEFAULT_SEGMENT_BYTES,
-                EventIdIndex.DEFAULT_CHECKPOINT_MILLIS, new SegmentRetention.Limits(retentionMaxBytes, retentionMaxAge),
-                SegmentRetention.DEFAULT_INTERVAL_MILLIS, packing);
+    public record Options(int queueCapacity, int maxRequestsPerCommit, int retryAfterSeconds, FramePacking packing,
+                          long retentionMaxBytes, java.time.Duration retentionMaxAge, long segmentBytes,
+                          long idCheckpointMillis, long retentionMillis) {
+        public static final Options DEFAULTS = new Options(4096, 512, 1, FramePacking.LZ4, 0, null,
+                EventLog.DEFAULT_SEGMENT_BYTES, EventIdIndex.DEFAULT_CHECKPOINT_MILLIS,
+                SegmentRetention.DEFAULT_INTERVAL_MILLIS);
+
+        public Options queueCapacity(int requests) {
+            return new Options(requests, maxRequestsPerCommit, retryAfterSeconds, packing, retentionMaxBytes,
+                    retentionMaxAge, segmentBytes, idCheckpointMillis, retentionMillis);
+        }
+
+        public Options maxRequestsPerCommit(int requests) {
+            return new Options(queueCapacity, requests, retryAfterSeconds, packing, retentionMaxBytes, retentionMaxAge,
+                    segmentBytes, idCheckpointMillis, retentionMillis);
+        }
+
+        public Options retryAfterSeconds(int seconds) {
+            return new Options(queueCapacity, maxRequestsPerCommit, seconds, packing, retentionMaxBytes, retentionMaxAge,
+                    segmentBytes, idCheckpointMillis, retentionMillis);
+        }
+
+        public Options packing(FramePacking framePacking) {
+            return new Options(queueCapacity, maxRequestsPerCommit, retryAfterSeconds, framePacking, retentionMaxBytes,
+                    retentionMaxAge, segmentBytes, idCheckpointMillis, retentionMillis);
+        }
+
+        public Options retention(long maxBytes, java.time.Duration maxAge) {
+            return new Options(queueCapacity, maxRequestsPerCommit, retryAfterSeconds, packing, maxBytes, maxAge,
+                    segmentBytes, idCheckpointMillis, retentionMillis);
+        }
+
+        Options segmentBytes(long bytes) {
+            return new Options(queueCapacity, maxRequestsPerCommit, retryAfterSeconds, packing, retentionMaxBytes,
+                    retentionMaxAge, bytes, idCheckpointMillis, retentionMillis);
+        }
+
+        Options idCheckpointMillis(long millis) {
+            return new Options(queueCapacity, maxRequestsPerCommit, retryAfterSeconds, packing, retentionMaxBytes,
+                    retentionMaxAge, segmentBytes, millis, retentionMillis);
+        }
+
+        Options retentionMillis(long millis) {
+            return new Options(queueCapacity, maxRequestsPerCommit, retryAfterSeconds, packing, retentionMaxBytes,
+                    retentionMaxAge, segmentBytes, idCheckpointMillis, millis);
+        }
+
+        SegmentRetention.Limits retentionLimits() {
+            return new SegmentRetention.Limits(retentionMaxBytes, retentionMaxAge);
+        }
     }
 
-    /** As {@link #open(Path, int, int, int)}, with the segment size and the id index's checkpoint interval (tests). */
-    static EventLogStore open(Path dataDir, int queueCapacity, int maxRequestsPerCommit, int retryAfterSeconds,
-                              long segmentBytes, long idCheckpointMillis) throws IOException {
-        return open(dataDir, queueCapacity, maxRequestsPerCommit, retryAfterSeconds, segmentBytes, idCheckpointMillis,
-                SegmentRetention.Limits.NONE, SegmentRetention.DEFAULT_INTERVAL_MILLIS, FramePacking.LZ4);
-    }
-
-    /**
-     * As {@link #open(Path, int, int, int, long, long)}, with retention looking every {@code retentionMillis}
-     * and a frame packing (tests).
-     */
-    static EventLogStore open(Path dataDir, int queueCapacity, int maxRequestsPerCommit, int retryAfterSeconds,
-                              long segmentBytes, long idCheckpointMillis, SegmentRetention.Limits retention,
-                              long retentionMillis, FramePacking packing) throws IOException {
-        EventLog events = EventLog.open(dataDir, segmentBytes, packing);
+    /** Opens (creating if need be) the store under {@code dataDir} and starts its writer. */
+    public static EventLogStore open(Path dataDir, Options options) throws IOException {
+        EventLog events = EventLog.open(dataDir, options.segmentBytes(), options.packing());
         List<AutoCloseable> opened = new ArrayList<>();
         opened.add(events);
         try {
-            EventIdIndex ids = EventIdIndex.open(dataDir, events.lastSeq(), idCheckpointMillis);
+            EventIdIndex ids = EventIdIndex.open(dataDir, events.lastSeq(), options.idCheckpointMillis());
             opened.add(ids);
             SegmentRetention.tellIndex(dataDir, ids); // of what retention deleted before this start
-            return new EventLogStore(dataDir, events, ids, queueCapacity, maxRequestsPerCommit, retryAfterSeconds,
-                    retention.enabled() ? new SegmentRetention(dataDir, retention, retentionMillis, ids) : null);
+            SegmentRetention.Limits retention = options.retentionLimits();
+            return new EventLogStore(dataDir, events, ids, options.queueCapacity(), options.maxRequestsPerCommit(),
+                    options.retryAfterSeconds(), retention.enabled()
+                            ? new SegmentRetention(dataDir, retention, options.retentionMillis(), ids) : null);
         } catch (IOException | RuntimeException e) {
             for (int i = opened.size() - 1; i >= 0; i--) {
                 try {
@@ -192,24 +214,12 @@ public final class EventLogStore implements EventSink {
         if (!queue.offer(pending)) {
             return CompletableFuture.failedFuture(new SinkUnavailableException("the store's write queue is full", retryAfterSeconds));
         }
-        if (ONE_CPU) {
-            handOverWhenGroupFull();
-        }
+        handOver.afterQueued(queue.size());
         // Raced with close(): the writer may already have taken its last look at the queue.
         if (writerDone && queue.remove(pending)) {
             return CompletableFuture.failedFuture(new SinkUnavailableException("the store is shutting down", retryAfterSeconds));
         }
         return pending.done();
-    }
-
-    /** See {@link #writerYielding}: called by the offering thread on one CPU, after each request it queued. */
-    private void handOverWhenGroupFull() {
-        int queued = queue.size();
-        long peak = Math.max((long) (queued + committing) << 10, inStorePeak - (inStorePeak >> 10));
-        inStorePeak = peak;
-        if (writerYielding && queued >= (peak >> 10) * 7 / 8) {
-            Thread.yield();
-        }
     }
 
     @Override
@@ -376,15 +386,11 @@ public final class EventLogStore implements EventSink {
                     continue;
                 }
                 group.add(first);
-                if (ONE_CPU) {
-                    writerYielding = true;
-                    Thread.yield();
-                    writerYielding = false;
-                }
+                handOver.writerYield();
                 writerGate.acquire();
                 writerGate.release();
                 queue.drainTo(group, maxRequestsPerCommit - 1);
-                committing = group.size();
+                handOver.committing(group.size());
                 commitGroup();
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
@@ -393,7 +399,7 @@ public final class EventLogStore implements EventSink {
                 log.error("event writer failed a group of requestIds={}", requestIds(group), e);
                 fail(group, e);
             } finally {
-                committing = 0;
+                handOver.committing(0);
                 group.clear();
                 results.clear();
                 toAppend.clear();
@@ -441,7 +447,7 @@ public final class EventLogStore implements EventSink {
         ids.commit(nextSeq - 1);
         healthy = true;
         commits.incrementAndGet();
-        committing = 0; // before the answers: the requests their clients send next are not counted twice
+        handOver.committing(0); // before the answers: the requests their clients send next are not counted twice
         for (int i = 0; i < group.size(); i++) {
             WriteResult result = results.get(i);
             if (result == null) {

@@ -188,8 +188,8 @@ class StorageOverHttpTest {
         // Some 64 MiB segments of events (the store's own size), then made two days old; written
         // plain, as packed frames of these like events would fill no second segment.
         byte[] json = ("{\"xdm\":{\"pad\":\"" + "x".repeat(1500) + "\"}}").getBytes(StandardCharsets.UTF_8);
-        try (org.xdmedge.store.EventLogStore store = org.xdmedge.store.EventLogStore.open(dir, 4096, 512, 1, 0, null,
-                org.xdmedge.store.FramePacking.NONE)) {
+        try (org.xdmedge.store.EventLogStore store = org.xdmedge.store.EventLogStore.open(dir,
+                org.xdmedge.store.EventLogStore.Options.DEFAULTS.packing(org.xdmedge.store.FramePacking.NONE))) {
             java.util.ArrayDeque<CompletableFuture<org.xdmedge.store.WriteResult>> inFlight = new java.util.ArrayDeque<>();
             for (int r = 0; r < 3200; r++) {
                 List<org.xdmedge.store.StoredEvent> events = new ArrayList<>();

@@ -17,6 +17,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 /** Dedup through the event store's id index: exact keys, repair on open. */
 class EventIdIndexTest {
+    private static final EventLogStore.Options SMALL = EventLogStore.Options.DEFAULTS.queueCapacity(100).maxRequestsPerCommit(64);
+
     @TempDir
     Path dir;
 
@@ -53,7 +55,7 @@ class EventIdIndexTest {
     void anIdIsADuplicateOnlyInItsOwnDatastreamAndInItsOwnSpelling() throws Exception {
         String uuid = "5f1c0a2e-9b7d-4c3e-a1f2-b3c4d5e6f708";
         String mixed = "5f1c0a2e-9B7D-4C3E-A1F2-B3C4D5E6F708";
-        try (EventLogStore store = EventLogStore.open(dir, 100, 64, 1)) {
+        try (EventLogStore store = EventLogStore.open(dir, SMALL)) {
             assertThat(write(store, event(uuid, "ds-a"), event(uuid.toUpperCase(), "ds-a"), event(uuid, "ds-b"),
                     event("order-42", "ds-a"), event("order-42", "ds-b"), event(mixed, "ds-a")))
                     .isEqualTo(new WriteResult(6, 0));
@@ -66,7 +68,7 @@ class EventIdIndexTest {
 
     @Test
     void anEventWithoutDatastreamFailsAloneAndLeavesNoClaim() throws Exception {
-        try (EventLogStore store = EventLogStore.open(dir, 100, 64, 1)) {
+        try (EventLogStore store = EventLogStore.open(dir, SMALL)) {
             var bad = store.write(List.of(event("kept-out", "ds-a"), event("no-datastream", null))).toCompletableFuture();
             assertThatThrownBy(() -> bad.get(30, TimeUnit.SECONDS)).isInstanceOf(ExecutionException.class)
                     .hasCauseInstanceOf(SinkUnavailableException.class);
@@ -79,7 +81,7 @@ class EventIdIndexTest {
     @Test
     void aLostIndexFileIsRebuiltFromTheEvents() throws Exception {
         List<StoredEvent> first = randomEvents(250);
-        try (EventLogStore store = EventLogStore.open(dir, 100, 64, 1)) {
+        try (EventLogStore store = EventLogStore.open(dir, SMALL)) {
             assertThat(write(store, first.toArray(StoredEvent[]::new)).stored()).isEqualTo(250);
         }
         try (var files = Files.list(dir.resolve(EventIdIndex.DIRECTORY))) {
@@ -93,7 +95,7 @@ class EventIdIndexTest {
     @Test
     void tablesLostBesideTheirCheckpointAreRebuiltFromTheEvents() throws Exception {
         List<StoredEvent> first = randomEvents(250);
-        try (EventLogStore store = EventLogStore.open(dir, 100, 64, 1)) {
+        try (EventLogStore store = EventLogStore.open(dir, SMALL)) {
             assertThat(write(store, first.toArray(StoredEvent[]::new)).stored()).isEqualTo(250);
         }
         assertThat(EventIdIndex.coveredOnDisk(dir)).isEqualTo(250);
@@ -108,16 +110,16 @@ class EventIdIndexTest {
         StoredEvent kept = event(UUID.randomUUID().toString(), "ds-a");
         StoredEvent lost = event(UUID.randomUUID().toString(), "ds-a");
         Path snapshot = dir.resolve("snapshot");
-        try (EventLogStore store = EventLogStore.open(dir, 100, 64, 1)) {
+        try (EventLogStore store = EventLogStore.open(dir, SMALL)) {
             write(store, kept);
         }
         copySegments(dir.resolve(EventLog.DIRECTORY), snapshot);
-        try (EventLogStore store = EventLogStore.open(dir, 100, 64, 1)) {
+        try (EventLogStore store = EventLogStore.open(dir, SMALL)) {
             write(store, lost);
         }
         // The log goes back to before `lost` was committed; the index file still claims it.
         copySegments(snapshot, dir.resolve(EventLog.DIRECTORY));
-        try (EventLogStore store = EventLogStore.open(dir, 100, 64, 1)) {
+        try (EventLogStore store = EventLogStore.open(dir, SMALL)) {
             assertThat(write(store, kept, lost)).isEqualTo(new WriteResult(1, 1));
         }
         assertThat(storedIds()).containsExactly(kept.eventId(), lost.eventId());
@@ -126,7 +128,7 @@ class EventIdIndexTest {
     @Test
     void afterACrashNoClaimOutlivesItsEventAndEveryLoggedIdIsClaimedAgain() throws Exception {
         List<StoredEvent> logged = randomEvents(300);
-        try (EventLogStore store = EventLogStore.open(dir, 100, 64, 1)) {
+        try (EventLogStore store = EventLogStore.open(dir, SMALL)) {
             assertThat(write(store, logged.toArray(StoredEvent[]::new)).stored()).isEqualTo(300);
         }
         StoredEvent committedButNotLogged = event(UUID.randomUUID().toString(), "ds-a");
@@ -140,7 +142,7 @@ class EventIdIndexTest {
         index.close(System.nanoTime()); // a deadline already past: no last checkpoint, as in a crash
         assertThat(EventIdIndex.coveredOnDisk(dir)).isEqualTo(300);
 
-        try (EventLogStore store = EventLogStore.open(dir, 100, 64, 1)) {
+        try (EventLogStore store = EventLogStore.open(dir, SMALL)) {
             assertThat(write(store, committedButNotLogged, claimedInFlight)).isEqualTo(new WriteResult(2, 0));
             assertThat(write(store, logged.toArray(StoredEvent[]::new))).isEqualTo(new WriteResult(0, 300));
         }
@@ -406,7 +408,7 @@ class EventIdIndexTest {
     @Test
     void aTableACrashLeftShortIsRebuiltFromTheLog() throws Exception {
         List<StoredEvent> first = randomEvents(100);
-        try (EventLogStore store = EventLogStore.open(dir, 100, 64, 1)) {
+        try (EventLogStore store = EventLogStore.open(dir, SMALL)) {
             assertThat(write(store, first.toArray(StoredEvent[]::new)).stored()).isEqualTo(100);
         }
         Path table = dir.resolve(EventIdIndex.DIRECTORY).resolve("000001" + IdTable.SUFFIX);
@@ -418,7 +420,7 @@ class EventIdIndexTest {
 
     /** Reopened, the store knows every id of {@code stored} and still takes a new one. */
     private void assertEveryIdStoredOnceAfterReopening(List<StoredEvent> stored) throws Exception {
-        try (EventLogStore store = EventLogStore.open(dir, 100, 64, 1)) {
+        try (EventLogStore store = EventLogStore.open(dir, SMALL)) {
             assertThat(write(store, stored.toArray(StoredEvent[]::new))).isEqualTo(new WriteResult(0, stored.size()));
             assertThat(write(store, event("after-rebuild", "ds-a"))).isEqualTo(new WriteResult(1, 0));
         }

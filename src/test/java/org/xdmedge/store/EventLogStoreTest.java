@@ -14,12 +14,14 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 class EventLogStoreTest {
+    private static final EventLogStore.Options SMALL = EventLogStore.Options.DEFAULTS.queueCapacity(100).maxRequestsPerCommit(64);
+
     @TempDir
     Path dir;
 
     @Test
     void aFailingRequestRollsBackAloneAndNeverLeavesHalfABatch() throws Exception {
-        try (EventLogStore store = EventLogStore.open(dir, 100, 64, 1)) {
+        try (EventLogStore store = EventLogStore.open(dir, SMALL)) {
             List<CompletableFuture<WriteResult>> good = new ArrayList<>();
             for (int i = 0; i < 20; i++) {
                 good.add(store.write(List.of(event("good-" + i, "events"))).toCompletableFuture());
@@ -43,7 +45,7 @@ class EventLogStoreTest {
 
     @Test
     void aNearlyFullDiskRefusesWritesAndIsNotReadyUntilTwiceTheFloorIsFreeAgain() throws Exception {
-        try (EventLogStore store = EventLogStore.open(dir, 100, 64, 1)) {
+        try (EventLogStore store = EventLogStore.open(dir, SMALL)) {
             assertThat(store.write(List.of(event("before", "events"))).toCompletableFuture().get(30, TimeUnit.SECONDS).stored())
                     .isEqualTo(1);
             assertThat(store.freeBytes()).as("the real disk, read by the writer").isPositive().isLessThan(Long.MAX_VALUE);
@@ -80,7 +82,7 @@ class EventLogStoreTest {
 
     @Test
     void duplicatesWithinAndAcrossRequestsAreCounted() throws Exception {
-        try (EventLogStore store = EventLogStore.open(dir, 100, 64, 1)) {
+        try (EventLogStore store = EventLogStore.open(dir, SMALL)) {
             WriteResult first = store.write(List.of(event("a", "events"), event("a", "events"), event("b", "events")))
                     .toCompletableFuture().get(30, TimeUnit.SECONDS);
             assertThat(first).isEqualTo(new WriteResult(2, 1));
@@ -94,7 +96,7 @@ class EventLogStoreTest {
 
     @Test
     void idsTheEdgeMintedAreStoredWithoutAClaimInTheIdIndexBesideClaimedOnes() throws Exception {
-        try (EventLogStore store = EventLogStore.open(dir, 100, 64, 1)) {
+        try (EventLogStore store = EventLogStore.open(dir, SMALL)) {
             List<StoredEvent> minted = new ArrayList<>();
             for (int i = 0; i < 5; i++) {
                 minted.add(minted("minted-" + i));
@@ -123,13 +125,13 @@ class EventLogStoreTest {
 
     @Test
     void closedStoreRefusesWritesAndReopenKeepsEverything() throws Exception {
-        EventLogStore store = EventLogStore.open(dir, 100, 64, 1);
+        EventLogStore store = EventLogStore.open(dir, SMALL);
         store.write(List.of(event("kept", "events"))).toCompletableFuture().get(30, TimeUnit.SECONDS);
         store.close();
         assertThat(store.ready()).isFalse();
         assertThatThrownBy(() -> store.write(List.of(event("late", "events"))).toCompletableFuture().get())
                 .hasCauseInstanceOf(SinkUnavailableException.class);
-        try (EventLogStore reopened = EventLogStore.open(dir, 100, 64, 1)) {
+        try (EventLogStore reopened = EventLogStore.open(dir, SMALL)) {
             assertThat(reopened.ready()).isTrue();
             List<String> ids = new ArrayList<>();
             EventReader.forEach(dir, "events", e -> ids.add(e.eventId()));
@@ -139,7 +141,7 @@ class EventLogStoreTest {
 
     @Test
     void aGracefulCloseRecordsTheIdIndexAsCoveringEveryStoredEvent() throws Exception {
-        EventLogStore store = EventLogStore.open(dir, 100, 64, 1, EventLog.DEFAULT_SEGMENT_BYTES, 60_000);
+        EventLogStore store = EventLogStore.open(dir, SMALL.idCheckpointMillis(60_000));
         store.write(List.of(event("one", "events"), event("two", "events"), event("three", "events")))
                 .toCompletableFuture().get(30, TimeUnit.SECONDS);
         assertThat(EventIdIndex.coveredOnDisk(dir)).as("no checkpoint yet").isZero();
@@ -149,7 +151,7 @@ class EventLogStoreTest {
 
     @Test
     void aQuietStoreCheckpointsItsIdIndexWithinItsInterval() throws Exception {
-        try (EventLogStore store = EventLogStore.open(dir, 100, 64, 1, EventLog.DEFAULT_SEGMENT_BYTES, 100)) {
+        try (EventLogStore store = EventLogStore.open(dir, SMALL.idCheckpointMillis(100))) {
             store.write(List.of(event("one", "events"), event("two", "events"))).toCompletableFuture().get(30, TimeUnit.SECONDS);
             long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
             while (EventIdIndex.coveredOnDisk(dir) < 2 && System.nanoTime() < deadline) {
@@ -164,7 +166,7 @@ class EventLogStoreTest {
     void eventsOfManyRequestsAndSegmentsReadBackInCommitOrderAndSurviveReopening() throws Exception {
         List<String> written = new ArrayList<>();
         // 64 KiB segments: a few dozen events each (~1 KB packed), so the log rotates many times.
-        try (EventLogStore store = EventLogStore.open(dir, 100, 8, 1, 64 << 10, EventIdIndex.DEFAULT_CHECKPOINT_MILLIS)) {
+        try (EventLogStore store = EventLogStore.open(dir, SMALL.maxRequestsPerCommit(8).segmentBytes(64 << 10))) {
             List<CompletableFuture<WriteResult>> answers = new ArrayList<>();
             for (int r = 0; r < 100; r++) {
                 List<StoredEvent> events = new ArrayList<>();
@@ -193,7 +195,7 @@ class EventLogStoreTest {
         assertThat(new String(sample.eventJson(), StandardCharsets.UTF_8)).startsWith("{\"xdm\":{\"_id\":\"r1-e3\"");
         assertThat(EventReader.forEach(dir, "events", e -> {})).isEqualTo(500);
 
-        try (EventLogStore store = EventLogStore.open(dir, 100, 8, 1, 64 << 10, EventIdIndex.DEFAULT_CHECKPOINT_MILLIS)) {
+        try (EventLogStore store = EventLogStore.open(dir, SMALL.maxRequestsPerCommit(8).segmentBytes(64 << 10))) {
             assertThat(store.write(List.of(event("r5-e5", "events"), event("after", "events")))
                     .toCompletableFuture().get(30, TimeUnit.SECONDS)).isEqualTo(new WriteResult(1, 1));
         }

@@ -18,6 +18,12 @@ import org.junit.jupiter.api.io.TempDir;
 class SegmentRetentionTest {
     private static final long SEGMENT_BYTES = 64 << 10;
 
+    /** Small segments, and the id index checkpointing every {@code idCheckpointMillis}. */
+    private static EventLogStore.Options options(long idCheckpointMillis) {
+        return EventLogStore.Options.DEFAULTS.queueCapacity(100).maxRequestsPerCommit(8).segmentBytes(SEGMENT_BYTES)
+                .idCheckpointMillis(idCheckpointMillis);
+    }
+
     @TempDir
     Path dir;
 
@@ -25,8 +31,7 @@ class SegmentRetentionTest {
     void theOldestSegmentsAreDeletedWhileTheEventsTakeMoreThanTheLimit() throws Exception {
         long limit = 6 * SEGMENT_BYTES;
         List<String> written = new ArrayList<>();
-        try (EventLogStore store = EventLogStore.open(dir, 100, 8, 1, SEGMENT_BYTES, 50,
-                new SegmentRetention.Limits(limit, null), 20, FramePacking.LZ4)) {
+        try (EventLogStore store = EventLogStore.open(dir, options(50).retention(limit, null).retentionMillis(20))) {
             write(store, written, 0, 3000); // ~1 KB each, packed: ~50 segments
             long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
             while (eventBytes() > limit && System.nanoTime() < deadline) {
@@ -45,7 +50,7 @@ class SegmentRetentionTest {
             write(store, written, 3000, 3010);
         }
         // Reopened, sequence numbers go on from the kept log (export stays in commit order).
-        try (EventLogStore store = EventLogStore.open(dir, 100, 8, 1, SEGMENT_BYTES, 50)) {
+        try (EventLogStore store = EventLogStore.open(dir, options(50))) {
             write(store, written, 3010, 3020);
         }
         List<String> kept = storedIds();
@@ -56,7 +61,7 @@ class SegmentRetentionTest {
     @Test
     void oldSegmentsGoButNeverTheNewestTwoNorOnesTheIndexCheckpointDoesNotCover() throws Exception {
         List<String> written = new ArrayList<>();
-        try (EventLogStore store = EventLogStore.open(dir, 100, 8, 1, SEGMENT_BYTES, 60_000)) {
+        try (EventLogStore store = EventLogStore.open(dir, options(60_000))) {
             write(store, written, 0, 1000);
         }
         List<Path> segments = EventLog.segments(dir.resolve(EventLog.DIRECTORY));
