@@ -126,7 +126,7 @@ final class EventIdIndex implements AutoCloseable {
         }
         log.info("adding the ids of events {}..{} to the event-id index", trusted + 1, logLastSeq);
         long[] added = {0};
-        EventLog.scanIds(dataDir, trusted, (seq, datastreamId, eventId) -> {
+        EventLogRecovery.scanIds(dataDir, trusted, (seq, datastreamId, eventId) -> {
             if (seq <= logLastSeq && claim(datastreamId, eventId, seq, false)) {
                 added[0]++;
             }

@@ -28,7 +28,7 @@ public final class EventReader {
                 count[0]++;
             }
         };
-        EventLog.scan(dataDir, 0, (seq, e) -> counted.accept(e));
+        EventLogRecovery.scan(dataDir, 0, (seq, e) -> counted.accept(e));
         return count[0];
     }
 }

@@ -73,7 +73,7 @@ final class SegmentRetention {
      */
     static void tellIndex(Path dataDir, EventIdIndex ids) throws IOException {
         List<Path> segments = EventLog.segments(dataDir.resolve(EventLog.DIRECTORY));
-        long oldest = segments.isEmpty() ? Long.MAX_VALUE : EventLog.firstSeqOf(segments.get(0));
+        long oldest = segments.isEmpty() ? Long.MAX_VALUE : EventLogRecovery.firstSeqOf(segments.get(0));
         if (oldest != Long.MAX_VALUE) {
             ids.retainFrom(oldest);
         }
@@ -170,7 +170,7 @@ final class SegmentRetention {
                 if (i + 2 >= segments.size()) {
                     break; // the two newest always stay (at a low rate, older than maxAge: up to two segments)
                 }
-                long nextFirst = EventLog.firstSeqOf(segments.get(i + 1));
+                long nextFirst = EventLogRecovery.firstSeqOf(segments.get(i + 1));
                 if (nextFirst == Long.MAX_VALUE) {
                     stoppedShort = segments.get(i + 1).getFileName() + " has no readable first event";
                     break;

@@ -47,7 +47,7 @@ class EventLogPackedFramesTest {
         assertThat(packed * 4).as("packed %d bytes against plain %d", packed, plain).isLessThan(plain);
 
         List<StoredEvent> read = new ArrayList<>();
-        assertThat(EventLog.scan(dir.resolve("packed"), 0, (seq, e) -> read.add(e))).isEqualTo(45);
+        assertThat(EventLogRecovery.scan(dir.resolve("packed"), 0, (seq, e) -> read.add(e))).isEqualTo(45);
         assertThat(read).hasSize(45);
         for (int i = 0; i < group.size(); i++) {
             StoredEvent want = group.get(i);
@@ -61,7 +61,7 @@ class EventLogPackedFramesTest {
             assertThat(got.primaryId()).isEqualTo(want.primaryId());
             assertThat(got.eventJson()).isEqualTo(want.eventJson());
         }
-        assertThat(EventLog.firstSeqOf(onlySegment(dir.resolve("packed")))).isEqualTo(1);
+        assertThat(EventLogRecovery.firstSeqOf(onlySegment(dir.resolve("packed")))).isEqualTo(1);
     }
 
     @Test
@@ -73,7 +73,7 @@ class EventLogPackedFramesTest {
         }
         assertThat(frameKinds(dir)).containsExactly(EventLogTest.PLAIN);
         List<byte[]> read = new ArrayList<>();
-        EventLog.scan(dir, 0, (seq, e) -> read.add(e.eventJson()));
+        EventLogRecovery.scan(dir, 0, (seq, e) -> read.add(e.eventJson()));
         assertThat(read).containsExactly(noise);
     }
 
@@ -96,14 +96,14 @@ class EventLogPackedFramesTest {
                 EventLogTest.PLAIN);
         List<String> ids = new ArrayList<>();
         List<Long> seqs = new ArrayList<>();
-        EventLog.scan(dir, 0, (seq, e) -> {
+        EventLogRecovery.scan(dir, 0, (seq, e) -> {
             seqs.add(seq);
             ids.add(e.eventId());
         });
         assertThat(ids).containsExactlyElementsOf(events.stream().map(StoredEvent::eventId).toList());
         assertThat(seqs).containsExactly(1L, 2L, 3L, 4L, 5L, 6L, 7L, 8L, 9L, 10L, 11L, 12L);
         List<Long> after = new ArrayList<>();
-        EventLog.scanIds(dir, 5, (seq, datastream, eventId) -> after.add(seq));
+        EventLogRecovery.scanIds(dir, 5, (seq, datastream, eventId) -> after.add(seq));
         assertThat(after).containsExactly(6L, 7L, 8L, 9L, 10L, 11L, 12L);
     }
 
@@ -121,17 +121,17 @@ class EventLogPackedFramesTest {
             f.seek(at + 4);
             int length = f.readInt();
             byte[] payload = new byte[length];
-            f.seek(at + EventLog.FRAME_HEADER_BYTES);
+            f.seek(at + EventFrameCodec.FRAME_HEADER_BYTES);
             f.readFully(payload);
             ByteBuffer.wrap(payload).putInt(12, ByteBuffer.wrap(payload).getInt(12) + 1);
             CRC32C crc = new CRC32C();
             crc.update(payload);
             f.seek(at + 8);
             f.writeInt((int) crc.getValue());
-            f.seek(at + EventLog.FRAME_HEADER_BYTES);
+            f.seek(at + EventFrameCodec.FRAME_HEADER_BYTES);
             f.write(payload);
         }
-        assertThatThrownBy(() -> EventLog.scan(dir, 0, (seq, e) -> { }))
+        assertThatThrownBy(() -> EventLogRecovery.scan(dir, 0, (seq, e) -> { }))
                 .hasMessageContaining(segment.toString()).hasMessageContaining("decompressed to");
         assertThatThrownBy(() -> EventLog.open(dir, EventLog.DEFAULT_SEGMENT_BYTES, packing()))
                 .hasMessageContaining("decompressed to");
@@ -181,9 +181,9 @@ class EventLogPackedFramesTest {
         ByteBuffer b = ByteBuffer.wrap(Files.readAllBytes(onlySegment(dataDir)));
         List<Integer> kinds = new ArrayList<>();
         int at = EventLog.SEGMENT_HEADER_BYTES;
-        while (at + EventLog.FRAME_HEADER_BYTES <= b.limit() && EventLogTest.isFrame(b.getInt(at))) {
+        while (at + EventFrameCodec.FRAME_HEADER_BYTES <= b.limit() && EventLogTest.isFrame(b.getInt(at))) {
             kinds.add(b.getInt(at));
-            at = (int) EventLog.aligned(at + EventLog.FRAME_HEADER_BYTES + b.getInt(at + 4));
+            at = (int) EventLog.aligned(at + EventFrameCodec.FRAME_HEADER_BYTES + b.getInt(at + 4));
         }
         return kinds;
     }

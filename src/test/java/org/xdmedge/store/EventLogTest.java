@@ -175,9 +175,9 @@ class EventLogTest {
             append(log, 2, "b", "c");
         }
         try (RandomAccessFile f = new RandomAccessFile(onlySegment().toFile(), "rw")) {
-            f.seek(firstFrameEnd + EventLog.FRAME_HEADER_BYTES + 30);
+            f.seek(firstFrameEnd + EventFrameCodec.FRAME_HEADER_BYTES + 30);
             int b = f.read();
-            f.seek(firstFrameEnd + EventLog.FRAME_HEADER_BYTES + 30);
+            f.seek(firstFrameEnd + EventFrameCodec.FRAME_HEADER_BYTES + 30);
             f.write(b ^ 0x01);
         }
         assertThat(ids()).containsExactly("a");
@@ -215,12 +215,12 @@ class EventLogTest {
         java.nio.ByteBuffer b = java.nio.ByteBuffer.wrap(Files.readAllBytes(onlySegment()));
         int at = EventLog.SEGMENT_HEADER_BYTES;
         int frames = 0;
-        while (at + EventLog.FRAME_HEADER_BYTES <= b.limit() && isFrame(b.getInt(at))) {
+        while (at + EventFrameCodec.FRAME_HEADER_BYTES <= b.limit() && isFrame(b.getInt(at))) {
             assertThat(b.getInt(at)).as("frame %d's kind", frames).isEqualTo(magicOf(packing()));
             if (frames > 0) {
                 assertThat(at % EventLog.FRAME_ALIGNMENT).as("frame %d's offset", frames).isZero();
             }
-            int end = at + EventLog.FRAME_HEADER_BYTES + b.getInt(at + 4);
+            int end = at + EventFrameCodec.FRAME_HEADER_BYTES + b.getInt(at + 4);
             at = (int) EventLog.aligned(end);
             for (int i = end; i < Math.min(at, b.limit()); i++) {
                 assertThat(b.get(i)).as("padding after frame %d", frames).isZero();
@@ -239,7 +239,7 @@ class EventLogTest {
             }
         }
         List<Long> seqs = new ArrayList<>();
-        assertThat(EventLog.scan(dir, 4, (seq, e) -> seqs.add(seq))).isEqualTo(6);
+        assertThat(EventLogRecovery.scan(dir, 4, (seq, e) -> seqs.add(seq))).isEqualTo(6);
         assertThat(seqs).containsExactly(5L, 6L);
     }
 
@@ -264,8 +264,8 @@ class EventLogTest {
     static long frameEnd(Path segment) throws Exception {
         java.nio.ByteBuffer b = java.nio.ByteBuffer.wrap(Files.readAllBytes(segment));
         int at = EventLog.SEGMENT_HEADER_BYTES;
-        while (at + EventLog.FRAME_HEADER_BYTES <= b.limit() && isFrame(b.getInt(at))) {
-            at = (int) EventLog.aligned(at + EventLog.FRAME_HEADER_BYTES + b.getInt(at + 4));
+        while (at + EventFrameCodec.FRAME_HEADER_BYTES <= b.limit() && isFrame(b.getInt(at))) {
+            at = (int) EventLog.aligned(at + EventFrameCodec.FRAME_HEADER_BYTES + b.getInt(at + 4));
         }
         return at;
     }
@@ -308,7 +308,7 @@ class EventLogTest {
 
     private List<String> ids() throws Exception {
         List<String> ids = new ArrayList<>();
-        EventLog.scan(dir, 0, (seq, e) -> ids.add(e.eventId()));
+        EventLogRecovery.scan(dir, 0, (seq, e) -> ids.add(e.eventId()));
         return ids;
     }
 

@@ -74,7 +74,7 @@ class SegmentRetentionTest {
         SegmentRetention.Limits day = new SegmentRetention.Limits(0, Duration.ofDays(1));
 
         assertThat(SegmentRetention.apply(dir, day, 0, now).segments()).as("nothing covered by a checkpoint").isZero();
-        long secondFirst = EventLog.firstSeqOf(segments.get(1));
+        long secondFirst = EventLogRecovery.firstSeqOf(segments.get(1));
         assertThat(SegmentRetention.apply(dir, day, secondFirst - 2, now).segments())
                 .as("the first segment's last event not covered").isZero();
         assertThat(SegmentRetention.apply(dir, day, secondFirst - 1, now).segments()).as("covered to its last event").isEqualTo(1);
@@ -84,7 +84,7 @@ class SegmentRetentionTest {
         assertThat(pass.segments()).isEqualTo(4);
         assertThat(pass.stoppedShort()).isNull();
         assertThat(EventLog.segments(dir.resolve(EventLog.DIRECTORY))).containsExactlyElementsOf(segments.subList(5, segments.size()));
-        assertThat(pass.retainedFromSeq()).isEqualTo(EventLog.firstSeqOf(segments.get(5)));
+        assertThat(pass.retainedFromSeq()).isEqualTo(EventLogRecovery.firstSeqOf(segments.get(5)));
 
         Files.setLastModifiedTime(segments.get(5), FileTime.fromMillis(now - Duration.ofDays(2).toMillis()));
         SegmentRetention.apply(dir, day, covered, now);
