@@ -6,15 +6,15 @@ import java.util.List;
 /**
  * How the event log packs each commit's frame of events ({@code storage.compression}). A group's
  * events share their keys and most values, so a frame of them shrinks many times over, where one
- * event alone hardly does (docs/PERFORMANCE.md, eighteenth and nineteenth rounds). Frames of every
+ * event alone hardly does; the disk's bandwidth then bounds large requests less. Frames of every
  * kind are read whatever is set.
  */
 public enum FramePacking {
-    /** Plain frames: no CPU spent packing, ~2 KB written per stored event. */
+    /** Plain frames: no CPU spent packing, every event's bytes written as they are. */
     NONE("none"),
-    /** LZ4 (lz4-java): ~2 GB/s here on a group's events, 8-9 times smaller. */
+    /** LZ4 (lz4-java): the least CPU per byte; a group's events come out several times smaller. */
     LZ4("lz4"),
-    /** zstd level 1 (zstd-jni): about half LZ4's speed, 12-17 times smaller. */
+    /** zstd level 1 (zstd-jni): smaller frames than LZ4's, for about twice its CPU. */
     ZSTD("zstd");
 
     private final String configName;

@@ -260,18 +260,17 @@ final class IdTable implements AutoCloseable {
         return HEADER_BYTES + slots * SLOT_BYTES;
     }
 
-    /** Pages between two touches of {@link #warm}'s first pass: 8 MiB, the bench machine's read-ahead. */
+    /** Pages between two touches of {@link #warm}'s first pass: 8 MiB, a common read-ahead window. */
     private static final int WARM_STRIDE_PAGES = 2048;
 
     /**
      * Touches every page of the mapping once, so its pages are in the page cache before claims
-     * probe them: on a cold cache each probe of a random page waited for its own read from disk (a
-     * restarted edge on 1.3 GB of tables served under 15 requests/s for ~20 s). The first pass
+     * probe them: on a cold cache each probe of a random page waits for its own read from disk, and
+     * a restarted edge serves a trickle of requests until the tables are read. The first pass
      * touches one page in {@value #WARM_STRIDE_PAGES}, so the kernel's read-around brings in the
      * pages between; the later passes find them cached. Not a sequential read nor {@code load()}:
-     * on Linux 6.18 those fill the cache with large folios (up to 2 MiB), and a claim then
-     * dirtied, and the kernel wrote back, a whole folio (megabytes per single-event request instead
-     * of kilobytes).
+     * on recent Linux kernels those fill the cache with large folios (up to 2 MiB), and a claim
+     * then dirties, and the kernel writes back, a whole folio instead of one 4 KiB page.
      *
      * @return a sum of the bytes read, so the reads are not optimized away
      */

@@ -7,8 +7,8 @@ package org.xdmedge.store;
  * <p>{@code mintedId}: the edge made {@code eventId} up at random for this one request (the event
  * came without {@code _id} and the request without a caller request id). No retry can carry such an
  * id, so the embedded store claims it in no id index: that would only cost a lookup and a slot per
- * event. (Kafka datasets still claim it in their ledger: skipping that measured slower, see
- * docs/PERFORMANCE.md, nineteenth round.) Events read back from a store have it false.
+ * event. (Kafka datasets still claim it in their ledger, where skipping it is not faster.) Events
+ * read back from a store have it false.
  */
 public record StoredEvent(String requestId, String datastreamId, String dataset, long receivedAtMillis,
                           String eventId, String primaryNamespace, String primaryId, byte[] eventJson,

@@ -7,8 +7,7 @@ import java.util.function.BooleanSupplier;
  * Keeps the id index's background writes (new tables' zeros, merges, checkpoints) to a rate. The
  * disk serves one queue: the event writer's {@code fdatasync}, which every waiting request's answer
  * waits for, finishes only after what else is in flight, so background steps forced back to back
- * put a step's worth of delay on commit after commit (docs/PERFORMANCE.md, eleventh round). Paced,
- * most commits find the disk idle. Given up as soon as {@code stop} says so: a stop is not held back.
+ * put a step's worth of delay on commit after commit. Paced, most commits find the disk idle. Given up as soon as {@code stop} says so: a stop is not held back.
  */
 final class WritePace {
     /** For writes someone waits for: a table the writer makes itself, forces while opening or closing. */
