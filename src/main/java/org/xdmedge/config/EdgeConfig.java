@@ -35,6 +35,11 @@ public record EdgeConfig(ServerConfig server, StorageConfig storage, List<Organi
         return new EdgeConfig(server, storage, newOrganizations, datastreams, identity, datasets, state);
     }
 
+    /** The same configuration with other datasets (file paths in their settings made absolute). */
+    public EdgeConfig withDatasets(List<DatasetConfig> newDatasets) {
+        return new EdgeConfig(server, storage, organizations, datastreams, identity, newDatasets, state);
+    }
+
     /** The same configuration with another listener (command-line and test overrides). */
     public EdgeConfig withServer(ServerConfig newServer) {
         return new EdgeConfig(newServer, storage, organizations, datastreams, identity, datasets, state);
@@ -199,6 +204,12 @@ public record EdgeConfig(ServerConfig server, StorageConfig storage, List<Organi
             maxRequestsPerTransaction = maxRequestsPerTransaction == null ? 256 : maxRequestsPerTransaction;
             transactionalIdPrefix = transactionalIdPrefix == null ? "xdm-edge" : transactionalIdPrefix;
             retryAfterSeconds = retryAfterSeconds == null ? 2 : retryAfterSeconds;
+        }
+
+        /** The same outlet with other producer settings. */
+        public KafkaOutletConfig withProducer(Map<String, Object> newProducer) {
+            return new KafkaOutletConfig(bootstrapServers, topic, newProducer, responseTimeoutMs, queueCapacity,
+                    maxRequestsPerTransaction, transactionalIdPrefix, retryAfterSeconds, senders);
         }
     }
 

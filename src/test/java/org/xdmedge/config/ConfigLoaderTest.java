@@ -31,6 +31,20 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void yamlBooleanLikeWordsStayTheTextTheyAre() throws Exception {
+        EdgeConfig config = loader.parse("""
+                organizations:
+                  - id: 53A16ACB5CC1D3760A495C99@AdobeOrg
+                datastreams:
+                  - { id: off, orgId: 53A16ACB5CC1D3760A495C99@AdobeOrg, enabled: false, dataset: no }
+                  - { id: yes, orgId: 53A16ACB5CC1D3760A495C99@AdobeOrg, dataset: on }
+                """, "test");
+        assertThat(config.datastreams()).extracting(EdgeConfig.DatastreamConfig::id).containsExactly("off", "yes");
+        assertThat(config.datastreams()).extracting(EdgeConfig.DatastreamConfig::dataset).containsExactly("no", "on");
+        assertThat(config.datastreams().get(0).enabled()).isFalse();
+    }
+
+    @Test
     void embeddedDefaultHasTheDemoDatastream() throws Exception {
         EdgeConfig config = loader.loadDefault();
         assertThat(config.datastreams()).singleElement().satisfies(ds -> {
