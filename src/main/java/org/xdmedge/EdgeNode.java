@@ -1,9 +1,11 @@
 package org.xdmedge;
 
+import java.net.BindException;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.util.HashMap;
 import java.util.Map;
+import java.util.function.BooleanSupplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.xdmedge.auth.JwtAuthenticator;
@@ -35,11 +37,13 @@ public final class EdgeNode implements AutoCloseable {
     private final EventLogStore store;
     private final java.time.Duration shutdownGrace;
     private final java.util.concurrent.atomic.AtomicBoolean stopping;
+    private final DataDirectoryLock lock;
     private Boolean stoppedCleanly;
 
     private EdgeNode(SharedState state, DatasetRouter outlets, EdgeHttpServer http, String host, ConsentLedger consent,
                      JwtAuthenticator authenticator, EventLogStore store, java.time.Duration shutdownGrace,
-                     java.util.concurrent.atomic.AtomicBoolean stopping) {
+                     java.util.concurrent.atomic.AtomicBoolean stopping, DataDirectoryLock lock) {
+        this.lock = lock;
         this.store = store;
         this.shutdownGrace = shutdownGrace;
         this.stopping = stopping;
@@ -51,7 +55,22 @@ public final class EdgeNode implements AutoCloseable {
         this.authenticator = authenticator;
     }
 
+    /**
+     * Locks {@code dataDir} (one serving process per data directory), then opens the stores and
+     * starts the listener. A directory in use or unusable, or a listener that cannot bind, is a
+     * {@link StartupException} whose message names it.
+     */
     public static EdgeNode start(EdgeConfig config, Path dataDir) throws Exception {
+        DataDirectoryLock lock = DataDirectoryLock.acquire(dataDir);
+        try {
+            return start(config, dataDir, lock);
+        } catch (Exception | Error e) {
+            lock.close();
+            throw e;
+        }
+    }
+
+    private static EdgeNode start(EdgeConfig config, Path dataDir, DataDirectoryLock lock) throws Exception {
         var storage = config.storage();
         // Event-id dedup and per-identity state (consent): Redis when state.redis is set, SQLite otherwise.
         SharedState state = SharedState.open(config.state(), dataDir);
@@ -90,13 +109,9 @@ public final class EdgeNode implements AutoCloseable {
             var server = config.server();
             EdgeService service = new EdgeService(new DatastreamRegistry(config), router, server.region(), consent,
                     new FpidSeeder(fpidSecrets(config)), metrics::consentIgnored, authenticator, new RateLimiter(config));
-            EdgeHttpServer http = EdgeHttpServer.start(new EdgeHttpServer.Settings(server.host(), server.port(),
-                    server.eventLoops(), server.maxRequestBytes(), server.region(),
-                    server.tls().enabled() ? server.tls().certFile() : null,
-                    server.tls().enabled() ? server.tls().keyFile() : null), service, metrics,
-                    () -> !stopping.get() && router.ready());
+            EdgeHttpServer http = listen(server, service, metrics, () -> !stopping.get() && router.ready());
             return new EdgeNode(state, router, http, server.host(), consent, authenticator, store,
-                    java.time.Duration.ofSeconds(server.shutdownGraceSeconds()), stopping);
+                    java.time.Duration.ofSeconds(server.shutdownGraceSeconds()), stopping, lock);
         } catch (Exception e) {
             if (authenticator != null) {
                 authenticator.close();
@@ -108,6 +123,32 @@ public final class EdgeNode implements AutoCloseable {
                 outlets.close();
             }
             state.close();
+            throw e;
+        }
+    }
+
+    /** Starts the listener; a port in use or a certificate the TLS stack refuses is named, not thrown raw. */
+    private static EdgeHttpServer listen(EdgeConfig.ServerConfig server, EdgeService service, EdgeMetrics metrics,
+                                         BooleanSupplier ready) throws Exception {
+        var tls = server.tls();
+        try {
+            return EdgeHttpServer.start(new EdgeHttpServer.Settings(server.host(), server.port(),
+                    server.eventLoops(), server.maxRequestBytes(), server.region(),
+                    tls.enabled() ? tls.certFile() : null, tls.enabled() ? tls.keyFile() : null), service, metrics, ready);
+        } catch (Exception e) {
+            String address = server.host() + ":" + server.port();
+            for (Throwable cause = e; cause != null; cause = cause.getCause()) {
+                if (cause instanceof BindException bind) {
+                    String why = bind.getMessage() != null && bind.getMessage().contains("in use")
+                            ? address + ": the port is in use by another process; stop it, or choose another port with --port or server.port"
+                            : address + ": " + bind.getMessage() + "; check --host and --port (server.host, server.port)";
+                    throw new StartupException("cannot listen on " + why, StartupException.RUNTIME, e);
+                }
+            }
+            if (tls.enabled()) {
+                throw new StartupException("cannot start the HTTPS listener with " + tls.certFile() + " and "
+                        + tls.keyFile() + ": " + e.getMessage(), StartupException.USAGE, e);
+            }
             throw e;
         }
     }
@@ -171,15 +212,22 @@ public final class EdgeNode implements AutoCloseable {
         long deadline = System.nanoTime() + shutdownGrace.toNanos();
         log.info("xdm-edge stopping (grace period {} s)", shutdownGrace.toSeconds());
         stopping.set(true);
-        boolean drained = http.drain(shutdownGrace);
-        consent.close();
-        // The embedded store first, bounded by what is left of the grace period; closing the
-        // outlets afterwards finds it closed (and flushes the Kafka outlets).
-        boolean committed = store.close(java.time.Duration.ofNanos(Math.max(0, deadline - System.nanoTime())));
-        outlets.close();
-        state.close();
-        http.close();
-        authenticator.close();
+        boolean drained;
+        boolean committed;
+        try {
+            drained = http.drain(shutdownGrace);
+            consent.close();
+            // The embedded store first, bounded by what is left of the grace period; closing the
+            // outlets afterwards finds it closed (and flushes the Kafka outlets).
+            committed = store.close(java.time.Duration.ofNanos(Math.max(0, deadline - System.nanoTime())));
+            outlets.close();
+            state.close();
+            http.close();
+            authenticator.close();
+        } finally {
+            // Last: another process may take the directory once everything here is closed.
+            lock.close();
+        }
         stoppedCleanly = drained && committed;
         if (stoppedCleanly) {
             log.info("xdm-edge stopped: every accepted request was committed and answered");

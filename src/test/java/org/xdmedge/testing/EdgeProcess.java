@@ -97,6 +97,10 @@ public final class EdgeProcess implements AutoCloseable {
         return port;
     }
 
+    public long pid() {
+        return process.pid();
+    }
+
     public Path log() {
         return log;
     }
@@ -123,6 +127,28 @@ public final class EdgeProcess implements AutoCloseable {
         if (!process.waitFor(30, TimeUnit.SECONDS)) {
             throw new AssertionError("the edge survived SIGKILL");
         }
+    }
+
+    /** What a finished run of the jar printed (stdout and stderr together) and its exit code. */
+    public record Run(int exitCode, String output) {}
+
+    /** Runs the jar with {@code args} in {@code workDir} to its end (bounded), for commands expected to stop. */
+    public static Run run(Path workDir, List<String> args, long timeoutSeconds) throws Exception {
+        List<String> command = new ArrayList<>(List.of(java(), "-jar", jar().toAbsolutePath().toString()));
+        command.addAll(args);
+        Process process = new ProcessBuilder(command).directory(workDir.toFile()).redirectErrorStream(true).start();
+        CompletableFuture<String> output = CompletableFuture.supplyAsync(() -> {
+            try (var in = process.getInputStream()) {
+                return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+            } catch (IOException e) {
+                return "(output unreadable: " + e + ")";
+            }
+        });
+        if (!process.waitFor(timeoutSeconds, TimeUnit.SECONDS)) {
+            process.destroyForcibly().waitFor(30, TimeUnit.SECONDS);
+            throw new AssertionError("still running after " + timeoutSeconds + " s: " + output.get(30, TimeUnit.SECONDS));
+        }
+        return new Run(process.exitValue(), output.get(30, TimeUnit.SECONDS));
     }
 
     /** Runs the jar's {@code export --data DIR} as its own process; every line parsed. */
