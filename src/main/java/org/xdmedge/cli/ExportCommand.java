@@ -3,11 +3,16 @@ package org.xdmedge.cli;
 import java.io.BufferedOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
+import java.io.PrintWriter;
 import java.io.UncheckedIOException;
 import java.nio.file.Path;
+import java.util.Set;
+import java.util.TreeSet;
 import java.util.concurrent.Callable;
-import org.xdmedge.store.EventRecords;
+import org.xdmedge.StartupException;
 import org.xdmedge.store.EventReader;
+import org.xdmedge.store.EventRecords;
+import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -20,14 +25,32 @@ public final class ExportCommand implements Callable<Integer> {
     @Option(names = "--dataset", description = "Only events of this dataset.")
     String dataset;
 
-    @picocli.CommandLine.Spec
-    picocli.CommandLine.Model.CommandSpec spec;
+    @CommandLine.Mixin
+    Failures.Verbose verbose = new Failures.Verbose();
+
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
 
     @Override
-    public Integer call() throws Exception {
-        OutputStream out = new BufferedOutputStream(System.out, 1 << 16);
+    public Integer call() {
         try {
-            EventReader.forEach(data, dataset, event -> {
+            export();
+            return 0;
+        } catch (Exception e) {
+            return Failures.report(e, spec.commandLine().getErr(), verbose.verbose);
+        }
+    }
+
+    /** Every stored event of {@code dataset} (all without it); a dataset without events is named with the ones there are. */
+    private void export() throws IOException, StartupException {
+        OutputStream out = new BufferedOutputStream(System.out, 1 << 16);
+        Set<String> stored = new TreeSet<>();
+        try {
+            EventReader.forEach(data, null, event -> {
+                stored.add(event.dataset());
+                if (dataset != null && !dataset.equals(event.dataset())) {
+                    return;
+                }
                 try {
                     EventRecords.write(event, out);
                     out.write('\n');
@@ -35,12 +58,17 @@ public final class ExportCommand implements Callable<Integer> {
                     throw new UncheckedIOException(e);
                 }
             });
-        } catch (java.io.IOException e) {
-            spec.commandLine().getErr().println("xdm-edge export: " + e.getMessage());
-            return 1;
+        } catch (IOException e) {
+            throw new StartupException(e.getMessage() + "; check --data", Failures.USAGE, e);
         } finally {
             out.flush();
         }
-        return 0;
+        if (dataset != null && !stored.contains(dataset)) {
+            // Not an error (a configured dataset may have no events yet), but most often a typo.
+            PrintWriter err = spec.commandLine().getErr();
+            err.println("xdm-edge: no events of dataset '" + dataset + "' in " + data.toAbsolutePath().normalize()
+                    + (stored.isEmpty() ? "; it holds no events yet" : "; the datasets there are: " + String.join(", ", stored)));
+            err.flush();
+        }
     }
 }

@@ -2,9 +2,11 @@ package org.xdmedge.cli;
 
 import java.io.PrintWriter;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.Callable;
 import org.xdmedge.EdgeNode;
-import org.xdmedge.config.ConfigException;
+import org.xdmedge.StartupException;
 import org.xdmedge.config.ConfigLoader;
 import org.xdmedge.config.EdgeConfig;
 import picocli.CommandLine;
@@ -37,43 +39,25 @@ public final class ServeCommand implements Callable<Integer> {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
-    @Override
-    public Integer call() throws Exception {
-        PrintWriter out = spec.commandLine().getOut();
-        PrintWriter err = spec.commandLine().getErr();
-        EdgeConfig loaded;
-        try {
-            loaded = config == null ? new ConfigLoader().loadDefault() : new ConfigLoader().load(config);
-        } catch (ConfigException e) {
-            err.println("xdm-edge: " + e.getMessage());
-            err.flush();
-            return 2;
-        }
-        var s = loaded.server();
-        EdgeConfig.TlsConfig tls = tlsCert == null && tlsKey == null ? s.tls()
-                : new EdgeConfig.TlsConfig(tlsCert == null ? null : tlsCert.toString(), tlsKey == null ? null : tlsKey.toString());
-        java.util.List<String> tlsProblems = new java.util.ArrayList<>();
-        ConfigLoader.tlsProblems(tls, "--tls-cert", "--tls-key", (option, message) -> tlsProblems.add(option + " " + message));
-        if (!tlsProblems.isEmpty()) {
-            err.println("xdm-edge: " + String.join("; ", tlsProblems));
-            err.flush();
-            return 2;
-        }
-        EdgeConfig effective = loaded.withServer(s.with(host != null ? host : s.host(), port != null ? port : s.port(), tls));
+    @CommandLine.Mixin
+    Failures.Verbose verbose = new Failures.Verbose();
 
-        EdgeNode node;
+    @Override
+    public Integer call() throws InterruptedException {
         try {
-            node = EdgeNode.start(effective, data);
+            return serve();
+        } catch (InterruptedException e) {
+            throw e;
         } catch (Exception e) {
-            if (!tls.enabled()) {
-                throw e;
-            }
-            // Most often an unreadable or mismatched PEM pair: say so instead of a stack trace.
-            err.println("xdm-edge: cannot start the HTTPS listener with " + tls.certFile() + " and " + tls.keyFile()
-                    + ": " + e.getMessage());
-            err.flush();
-            return 2;
+            return Failures.report(e, spec.commandLine().getErr(), verbose.verbose);
         }
+    }
+
+    private int serve() throws Exception {
+        PrintWriter out = spec.commandLine().getOut();
+        EdgeConfig loaded = config == null ? new ConfigLoader().loadDefault() : new ConfigLoader().load(config);
+        EdgeConfig effective = withOptions(loaded);
+        EdgeNode node = EdgeNode.start(effective, data);
         GracefulStop stop = GracefulStop.install(node::shutdown);
 
         String shownHost = effective.server().host();
@@ -89,5 +73,25 @@ public final class ServeCommand implements Callable<Integer> {
         }
         out.flush();
         return stop.awaitStopped() ? 0 : 1;
+    }
+
+    /** The configuration with the command line's host, port and TLS files, which are checked here. */
+    private EdgeConfig withOptions(EdgeConfig loaded) throws StartupException {
+        var s = loaded.server();
+        if (port != null && (port < 0 || port > 65535)) {
+            throw new StartupException("--port " + port + " is out of range: give a port from 1 to 65535, or 0 to pick a free one",
+                    StartupException.USAGE, null);
+        }
+        EdgeConfig.TlsConfig tls = tlsCert == null && tlsKey == null ? s.tls()
+                : new EdgeConfig.TlsConfig(tlsCert == null ? null : tlsCert.toString(), tlsKey == null ? null : tlsKey.toString());
+        if (tlsCert != null || tlsKey != null) {
+            List<String> problems = new ArrayList<>();
+            ConfigLoader.tlsProblems(tls, "--tls-cert", "--tls-key", (option, message) -> problems.add(option + " " + message));
+            if (!problems.isEmpty()) {
+                throw new StartupException("cannot start the HTTPS listener: " + String.join("; ", problems),
+                        StartupException.USAGE, null);
+            }
+        }
+        return loaded.withServer(s.with(host != null ? host : s.host(), port != null ? port : s.port(), tls));
     }
 }
