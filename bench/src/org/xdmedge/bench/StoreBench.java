@@ -9,9 +9,9 @@ import java.util.List;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
-import org.xdmedge.store.EventLogStore;
-import org.xdmedge.store.StoredEvent;
-import org.xdmedge.store.WriteResult;
+import org.xdmedge.outlet.StoredEvent;
+import org.xdmedge.outlet.WriteResult;
+import org.xdmedge.store.log.EventLogStore;
 
 /**
  * The embedded store alone, without HTTP: what the event writer commits per second with the

@@ -11,19 +11,19 @@ import org.slf4j.LoggerFactory;
 import org.xdmedge.auth.JwtAuthenticator;
 import org.xdmedge.config.EdgeConfig;
 import org.xdmedge.consent.ConsentLedger;
-import org.xdmedge.identity.FpidSeeder;
-import org.xdmedge.store.IdentityStateStore;
 import org.xdmedge.datastream.DatastreamRegistry;
 import org.xdmedge.http.EdgeHttpServer;
+import org.xdmedge.identity.FpidSeeder;
 import org.xdmedge.ops.EdgeMetrics;
+import org.xdmedge.outlet.DatasetRouter;
+import org.xdmedge.outlet.EventSink;
 import org.xdmedge.outlet.kafka.KafkaOutlets;
 import org.xdmedge.pipeline.EdgeService;
 import org.xdmedge.ratelimit.RateLimiter;
-import org.xdmedge.store.DatasetRouter;
-import org.xdmedge.store.EventSink;
-import org.xdmedge.store.FramePacking;
-import org.xdmedge.store.SharedState;
-import org.xdmedge.store.EventLogStore;
+import org.xdmedge.state.IdentityStateStore;
+import org.xdmedge.state.SharedState;
+import org.xdmedge.store.log.EventLogStore;
+import org.xdmedge.store.log.FramePacking;
 
 /** One running edge: shared state, outlets, pipeline and listener wired from a validated configuration. */
 public final class EdgeNode implements AutoCloseable {

@@ -10,11 +10,11 @@ import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.Callable;
 import org.xdmedge.StartupException;
-import org.xdmedge.store.EventReader;
-import org.xdmedge.store.EventRecords;
-import picocli.CommandLine;
+import org.xdmedge.store.log.EventReader;
+import org.xdmedge.store.log.EventRecords;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
+import picocli.CommandLine;
 
 /** {@code export}: prints stored events as JSON Lines; works with or without a running server. */
 @Command(name = "export", mixinStandardHelpOptions = true, description = "Print stored events as JSON Lines.")

@@ -16,7 +16,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.xdmedge.protocol.EdgeError;
 import org.xdmedge.protocol.EdgeProblem;
-import org.xdmedge.store.IdentityStateStore;
+import org.xdmedge.state.IdentityStateStore;
 
 /**
  * Consent per ECID per organization, kept in the {@link IdentityStateStore}. The store blocks, so

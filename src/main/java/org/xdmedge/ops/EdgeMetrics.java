@@ -8,7 +8,7 @@ import java.time.Duration;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import org.xdmedge.outlet.kafka.KafkaEventSink;
-import org.xdmedge.store.EventLogStore;
+import org.xdmedge.store.log.EventLogStore;
 
 /** Prometheus metrics of the edge, scraped at {@code GET /metrics}. */
 public final class EdgeMetrics {

@@ -21,30 +21,30 @@ import org.xdmedge.consent.ConsentLedger;
 import org.xdmedge.consent.ConsentPayloads;
 import org.xdmedge.consent.ConsentRecord;
 import org.xdmedge.consent.ConsentState;
-import org.xdmedge.datastream.ConfigOverrides;
 import org.xdmedge.datastream.AccessType;
+import org.xdmedge.datastream.ConfigOverrides;
 import org.xdmedge.datastream.Datastream;
-import org.xdmedge.datastream.RequestConfig;
-import org.xdmedge.identity.FpidSeeder;
 import org.xdmedge.datastream.DatastreamRegistry;
+import org.xdmedge.datastream.RequestConfig;
 import org.xdmedge.identity.ClientState;
+import org.xdmedge.identity.FpidSeeder;
 import org.xdmedge.identity.IdentityCookie;
 import org.xdmedge.identity.IdentityResolver;
 import org.xdmedge.identity.ResolvedIdentity;
 import org.xdmedge.identity.StateKeys;
+import org.xdmedge.outlet.EventSink;
+import org.xdmedge.outlet.SinkUnavailableException;
+import org.xdmedge.outlet.StoredEvent;
 import org.xdmedge.protocol.EdgeAction;
 import org.xdmedge.protocol.EdgeError;
 import org.xdmedge.protocol.EdgeJson;
 import org.xdmedge.protocol.EdgeProblem;
-import org.xdmedge.protocol.EdgeRequest;
 import org.xdmedge.protocol.EdgeRequest.EdgeEvent;
 import org.xdmedge.protocol.EdgeRequest.IdentityItem;
+import org.xdmedge.protocol.EdgeRequest;
 import org.xdmedge.protocol.EdgeRequestParser;
 import org.xdmedge.protocol.StreamFraming;
 import org.xdmedge.ratelimit.RateLimiter;
-import org.xdmedge.store.EventSink;
-import org.xdmedge.store.SinkUnavailableException;
-import org.xdmedge.store.StoredEvent;
 
 /**
  * The core of the edge: datastream, body, overrides, consent payload, identity, events, consent

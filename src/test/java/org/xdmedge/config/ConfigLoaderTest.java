@@ -118,9 +118,9 @@ class ConfigLoaderTest {
                 .hasMessageContaining("lz4, zstd, none");
         // Every name the configuration takes is one the store knows, and the other way round.
         for (String name : EdgeConfig.StorageConfig.COMPRESSIONS) {
-            assertThat(org.xdmedge.store.FramePacking.of(name)).as(name).isNotNull();
+            assertThat(org.xdmedge.store.log.FramePacking.of(name)).as(name).isNotNull();
         }
-        assertThat(org.xdmedge.store.FramePacking.configNames())
+        assertThat(org.xdmedge.store.log.FramePacking.configNames())
                 .containsExactlyInAnyOrderElementsOf(EdgeConfig.StorageConfig.COMPRESSIONS);
     }
 

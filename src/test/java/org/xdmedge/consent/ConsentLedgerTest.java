@@ -15,8 +15,8 @@ import org.junit.jupiter.api.io.TempDir;
 import org.xdmedge.protocol.EdgeError;
 import org.xdmedge.protocol.EdgeJson;
 import org.xdmedge.protocol.EdgeProblem;
-import org.xdmedge.store.IdentityStateStore;
-import org.xdmedge.store.SqliteIdentityStateStore;
+import org.xdmedge.state.IdentityStateStore;
+import org.xdmedge.state.SqliteIdentityStateStore;
 
 class ConsentLedgerTest {
     private static final String ORG = "53A16ACB5CC1D3760A495C99@AdobeOrg";

@@ -188,13 +188,13 @@ class StorageOverHttpTest {
         // Some 64 MiB segments of events (the store's own size), then made two days old; written
         // plain, as packed frames of these like events would fill no second segment.
         byte[] json = ("{\"xdm\":{\"pad\":\"" + "x".repeat(1500) + "\"}}").getBytes(StandardCharsets.UTF_8);
-        try (org.xdmedge.store.EventLogStore store = org.xdmedge.store.EventLogStore.open(dir,
-                org.xdmedge.store.EventLogStore.Options.DEFAULTS.packing(org.xdmedge.store.FramePacking.NONE))) {
-            java.util.ArrayDeque<CompletableFuture<org.xdmedge.store.WriteResult>> inFlight = new java.util.ArrayDeque<>();
+        try (org.xdmedge.store.log.EventLogStore store = org.xdmedge.store.log.EventLogStore.open(dir,
+                org.xdmedge.store.log.EventLogStore.Options.DEFAULTS.packing(org.xdmedge.store.log.FramePacking.NONE))) {
+            java.util.ArrayDeque<CompletableFuture<org.xdmedge.outlet.WriteResult>> inFlight = new java.util.ArrayDeque<>();
             for (int r = 0; r < 3200; r++) {
-                List<org.xdmedge.store.StoredEvent> events = new ArrayList<>();
+                List<org.xdmedge.outlet.StoredEvent> events = new ArrayList<>();
                 for (int i = 0; i < 50; i++) {
-                    events.add(new org.xdmedge.store.StoredEvent("req-" + r, "ds", "web-events", System.currentTimeMillis(),
+                    events.add(new org.xdmedge.outlet.StoredEvent("req-" + r, "ds", "web-events", System.currentTimeMillis(),
                             "old-" + r + "-" + i, "ECID", "e", json));
                 }
                 inFlight.add(store.write(events).toCompletableFuture());

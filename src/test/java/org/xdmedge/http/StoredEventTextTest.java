@@ -8,8 +8,8 @@ import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.xdmedge.protocol.EdgeJson;
-import org.xdmedge.store.EventRecords;
-import org.xdmedge.store.EventReader;
+import org.xdmedge.store.log.EventReader;
+import org.xdmedge.store.log.EventRecords;
 import org.xdmedge.testing.EdgeHttpTest;
 
 /** Whatever the client's formatting, each stored event exports as one JSON line with our members filled in. */

@@ -23,15 +23,15 @@ import org.xdmedge.consent.ConsentCounter;
 import org.xdmedge.consent.ConsentLedger;
 import org.xdmedge.datastream.DatastreamRegistry;
 import org.xdmedge.identity.FpidSeeder;
+import org.xdmedge.outlet.EventSink;
+import org.xdmedge.outlet.SinkUnavailableException;
+import org.xdmedge.outlet.StoredEvent;
+import org.xdmedge.outlet.WriteResult;
 import org.xdmedge.protocol.EdgeAction;
 import org.xdmedge.protocol.EdgeError;
 import org.xdmedge.protocol.EdgeProblem;
 import org.xdmedge.ratelimit.RateLimiter;
-import org.xdmedge.store.EventSink;
-import org.xdmedge.store.InMemoryIdentityStateStore;
-import org.xdmedge.store.SinkUnavailableException;
-import org.xdmedge.store.StoredEvent;
-import org.xdmedge.store.WriteResult;
+import org.xdmedge.state.InMemoryIdentityStateStore;
 import org.xdmedge.testing.Fixtures;
 
 /** The pipeline driven with plain values: no HTTP server, an in-memory sink and state store. */

@@ -15,8 +15,8 @@ import org.xdmedge.EdgeNode;
 import org.xdmedge.config.ConfigLoader;
 import org.xdmedge.config.EdgeConfig;
 import org.xdmedge.protocol.EdgeJson;
-import org.xdmedge.store.EventRecords;
-import org.xdmedge.store.EventReader;
+import org.xdmedge.store.log.EventReader;
+import org.xdmedge.store.log.EventRecords;
 
 /**
  * A real edge for tests: started in-process from a YAML configuration on a free loopback port, with

@@ -42,14 +42,14 @@ import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.xdmedge.outlet.DedupingSink;
+import org.xdmedge.outlet.EventSink;
+import org.xdmedge.outlet.OutcomeUnknownException;
+import org.xdmedge.outlet.SinkUnavailableException;
+import org.xdmedge.outlet.StoredEvent;
+import org.xdmedge.outlet.WriteResult;
 import org.xdmedge.protocol.EdgeJson;
-import org.xdmedge.store.DedupingSink;
-import org.xdmedge.store.EventRecords;
-import org.xdmedge.store.EventSink;
-import org.xdmedge.store.OutcomeUnknownException;
-import org.xdmedge.store.SinkUnavailableException;
-import org.xdmedge.store.StoredEvent;
-import org.xdmedge.store.WriteResult;
+import org.xdmedge.store.log.EventRecords;
 
 /**
  * The Kafka outlet of one dataset: transactional, idempotent producers ({@code acks=all}), each driven

@@ -9,8 +9,8 @@ import java.util.Map;
 import java.util.UUID;
 import java.util.function.BiConsumer;
 import org.xdmedge.config.EdgeConfig;
-import org.xdmedge.store.EventSink;
-import org.xdmedge.store.SharedState;
+import org.xdmedge.outlet.EventSink;
+import org.xdmedge.state.SharedState;
 
 /** Builds the Kafka outlets of {@code datasets[]}, each behind the dedup ledger. */
 public final class KafkaOutlets {

@@ -1,9 +1,0 @@
-package org.xdmedge.store;
-
-/** {@link EventLogTest} with compression off ({@code storage.compression: none}): every frame plain. */
-class EventLogPlainFramesTest extends EventLogTest {
-    @Override
-    FramePacking packing() {
-        return FramePacking.NONE;
-    }
-}

@@ -1,9 +1,0 @@
-package org.xdmedge.store;
-
-/** {@link EventLogTest} with zstd frames ({@code storage.compression: zstd}). */
-class EventLogZstdFramesTest extends EventLogTest {
-    @Override
-    FramePacking packing() {
-        return FramePacking.ZSTD;
-    }
-}

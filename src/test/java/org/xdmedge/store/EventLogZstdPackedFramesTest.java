@@ -1,9 +1,0 @@
-package org.xdmedge.store;
-
-/** {@link EventLogPackedFramesTest} with zstd frames ({@code storage.compression: zstd}). */
-class EventLogZstdPackedFramesTest extends EventLogPackedFramesTest {
-    @Override
-    FramePacking packing() {
-        return FramePacking.ZSTD;
-    }
-}
