@@ -134,7 +134,8 @@ public final class EdgeRequestParser {
      * event objects with {@link JsonScan} so the byte spans of each event's {@code xdm} and
      * {@code data} are known ({@code raw}, keyed by event node) and what is skipped is only checked,
      * never built. A body the scan refuses is read again the plain way, which accepts it (read whole,
-     * not lean) or reports the problem with the mapper's wording and location.
+     * not lean) or reports the problem with the mapper's wording and location; UTF-8 that is not
+     * well formed is refused before, naming the field.
      */
     private static JsonNode readJson(byte[] body, EdgeAction action, Map<JsonNode, RawEvent> raw) {
         // UTF-8 with a byte order mark is still UTF-8 (the mapper skips the mark too); UTF-16 and 32 are read whole.
@@ -149,6 +150,7 @@ public final class EdgeRequestParser {
                 raw.clear();
             }
         }
+        MalformedUtf8.refuse(body); // the mapper reads some of it as other text than was sent
         return readJsonPlainly(body);
     }
 

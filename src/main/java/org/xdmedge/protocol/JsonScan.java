@@ -12,7 +12,8 @@ import java.util.Arrays;
  * <p>It may be stricter than the mapper, never looser: whatever it is not sure the mapper reads the
  * same way it refuses ({@link Refused}), and the body is then read whole by Jackson, which accepts
  * it or names the error. So it refuses UTF-8 that is not well formed (overlong forms, surrogates,
- * beyond U+10FFFF), keys with escapes (their text is not their bytes) or longer than
+ * beyond U+10FFFF, truncated; the mapper decodes some of these as other text, so the whole-body path
+ * refuses them too: {@link MalformedUtf8}), keys with escapes (their text is not their bytes) or longer than
  * {@link #MAX_KEY_BYTES}, numbers longer than the mapper's limit counted in all their characters,
  * and nesting deeper than the mapper's.
  */

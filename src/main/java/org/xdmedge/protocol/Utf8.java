@@ -50,4 +50,50 @@ public final class Utf8 {
         }
         return i + more + 1;
     }
+
+    /** The index of the first byte from {@code start} that does not begin a well-formed character before {@code end}, or -1. */
+    public static int firstMalformed(byte[] b, int start, int end) {
+        int i = start;
+        while (true) {
+            i = AsciiRuns.runEnd(b, i, end, (byte) 0x80, (byte) 0x80, false); // stops at any byte of 0x80 or more
+            if (i >= end) {
+                return -1;
+            }
+            int next = sequenceEnd(b, i, end);
+            if (next < 0) {
+                return i;
+            }
+            i = next;
+        }
+    }
+
+    /**
+     * The malformed sequence at {@code i} (where {@link #sequenceEnd} gave -1) in words, with its
+     * bytes (the byte at {@code i} and the continuation bytes after it, four at most) and offset.
+     */
+    public static String describeMalformed(byte[] b, int i, int end) {
+        int c = b[i] & 0xff;
+        int second = i + 1 < end ? b[i + 1] & 0xff : -1;
+        boolean continued = (second & 0xc0) == 0x80;
+        String what;
+        if (c < 0xc0) {
+            what = "a continuation byte without a lead byte";
+        } else if (c <= 0xc1 || (c == 0xe0 && continued && second < 0xa0) || (c == 0xf0 && continued && second < 0x90)) {
+            what = "an overlong encoding";
+        } else if (c == 0xed && continued && second >= 0xa0) {
+            what = "an encoded UTF-16 surrogate";
+        } else if ((c == 0xf4 && continued && second >= 0x90) || (c >= 0xf5 && c <= 0xf7)) {
+            what = "a code point above U+10FFFF";
+        } else if (c >= 0xf8) {
+            what = "a byte UTF-8 never uses";
+        } else {
+            what = "a truncated sequence";
+        }
+        StringBuilder bytes = new StringBuilder();
+        int k = i;
+        for (; k < end && k < i + 4 && (k == i || (b[k] & 0xc0) == 0x80); k++) {
+            bytes.append(k == i ? "" : " ").append(String.format("%02X", b[k] & 0xff));
+        }
+        return what + ", " + (k - i == 1 ? "byte " : "bytes ") + bytes + " at offset " + i;
+    }
 }

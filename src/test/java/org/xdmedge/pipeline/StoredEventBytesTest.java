@@ -231,6 +231,11 @@ class StoredEventBytesTest {
                 {(byte) 0xED, (byte) 0xA0, (byte) 0x80},              // encoded surrogate U+D800
                 {(byte) 0xF4, (byte) 0x90, (byte) 0x80, (byte) 0x80}, // above U+10FFFF
                 {(byte) 0xF0, (byte) 0x80, (byte) 0x80, (byte) 0xAF}, // overlong
+                {(byte) 0xED, (byte) 0xBF, (byte) 0xBF},              // encoded surrogate U+DFFF
+                {(byte) 0xF5, (byte) 0x80, (byte) 0x80, (byte) 0x80}, // lead byte above U+10FFFF
+                {(byte) 0xE2, (byte) 0x82},                           // truncated before an ASCII byte
+                {(byte) 0x80},                                        // continuation byte with no lead
+                {(byte) 0xFF},                                        // never in UTF-8
         };
         for (byte[] bad : malformed) {
             for (String where : List.of("xdm", "data")) {
@@ -238,20 +243,32 @@ class StoredEventBytesTest {
                 body.write(utf8(where.equals("xdm") ? "{\"event\":{\"xdm\":{\"s\":\"a" : "{\"event\":{\"xdm\":{},\"data\":\"a"));
                 body.write(bad);
                 body.write(utf8(where.equals("xdm") ? "b\"}}}" : "b\"}}"));
+                // The parser refuses it (nothing to store); were it ever accepted, its bytes are still not copied.
+                String shown = java.util.HexFormat.of().formatHex(bad) + " in " + where;
                 EdgeEvent event;
                 try {
                     event = events(EdgeAction.V2_INTERACT, body.toByteArray()).get(0);
                 } catch (EdgeProblem refused) {
-                    continue; // the parser refused it: nothing to store
+                    assertThat(refused.error()).as(shown).isEqualTo(org.xdmedge.protocol.EdgeError.INVALID_JSON);
+                    assertThat(refused.fieldErrors()).as(shown).extracting(EdgeProblem.FieldError::path)
+                            .containsExactly(where.equals("xdm") ? "event.xdm.s" : "event.data");
+                    continue;
                 }
-                assertThat(StoredEventBytes.spliced(event, ID, TS, ECID, true)).as("%s in %s", java.util.HexFormat.of()
-                        .formatHex(bad), where).isNull();
+                assertThat(StoredEventBytes.spliced(event, ID, TS, ECID, true)).as(shown).isNull();
+                throw new AssertionError("accepted malformed UTF-8: " + shown);
             }
         }
         for (String good : List.of("\u0080", "\u07ff", "\u0800", "\ud7ff", "\ue000", "\uffff", "\ud800\udc00", "\udbff\udfff")) {
             byte[] body = utf8("{\"event\":{\"xdm\":{\"s\":\"" + good + "\"},\"data\":\"" + good + "\"}}");
             assertThat(check(EdgeAction.V2_INTERACT, body, true, true)).isEqualTo(1);
         }
+        // Two, three and four bytes a character, stored as sent: the splice starts with the client's xdm bytes.
+        String xdm = "{\"s\":\"\u00e9\u20ac\ud83d\ude00\",\"\u00e9\":[\"\ud83d\ude00\"]}";
+        byte[] sent = utf8("{\"event\":{\"xdm\":" + xdm + ",\"data\":\"\u20ac\"}}");
+        byte[] stored = StoredEventBytes.of(events(EdgeAction.V2_INTERACT, sent).get(0), ID, TS, ECID, true);
+        byte[] prefix = utf8("{\"xdm\":" + xdm.substring(0, xdm.length() - 1) + ",\"_id\":");
+        assertThat(java.util.Arrays.copyOf(stored, prefix.length)).isEqualTo(prefix);
+        assertThat(new String(stored, StandardCharsets.UTF_8)).endsWith(",\"data\":\"\u20ac\"}");
     }
 
     @Test

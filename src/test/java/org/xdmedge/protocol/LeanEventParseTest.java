@@ -4,6 +4,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import java.nio.ByteBuffer;
+import java.nio.CharBuffer;
+import java.nio.charset.CharsetDecoder;
+import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
@@ -37,7 +41,7 @@ class LeanEventParseTest {
                     mutated[random.nextInt(mutated.length)] = random.nextBoolean() ? (byte) random.nextInt(256)
                             : alphabet[random.nextInt(alphabet.length)];
                 }
-                JsonNode whole = treeOrNull(mutated);
+                JsonNode whole = wellFormedUtf8(mutated) ? treeOrNull(mutated) : null; // else the mapper would alter the text
                 EdgeRequest request = null;
                 EdgeProblem problem = null;
                 try {
@@ -47,7 +51,7 @@ class LeanEventParseTest {
                 }
                 String shown = new String(mutated, StandardCharsets.ISO_8859_1);
                 if (whole == null) {
-                    assertThat(problem).as("refused by the tree reader: %s", shown).isNotNull();
+                    assertThat(problem).as("refused by the tree reader or a strict UTF-8 decoder: %s", shown).isNotNull();
                     assertThat(problem.error()).as(shown).isEqualTo(EdgeError.INVALID_JSON);
                     refused++;
                     continue;
@@ -155,8 +159,7 @@ class LeanEventParseTest {
             assertThat(EdgeRequestParser.parse(EdgeAction.V2_INTERACT, body).events().get(0).rawXdm())
                     .as(new String(body, StandardCharsets.UTF_8)).isNotNull();
         }
-        // Read whole: a key spelled with an escape, a key longer than the scan takes, UTF-8 the mapper
-        // decodes but that is not well formed (an encoded surrogate), UTF-16.
+        // Read whole: a key spelled with an escape, a key longer than the scan takes, UTF-16.
         String longKey = "k".repeat(JsonScan.MAX_KEY_BYTES + 1);
         byte[] surrogate = utf8("{\"event\":{\"xdm\":{\"s\":\"a?b\"}}}");
         int at = new String(surrogate, StandardCharsets.ISO_8859_1).indexOf('?');
@@ -167,18 +170,104 @@ class LeanEventParseTest {
         withSurrogate[at + 2] = (byte) 0x80;
         System.arraycopy(surrogate, at + 1, withSurrogate, at + 3, surrogate.length - at - 1);
         for (byte[] body : new byte[][] {utf8("{\"event\":{\"xdm\":{\"\\u0061\":1}}}"),
-                utf8("{\"event\":{\"xdm\":{\"" + longKey + "\":1}}}"), withSurrogate,
+                utf8("{\"event\":{\"xdm\":{\"" + longKey + "\":1}}}"),
                 "{\"event\":{\"xdm\":{\"a\":1}}}".getBytes(StandardCharsets.UTF_16BE)}) {
             JsonNode whole = EdgeJson.MAPPER.readTree(body);
             EdgeEvent event = EdgeRequestParser.parse(EdgeAction.V2_INTERACT, body).events().get(0);
             assertThat(event.rawXdm()).isNull();
             assertThat(event.xdm()).isEqualTo(whole.get("event").get("xdm"));
         }
+        // UTF-8 the mapper decodes but that is not well formed (an encoded surrogate) is refused, not read whole.
+        assertThatThrownBy(() -> EdgeRequestParser.parse(EdgeAction.V2_INTERACT, withSurrogate))
+                .isInstanceOfSatisfying(EdgeProblem.class, p -> assertThat(p.error()).isEqualTo(EdgeError.INVALID_JSON));
         // A key sent twice among hundreds is still refused.
         String twice = many.substring(0, many.length() - 1) + ",\"eVar150\":\"w\"}";
         assertThatThrownBy(() -> EdgeRequestParser.parse(EdgeAction.V2_INTERACT,
                 utf8("{\"event\":{\"xdm\":{\"e\":" + twice + "}}}")))
                 .isInstanceOfSatisfying(EdgeProblem.class, p -> assertThat(p.error()).isEqualTo(EdgeError.INVALID_JSON));
+    }
+
+    /** Malformed UTF-8 the mapper decodes or refuses: either way it is not what a client can mean. */
+    static final int[][] MALFORMED = {
+            {0xC0, 0xAF}, {0xC1, 0xBF}, {0xE0, 0x80, 0xAF}, {0xE0, 0x9F, 0xBF}, {0xF0, 0x80, 0x80, 0xAF},
+            {0xF0, 0x8F, 0xBF, 0xBF},                               // overlong
+            {0xED, 0xA0, 0x80}, {0xED, 0xBF, 0xBF},                 // encoded surrogates
+            {0xF4, 0x90, 0x80, 0x80}, {0xF5, 0x80, 0x80, 0x80}, {0xF7, 0xBF, 0xBF, 0xBF}, // above U+10FFFF
+            {0xE2, 0x82}, {0xC3}, {0xF0, 0x9F, 0x98},               // truncated (before 'b' or the quote)
+            {0x80}, {0xBF}, {0xA9, 0xA9},                           // continuation bytes with no lead
+            {0xF8, 0x88, 0x80, 0x80, 0x80}, {0xFE}, {0xFF},         // bytes UTF-8 never uses
+    };
+
+    @Test
+    void malformedUtf8IsRefusedWhereverItIsAndTheFieldIsNamed() {
+        // {where it goes, the field named}: skipped strings and keys, the decoded lean members, other members.
+        String[][] places = {
+                {"{\"event\":{\"xdm\":{\"w\":{\"s\":\"a#b\"}}}}", "event.xdm.w.s"},
+                {"{\"event\":{\"xdm\":{\"w\":{\"s\":\"a#\"}}}}", "event.xdm.w.s"},
+                {"{\"event\":{\"xdm\":{\"w\":[\"#\"]}}}", "event.xdm.w[0]"},
+                {"{\"event\":{\"xdm\":{},\"data\":{\"d\":[1,\"#\"]}}}", "event.data.d[1]"},
+                {"{\"event\":{\"xdm\":{},\"data\":\"#\"}}", "event.data"},
+                {"{\"event\":{\"xdm\":{\"_id\":\"a#\"}}}", "event.xdm._id"},
+                {"{\"event\":{\"xdm\":{\"identityMap\":{\"FPID\":[{\"id\":\"#b\"}]}}}}", "event.xdm.identityMap.FPID[0].id"},
+                {"{\"event\":{\"xdm\":{\"w\":{\"k#\":1}}}}", "event.xdm.w"},
+                {"{\"event\":{\"xdm\":{\"#\":1}}}", "event.xdm"},
+                {"{\"#\":1,\"event\":{\"xdm\":{}}}", "$"},
+                {"{\"event\":{\"xdm\":{}},\"meta\":{\"m\":\"#\"}}", "meta.m"},
+                {"{\"events\":[{\"xdm\":{}},{\"xdm\":{\"s\":\"\u00e9#\"}}]}", "events[1].xdm.s"},
+                {"{\"events\":[{\"xdm\":{\"\\u0061\":1}},{\"xdm\":{\"s\":\"#\"}}]}", "events[1].xdm.s"}, // read whole
+                {"{\"event\":{\"xdm\":{\"s\":\"#", null}, // the body ends in it
+                {"{\"event\":{\"xdm\":{}}}#", null},         // outside any string
+        };
+        for (int[] sequence : MALFORMED) {
+            for (String[] place : places) {
+                byte[] body = withBytes(place[0], sequence);
+                String shown = new String(body, StandardCharsets.ISO_8859_1);
+                assertThat(wellFormedUtf8(body)).as(shown).isFalse();
+                EdgeAction action = place[0].contains("\"events\"") ? EdgeAction.V2_COLLECT : EdgeAction.V2_INTERACT;
+                assertThatThrownBy(() -> EdgeRequestParser.parse(action, body)).as(shown)
+                        .isInstanceOfSatisfying(EdgeProblem.class, p -> {
+                            assertThat(p.error()).isEqualTo(EdgeError.INVALID_JSON);
+                            if (place[1] != null) {
+                                assertThat(p.fieldErrors()).extracting(EdgeProblem.FieldError::path).containsExactly(place[1]);
+                                assertThat(p.detail()).contains("not well-formed UTF-8").contains(place[1]);
+                            }
+                        });
+            }
+        }
+    }
+
+    @Test
+    void wellFormedMultiByteTextIsReadLeanAsTheMapperReadsIt() throws Exception {
+        // é, €, 😀 and the edges of each length: the last before a surrogate, the first after, U+10FFFF.
+        for (String text : new String[] {"\u00e9", "\u20ac", "\ud83d\ude00", "\u0080", "\u07ff", "\u0800", "\ud7ff",
+                "\ue000", "\uffff", "\ud800\udc00", "\udbff\udfff"}) {
+            byte[] body = utf8("{\"event\":{\"xdm\":{\"_id\":\"" + text + "\",\"" + text + "\":{\"s\":\"a" + text + "\"}},"
+                    + "\"data\":[\"" + text + "\"]},\"meta\":{\"" + text + "\":\"" + text + "\"}}");
+            EdgeRequest request = EdgeRequestParser.parse(EdgeAction.V2_INTERACT, body);
+            JsonNode whole = EdgeJson.MAPPER.readTree(body);
+            EdgeEvent event = request.events().get(0);
+            assertThat(event.rawXdm()).as(text).isNotNull();
+            assertThat(event.eventId()).isEqualTo(text);
+            assertThat(event.xdm()).isEqualTo(whole.get("event").get("xdm"));
+            assertThat(event.data()).isEqualTo(whole.get("event").get("data"));
+            assertThat(request.meta()).isEqualTo(whole.get("meta"));
+        }
+    }
+
+    /** {@code template} in UTF-8 with its {@code #} replaced by {@code bytes}. */
+    static byte[] withBytes(String template, int[] bytes) {
+        byte[] text = utf8(template);
+        int at = 0;
+        while (text[at] != '#') {
+            at++;
+        }
+        byte[] out = new byte[text.length - 1 + bytes.length];
+        System.arraycopy(text, 0, out, 0, at);
+        for (int i = 0; i < bytes.length; i++) {
+            out[at + i] = (byte) bytes[i];
+        }
+        System.arraycopy(text, at + 1, out, at + bytes.length, text.length - at - 1);
+        return out;
     }
 
     /** The whole-tree reader's tree of {@code body}, or null if it refuses it. */
@@ -188,6 +277,14 @@ class LeanEventParseTest {
         } catch (java.io.IOException e) {
             return null;
         }
+    }
+
+    /** Whether a strict decoder (malformed input reported, not replaced) reads {@code bytes} as UTF-8. */
+    static boolean wellFormedUtf8(byte[] bytes) {
+        CharsetDecoder strict = StandardCharsets.UTF_8.newDecoder()
+                .onMalformedInput(CodingErrorAction.REPORT).onUnmappableCharacter(CodingErrorAction.REPORT);
+        CharBuffer out = CharBuffer.allocate(bytes.length);
+        return !strict.decode(ByteBuffer.wrap(bytes), out, true).isError() && !strict.flush(out).isError();
     }
 
     private static byte[] utf8(String s) {
