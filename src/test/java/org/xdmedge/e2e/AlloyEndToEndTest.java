@@ -17,11 +17,11 @@ import java.util.Map;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.xdmedge.testing.RequiredPart;
 import org.xdmedge.testing.TestCertificate;
 import org.xdmedge.testing.TestEdge;
 import org.xdmedge.testing.TestPageServer;
@@ -71,7 +71,7 @@ class AlloyEndToEndTest {
     static void start() throws Exception {
         missing = AlloyDriver.missingPrerequisite();
         if (missing != null) {
-            System.err.println("AlloyEndToEndTest: skipping the alloy end-to-end tests: " + missing);
+            System.err.println("AlloyEndToEndTest: the alloy end-to-end tests cannot run: " + missing);
             return;
         }
         TestCertificate cert = TestCertificate.create(dir.resolve("tls"), "edge.test", "page.test", "www.shop.test",
@@ -85,10 +85,13 @@ class AlloyEndToEndTest {
         browser = new AlloyDriver(rules, dir.resolve("runs"));
     }
 
-    /** Each test reports the skip and its reason (an aborted @BeforeAll would show as "0 tests run"). */
+    /**
+     * Each test reports the skip (or, with CI=true, the failure) and its reason (an aborted
+     * @BeforeAll would show as "0 tests run").
+     */
     @BeforeEach
     void requirePrerequisites() {
-        Assumptions.assumeTrue(missing == null, () -> "skipping the alloy end-to-end tests: " + missing);
+        RequiredPart.assumeOrFail(missing == null, "the alloy end-to-end tests cannot run: " + missing);
     }
 
     @AfterAll

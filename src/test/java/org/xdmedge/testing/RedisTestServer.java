@@ -9,12 +9,11 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.Assumptions;
 
 /**
  * A real {@code redis-server} (Debian package {@code redis-server}) on a free loopback port with a
- * temporary directory and no persistence, started by a test and killed after it. Tests that need it
- * are skipped (not failed) only when the binary is absent; CI installs it.
+ * temporary directory and no persistence, started by a test and killed after it. When the binary is
+ * absent, tests that need it are skipped, or fail with {@code CI=true} ({@link RequiredPart}).
  */
 public final class RedisTestServer implements AutoCloseable {
     private final Process process;
@@ -35,7 +34,7 @@ public final class RedisTestServer implements AutoCloseable {
         return null;
     }
 
-    /** Starts a server, or skips the calling test when redis-server is not installed. */
+    /** Starts a server; when redis-server is not installed, skips the calling test (fails it under CI). */
     public static RedisTestServer start(Path dir) throws Exception {
         int port;
         try (ServerSocket probe = new ServerSocket()) {
@@ -48,7 +47,7 @@ public final class RedisTestServer implements AutoCloseable {
     /** Starts a server on a given port, for example to bring a stopped one back where clients expect it. */
     public static RedisTestServer start(Path dir, int port) throws Exception {
         Path binary = binary();
-        Assumptions.assumeTrue(binary != null, "redis-server is not installed (apt-get install -y redis-server)");
+        RequiredPart.assumeOrFail(binary != null, "redis-server is not installed (apt-get install -y redis-server)");
         Files.createDirectories(dir);
         Process p = new ProcessBuilder(binary.toString(), "--port", Integer.toString(port), "--bind", "127.0.0.1",
                 "--dir", dir.toAbsolutePath().toString(), "--save", "", "--appendonly", "no", "--daemonize", "no",
