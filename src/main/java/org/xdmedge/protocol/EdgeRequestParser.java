@@ -234,7 +234,8 @@ public final class EdgeRequestParser {
         try {
             // The whole mapper (trailing tokens refused): a value that ends elsewhere than the scan says is refused.
             return EdgeJson.MAPPER.readTree(body, start, scan.position() - start);
-        } catch (IOException e) {
+        } catch (IOException | NumberFormatException e) {
+            // A number the mapper cannot hold is located and named by the plain read.
             throw JsonScan.Refused.INSTANCE;
         }
     }
@@ -253,7 +254,50 @@ public final class EdgeRequestParser {
         } catch (IOException e) {
             throw new EdgeProblem(EdgeError.INVALID_JSON, "The request body could not be read as JSON: "
                     + firstLine(e.getMessage()));
+        } catch (NumberFormatException e) {
+            // Valid JSON, but a number no decimal holds: an exponent beyond about two billion.
+            throw EdgeProblem.field(EdgeError.INVALID_FIELD, unreadableNumberPath(body),
+                    "the number is out of range (its exponent is too large)");
         }
+    }
+
+    /**
+     * Where the first number the mapper cannot read is, as {@code events[0].xdm._id}: the body is
+     * streamed again token by token (no tree) and each decimal read as the mapper reads it.
+     */
+    static String unreadableNumberPath(byte[] body) {
+        try (var parser = EdgeJson.MAPPER.getFactory().createParser(body)) {
+            com.fasterxml.jackson.core.JsonToken token;
+            while ((token = parser.nextToken()) != null) {
+                if (token == com.fasterxml.jackson.core.JsonToken.VALUE_NUMBER_FLOAT) {
+                    try {
+                        parser.getDecimalValue();
+                    } catch (NumberFormatException e) {
+                        return path(parser.getParsingContext());
+                    }
+                }
+            }
+        } catch (IOException | RuntimeException e) {
+            // the path stays unknown
+        }
+        return "$";
+    }
+
+    private static String path(com.fasterxml.jackson.core.JsonStreamContext context) {
+        List<com.fasterxml.jackson.core.JsonStreamContext> chain = new ArrayList<>();
+        for (var c = context; c != null && !c.inRoot(); c = c.getParent()) {
+            chain.add(c);
+        }
+        StringBuilder out = new StringBuilder();
+        for (int i = chain.size() - 1; i >= 0; i--) {
+            var c = chain.get(i);
+            if (c.inArray()) {
+                out.append('[').append(c.getCurrentIndex()).append(']');
+            } else if (c.getCurrentName() != null) {
+                out.append(out.length() == 0 ? "" : ".").append(c.getCurrentName());
+            }
+        }
+        return out.length() == 0 ? "$" : out.toString();
     }
 
     /**

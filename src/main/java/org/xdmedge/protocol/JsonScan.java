@@ -338,6 +338,12 @@ final class JsonScan {
             if (i == first) {
                 throw Refused.INSTANCE;
             }
+            while (first < i - 1 && b[first] == '0') {
+                first++;
+            }
+            if (i - first > 9) { // an exponent no decimal may hold: the mapper names it
+                throw Refused.INSTANCE;
+            }
         }
         if (i - start > MAX_NUMBER_CHARS) {
             throw Refused.INSTANCE;

@@ -171,6 +171,37 @@ class BadInputTest extends EdgeHttpTest {
     }
 
     @Test
+    void aNumberNoDecimalHoldsIsA400NamingItsFieldWhereverItStands() throws Exception {
+        String huge = "1e99999999999999999999";
+        String id = "{\"xdm\":{\"_id\":" + huge + "}}";
+        assertField("/ee/v2/collect", "{\"events\":[" + id + "]}", "events[0].xdm._id");
+        assertField("/ee/v2/interact", "{\"event\":" + id + "}", "event.xdm._id");
+        assertField("/ee/v1/collect", "{\"events\":[" + id + "]}", "events[0].xdm._id");
+        assertField("/ee/v1/interact", "{\"events\":[" + id + "]}", "events[0].xdm._id");
+        // v1 with request-level xdm: the event's xdm is read whole, not lean
+        assertField("/ee/v1/interact", "{\"xdm\":{\"web\":{}},\"events\":[{\"xdm\":{\"a\":1,\"b\":-" + huge + "}}]}",
+                "events[0].xdm.b");
+        assertField("/ee/v2/collect", "{\"events\":[{\"xdm\":{\"timestamp\":" + huge + "}}]}", "events[0].xdm.timestamp");
+        assertField("/ee/v2/collect", "{\"events\":[{\"xdm\":{\"web\":{\"a\":[1,2.5e-99999999999999]}}}]}",
+                "events[0].xdm.web.a[1]");
+        assertField("/ee/v2/collect", "{\"events\":[{\"xdm\":{},\"data\":{\"n\":" + huge + "}}]}", "events[0].data.n");
+        assertField("/ee/v2/collect", "{\"meta\":{\"n\":" + huge + "},\"events\":[{\"xdm\":{}}]}", "meta.n");
+
+        // Nine exponent digits (leading zeros aside) make a number like any other: stored as sent.
+        String body = "{\"events\":[{\"xdm\":{\"_id\":\"big-1\",\"n\":1e999999999,\"m\":1E-0000000000000000000007,"
+                + "\"identityMap\":{\"CRMID\":[{\"id\":\"u\",\"primary\":true}]}}}]}";
+        HttpResponse<String> ok = post("/ee/v2/collect?datastreamId=ds", body);
+        assertThat(ok.statusCode()).as(ok.body()).isEqualTo(202);
+        assertThat(edge.exported()).hasSize(1);
+        assertThat(edge.exported().get(0).toString()).contains("1E+999999999");
+    }
+
+    private void assertField(String path, String body, String field) throws Exception {
+        JsonNode p = assertProblem(post(path + "?datastreamId=ds", body), 400, "0102");
+        assertThat(p.get("report").get("errors").get(0).get("path").asText()).as(path + " " + body).isEqualTo(field);
+    }
+
+    @Test
     void interactSentAnEventsArray() throws Exception {
         JsonNode p = assertProblem(post("/ee/v2/interact?datastreamId=ds", CollectEndpointTest.event("e", "u")), 400, "0103");
         assertThat(p.get("detail").asText()).contains("exactly one 'event'");
