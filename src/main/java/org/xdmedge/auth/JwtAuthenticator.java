@@ -150,7 +150,9 @@ public final class JwtAuthenticator implements Authenticator, AutoCloseable {
         JWT jwt;
         try {
             jwt = JWTParser.parse(token);
-        } catch (ParseException e) {
+        } catch (ParseException | RuntimeException e) {
+            // The library throws more than ParseException for some malformed tokens (a JOSE
+            // header that is the JSON null: NullPointerException); each is a malformed token.
             throw refuse(requestId, orgId, EdgeError.UNAUTHORIZED, "token-malformed",
                     "The bearer token is not a well-formed JSON Web Token.");
         }
@@ -163,9 +165,9 @@ public final class JwtAuthenticator implements Authenticator, AutoCloseable {
                     "The bearer token must be a signed JWT (JWS compact form).");
         }
         JWSAlgorithm alg = signed.getHeader().getAlgorithm();
-        if (!ACCEPTED.contains(alg)) {
+        if (alg == null || !ACCEPTED.contains(alg)) {
             throw refuse(requestId, orgId, EdgeError.INVALID_TOKEN_SIGNATURE, "alg-refused",
-                    "Tokens signed with " + shorten(alg.getName()) + " are not accepted; use RS256 or ES256.");
+                    "Tokens signed with " + shorten(alg == null ? null : alg.getName()) + " are not accepted; use RS256 or ES256.");
         }
         return signed;
     }
@@ -203,7 +205,7 @@ public final class JwtAuthenticator implements Authenticator, AutoCloseable {
         JWTClaimsSet claims;
         try {
             claims = jwt.getJWTClaimsSet();
-        } catch (ParseException e) {
+        } catch (ParseException | RuntimeException e) {
             throw refuse(requestId, org.id(), EdgeError.UNAUTHORIZED, "claims-malformed",
                     "The token's claims are not a JSON object.");
         }
@@ -247,7 +249,7 @@ public final class JwtAuthenticator implements Authenticator, AutoCloseable {
                 if (jwt.verify(key.verifier())) {
                     return true;
                 }
-            } catch (JOSEException | IllegalStateException e) {
+            } catch (JOSEException | RuntimeException e) {
                 // Treated as "does not verify with this key"; the next key may.
             }
         }

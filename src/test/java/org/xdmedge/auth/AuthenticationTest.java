@@ -146,6 +146,19 @@ class AuthenticationTest {
     }
 
     @Test
+    void tokensTheLibraryCannotParseAreMalformedOnMixedAndAuthenticatedDatastreams() throws Exception {
+        // JOSE headers or claims that are JSON null or an array instead of an object
+        for (String token : new String[] {"bnVsbA.e30.c2ln", "bnVsbA.bnVsbA.c2ln", "W10.e30.c2ln", "e30.e30.c2ln"}) {
+            for (String datastream : new String[] {"a-mixed", "a-auth"}) {
+                HttpResponse<String> response = collect(datastream, TestTokens.headers(token, KEY_A, ORG_A));
+                assertProblem(response, "0500-401");
+                assertThat(TestEdge.json(response.body()).path("detail").asText()).as(token)
+                        .contains("not a well-formed JSON Web Token");
+            }
+        }
+    }
+
+    @Test
     void forgedSignatureIsRefusedWith0502() throws Exception {
         RSAKey forger = TestTokens.rsa("a-rsa");  // same kid, different key
         assertProblem(collectA(TestTokens.sign(forger, claimsA().build())), "0502-401");
