@@ -134,7 +134,9 @@ public final class EdgeNode implements AutoCloseable {
         try {
             return EdgeHttpServer.start(new EdgeHttpServer.Settings(server.host(), server.port(),
                     server.eventLoops(), server.maxRequestBytes(), server.region(),
-                    tls.enabled() ? tls.certFile() : null, tls.enabled() ? tls.keyFile() : null), service, metrics, ready);
+                    tls.enabled() ? tls.certFile() : null, tls.enabled() ? tls.keyFile() : null,
+                    server.requestTimeoutSeconds(), server.maxConnections(), server.http2Cleartext()),
+                    service, metrics, ready);
         } catch (Exception e) {
             String address = server.host() + ":" + server.port();
             for (Throwable cause = e; cause != null; cause = cause.getCause()) {

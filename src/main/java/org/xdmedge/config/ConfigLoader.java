@@ -354,6 +354,12 @@ public final class ConfigLoader {
         if (server.shutdownGraceSeconds() < 0 || server.shutdownGraceSeconds() > 3600) {
             p.add("server.shutdownGraceSeconds", "must be between 0 and 3600");
         }
+        if (server.requestTimeoutSeconds() < 1 || server.requestTimeoutSeconds() > 3600) {
+            p.add("server.requestTimeoutSeconds", "must be between 1 and 3600");
+        }
+        if (server.maxConnections() < 1 || server.maxConnections() > 1_000_000) {
+            p.add("server.maxConnections", "must be between 1 and 1000000");
+        }
         tlsProblems(server.tls(), "server.tls.certFile", "server.tls.keyFile", p);
     }
 

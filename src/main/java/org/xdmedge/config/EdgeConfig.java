@@ -45,9 +45,14 @@ public record EdgeConfig(ServerConfig server, StorageConfig storage, List<Organi
         return new EdgeConfig(newServer, storage, organizations, datastreams, identity, datasets, state);
     }
 
-    /** {@code server:} the HTTP listener and protocol limits. */
+    /**
+     * {@code server:} the HTTP listener and protocol limits. {@code requestTimeoutSeconds} bounds how
+     * long one request (head and body) may take to arrive, {@code maxConnections} how many
+     * connections are open at once; {@code http2Cleartext} turns on HTTP/2 without TLS (h2c).
+     */
     public record ServerConfig(String host, Integer port, String region, Integer maxRequestBytes,
-                               Integer eventLoops, TlsConfig tls, Integer shutdownGraceSeconds) {
+                               Integer eventLoops, TlsConfig tls, Integer shutdownGraceSeconds,
+                               Integer requestTimeoutSeconds, Integer maxConnections, Boolean http2Cleartext) {
         public ServerConfig(String host, Integer port, String region, Integer maxRequestBytes, Integer eventLoops) {
             this(host, port, region, maxRequestBytes, eventLoops, null, null);
         }
@@ -55,6 +60,11 @@ public record EdgeConfig(ServerConfig server, StorageConfig storage, List<Organi
         public ServerConfig(String host, Integer port, String region, Integer maxRequestBytes, Integer eventLoops,
                             TlsConfig tls) {
             this(host, port, region, maxRequestBytes, eventLoops, tls, null);
+        }
+
+        public ServerConfig(String host, Integer port, String region, Integer maxRequestBytes, Integer eventLoops,
+                            TlsConfig tls, Integer shutdownGraceSeconds) {
+            this(host, port, region, maxRequestBytes, eventLoops, tls, shutdownGraceSeconds, null, null, null);
         }
 
         public ServerConfig {
@@ -65,11 +75,15 @@ public record EdgeConfig(ServerConfig server, StorageConfig storage, List<Organi
             eventLoops = eventLoops == null ? Runtime.getRuntime().availableProcessors() : eventLoops;
             tls = tls == null ? new TlsConfig(null, null) : tls;
             shutdownGraceSeconds = shutdownGraceSeconds == null ? 30 : shutdownGraceSeconds;
+            requestTimeoutSeconds = requestTimeoutSeconds == null ? 30 : requestTimeoutSeconds;
+            maxConnections = maxConnections == null ? 10_000 : maxConnections;
+            http2Cleartext = http2Cleartext != null && http2Cleartext;
         }
 
         /** The same listener with another host, port or TLS files (command-line overrides, tests). */
         public ServerConfig with(String newHost, Integer newPort, TlsConfig newTls) {
-            return new ServerConfig(newHost, newPort, region, maxRequestBytes, eventLoops, newTls, shutdownGraceSeconds);
+            return new ServerConfig(newHost, newPort, region, maxRequestBytes, eventLoops, newTls, shutdownGraceSeconds,
+                    requestTimeoutSeconds, maxConnections, http2Cleartext);
         }
     }
 

@@ -14,6 +14,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.xdmedge.ops.EdgeMetrics;
 import org.xdmedge.ops.LogBudget;
+import org.xdmedge.ops.LogSafe;
 import org.xdmedge.pipeline.EdgeCall;
 import org.xdmedge.pipeline.EdgeReply;
 import org.xdmedge.pipeline.EdgeService;
@@ -78,10 +79,10 @@ final class EdgeHandler implements Handler<HttpServerRequest> {
 
         EdgePath.Match match = EdgePath.parse(req.path());
         if (match instanceof EdgePath.UnknownHint) {
-            discardBody(req, () -> {
+            discardBody(req, guarded(req, "unknown", started, v -> {
                 res.setStatusCode(404).end();
                 metrics.request("unknown", 404, System.nanoTime() - started);
-            });
+            }));
             return;
         }
         if (!(match instanceof EdgePath.Route route)) {
@@ -118,7 +119,7 @@ final class EdgeHandler implements Handler<HttpServerRequest> {
 
         Context context = Vertx.currentContext();
         String finalCallerId = callerId;
-        readBody(req, requestId, declared, raw -> {
+        readBody(req, requestId, actionName, started, declared, raw -> {
             byte[] body;
             try {
                 body = BodyDecoder.decode(raw, req.getHeader(HeaderNames.CONTENT_ENCODING), maxRequestBytes);
@@ -130,13 +131,17 @@ final class EdgeHandler implements Handler<HttpServerRequest> {
                     datastreamParam(params), route.action() == EdgeAction.V2_COLLECT && "true".equalsIgnoreCase(params.get("silent")),
                     req.headers().getAll(HeaderNames.COOKIE), headers(req), body, System.currentTimeMillis());
             service.handle(call).whenComplete((reply, failure) -> {
-                Handler<Void> answer = v -> {
-                    if (failure != null) {
-                        respondProblem(res, asProblem(failure, requestId), requestId, actionName, started);
+                Handler<Void> answer = guarded(req, actionName, started, v -> {
+                    Throwable cause = failure instanceof CompletionException && failure.getCause() != null
+                            ? failure.getCause() : failure;
+                    if (cause instanceof EdgeProblem problem) {
+                        respondProblem(res, problem, requestId, actionName, started);
+                    } else if (cause != null) {
+                        unexpected(req, cause, actionName, started);
                     } else {
                         respond(res, reply, actionName, started);
                     }
-                };
+                });
                 // Completed on the request's own event loop (nothing stored, a cached consent answer,
                 // a refusal): answer at once instead of queueing another task.
                 if (Vertx.currentContext() == context) {
@@ -146,6 +151,26 @@ final class EdgeHandler implements Handler<HttpServerRequest> {
                 }
             });
         }, () -> respondProblem(res, BodyDecoder.tooLarge(maxRequestBytes), requestId, actionName, started));
+    }
+
+    /**
+     * {@code step}, run where Vert.x calls back (a body chunk, the body's end, the pipeline's
+     * answer): whatever it throws is answered 500 by {@link RequestGuard}, never left unanswered.
+     */
+    private <T> Handler<T> guarded(HttpServerRequest req, String action, long started, Handler<T> step) {
+        return value -> {
+            try {
+                step.handle(value);
+            } catch (Throwable e) {
+                unexpected(req, e, action, started);
+            }
+        };
+    }
+
+    private void unexpected(HttpServerRequest req, Throwable failure, String action, long started) {
+        if (RequestGuard.unexpected(req, failure)) {
+            metrics.request(action, 500, System.nanoTime() - started);
+        }
     }
 
     private void respond(HttpServerResponse res, EdgeReply reply, String action, long started) {
@@ -211,10 +236,12 @@ final class EdgeHandler implements Handler<HttpServerRequest> {
                         leftOut, serverErrorLines.windowSeconds());
             }
             if (leftOut >= 0) {
-                log.warn("requestId={} action={} answered {}: {}", requestId, action, problem.error().id(), problem.detail());
+                log.warn("requestId={} action={} answered {}: {}", requestId, action, problem.error().id(),
+                        LogSafe.text(problem.detail()));
             }
         } else if (log.isDebugEnabled()) {
-            log.debug("requestId={} action={} answered {}: {}", requestId, action, problem.error().id(), problem.detail());
+            log.debug("requestId={} action={} answered {}: {}", requestId, action, problem.error().id(),
+                    LogSafe.text(problem.detail()));
         }
         Problems.send(res, problem, requestId);
         metrics.request(action, problem.error().status(), System.nanoTime() - started);
@@ -223,12 +250,12 @@ final class EdgeHandler implements Handler<HttpServerRequest> {
     /** Answers once the body has been read (and dropped), so the client always gets to see the answer. */
     private void fail(HttpServerRequest req, HttpServerResponse res, EdgeProblem problem, String requestId,
                       String action, long started) {
-        discardBody(req, () -> respondProblem(res, problem, requestId, action, started));
+        discardBody(req, guarded(req, action, started, v -> respondProblem(res, problem, requestId, action, started)));
     }
 
-    private void discardBody(HttpServerRequest req, Runnable then) {
+    private void discardBody(HttpServerRequest req, Handler<Void> then) {
         if (req.isEnded()) {
-            then.run();
+            then.handle(null);
             return;
         }
         long[] seen = {0};
@@ -238,7 +265,7 @@ final class EdgeHandler implements Handler<HttpServerRequest> {
                 req.connection().close();
             }
         });
-        req.endHandler(v -> then.run());
+        req.endHandler(then);
         req.exceptionHandler(e -> { });
         req.resume();
     }
@@ -255,13 +282,13 @@ final class EdgeHandler implements Handler<HttpServerRequest> {
      * copied once, straight into an array of that size, instead of into a growing buffer that is
      * then copied out again.
      */
-    private void readBody(HttpServerRequest req, String requestId, long declared, java.util.function.Consumer<byte[]> onBody,
-                          Runnable onTooLarge) {
+    private void readBody(HttpServerRequest req, String requestId, String action, long started, long declared,
+                          java.util.function.Consumer<byte[]> onBody, Runnable onTooLarge) {
         byte[] exact = declared >= 0 && declared <= Math.min(maxRequestBytes, PRESIZED_BODY_BYTES) ? new byte[(int) declared] : null;
         Buffer grown = exact == null ? Buffer.buffer() : null;
         boolean[] tooLarge = {false};
         long[] seen = {0};
-        req.handler(chunk -> {
+        req.handler(guarded(req, action, started, chunk -> {
             long before = seen[0];
             seen[0] += chunk.length();
             if (tooLarge[0]) {
@@ -279,8 +306,11 @@ final class EdgeHandler implements Handler<HttpServerRequest> {
             } else {
                 grown.appendBuffer(chunk);
             }
-        });
-        req.endHandler(v -> {
+        }));
+        req.endHandler(guarded(req, action, started, v -> {
+            if (req.response().ended()) {
+                return; // answered already (a chunk's handler failed): nothing of this body goes on
+            }
             if (tooLarge[0]) {
                 onTooLarge.run();
             } else if (exact != null) {
@@ -288,8 +318,12 @@ final class EdgeHandler implements Handler<HttpServerRequest> {
             } else {
                 onBody.accept(grown.getBytes());
             }
+        }));
+        req.exceptionHandler(e -> {
+            if (log.isDebugEnabled()) {
+                log.debug("requestId={} body read failed: {}", requestId, LogSafe.text(e.getMessage()));
+            }
         });
-        req.exceptionHandler(e -> log.debug("requestId={} body read failed: {}", requestId, e.getMessage()));
         req.resume();
     }
 
@@ -352,12 +386,4 @@ final class EdgeHandler implements Handler<HttpServerRequest> {
         }
     }
 
-    private static EdgeProblem asProblem(Throwable failure, String requestId) {
-        Throwable cause = failure instanceof CompletionException && failure.getCause() != null ? failure.getCause() : failure;
-        if (cause instanceof EdgeProblem problem) {
-            return problem;
-        }
-        log.error("requestId={} unexpected failure", requestId, cause);
-        return new EdgeProblem(EdgeError.UNEXPECTED, "The edge failed unexpectedly while handling this request.");
-    }
 }

@@ -11,6 +11,7 @@ import io.vertx.core.net.PemKeyCertOptions;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.BooleanSupplier;
 import org.xdmedge.ops.EdgeMetrics;
 import org.xdmedge.pipeline.EdgeService;
@@ -21,6 +22,9 @@ import org.xdmedge.protocol.Regions;
  * {@code /health}, {@code /ready} and {@code /metrics}.
  */
 public final class EdgeHttpServer implements AutoCloseable {
+    /** A connection silent this long is closed; also how long a kept-alive connection waits for its next request. */
+    static final int IDLE_TIMEOUT_SECONDS = 60;
+
     private final Vertx vertx;
     private final List<HttpServer> servers = java.util.Collections.synchronizedList(new ArrayList<>());
     private int port;
@@ -32,12 +36,19 @@ public final class EdgeHttpServer implements AutoCloseable {
 
     /**
      * Everything the listener needs. {@code tlsCertFile}/{@code tlsKeyFile} (PEM) switch the listener
-     * to HTTPS; both or neither.
+     * to HTTPS; both or neither. {@code requestTimeoutSeconds} and {@code maxConnections}: see
+     * {@link ConnectionGuard}; {@code http2Cleartext} accepts HTTP/2 without TLS (h2c).
      */
     public record Settings(String host, int port, int eventLoops, int maxRequestBytes, String region,
-                           String tlsCertFile, String tlsKeyFile) {
+                           String tlsCertFile, String tlsKeyFile, int requestTimeoutSeconds, int maxConnections,
+                           boolean http2Cleartext) {
         public Settings(String host, int port, int eventLoops, int maxRequestBytes, String region) {
             this(host, port, eventLoops, maxRequestBytes, region, null, null);
+        }
+
+        public Settings(String host, int port, int eventLoops, int maxRequestBytes, String region,
+                        String tlsCertFile, String tlsKeyFile) {
+            this(host, port, eventLoops, maxRequestBytes, region, tlsCertFile, tlsKeyFile, 30, 10_000, false);
         }
 
         public boolean tls() {
@@ -51,14 +62,20 @@ public final class EdgeHttpServer implements AutoCloseable {
         EdgeHttpServer edge = new EdgeHttpServer(vertx);
         try {
             EdgeRoutes routes = new EdgeRoutes(new BrowserHeaders(Regions.edgeHeader(settings.region())),
-                    new EdgeHandler(service, settings.maxRequestBytes(), metrics), ready, metrics::scrape);
+                    new EdgeHandler(service, settings.maxRequestBytes(), metrics), ready, metrics::scrape,
+                    settings.http2Cleartext());
+            AtomicInteger open = new AtomicInteger();
+            metrics.bindConnections(open::get);
 
             HttpServerOptions options = new HttpServerOptions()
                     .setHost(settings.host())
-                    .setIdleTimeout(60)
+                    .setIdleTimeout(IDLE_TIMEOUT_SECONDS)
                     .setIdleTimeoutUnit(TimeUnit.SECONDS)
                     .setMaxInitialLineLength(8192)
                     .setMaxHeaderSize(16384)
+                    // HTTP/2 over plain TCP only when asked for (server.http2Cleartext); over TLS the
+                    // listener offers no ALPN, so HTTP/1.1 only.
+                    .setHttp2ClearTextEnabled(settings.http2Cleartext())
                     .setCompressionSupported(false)
                     .setDecompressionSupported(false)
                     // No WebSocket endpoint: without these Vert.x leaves the compression-extension
@@ -74,7 +91,9 @@ public final class EdgeHttpServer implements AutoCloseable {
             // different ports, so a free port is chosen first.
             int port = settings.port() == 0 ? freePort(settings.host()) : settings.port();
             await(vertx.deployVerticle(() -> new ListenerVerticle(new HttpServerOptions(options).setPort(port), routes,
-                    edge.servers),
+                    edge.servers, verticleVertx -> new ConnectionGuard(verticleVertx, routes,
+                            settings.requestTimeoutSeconds(), IDLE_TIMEOUT_SECONDS, settings.maxConnections(), open,
+                            metrics)),
                     new DeploymentOptions().setInstances(settings.eventLoops())));
             edge.port = edge.servers.get(0).actualPort();
             edge.tls = settings.tls();
@@ -90,16 +109,21 @@ public final class EdgeHttpServer implements AutoCloseable {
         private final HttpServerOptions options;
         private final EdgeRoutes routes;
         private final List<HttpServer> started;
+        private final java.util.function.Function<Vertx, ConnectionGuard> guards;
 
-        ListenerVerticle(HttpServerOptions options, EdgeRoutes routes, List<HttpServer> started) {
+        ListenerVerticle(HttpServerOptions options, EdgeRoutes routes, List<HttpServer> started,
+                         java.util.function.Function<Vertx, ConnectionGuard> guards) {
             this.options = options;
             this.routes = routes;
             this.started = started;
+            this.guards = guards;
         }
 
         @Override
         public Future<?> start() {
-            return vertx.createHttpServer(options).requestHandler(routes)
+            ConnectionGuard guard = guards.apply(vertx);
+            guard.start();
+            return vertx.createHttpServer(options).connectionHandler(guard::connected).requestHandler(guard::request)
                     .invalidRequestHandler(routes::invalidRequest).listen()
                     .onSuccess(server -> {
                         synchronized (started) {

@@ -7,8 +7,6 @@ import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.HttpServerResponse;
 import java.util.function.BooleanSupplier;
 import java.util.function.Supplier;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 import org.xdmedge.protocol.EdgeError;
 import org.xdmedge.protocol.EdgeProblem;
 import org.xdmedge.protocol.RequestIds;
@@ -19,41 +17,59 @@ import org.xdmedge.protocol.RequestIds;
  * A plain request handler rather than vertx-web's router: with six fixed paths, the router's
  * per-request context and route matching were pure cost (about 2% of the event loop for
  * single-event collects; docs/PERFORMANCE.md, twelfth round). Also answers, as problems, what
- * is refused before the edge handler: requests the HTTP decoder could not read, paths that are
- * not valid percent-encoding, and a handler that threw.
+ * is refused before the edge handler: requests the HTTP decoder could not read, HTTP versions
+ * other than 1.x, paths that are not valid percent-encoding, and a handler that threw.
  */
 final class EdgeRoutes implements Handler<HttpServerRequest> {
-    private static final Logger log = LoggerFactory.getLogger(EdgeRoutes.class);
-
     private final BrowserHeaders browserHeaders;
     private final EdgeHandler edge;
     private final BooleanSupplier ready;
     private final Supplier<String> metrics;
+    private final boolean http2;
 
     EdgeRoutes(BrowserHeaders browserHeaders, EdgeHandler edge, BooleanSupplier ready, Supplier<String> metrics) {
+        this(browserHeaders, edge, ready, metrics, false);
+    }
+
+    EdgeRoutes(BrowserHeaders browserHeaders, EdgeHandler edge, BooleanSupplier ready, Supplier<String> metrics,
+               boolean http2) {
         this.browserHeaders = browserHeaders;
         this.edge = edge;
         this.ready = ready;
         this.metrics = metrics;
+        this.http2 = http2;
     }
 
     @Override
     public void handle(HttpServerRequest req) {
         try {
-            route(req);
-        } catch (RuntimeException e) {
-            String requestId = RequestIds.answerId(null);
-            log.error("requestId={} unhandled failure handling {} {}", requestId, req.method(), req.path(), e);
-            HttpServerResponse res = req.response();
-            if (res.headWritten()) {
-                req.connection().close(); // half an answer is sent: the client must not take it for a whole one
+            if (req.version() == null) {
+                unsupportedVersion(req);
                 return;
             }
-            res.headers().remove("content-length");
-            res.putHeader("x-request-id", requestId);
-            Problems.send(res, new EdgeProblem(EdgeError.UNEXPECTED,
-                    "The edge failed unexpectedly while handling this request."), requestId);
+            route(req);
+        } catch (Throwable e) {
+            try {
+                browserHeaders.decorate(req); // again: the failure may have come before them
+            } catch (RuntimeException again) {
+                // answered without them
+            }
+            RequestGuard.unexpected(req, e);
         }
+    }
+
+    /**
+     * A request line naming an HTTP version other than 1.0 and 1.1 (HTTP/2 arrives by its own
+     * preface, never as such a line): 505 with a problem, then the connection is closed.
+     */
+    private void unsupportedVersion(HttpServerRequest req) {
+        browserHeaders.decorate(req);
+        String requestId = RequestIds.answerId(null);
+        HttpServerResponse res = req.response();
+        res.putHeader(HeaderNames.X_REQUEST_ID, requestId).putHeader("connection", "close");
+        Problems.send(res, new EdgeProblem(EdgeError.HTTP_VERSION_NOT_SUPPORTED,
+                "This edge speaks HTTP/1.1 and HTTP/1.0" + (http2 ? " and HTTP/2" : "") + "."), requestId);
+        req.connection().close();
     }
 
     private void route(HttpServerRequest req) {
@@ -111,6 +127,53 @@ final class EdgeRoutes implements Handler<HttpServerRequest> {
 
     private static boolean hexDigit(char c) {
         return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+    }
+
+    /**
+     * The request did not arrive whole within the deadline: 408 when no answer was started, and the
+     * connection is closed either way (what is left of the body would be taken for the next request).
+     */
+    void timedOut(HttpServerRequest req, long seconds) {
+        refuseAndClose(req, new EdgeProblem(EdgeError.REQUEST_TIMEOUT,
+                "The request did not arrive whole within " + seconds + " s."));
+    }
+
+    /** As {@link #timedOut} for an HTTP/2 stream: the stream is reset, the connection's other streams go on. */
+    void timedOutStream(HttpServerRequest req, long seconds) {
+        HttpServerResponse res = req.response();
+        if (!res.headWritten() && !res.ended() && !res.closed()) {
+            String requestId = res.headers().get(HeaderNames.X_REQUEST_ID);
+            if (requestId == null) {
+                requestId = RequestIds.answerId(null);
+                res.putHeader(HeaderNames.X_REQUEST_ID, requestId);
+            }
+            res.headers().remove("content-length");
+            Problems.send(res, new EdgeProblem(EdgeError.REQUEST_TIMEOUT,
+                    "The request did not arrive whole within " + seconds + " s."), requestId);
+        }
+        res.reset();
+    }
+
+    /** The body's framing broke (a chunk size or a chunk's end): 400, and the connection is closed. */
+    void malformedBody(HttpServerRequest req) {
+        refuseAndClose(req, new EdgeProblem(EdgeError.MALFORMED_REQUEST,
+                "The request body's chunked framing could not be decoded."));
+    }
+
+    private void refuseAndClose(HttpServerRequest req, EdgeProblem problem) {
+        HttpServerResponse res = req.response();
+        if (!res.headWritten() && !res.ended() && !res.closed()) {
+            browserHeaders.decorate(req);
+            String requestId = res.headers().get(HeaderNames.X_REQUEST_ID);
+            if (requestId == null) {
+                requestId = RequestIds.answerId(null);
+                res.putHeader(HeaderNames.X_REQUEST_ID, requestId);
+            }
+            res.headers().remove("content-length");
+            res.putHeader("connection", "close");
+            Problems.send(res, problem, requestId);
+        }
+        req.connection().close();
     }
 
     /** The decoder failed: the connection is closed once this answer is sent. */

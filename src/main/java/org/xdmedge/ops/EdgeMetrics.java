@@ -37,6 +37,25 @@ public final class EdgeMetrics {
         timer.record(nanos, TimeUnit.NANOSECONDS);
     }
 
+    /**
+     * A connection closed by the edge's own bounds: {@code limit} (more open than
+     * {@code server.maxConnections}), {@code timeout} (a request not received whole in time),
+     * {@code framing} (a body whose chunked framing could not be decoded).
+     */
+    public void connectionClosed(String reason) {
+        io.micrometer.core.instrument.Counter.builder("xdmedge.connections.closed")
+                .description("Connections the edge closed: over the connection limit, a request not received in time, broken framing")
+                .tag("reason", reason)
+                .register(registry)
+                .increment();
+    }
+
+    /** Open HTTP connections, over every listener. */
+    public void bindConnections(java.util.function.IntSupplier open) {
+        Gauge.builder("xdmedge.connections.open", open, java.util.function.IntSupplier::getAsInt)
+                .description("Open HTTP connections").register(registry);
+    }
+
     /** Events acknowledged but not stored because the visitor's consent is out or pending. */
     public void consentIgnored(String action, org.xdmedge.consent.Consent consent, int events) {
         io.micrometer.core.instrument.Counter.builder("xdmedge.consent.ignored.events")

@@ -20,6 +20,8 @@ public enum EdgeError {
     MALFORMED_REQUEST("0114", 400, "Malformed HTTP request"),
     URI_TOO_LONG("0115", 414, "Request URI too long"),
     HEADERS_TOO_LARGE("0116", 431, "Request headers too large"),
+    REQUEST_TIMEOUT("0117", 408, "Request not received in time"),
+    HTTP_VERSION_NOT_SUPPORTED("0118", 505, "HTTP version not supported"),
     NOT_FOUND("0404", 404, "Not found"),
     CONSENT_IGNORED("0301", 200, "Request ignored"),
     IDENTITY_FETCH_DENIED("0303", 200, "Identity namespaces not allowed"),
