@@ -18,6 +18,8 @@ import org.xdmedge.ops.EdgeMetrics;
 import org.xdmedge.outlet.DatasetRouter;
 import org.xdmedge.outlet.EventSink;
 import org.xdmedge.outlet.kafka.KafkaOutlets;
+import org.xdmedge.personalization.ActivityRegistry;
+import org.xdmedge.personalization.PersonalizationConfig;
 import org.xdmedge.pipeline.EdgeService;
 import org.xdmedge.ratelimit.RateLimiter;
 import org.xdmedge.state.IdentityStateStore;
@@ -38,12 +40,15 @@ public final class EdgeNode implements AutoCloseable {
     private final java.time.Duration shutdownGrace;
     private final java.util.concurrent.atomic.AtomicBoolean stopping;
     private final DataDirectoryLock lock;
+    private final ActivityRegistry activities;
     private Boolean stoppedCleanly;
 
     private EdgeNode(SharedState state, DatasetRouter outlets, EdgeHttpServer http, String host, ConsentLedger consent,
                      JwtAuthenticator authenticator, EventLogStore store, java.time.Duration shutdownGrace,
-                     java.util.concurrent.atomic.AtomicBoolean stopping, DataDirectoryLock lock) {
+                     java.util.concurrent.atomic.AtomicBoolean stopping, DataDirectoryLock lock,
+                     ActivityRegistry activities) {
         this.lock = lock;
+        this.activities = activities;
         this.store = store;
         this.shutdownGrace = shutdownGrace;
         this.stopping = stopping;
@@ -77,6 +82,7 @@ public final class EdgeNode implements AutoCloseable {
         DatasetRouter outlets = null;
         ConsentLedger consent = null;
         JwtAuthenticator authenticator = null;
+        ActivityRegistry activities = null;
         var stopping = new java.util.concurrent.atomic.AtomicBoolean();
         try {
             EventLogStore store = EventLogStore.open(dataDir, EventLogStore.Options.DEFAULTS
@@ -106,13 +112,21 @@ public final class EdgeNode implements AutoCloseable {
             consent = new ConsentLedger(state.identityState(), ConsentLedger.DEFAULT_THREADS,
                     ConsentLedger.DEFAULT_QUEUE_CAPACITY, storage.retryAfterSeconds(),
                     state.shared() ? 0 : ConsentLedger.DEFAULT_CACHE_ENTRIES);
+            Map<String, PersonalizationConfig> personalization = new HashMap<>();
+            config.datastreams().forEach(ds -> personalization.put(ds.id(), ds.personalization()));
+            activities = ActivityRegistry.start(personalization, metrics.personalizationReloadFailures(),
+                    ActivityRegistry.DEFAULT_POLL);
             var server = config.server();
             EdgeService service = new EdgeService(new DatastreamRegistry(config), router, server.region(), consent,
-                    new FpidSeeder(fpidSecrets(config)), metrics::consentIgnored, authenticator, new RateLimiter(config));
+                    new FpidSeeder(fpidSecrets(config)), metrics::consentIgnored, authenticator, new RateLimiter(config),
+                    activities);
             EdgeHttpServer http = listen(server, service, metrics, () -> !stopping.get() && router.ready());
             return new EdgeNode(state, router, http, server.host(), consent, authenticator, store,
-                    java.time.Duration.ofSeconds(server.shutdownGraceSeconds()), stopping, lock);
+                    java.time.Duration.ofSeconds(server.shutdownGraceSeconds()), stopping, lock, activities);
         } catch (Exception e) {
+            if (activities != null) {
+                activities.close();
+            }
             if (authenticator != null) {
                 authenticator.close();
             }
@@ -189,6 +203,11 @@ public final class EdgeNode implements AutoCloseable {
         return store;
     }
 
+    /** The activities of every datastream (re-read from their files when these change). */
+    public ActivityRegistry activities() {
+        return activities;
+    }
+
     /** Per-identity state (consent): Redis when configured, SQLite otherwise. */
     public IdentityStateStore identityState() {
         return state.identityState();
@@ -218,6 +237,7 @@ public final class EdgeNode implements AutoCloseable {
         boolean committed;
         try {
             drained = http.drain(shutdownGrace);
+            activities.close();
             consent.close();
             // The embedded store first, bounded by what is left of the grace period; closing the
             // outlets afterwards finds it closed (and flushes the Kafka outlets).

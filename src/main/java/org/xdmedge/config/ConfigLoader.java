@@ -38,6 +38,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.regex.Pattern;
+import org.xdmedge.personalization.ActivitiesLoader;
 
 /**
  * Reads the YAML configuration strictly: unknown keys, wrong types and broken references all stop
@@ -120,6 +121,7 @@ public final class ConfigLoader {
         EdgeConfig config = bind(tree, report);
         if (config != null) {
             config = resolveRelativePaths(config, baseDir);
+            config = resolveActivitiesFiles(config, baseDir);
             validate(config, report);
         }
         report.throwIfAny(source);
@@ -448,7 +450,19 @@ public final class ConfigLoader {
                 p.add(at + ".dataset", "must be letters, digits, '.', '_' or '-'");
             }
             validateSdkKeys(ds, at, orgsWithSecret, p);
+            if (ds.personalization() != null) {
+                ActivitiesLoader.check(ds.personalization(), at + ".personalization", p::add);
+            }
         }
+    }
+
+    /** Makes relative {@code personalization.activitiesFile} names absolute against the configuration's folder. */
+    private static EdgeConfig resolveActivitiesFiles(EdgeConfig config, Path baseDir) {
+        List<EdgeConfig.DatastreamConfig> resolved = new ArrayList<>();
+        for (var ds : config.datastreams()) {
+            resolved.add(ds == null || ds.personalization() == null ? ds : ds.withPersonalization(ds.personalization().resolved(baseDir)));
+        }
+        return config.withDatastreams(resolved);
     }
 
     /** The consent, FPID and override keys of a datastream. */

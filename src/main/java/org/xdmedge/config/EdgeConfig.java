@@ -40,6 +40,11 @@ public record EdgeConfig(ServerConfig server, StorageConfig storage, List<Organi
         return new EdgeConfig(server, storage, organizations, datastreams, identity, newDatasets, state);
     }
 
+    /** The same configuration with other datastreams (file paths made absolute). */
+    public EdgeConfig withDatastreams(List<DatastreamConfig> newDatastreams) {
+        return new EdgeConfig(server, storage, organizations, newDatastreams, identity, datasets, state);
+    }
+
     /** The same configuration with another listener (command-line and test overrides). */
     public EdgeConfig withServer(ServerConfig newServer) {
         return new EdgeConfig(newServer, storage, organizations, datastreams, identity, datasets, state);
@@ -160,12 +165,14 @@ public record EdgeConfig(ServerConfig server, StorageConfig storage, List<Organi
      * the datasets a request may pick with {@code meta.configOverrides}; {@code fpidCookie} names the
      * first-party cookie that carries an FPID; {@code accessType} who may call it (default
      * {@code mixed}); {@code rateLimit} its own token bucket; {@code cookieDomain} the first-party
-     * domain on which state items also go out as {@code Set-Cookie}.
+     * domain on which state items also go out as {@code Set-Cookie}; {@code personalization} its
+     * activities (checked by {@code personalization.ActivitiesLoader}).
      */
     public record DatastreamConfig(String id, String orgId, Boolean enabled, String dataset,
                                    ConsentConfig consent, List<String> allowedDatasets, String fpidCookie,
                                    org.xdmedge.datastream.AccessType accessType, RateLimitConfig rateLimit,
-                                   String cookieDomain) {
+                                   String cookieDomain,
+                                   org.xdmedge.personalization.PersonalizationConfig personalization) {
         public DatastreamConfig {
             enabled = enabled == null ? Boolean.TRUE : enabled;
             consent = consent == null ? ConsentConfig.defaults() : consent;
@@ -174,8 +181,22 @@ public record EdgeConfig(ServerConfig server, StorageConfig storage, List<Organi
         }
 
         public DatastreamConfig(String id, String orgId, Boolean enabled, String dataset,
+                                ConsentConfig consent, List<String> allowedDatasets, String fpidCookie,
+                                org.xdmedge.datastream.AccessType accessType, RateLimitConfig rateLimit,
+                                String cookieDomain) {
+            this(id, orgId, enabled, dataset, consent, allowedDatasets, fpidCookie, accessType, rateLimit, cookieDomain,
+                    null);
+        }
+
+        public DatastreamConfig(String id, String orgId, Boolean enabled, String dataset,
                                 ConsentConfig consent, List<String> allowedDatasets, String fpidCookie) {
             this(id, orgId, enabled, dataset, consent, allowedDatasets, fpidCookie, null, null, null);
+        }
+
+        /** The same datastream with another personalization block. */
+        public DatastreamConfig withPersonalization(org.xdmedge.personalization.PersonalizationConfig p) {
+            return new DatastreamConfig(id, orgId, enabled, dataset, consent, allowedDatasets, fpidCookie, accessType,
+                    rateLimit, cookieDomain, p);
         }
 
         public DatastreamConfig(String id, String orgId, Boolean enabled, String dataset,

@@ -66,6 +66,15 @@ public final class EdgeMetrics {
                 .increment(events);
     }
 
+    /** A counter of activities files refused on reload (the previous activities stay in force). */
+    public Runnable personalizationReloadFailures() {
+        io.micrometer.core.instrument.Counter failures = io.micrometer.core.instrument.Counter
+                .builder("xdmedge.personalization.reload.failures")
+                .description("Changed activities files refused because they did not validate; the previous activities stay in force")
+                .register(registry);
+        return failures::increment;
+    }
+
     public void bindStore(EventLogStore store) {
         Gauge.builder("xdmedge.store.queue.depth", store, EventLogStore::queueDepth)
                 .description("Requests waiting for the event writer").register(registry);

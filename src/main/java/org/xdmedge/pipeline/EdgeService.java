@@ -1,5 +1,6 @@
 package org.xdmedge.pipeline;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.nio.charset.StandardCharsets;
@@ -35,6 +36,8 @@ import org.xdmedge.identity.StateKeys;
 import org.xdmedge.outlet.EventSink;
 import org.xdmedge.outlet.SinkUnavailableException;
 import org.xdmedge.outlet.StoredEvent;
+import org.xdmedge.personalization.Decider;
+import org.xdmedge.personalization.DecisionRequest;
 import org.xdmedge.protocol.EdgeAction;
 import org.xdmedge.protocol.EdgeError;
 import org.xdmedge.protocol.EdgeJson;
@@ -55,6 +58,8 @@ public final class EdgeService {
     static final String REMAINING_HEADER = "x-rate-limit-remaining";
     /** Event-scoped handle telling an SDK what became of each event of an interact call. */
     public static final String EVENT_RECEIPT = "xdm-edge:event";
+    /** Event-scoped handle with the propositions of the activities an event's scopes and surfaces get. */
+    public static final String DECISIONS = "personalization:decisions";
 
     private final DatastreamRegistry datastreams;
     private final EventSink sink;
@@ -64,10 +69,19 @@ public final class EdgeService {
     private final ConsentCounter ignoredEvents;
     private final Authenticator authenticator;
     private final RateLimiter rateLimiter;
+    private final Decider decider;
 
     public EdgeService(DatastreamRegistry datastreams, EventSink sink, String region, ConsentLedger consent,
                        FpidSeeder fpids, ConsentCounter ignoredEvents, Authenticator authenticator,
                        RateLimiter rateLimiter) {
+        this(datastreams, sink, region, consent, fpids, ignoredEvents, authenticator, rateLimiter, Decider.NONE);
+    }
+
+    /** {@code decider}: the activities interact answers with {@code personalization:decisions}. */
+    public EdgeService(DatastreamRegistry datastreams, EventSink sink, String region, ConsentLedger consent,
+                       FpidSeeder fpids, ConsentCounter ignoredEvents, Authenticator authenticator,
+                       RateLimiter rateLimiter, Decider decider) {
+        this.decider = decider;
         this.datastreams = datastreams;
         this.sink = sink;
         this.region = region;
@@ -290,6 +304,10 @@ public final class EdgeService {
                             receipt.put("reason", skipped.get(i));
                         }
                     }
+                    // No decisions for a visitor who opted out or whose consent is pending.
+                    if (requestConsent == Consent.IN && decider.active(datastream.id())) {
+                        addDecisions(plan, handles);
+                    }
                 }
                 boolean ignoring = requestConsent != Consent.IN && (call.action() == EdgeAction.V1_SET_CONSENT
                         || !plan.events().isEmpty());
@@ -304,6 +322,30 @@ public final class EdgeService {
                     warning.putObject("report").put("cause", requestConsent.general());
                 }
                 return new EdgeReply(200, body, Map.of(), plan.streaming());
+        }
+    }
+
+    /** One {@code personalization:decisions} handle per event that asks for scopes or surfaces and gets propositions. */
+    private void addDecisions(Plan plan, ArrayNode handles) {
+        EdgeCall call = plan.call();
+        ObjectNode requestQuery = plan.request().query();
+        for (EdgeEvent event : plan.request().events()) {
+            JsonNode query = event.query() != null ? event.query().get("personalization") : null;
+            if (query == null && requestQuery != null) {
+                query = requestQuery.get("personalization");
+            }
+            if (query == null || !query.isObject()) {
+                continue;
+            }
+            ArrayNode propositions = decider.decide(new DecisionRequest(plan.datastream().id(), plan.identity().ecid(),
+                    query, event::xdm, event::data, call.header("user-agent"), call.header("referer"),
+                    Consent.IN.general(), call.receivedAtMillis()));
+            if (propositions != null && !propositions.isEmpty()) {
+                ObjectNode handle = handles.addObject();
+                handle.set("payload", propositions);
+                handle.put("type", DECISIONS);
+                handle.put("eventIndex", event.index());
+            }
         }
     }
 

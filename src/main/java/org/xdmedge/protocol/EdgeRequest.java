@@ -42,6 +42,8 @@ public record EdgeRequest(EdgeAction action, List<EdgeEvent> events, List<Identi
         private final Instant timestamp;
         private final RawJson rawXdm;
         private final RawJson rawData;
+        /** The event's own {@code query} object (alloy's {@code query.personalization}), or null. */
+        private ObjectNode query;
 
         public EdgeEvent(int index, ObjectNode xdm, JsonNode data, List<IdentityItem> identities,
                          String eventId, Instant timestamp, RawJson rawXdm, RawJson rawData) {
@@ -80,6 +82,16 @@ public record EdgeRequest(EdgeAction action, List<EdgeEvent> events, List<Identi
 
         public int index() {
             return index;
+        }
+
+        /** The event's own {@code query} object, or null when it has none. */
+        public ObjectNode query() {
+            return query;
+        }
+
+        EdgeEvent withQuery(ObjectNode eventQuery) {
+            this.query = eventQuery;
+            return this;
         }
 
         /** The whole xdm object (built from the raw bytes on first use when lean). */

@@ -108,7 +108,8 @@ public final class EdgeRequestParser {
             EdgeEvent event = parseEvent(i, rawEvents.get(i), raw.get(rawEvents.get(i)), eventPaths.get(i),
                     requestXdm, errors);
             if (event != null) {
-                events.add(event);
+                JsonNode eventQuery = rawEvents.get(i).get("query");
+                events.add(eventQuery instanceof ObjectNode q ? event.withQuery(q) : event);
             }
         }
         List<IdentityItem> requestIdentities = requestXdm == null ? List.of()
