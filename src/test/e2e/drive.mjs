@@ -11,6 +11,7 @@
 //   {do: "await", name, timeoutMs}          wait for a started command (reports {timedOut} if it did not settle)
 //   {do: "pause", ms}                       let the page run (only used to show that nothing happens)
 //   {do: "cookies"}                         document.cookie as the page sees it
+//   {do: "html", selector}                  innerHTML of the first element the selector finds (null: none)
 // Every step's outcome is in `results`; every request to an edge host (fetch and sendBeacon) is in
 // `requests`, with the headers Chromium really sent (cookies included) and the answer.
 import { chromium } from "playwright-core";
@@ -87,6 +88,12 @@ try {
         break;
       case "cookies":
         result = await page.evaluate(() => document.cookie);
+        break;
+      case "html":
+        result = await page.evaluate((selector) => {
+          const element = document.querySelector(selector);
+          return element ? element.innerHTML : null;
+        }, step.selector);
         break;
       case "alloy":
         result = await page.evaluate(({ command, options, start }) => {

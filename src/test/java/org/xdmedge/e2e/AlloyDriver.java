@@ -157,6 +157,11 @@ final class AlloyDriver {
         return step("do", "cookies");
     }
 
+    /** The innerHTML of the first element {@code selector} finds, null when none. */
+    static Map<String, Object> html(String selector) {
+        return step("do", "html", "selector", selector);
+    }
+
     static Map<String, Object> pause(int ms) {
         return step("do", "pause", "ms", ms);
     }
