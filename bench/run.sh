@@ -53,7 +53,7 @@ load_cpus="${BENCH_LOAD_CPUS:-0}"
 heap="${BENCH_HEAP:-1g}"
 grown="${BENCH_GROWN_EVENTS:-}"
 [ -z "$grown" ] || [[ "$grown" =~ ^[1-9][0-9]*$ ]] || { echo "bench: BENCH_GROWN_EVENTS must be a positive number of events" >&2; exit 2; }
-scenarios="${BENCH_ONLY:-disk collect-1 collect-50 collect-50-client-ids interact-new interact-returning v1-interact overload kafka-collect-1 kafka-collect-50 writer}"
+scenarios="${BENCH_ONLY:-disk collect-1 collect-50 collect-50-client-ids interact-new interact-personalized interact-returning v1-interact overload kafka-collect-1 kafka-collect-50 writer}"
 if (( seconds + warmup > 20 )); then echo "bench: a scenario must stay within 20 s (BENCH_SECONDS + BENCH_WARMUP)" >&2; exit 2; fi
 
 if ! command -v wrk >/dev/null; then
@@ -90,6 +90,41 @@ datastreams:
   - id: ds
     orgId: 53A16ACB5CC1D3760A495C99@AdobeOrg
     dataset: web-events
+YAML
+# interact-personalized: five activities with audience conditions on __view__ and two named scopes.
+cat "$work/edge.yaml" > "$work/edge-personalized.yaml"
+cat >> "$work/edge-personalized.yaml" <<'YAML'
+    personalization:
+      activities:
+        - id: hero-summer
+          scope: __view__
+          priority: 10
+          audience: [ { field: xdm.web.webPageDetails.URL, op: contains, value: "/collections/summer/" } ]
+          experiences:
+            - { id: a, weight: 50, items: [ { type: dom-action, action: setHtml, selector: "#hero", content: "<b>Summer sale</b>" } ] }
+            - { id: b, weight: 50, items: [ { type: json, content: { color: "#D41DBA" } } ] }
+        - id: hero-winter
+          scope: __view__
+          priority: 5
+          audience: [ { field: xdm.web.webPageDetails.URL, op: contains, value: "/collections/winter/" } ]
+          experiences:
+            - { id: only, weight: 100, items: [ { type: dom-action, action: setText, selector: "h1", content: "Winter" } ] }
+        - id: hero-default
+          scope: __view__
+          audience: [ { field: context.userAgent, op: contains, value: "Mozilla" } ]
+          experiences:
+            - { id: only, weight: 100, items: [ { type: dom-action, action: setStyle, selector: "#hero", content: { color: "#333" } } ] }
+        - id: hero-offer
+          scope: hero-offer
+          audience: [ { field: xdm.device.screenWidth, op: greaterThan, value: 1000 } ]
+          experiences:
+            - { id: a, weight: 50, items: [ { type: html, content: "<p>Free shipping</p>" } ] }
+            - { id: b, weight: 50, items: [ { type: html, content: "<p>10% off</p>" } ] }
+        - id: cart-offer
+          scope: cart-offer
+          audience: [ { field: xdm.environment.type, op: equals, value: browser } ]
+          experiences:
+            - { id: only, weight: 100, items: [ { type: json, content: { banner: cart } } ] }
 YAML
 # Overload: a short writer queue, so ten times the sustainable concurrency must meet 503s.
 sed 's/^server: .*/server: { region: or2, maxRequestBytes: 1048576 }\nstorage: { queueCapacity: 16 }/' "$work/edge.yaml" > "$work/edge-overload.yaml"
@@ -233,6 +268,7 @@ describe() {
     collect-50)         echo "/ee/v2/collect?datastreamId=ds collect-50.json application/json 50 $conns edge.yaml" ;;
     collect-50-client-ids) echo "/ee/v2/collect?datastreamId=ds collect-50-client-ids.json application/json 50 $conns edge.yaml" ;;
     interact-new)       echo "/ee/v2/interact?datastreamId=ds interact-new.json application/json 1 $conns edge.yaml" ;;
+    interact-personalized) echo "/ee/v2/interact?datastreamId=ds interact-personalized.json application/json 1 $conns edge-personalized.yaml" ;;
     interact-returning) echo "/ee/v2/interact?datastreamId=ds interact-returning.json application/json 1 $conns edge.yaml" ;;
     v1-interact)        echo "/ee/v1/interact?configId=ds v1-interact.json text/plain;charset=UTF-8 1 $conns edge.yaml" ;;
     kafka-collect-1)    echo "/ee/v2/collect?datastreamId=ds collect-1.json application/json 1 $conns edge-kafka.yaml" ;;

@@ -44,6 +44,17 @@ public final class Bodies {
                 () -> "{\"events\":[" + batch(fpid, random, "\"_id\":\"{ID}\",") + "]}");
         String query = "\"query\":{\"identity\":{\"fetch\":[\"ECID\"]}}";
         write(dir, "interact-new.json", singles, () -> "{\"event\":" + browser.next(random) + "," + query + "}");
+        // What alloy writes on the first event of a page with renderDecisions and two named scopes.
+        String personalization = ",\"query\":{\"personalization\":{\"schemas\":["
+                + "\"https://ns.adobe.com/personalization/html-content-item\","
+                + "\"https://ns.adobe.com/personalization/json-content-item\","
+                + "\"https://ns.adobe.com/personalization/redirect-item\","
+                + "\"https://ns.adobe.com/personalization/dom-action\"],"
+                + "\"decisionScopes\":[\"hero-offer\",\"cart-offer\",\"__view__\"]}}}";
+        write(dir, "interact-personalized.json", singles, () -> {
+            String event = browser.next(random);
+            return "{\"event\":" + event.substring(0, event.length() - 1) + personalization + "," + query + "}";
+        });
         String meta = "\"meta\":{\"state\":{\"domain\":\"shop.test\",\"cookiesEnabled\":true%s}}";
         write(dir, "v1-interact.json", singles,
                 () -> "{\"events\":[" + browser.next(random) + "]," + query + "," + meta.formatted("") + "}");
