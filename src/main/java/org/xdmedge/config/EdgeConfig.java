@@ -211,15 +211,15 @@ public record EdgeConfig(ServerConfig server, StorageConfig storage, List<Organi
     }
 
     /**
-     * {@code datasets[]}: where a dataset's events go. Datasets not listed go to the embedded SQLite
-     * store ({@code outlet: sqlite}).
+     * {@code datasets[]}: where a dataset's events go. Datasets not listed go to the embedded event
+     * store ({@code outlet: embedded}).
      */
     public record DatasetConfig(String name, String outlet, KafkaOutletConfig kafka) {
-        public static final String SQLITE = "sqlite";
+        public static final String EMBEDDED = "embedded";
         public static final String KAFKA = "kafka";
 
         public DatasetConfig {
-            outlet = outlet == null ? SQLITE : outlet;
+            outlet = outlet == null ? EMBEDDED : outlet;
         }
     }
 

@@ -33,13 +33,15 @@ final class OutletConfigCheck {
                 out.add(new Problem(at + ".name", "duplicate dataset '" + ds.name() + "'"));
             }
             switch (ds.outlet()) {
-                case EdgeConfig.DatasetConfig.SQLITE -> {
+                case EdgeConfig.DatasetConfig.EMBEDDED -> {
                     if (ds.kafka() != null) {
                         out.add(new Problem(at + ".kafka", "is only allowed with outlet: kafka"));
                     }
                 }
                 case EdgeConfig.DatasetConfig.KAFKA -> kafka(ds.kafka(), at + ".kafka", config.server().maxRequestBytes(), out);
-                default -> out.add(new Problem(at + ".outlet", "must be sqlite or kafka"));
+                // The embedded store was once named after SQLite, which it no longer uses.
+                case "sqlite" -> out.add(new Problem(at + ".outlet", "sqlite is now called embedded: write outlet: embedded"));
+                default -> out.add(new Problem(at + ".outlet", "must be embedded or kafka"));
             }
         }
         var redis = config.state().redis();

@@ -48,6 +48,22 @@ class OutletConfigTest {
     }
 
     @Test
+    void theEmbeddedOutletIsNamedEmbeddedAndItsFormerNameIsRefusedNamingIt() throws Exception {
+        EdgeConfig config = loader.parse(BASE + """
+                datasets:
+                  - { name: web-events, outlet: embedded }
+                  - { name: other }
+                """, "test");
+        assertThat(config.datasets()).extracting(EdgeConfig.DatasetConfig::outlet).containsExactly("embedded", "embedded");
+        assertThatThrownBy(() -> loader.parse(BASE + """
+                datasets:
+                  - { name: web-events, outlet: sqlite }
+                """, "edge.yaml"))
+                .hasMessageContaining("datasets[0].outlet")
+                .hasMessageContaining("outlet: embedded");
+    }
+
+    @Test
     void refusesWhatWouldBreakTheOutletsGuarantees() {
         assertThatThrownBy(() -> loader.parse(BASE + """
                 datasets:
