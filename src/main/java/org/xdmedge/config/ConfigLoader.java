@@ -38,7 +38,6 @@ import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.regex.Pattern;
-import org.xdmedge.personalization.ActivitiesLoader;
 
 /**
  * Reads the YAML configuration strictly: unknown keys, wrong types and broken references all stop
@@ -66,6 +65,7 @@ public final class ConfigLoader {
     private final YAMLFactory yaml = YAMLFactory.builder()
             .enable(YAMLParser.Feature.PARSE_BOOLEAN_LIKE_WORDS_AS_STRINGS)
             .build();
+    private static final List<ConfigCheck> CHECKS = ConfigCheck.installed();
     /** Binding stops after this many refused keys: a file that wrong is likely not a configuration at all. */
     private static final int MAX_BINDING_PROBLEMS = 100;
 
@@ -338,6 +338,9 @@ public final class ConfigLoader {
         for (OutletConfigCheck.Problem problem : OutletConfigCheck.problems(config)) {
             p.add(problem.path(), problem.message());
         }
+        for (ConfigCheck check : CHECKS) {
+            check.check(config, p::add);
+        }
     }
 
     private static void serverProblems(EdgeConfig.ServerConfig server, Problems p) {
@@ -450,9 +453,6 @@ public final class ConfigLoader {
                 p.add(at + ".dataset", "must be letters, digits, '.', '_' or '-'");
             }
             validateSdkKeys(ds, at, orgsWithSecret, p);
-            if (ds.personalization() != null) {
-                ActivitiesLoader.check(ds.personalization(), at + ".personalization", p::add);
-            }
         }
     }
 

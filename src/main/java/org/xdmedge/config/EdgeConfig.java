@@ -170,19 +170,19 @@ public record EdgeConfig(ServerConfig server, StorageConfig storage, List<Organi
      */
     public record DatastreamConfig(String id, String orgId, Boolean enabled, String dataset,
                                    ConsentConfig consent, List<String> allowedDatasets, String fpidCookie,
-                                   org.xdmedge.datastream.AccessType accessType, RateLimitConfig rateLimit,
+                                   org.xdmedge.config.AccessType accessType, RateLimitConfig rateLimit,
                                    String cookieDomain,
-                                   org.xdmedge.personalization.PersonalizationConfig personalization) {
+                                   org.xdmedge.config.PersonalizationConfig personalization) {
         public DatastreamConfig {
             enabled = enabled == null ? Boolean.TRUE : enabled;
             consent = consent == null ? ConsentConfig.defaults() : consent;
             allowedDatasets = allowedDatasets == null ? List.of() : List.copyOf(allowedDatasets);
-            accessType = accessType == null ? org.xdmedge.datastream.AccessType.MIXED : accessType;
+            accessType = accessType == null ? org.xdmedge.config.AccessType.MIXED : accessType;
         }
 
         public DatastreamConfig(String id, String orgId, Boolean enabled, String dataset,
                                 ConsentConfig consent, List<String> allowedDatasets, String fpidCookie,
-                                org.xdmedge.datastream.AccessType accessType, RateLimitConfig rateLimit,
+                                org.xdmedge.config.AccessType accessType, RateLimitConfig rateLimit,
                                 String cookieDomain) {
             this(id, orgId, enabled, dataset, consent, allowedDatasets, fpidCookie, accessType, rateLimit, cookieDomain,
                     null);
@@ -194,14 +194,14 @@ public record EdgeConfig(ServerConfig server, StorageConfig storage, List<Organi
         }
 
         /** The same datastream with another personalization block. */
-        public DatastreamConfig withPersonalization(org.xdmedge.personalization.PersonalizationConfig p) {
+        public DatastreamConfig withPersonalization(org.xdmedge.config.PersonalizationConfig p) {
             return new DatastreamConfig(id, orgId, enabled, dataset, consent, allowedDatasets, fpidCookie, accessType,
                     rateLimit, cookieDomain, p);
         }
 
         public DatastreamConfig(String id, String orgId, Boolean enabled, String dataset,
                                 ConsentConfig consent, List<String> allowedDatasets, String fpidCookie,
-                                org.xdmedge.datastream.AccessType accessType, RateLimitConfig rateLimit) {
+                                org.xdmedge.config.AccessType accessType, RateLimitConfig rateLimit) {
             this(id, orgId, enabled, dataset, consent, allowedDatasets, fpidCookie, accessType, rateLimit, null);
         }
 

@@ -1,9 +1,7 @@
 package org.xdmedge.config;
 
-import java.io.IOException;
 import java.net.URI;
 import java.net.URISyntaxException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -12,7 +10,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.function.BiConsumer;
 import java.util.regex.Pattern;
-import org.xdmedge.auth.JwksKeys;
 import org.xdmedge.config.EdgeConfig.OrganizationConfig;
 
 /**
@@ -87,12 +84,6 @@ final class SecurityConfigChecks {
             Path file = Path.of(auth.jwksFile());
             if (!Files.isRegularFile(file) || !Files.isReadable(file)) {
                 problem.accept(at + ".jwksFile", "cannot read key file " + file);
-            } else {
-                try {
-                    JwksKeys.parseStrict(Files.readString(file, StandardCharsets.UTF_8));
-                } catch (IOException | IllegalArgumentException e) {
-                    problem.accept(at + ".jwksFile", file + ": " + e.getMessage());
-                }
             }
         }
         if (auth.jwksUrl() != null) {

@@ -8,8 +8,8 @@ import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
 import org.xdmedge.protocol.EdgeError;
-import org.xdmedge.protocol.EdgeProblem;
 import org.xdmedge.protocol.EdgeProblem.FieldError;
+import org.xdmedge.protocol.EdgeProblem;
 
 /**
  * Applies a request's {@code meta.configOverrides} to its datastream. Only values the datastream

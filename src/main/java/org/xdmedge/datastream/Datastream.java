@@ -1,6 +1,7 @@
 package org.xdmedge.datastream;
 
 import java.util.Set;
+import org.xdmedge.config.AccessType;
 
 /**
  * A datastream as the pipeline sees it: resolved, validated, immutable.

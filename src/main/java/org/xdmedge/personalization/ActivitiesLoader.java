@@ -22,11 +22,12 @@ import java.util.Map;
 import java.util.Set;
 import java.util.function.BiConsumer;
 import java.util.regex.Pattern;
-import org.xdmedge.personalization.PersonalizationConfig.ActivitiesFile;
-import org.xdmedge.personalization.PersonalizationConfig.ActivityConfig;
-import org.xdmedge.personalization.PersonalizationConfig.ConditionConfig;
-import org.xdmedge.personalization.PersonalizationConfig.ExperienceConfig;
-import org.xdmedge.personalization.PersonalizationConfig.ItemConfig;
+import org.xdmedge.config.PersonalizationConfig.ActivitiesFile;
+import org.xdmedge.config.PersonalizationConfig.ActivityConfig;
+import org.xdmedge.config.PersonalizationConfig.ConditionConfig;
+import org.xdmedge.config.PersonalizationConfig.ExperienceConfig;
+import org.xdmedge.config.PersonalizationConfig.ItemConfig;
+import org.xdmedge.config.PersonalizationConfig;
 
 /**
  * Checks activities as written (in the configuration or in an activities file) and reads activities

@@ -14,7 +14,8 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import org.xdmedge.personalization.PersonalizationConfig.ActivityConfig;
+import org.xdmedge.config.PersonalizationConfig.ActivityConfig;
+import org.xdmedge.config.PersonalizationConfig;
 
 /**
  * The activities of every datastream, as the pipeline's {@link Decider}. Activities written in an

@@ -9,7 +9,8 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import java.util.stream.Collectors;
-import org.xdmedge.personalization.PersonalizationConfig.ConditionConfig;
+import org.xdmedge.config.PersonalizationConfig.ConditionConfig;
+import org.xdmedge.config.PersonalizationConfig;
 
 /** An activity's audience: conditions that must all hold for an event and its request. */
 final class Audience {

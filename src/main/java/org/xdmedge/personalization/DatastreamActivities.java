@@ -16,9 +16,10 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
-import org.xdmedge.personalization.PersonalizationConfig.ActivityConfig;
-import org.xdmedge.personalization.PersonalizationConfig.ExperienceConfig;
-import org.xdmedge.personalization.PersonalizationConfig.ItemConfig;
+import org.xdmedge.config.PersonalizationConfig.ActivityConfig;
+import org.xdmedge.config.PersonalizationConfig.ExperienceConfig;
+import org.xdmedge.config.PersonalizationConfig.ItemConfig;
+import org.xdmedge.config.PersonalizationConfig;
 
 /**
  * The validated activities of one datastream, ready to answer: grouped by scope, highest priority

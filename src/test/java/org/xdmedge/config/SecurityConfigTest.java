@@ -14,7 +14,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import org.xdmedge.datastream.AccessType;
+import org.xdmedge.config.AccessType;
 import org.xdmedge.testing.TestTokens;
 
 /** The security keys of the configuration are checked at start-up; messages name key and line. */
@@ -59,6 +59,16 @@ class SecurityConfigTest {
         assertThat(config.datastreams().get(0).rateLimit()).isEqualTo(new RateLimitConfig(2.5, 3));
         assertThat(config.datastreams().get(1).accessType()).isEqualTo(AccessType.MIXED);
         assertThat(config.datastreams().get(1).rateLimit()).isNull();
+    }
+
+    @Test
+    void aKeyFileWithoutUsableKeysStopsStartUpNamingKeyAndLine() throws Exception {
+        Path file = dir.resolve("not-keys.json");
+        Files.writeString(file, "{\"keys\": 3}");
+        assertThatThrownBy(() -> parse(org("jwksFile: " + file)))
+                .isInstanceOf(ConfigException.class)
+                .hasMessageContaining("'organizations[0].auth.jwksFile' at line 5")
+                .hasMessageContaining(file.toString());
     }
 
     @Test

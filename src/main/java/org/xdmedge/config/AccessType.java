@@ -1,4 +1,4 @@
-package org.xdmedge.datastream;
+package org.xdmedge.config;
 
 import com.fasterxml.jackson.annotation.JsonProperty;
 

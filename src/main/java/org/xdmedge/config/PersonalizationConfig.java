@@ -1,4 +1,4 @@
-package org.xdmedge.personalization;
+package org.xdmedge.config;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import java.nio.file.Path;
