@@ -2,6 +2,7 @@ package org.xdmedge.http;
 
 import io.vertx.core.Context;
 import io.vertx.core.Handler;
+import io.vertx.core.MultiMap;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpMethod;
@@ -50,107 +51,153 @@ final class EdgeHandler implements Handler<HttpServerRequest> {
 
     @Override
     public void handle(HttpServerRequest req) {
-        HttpServerResponse res = req.response();
         long started = System.nanoTime();
-
-        io.vertx.core.MultiMap params;
-        try {
-            params = req.params();
-        } catch (IllegalArgumentException e) {
-            String requestId = RequestIds.answerId(null);
-            res.putHeader(HeaderNames.X_REQUEST_ID, requestId);
-            fail(req, res, new EdgeProblem(EdgeError.INVALID_FIELD, "The query string is not valid percent-encoding."),
-                    requestId, "-", started);
+        MultiMap params = queryParams(req, started);
+        if (params == null) {
             return;
         }
-        String callerId = params.get("requestId");
-        if (callerId == null) {
-            callerId = req.getHeader(HeaderNames.X_REQUEST_ID);
-        }
+        String callerId = callerId(req, params);
         if (callerId != null && !RequestIds.validCallerId(callerId)) {
-            String requestId = RequestIds.answerId(null);
-            res.putHeader(HeaderNames.X_REQUEST_ID, requestId);
-            fail(req, res, EdgeProblem.field(EdgeError.INVALID_FIELD, "requestId",
-                    "a requestId is 1 to 128 letters, digits, '.', '_', ':' or '-'"), requestId, "-", started);
+            refuseCallerId(req, started);
             return;
         }
         String requestId = RequestIds.answerId(callerId);
-        res.putHeader(HeaderNames.X_REQUEST_ID, requestId);
-
-        EdgePath.Match match = EdgePath.parse(req.path());
-        if (match instanceof EdgePath.UnknownHint) {
-            discardBody(req, guarded(req, "unknown", started, v -> {
-                res.setStatusCode(404).end();
-                metrics.request("unknown", 404, System.nanoTime() - started);
-            }));
-            return;
-        }
-        if (!(match instanceof EdgePath.Route route)) {
-            fail(req, res, new EdgeProblem(EdgeError.NOT_FOUND, "No edge endpoint at this path."), requestId, "-", started);
+        req.response().putHeader(HeaderNames.X_REQUEST_ID, requestId);
+        EdgePath.Route route = route(req, requestId, started);
+        if (route == null) {
             return;
         }
         String actionName = route.action().name().toLowerCase(Locale.ROOT);
+        if (!methodAndTypeAccepted(req, requestId, actionName, started)) {
+            return;
+        }
+        long declared = contentLength(req);
+        if (declared > (long) maxRequestBytes * DISCARD_FACTOR) {
+            refuseHugeBody(req, requestId, actionName, started);
+            return;
+        }
+        Context context = Vertx.currentContext();
+        readBody(req, requestId, actionName, started, declared,
+                raw -> serve(req, new Admitted(route, params, callerId, requestId, actionName, started), context, raw),
+                () -> respondProblem(req.response(), BodyDecoder.tooLarge(maxRequestBytes), requestId, actionName, started));
+    }
+
+    /** What the checks before the body decided about a request. */
+    private record Admitted(EdgePath.Route route, MultiMap params, String callerId, String requestId, String actionName,
+                            long started) {}
+
+    /** The query parameters; null when they are not valid percent-encoding (answered). */
+    private MultiMap queryParams(HttpServerRequest req, long started) {
+        try {
+            return req.params();
+        } catch (IllegalArgumentException e) {
+            String requestId = RequestIds.answerId(null);
+            req.response().putHeader(HeaderNames.X_REQUEST_ID, requestId);
+            fail(req, req.response(), new EdgeProblem(EdgeError.INVALID_FIELD,
+                    "The query string is not valid percent-encoding."), requestId, "-", started);
+            return null;
+        }
+    }
+
+    /** The caller's own request id: the {@code requestId} parameter, else the header; null if none. */
+    private static String callerId(HttpServerRequest req, MultiMap params) {
+        String callerId = params.get("requestId");
+        return callerId != null ? callerId : req.getHeader(HeaderNames.X_REQUEST_ID);
+    }
+
+    private void refuseCallerId(HttpServerRequest req, long started) {
+        String requestId = RequestIds.answerId(null);
+        req.response().putHeader(HeaderNames.X_REQUEST_ID, requestId);
+        fail(req, req.response(), EdgeProblem.field(EdgeError.INVALID_FIELD, "requestId",
+                "a requestId is 1 to 128 letters, digits, '.', '_', ':' or '-'"), requestId, "-", started);
+    }
+
+    /** The endpoint the path names; null when there is none (answered 404). */
+    private EdgePath.Route route(HttpServerRequest req, String requestId, long started) {
+        EdgePath.Match match = EdgePath.parse(req.path());
+        if (match instanceof EdgePath.UnknownHint) {
+            discardBody(req, guarded(req, "unknown", started, v -> {
+                req.response().setStatusCode(404).end();
+                metrics.request("unknown", 404, System.nanoTime() - started);
+            }));
+            return null;
+        }
+        if (!(match instanceof EdgePath.Route route)) {
+            fail(req, req.response(), new EdgeProblem(EdgeError.NOT_FOUND, "No edge endpoint at this path."),
+                    requestId, "-", started);
+            return null;
+        }
+        return route;
+    }
+
+    /** POST with a JSON media type (or none); false when refused (answered). */
+    private boolean methodAndTypeAccepted(HttpServerRequest req, String requestId, String actionName, long started) {
+        HttpServerResponse res = req.response();
         if (req.method() != HttpMethod.POST) {
             res.putHeader("allow", "POST, OPTIONS");
             fail(req, res, new EdgeProblem(EdgeError.METHOD_NOT_ALLOWED, "Edge endpoints take POST requests."),
                     requestId, actionName, started);
-            return;
+            return false;
         }
         String contentType = req.getHeader(HeaderNames.CONTENT_TYPE);
-        if (contentType != null) {
-            int semicolon = contentType.indexOf(';');
-            String media = (semicolon < 0 ? contentType : contentType.substring(0, semicolon)).trim();
-            if (!isJsonType(media)) {
-                media = media.toLowerCase(Locale.ROOT);
-                fail(req, res, new EdgeProblem(EdgeError.UNSUPPORTED_CONTENT_TYPE, "Content type '"
-                        + BodyDecoder.shorten(media) + "' is not supported; send JSON as application/json or text/plain."),
-                        requestId, actionName, started);
-                return;
-            }
+        if (contentType == null) {
+            return true;
         }
-        long declared = contentLength(req);
-        if (declared > (long) maxRequestBytes * DISCARD_FACTOR) {
-            res.putHeader("connection", "close");
-            Problems.send(res, BodyDecoder.tooLarge(maxRequestBytes), requestId);
-            metrics.request(actionName, 413, System.nanoTime() - started);
-            req.connection().close();
+        int semicolon = contentType.indexOf(';');
+        String media = (semicolon < 0 ? contentType : contentType.substring(0, semicolon)).trim();
+        if (isJsonType(media)) {
+            return true;
+        }
+        media = media.toLowerCase(Locale.ROOT);
+        fail(req, res, new EdgeProblem(EdgeError.UNSUPPORTED_CONTENT_TYPE, "Content type '"
+                + BodyDecoder.shorten(media) + "' is not supported; send JSON as application/json or text/plain."),
+                requestId, actionName, started);
+        return false;
+    }
+
+    /** A declared length far over the limit: answered 413 at once and the connection closed, nothing read. */
+    private void refuseHugeBody(HttpServerRequest req, String requestId, String actionName, long started) {
+        HttpServerResponse res = req.response();
+        res.putHeader("connection", "close");
+        Problems.send(res, BodyDecoder.tooLarge(maxRequestBytes), requestId);
+        metrics.request(actionName, 413, System.nanoTime() - started);
+        req.connection().close();
+    }
+
+    /** The whole body is here: decoded, handed to the pipeline, and its outcome answered on the request's loop. */
+    private void serve(HttpServerRequest req, Admitted a, Context context, byte[] raw) {
+        HttpServerResponse res = req.response();
+        byte[] body;
+        try {
+            body = BodyDecoder.decode(raw, req.getHeader(HeaderNames.CONTENT_ENCODING), maxRequestBytes);
+        } catch (EdgeProblem problem) {
+            respondProblem(res, problem, a.requestId(), a.actionName(), a.started());
             return;
         }
-
-        Context context = Vertx.currentContext();
-        String finalCallerId = callerId;
-        readBody(req, requestId, actionName, started, declared, raw -> {
-            byte[] body;
-            try {
-                body = BodyDecoder.decode(raw, req.getHeader(HeaderNames.CONTENT_ENCODING), maxRequestBytes);
-            } catch (EdgeProblem problem) {
-                respondProblem(res, problem, requestId, actionName, started);
-                return;
-            }
-            EdgeCall call = new EdgeCall(route.action(), route.locationHint(), requestId, finalCallerId,
-                    datastreamParam(params), route.action() == EdgeAction.V2_COLLECT && "true".equalsIgnoreCase(params.get("silent")),
-                    req.headers().getAll(HeaderNames.COOKIE), headers(req), body, System.currentTimeMillis());
-            service.handle(call).whenComplete((reply, failure) -> {
-                Handler<Void> answer = guarded(req, actionName, started, v -> {
-                    Throwable cause = failure instanceof CompletionException && failure.getCause() != null
-                            ? failure.getCause() : failure;
-                    if (cause instanceof EdgeProblem problem) {
-                        respondProblem(res, problem, requestId, actionName, started);
-                    } else if (cause != null) {
-                        unexpected(req, cause, actionName, started);
-                    } else {
-                        respond(res, reply, actionName, started);
-                    }
-                });
-                // Completed on the request's own event loop (nothing stored, a cached consent answer,
-                // a refusal): answer at once instead of queueing another task.
-                if (Vertx.currentContext() == context) {
-                    answer.handle(null);
+        EdgeAction action = a.route().action();
+        EdgeCall call = new EdgeCall(action, a.route().locationHint(), a.requestId(), a.callerId(),
+                datastreamParam(a.params()), action == EdgeAction.V2_COLLECT && "true".equalsIgnoreCase(a.params().get("silent")),
+                req.headers().getAll(HeaderNames.COOKIE), headers(req), body, System.currentTimeMillis());
+        service.handle(call).whenComplete((reply, failure) -> {
+            Handler<Void> answer = guarded(req, a.actionName(), a.started(), v -> {
+                Throwable cause = failure instanceof CompletionException && failure.getCause() != null
+                        ? failure.getCause() : failure;
+                if (cause instanceof EdgeProblem problem) {
+                    respondProblem(res, problem, a.requestId(), a.actionName(), a.started());
+                } else if (cause != null) {
+                    unexpected(req, cause, a.actionName(), a.started());
                 } else {
-                    context.runOnContext(answer);
+                    respond(res, reply, a.actionName(), a.started());
                 }
             });
-        }, () -> respondProblem(res, BodyDecoder.tooLarge(maxRequestBytes), requestId, actionName, started));
+            // Completed on the request's own event loop (nothing stored, a cached consent answer,
+            // a refusal): answer at once instead of queueing another task.
+            if (Vertx.currentContext() == context) {
+                answer.handle(null);
+            } else {
+                context.runOnContext(answer);
+            }
+        });
     }
 
     /**
@@ -333,7 +380,7 @@ final class EdgeHandler implements Handler<HttpServerRequest> {
      * every header into a map was a tenth of a small request's own work on the event loop.
      */
     private static java.util.Map<String, String> headers(HttpServerRequest req) {
-        io.vertx.core.MultiMap headers = req.headers();
+        MultiMap headers = req.headers();
         return new java.util.AbstractMap<>() {
             private java.util.Map<String, String> copy;
 
@@ -364,7 +411,7 @@ final class EdgeHandler implements Handler<HttpServerRequest> {
         };
     }
 
-    private static String datastreamParam(io.vertx.core.MultiMap params) {
+    private static String datastreamParam(MultiMap params) {
         for (String name : new String[] {"datastreamId", "dataStreamId", "configId"}) {
             String value = params.get(name);
             if (value != null) {
