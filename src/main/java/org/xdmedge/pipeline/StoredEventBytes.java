@@ -48,80 +48,78 @@ final class StoredEventBytes {
     static byte[] spliced(EdgeEvent event, String addId, String addTimestamp, String addEcid, boolean ecidPrimary) {
         RawJson xdm = event.rawXdm();
         RawJson data = event.rawData();
-        if (xdm == null || event.hasData() != (data != null)) {
+        // The ECID goes into an identity map the event already has (FPID, CRMID...), or into a new one.
+        JsonNode existingMap = addEcid == null ? null : event.xdmMember("identityMap");
+        if (!spliceable(event, xdm, data, addId, addTimestamp, addEcid, existingMap)) {
             return null;
+        }
+        Where where = where(xdm, existingMap != null);
+        return where == null ? null : write(where, xdm, data, addId, addTimestamp, addEcid, ecidPrimary);
+    }
+
+    /** Whether copying the client's bytes and adding members means exactly what the tree would. */
+    private static boolean spliceable(EdgeEvent event, RawJson xdm, RawJson data, String addId, String addTimestamp,
+                                      String addEcid, JsonNode existingMap) {
+        if (xdm == null || event.hasData() != (data != null)) {
+            return false;
         }
         // A member that exists (even as null) would be replaced in the tree, but duplicated by a splice.
         if ((addId != null && event.xdmMember("_id") != null)
                 || (addTimestamp != null && event.xdmMember("timestamp") != null)) {
-            return null;
+            return false;
         }
-        // The ECID goes into an identity map the event already has (FPID, CRMID...), or into a new one.
-        JsonNode existingMap = addEcid == null ? null : event.xdmMember("identityMap");
-        boolean intoExistingMap = existingMap != null;
-        if (intoExistingMap && !(existingMap instanceof ObjectNode map && !map.has(IdentityResolver.ECID))) {
-            return null; // null or not an object: the tree replaces it; an ECID key (even []) is replaced too
+        if (existingMap != null && !(existingMap instanceof ObjectNode map && !map.has(IdentityResolver.ECID))) {
+            return false; // null or not an object: the tree replaces it; an ECID key (even []) is replaced too
         }
         if (!plain(addId) || !plain(addTimestamp) || !plain(addEcid)) {
-            return null;
+            return false;
         }
-        if (!oneLineUtf8(xdm) || (data != null && !oneLineUtf8(data))) {
-            return null;
-        }
+        return oneLineUtf8(xdm) && (data == null || oneLineUtf8(data));
+    }
+
+    /**
+     * Where the added members go in xdm's bytes: after {@code last}, the last byte of its content
+     * ({@code empty}: it has none); with an existing identity map, the ECID entry after
+     * {@code mapLast}, the map's last byte ({@code mapEmpty}: it has no member).
+     */
+    private record Where(int last, boolean empty, boolean intoExistingMap, int mapLast, boolean mapEmpty) {}
+
+    /** Null when the span is not what the parser promised or the map's key is spelled with escapes. */
+    private static Where where(RawJson xdm, boolean intoExistingMap) {
         byte[] body = xdm.body();
         int close = xdm.end() - 1;
         if (body[xdm.start()] != '{' || body[close] != '}') {
-            return null; // not the span the parser promised; never store a guess
+            return null; // never store a guess
         }
-        int last = lastContent(body, close); // last byte of the xdm content before its closing brace
-        boolean empty = last == xdm.start();
-        // Inside an existing map, the ECID entry goes after the map's last member (where the tree appends it).
+        int last = lastContent(body, close);
         int mapLast = -1;
         if (intoExistingMap) {
             int mapClose = memberObjectClose(body, xdm.start(), xdm.end(), IDENTITY_MAP_KEY);
             if (mapClose < 0) {
-                return null; // the key is spelled with escapes: not found as bytes, so not spliced
+                return null; // not found as bytes, so not spliced
             }
             mapLast = lastContent(body, mapClose);
         }
-        boolean mapEmpty = intoExistingMap && body[mapLast] == '{';
+        return new Where(last, last == xdm.start(), intoExistingMap, mapLast, intoExistingMap && body[mapLast] == '{');
+    }
 
-        int ecidSize = addEcid == null ? 0 : ECID_ENTRY.length + addEcid.length() + ECID_STATE.length
-                + (ecidPrimary ? TRUE.length : FALSE.length) + ECID_ENTRY_END.length;
-        int size = XDM_PREFIX.length + (last + 1 - xdm.start()) + 1 + 1;
-        int members = 0;
-        if (addId != null) {
-            size += ID_MEMBER.length + addId.length() + 1;
-            members++;
-        }
-        if (addTimestamp != null) {
-            size += TIMESTAMP_MEMBER.length + addTimestamp.length() + 1;
-            members++;
-        }
-        if (intoExistingMap) {
-            size += ecidSize + (mapEmpty ? 0 : 1);
-        } else if (addEcid != null) {
-            size += IDENTITY_MAP_MEMBER.length + ecidSize + 1;
-            members++;
-        }
-        size += members > 0 ? members - (empty ? 1 : 0) : 0; // commas before each added member
-        if (data != null) {
-            size += DATA_PREFIX.length + data.length();
-        }
-
+    private static byte[] write(Where w, RawJson xdm, RawJson data, String addId, String addTimestamp, String addEcid,
+                                boolean ecidPrimary) {
+        byte[] body = xdm.body();
+        int size = size(w, xdm, data, addId, addTimestamp, addEcid, ecidPrimary);
         byte[] out = new byte[size];
         int at = put(out, 0, XDM_PREFIX);
-        if (intoExistingMap) {
-            at = copy(body, xdm.start(), mapLast + 1, out, at);
-            if (!mapEmpty) {
+        if (w.intoExistingMap()) {
+            at = copy(body, xdm.start(), w.mapLast() + 1, out, at);
+            if (!w.mapEmpty()) {
                 out[at++] = ',';
             }
             at = ecidEntry(out, at, addEcid, ecidPrimary);
-            at = copy(body, mapLast + 1, last + 1, out, at);
+            at = copy(body, w.mapLast() + 1, w.last() + 1, out, at);
         } else {
-            at = copy(body, xdm.start(), last + 1, out, at);
+            at = copy(body, xdm.start(), w.last() + 1, out, at);
         }
-        boolean comma = !empty;
+        boolean comma = !w.empty();
         if (addId != null) {
             at = member(out, at, comma, ID_MEMBER, addId);
             out[at++] = '"';
@@ -132,7 +130,7 @@ final class StoredEventBytes {
             out[at++] = '"';
             comma = true;
         }
-        if (addEcid != null && !intoExistingMap) {
+        if (addEcid != null && !w.intoExistingMap()) {
             if (comma) {
                 out[at++] = ',';
             }
@@ -150,6 +148,34 @@ final class StoredEventBytes {
             throw new IllegalStateException("stored event size " + at + " != " + size);
         }
         return out;
+    }
+
+    /** The exact size of the spliced event, so it is written into one array. */
+    private static int size(Where w, RawJson xdm, RawJson data, String addId, String addTimestamp, String addEcid,
+                            boolean ecidPrimary) {
+        int ecidSize = addEcid == null ? 0 : ECID_ENTRY.length + addEcid.length() + ECID_STATE.length
+                + (ecidPrimary ? TRUE.length : FALSE.length) + ECID_ENTRY_END.length;
+        int size = XDM_PREFIX.length + (w.last() + 1 - xdm.start()) + 1 + 1;
+        int members = 0;
+        if (addId != null) {
+            size += ID_MEMBER.length + addId.length() + 1;
+            members++;
+        }
+        if (addTimestamp != null) {
+            size += TIMESTAMP_MEMBER.length + addTimestamp.length() + 1;
+            members++;
+        }
+        if (w.intoExistingMap()) {
+            size += ecidSize + (w.mapEmpty() ? 0 : 1);
+        } else if (addEcid != null) {
+            size += IDENTITY_MAP_MEMBER.length + ecidSize + 1;
+            members++;
+        }
+        size += members > 0 ? members - (w.empty() ? 1 : 0) : 0; // commas before each added member
+        if (data != null) {
+            size += DATA_PREFIX.length + data.length();
+        }
+        return size;
     }
 
     private static int ecidEntry(byte[] out, int at, String ecid, boolean primary) {
