@@ -7,9 +7,9 @@ import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;
+import org.xdmedge.outlet.EventRecords;
 import org.xdmedge.protocol.EdgeJson;
 import org.xdmedge.store.log.EventReader;
-import org.xdmedge.store.log.EventRecords;
 import org.xdmedge.testing.EdgeHttpTest;
 
 /** Whatever the client's formatting, each stored event exports as one JSON line with our members filled in. */

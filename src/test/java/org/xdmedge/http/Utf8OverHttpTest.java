@@ -11,8 +11,8 @@ import java.util.Arrays;
 import java.util.HexFormat;
 import java.util.List;
 import org.junit.jupiter.api.Test;
+import org.xdmedge.outlet.EventRecords;
 import org.xdmedge.store.log.EventReader;
-import org.xdmedge.store.log.EventRecords;
 import org.xdmedge.testing.EdgeHttpTest;
 import org.xdmedge.testing.TestEdge;
 

@@ -14,9 +14,9 @@ import java.util.List;
 import org.xdmedge.EdgeNode;
 import org.xdmedge.config.ConfigLoader;
 import org.xdmedge.config.EdgeConfig;
+import org.xdmedge.outlet.EventRecords;
 import org.xdmedge.protocol.EdgeJson;
 import org.xdmedge.store.log.EventReader;
-import org.xdmedge.store.log.EventRecords;
 
 /**
  * A real edge for tests: started in-process from a YAML configuration on a free loopback port, with

@@ -43,13 +43,13 @@ import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.xdmedge.outlet.DedupingSink;
+import org.xdmedge.outlet.EventRecords;
 import org.xdmedge.outlet.EventSink;
 import org.xdmedge.outlet.OutcomeUnknownException;
 import org.xdmedge.outlet.SinkUnavailableException;
 import org.xdmedge.outlet.StoredEvent;
 import org.xdmedge.outlet.WriteResult;
 import org.xdmedge.protocol.EdgeJson;
-import org.xdmedge.store.log.EventRecords;
 
 /**
  * The Kafka outlet of one dataset: transactional, idempotent producers ({@code acks=all}), each driven

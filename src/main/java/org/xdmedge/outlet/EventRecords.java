@@ -1,4 +1,4 @@
-package org.xdmedge.store.log;
+package org.xdmedge.outlet;
 
 import com.fasterxml.jackson.core.JsonGenerator;
 import java.io.ByteArrayOutputStream;
@@ -7,7 +7,6 @@ import java.io.OutputStream;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
-import org.xdmedge.outlet.StoredEvent;
 import org.xdmedge.protocol.EdgeJson;
 
 /**
