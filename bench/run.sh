@@ -53,7 +53,7 @@ load_cpus="${BENCH_LOAD_CPUS:-0}"
 heap="${BENCH_HEAP:-1g}"
 grown="${BENCH_GROWN_EVENTS:-}"
 [ -z "$grown" ] || [[ "$grown" =~ ^[1-9][0-9]*$ ]] || { echo "bench: BENCH_GROWN_EVENTS must be a positive number of events" >&2; exit 2; }
-scenarios="${BENCH_ONLY:-disk collect-1 collect-50 collect-50-client-ids interact-new interact-personalized interact-returning v1-interact overload kafka-collect-1 kafka-collect-50 writer}"
+scenarios="${BENCH_ONLY:-disk collect-1 collect-1-client-ids collect-50 collect-50-client-ids interact-new interact-client-ids interact-personalized interact-returning v1-interact overload kafka-collect-1 kafka-collect-50 writer}"
 if (( seconds + warmup > 20 )); then echo "bench: a scenario must stay within 20 s (BENCH_SECONDS + BENCH_WARMUP)" >&2; exit 2; fi
 
 if ! command -v wrk >/dev/null; then
@@ -267,6 +267,8 @@ describe() {
     collect-1)          echo "/ee/v2/collect?datastreamId=ds collect-1.json application/json 1 $conns edge.yaml" ;;
     collect-50)         echo "/ee/v2/collect?datastreamId=ds collect-50.json application/json 50 $conns edge.yaml" ;;
     collect-50-client-ids) echo "/ee/v2/collect?datastreamId=ds collect-50-client-ids.json application/json 50 $conns edge.yaml" ;;
+    collect-1-client-ids) echo "/ee/v2/collect?datastreamId=ds collect-1-client-ids.json application/json 1 $conns edge.yaml" ;;
+    interact-client-ids) echo "/ee/v2/interact?datastreamId=ds interact-client-ids.json application/json 1 $conns edge.yaml" ;;
     interact-new)       echo "/ee/v2/interact?datastreamId=ds interact-new.json application/json 1 $conns edge.yaml" ;;
     interact-personalized) echo "/ee/v2/interact?datastreamId=ds interact-personalized.json application/json 1 $conns edge-personalized.yaml" ;;
     interact-returning) echo "/ee/v2/interact?datastreamId=ds interact-returning.json application/json 1 $conns edge.yaml" ;;

@@ -63,6 +63,20 @@ public final class Bodies {
             write(dir, "interact-returning.json", singles,
                     () -> "{\"event\":" + browser.next(random) + "," + query + "," + meta.formatted(entries) + "}");
         }
+        // Single events with client-made ids, as alloy and the Mobile SDKs send every event; their own
+        // generator, so the bodies above stay the same.
+        Random own = new Random(20261207L);
+        Events fpidOwn = identical ? r -> event(true, null) : r -> event(true, r);
+        Events browserOwn = identical ? r -> event(false, null) : r -> event(false, r);
+        write(dir, "collect-1-client-ids.json", singles,
+                () -> "{\"events\":[" + withClientId(fpidOwn.next(own)) + "]}");
+        write(dir, "interact-client-ids.json", singles,
+                () -> "{\"event\":" + withClientId(browserOwn.next(own)) + "," + query + "}");
+    }
+
+    /** The event with an {@code _id} placeholder first in its xdm (bench/wrk/post.lua fills it). */
+    private static String withClientId(String event) {
+        return "{\"xdm\":{\"_id\":\"{ID}\"," + event.substring("{\"xdm\":{".length());
     }
 
     private interface Events {
