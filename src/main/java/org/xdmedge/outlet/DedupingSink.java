@@ -30,9 +30,10 @@ import org.slf4j.LoggerFactory;
  * <p>With a {@link Settler} (the Kafka outlet), an outcome that stays unknown is settled from the
  * log instead of by a timer: claims record the writer and when they were made; a retry that finds
  * ids held by a claim at least {@link Settler#SETTLE_AFTER_MILLIS} old whose holder's lease lapsed
- * (or, holder alive, older than the pending time) asks the outlet to fence that writer and read
- * its log from the claim's time. Ids found there become stored (the retry is acknowledged as a
- * duplicate); ids not there are freed and the retry stores them.
+ * (or, holder alive, older than the pending time), or held by a claim of a process known to have
+ * ended, asks the outlet to fence that writer and read its log from the claim's time. Ids found
+ * there become stored (the retry is acknowledged as a duplicate); ids not there are freed and the
+ * retry stores them.
  */
 public final class DedupingSink implements EventSink {
     private static final Logger log = LoggerFactory.getLogger(DedupingSink.class);
@@ -58,9 +59,12 @@ public final class DedupingSink implements EventSink {
         /**
          * Fences the writer of {@code writerTag} (once this completes, no write it started can still
          * land), then reads the log from {@code sinceMillis} and completes with the keys
-         * ({@code datastreamId:eventId}) of {@code events} found there. Runs off the caller's thread.
+         * ({@code datastreamId:eventId}) of {@code events} found there. {@code writerEnded}: the
+         * claims' process has ended (see {@link EventIdLedger.Holder#ended()}), so if it was this
+         * outlet's own writer, the outlet's producers registering at start fenced it already. Runs
+         * off the caller's thread.
          */
-        CompletionStage<Set<String>> settle(String writerTag, long sinceMillis, List<StoredEvent> events);
+        CompletionStage<Set<String>> settle(String writerTag, long sinceMillis, List<StoredEvent> events, boolean writerEnded);
     }
 
     private final EventSink outlet;
@@ -213,22 +217,24 @@ public final class DedupingSink implements EventSink {
         }
         holders.thenCompose(current -> {
             long now = System.currentTimeMillis();
-            Map<String, Map<String, EventIdLedger.Holder>> byWriter = new HashMap<>();
+            Map<Map.Entry<String, Boolean>, Map<String, EventIdLedger.Holder>> byWriter = new HashMap<>();
             current.forEach((key, h) -> {
                 long age = now - h.claimedAtMillis();
-                if (age >= Settler.SETTLE_AFTER_MILLIS && (!h.live() || age >= pendingMillis) && settler.canSettle(h.writerTag())) {
-                    byWriter.computeIfAbsent(h.writerTag(), t -> new LinkedHashMap<>()).put(key, h);
+                // An ended holder queues nothing any more, so no write of it can land after the fence.
+                boolean due = h.ended() || (age >= Settler.SETTLE_AFTER_MILLIS && (!h.live() || age >= pendingMillis));
+                if (due && settler.canSettle(h.writerTag())) {
+                    byWriter.computeIfAbsent(Map.entry(h.writerTag(), h.ended()), t -> new LinkedHashMap<>()).put(key, h);
                 }
             });
             if (byWriter.isEmpty()) {
                 return CompletableFuture.<Boolean>completedFuture(false);
             }
             List<CompletableFuture<Void>> settled = new ArrayList<>();
-            byWriter.forEach((tag, claimsOfWriter) -> {
+            byWriter.forEach((writer, claimsOfWriter) -> {
                 long since = claimsOfWriter.values().stream().mapToLong(EventIdLedger.Holder::claimedAtMillis).min().orElseThrow()
                         - Settler.CLOCK_SKEW_MILLIS;
                 List<StoredEvent> toFind = claimsOfWriter.keySet().stream().map(held::get).toList();
-                settled.add(settler.settle(tag, since, toFind).toCompletableFuture().thenAcceptAsync(found -> {
+                settled.add(settler.settle(writer.getKey(), since, toFind, writer.getValue()).toCompletableFuture().thenAcceptAsync(found -> {
                     Map<String, EventIdLedger.Holder> stored = new HashMap<>();
                     Map<String, EventIdLedger.Holder> absent = new HashMap<>();
                     claimsOfWriter.forEach((key, h) -> (found.contains(key) ? stored : absent).put(key, h));

@@ -12,8 +12,8 @@ import java.util.Map;
  * <p>A claim whose outcome stays unknown (a node died, a Kafka commit timed out) blocks its ids.
  * A claim made with a writer tag (an outlet that can settle from its log, see
  * {@link DedupingSink.Settler}) is kept until a retry settles it from the log ({@link #holders},
- * {@link #settle}); one made without runs out after the pending time, so a retry never races a
- * write that might still land.
+ * {@link #settle}), across a restart of the process too; one made without runs out after the
+ * pending time, so a retry never races a write that might still land.
  *
  * <p>Keys are opaque strings, unique within one call. Calls block; callers run them off the event loop.
  */
@@ -29,10 +29,16 @@ public interface EventIdLedger extends AutoCloseable {
 
     /**
      * Who holds a claim: {@code value} (the claim as stored, to settle it only if unchanged), when it
-     * was claimed (the holder's clock), the writer tag its outlet gave, and whether the holder's
-     * lease is live (a process that stopped renewing it has died or lost the ledger).
+     * was claimed (the holder's clock), the writer tag its outlet gave, whether the holder's lease
+     * is live (a process that stopped renewing it has died or lost the ledger), and whether the
+     * holder is known to have ended (the former process on this data directory: nothing it queued
+     * can be published any more, so its claims are settled without waiting).
      */
-    record Holder(String value, long claimedAtMillis, String writerTag, boolean live) {}
+    record Holder(String value, long claimedAtMillis, String writerTag, boolean live, boolean ended) {
+        public Holder(String value, long claimedAtMillis, String writerTag, boolean live) {
+            this(value, claimedAtMillis, writerTag, live, false);
+        }
+    }
 
     /** Claims each key not stored or held; the answer is in the order of {@code keys}. */
     List<Claim> claim(List<String> keys);

@@ -86,7 +86,8 @@ public final class KafkaEventSink implements EventSink, DedupingSink.Settler {
 
     private record PendingWrite(List<StoredEvent> events, CompletableFuture<WriteResult> done, long queuedAtNanos) {}
 
-    private record SettleRequest(String writerTag, long sinceMillis, List<StoredEvent> events, CompletableFuture<Set<String>> found) {}
+    private record SettleRequest(String writerTag, long sinceMillis, List<StoredEvent> events, boolean writerEnded,
+                                 CompletableFuture<Set<String>> found) {}
 
     private final Settings settings;
     private final Map<String, Object> producerConfig;
@@ -99,6 +100,8 @@ public final class KafkaEventSink implements EventSink, DedupingSink.Settler {
     private final long commitRetryMillis;
     private volatile boolean accepting = true;
     private volatile boolean healthy = false;
+    /** Raised to have every sender register its transactional id anew (see {@link #fence}). */
+    private final AtomicLong registrationsWanted = new AtomicLong();
     private final AtomicLong publishedEvents = new AtomicLong();
     private final AtomicLong transactions = new AtomicLong();
     private final AtomicLong failedTransactions = new AtomicLong();
@@ -182,11 +185,11 @@ public final class KafkaEventSink implements EventSink, DedupingSink.Settler {
     }
 
     @Override
-    public CompletionStage<Set<String>> settle(String writerTag, long sinceMillis, List<StoredEvent> events) {
+    public CompletionStage<Set<String>> settle(String writerTag, long sinceMillis, List<StoredEvent> events, boolean writerEnded) {
         if (!canSettle(writerTag)) {
             return CompletableFuture.failedFuture(new IllegalArgumentException("not a Kafka writer: " + writerTag));
         }
-        SettleRequest request = new SettleRequest(writerTag, sinceMillis, List.copyOf(events), new CompletableFuture<>());
+        SettleRequest request = new SettleRequest(writerTag, sinceMillis, List.copyOf(events), writerEnded, new CompletableFuture<>());
         if (!accepting || !settles.offer(request)) {
             return CompletableFuture.failedFuture(new SinkUnavailableException("the Kafka outlet cannot settle now", settings.retryAfterSeconds()));
         }
@@ -215,7 +218,7 @@ public final class KafkaEventSink implements EventSink, DedupingSink.Settler {
             batch.forEach(r -> byWriter.computeIfAbsent(r.writerTag(), t -> new ArrayList<>()).add(r));
             byWriter.forEach((tag, requests) -> {
                 try {
-                    fence(tag);
+                    fence(tag, requests.stream().allMatch(SettleRequest::writerEnded));
                     long since = requests.stream().mapToLong(SettleRequest::sinceMillis).min().orElseThrow();
                     Map<String, Set<String>> wantedByTopic = new HashMap<>();
                     for (SettleRequest r : requests) {
@@ -252,11 +255,21 @@ public final class KafkaEventSink implements EventSink, DedupingSink.Settler {
      * Registers each transactional id of the writer anew: the coordinator aborts its open
      * transaction (or finishes one it had begun to commit) before answering, and the old producer
      * can commit nothing more.
+     *
+     * <p>This outlet's own ids (a single node settling what it left open) are held by its own
+     * senders, which another producer would fence mid-transaction: instead each sender registers
+     * anew between transactions, or, when the writer was the former process on this data
+     * directory, the senders' registration at start did it already.
      */
-    private void fence(String writerTag) {
+    private void fence(String writerTag, boolean writerEnded) {
         String[] parts = writerTag.split(":", 3);
         int senderCount = Integer.parseInt(parts[1]);
-        for (int i = 0; i < senderCount; i++) {
+        int first = 0;
+        if (parts[2].equals(settings.transactionalId())) {
+            awaitRegistration(writerEnded ? 0 : registrationsWanted.incrementAndGet());
+            first = senders.size();
+        }
+        for (int i = first; i < senderCount; i++) {
             String transactionalId = parts[2] + "-" + i;
             long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(commitRetryMillis);
             Producer<byte[], byte[]> fencer = newProducer(transactionalId, transactionalId + "-settle");
@@ -277,6 +290,22 @@ public final class KafkaEventSink implements EventSink, DedupingSink.Settler {
             }
         }
         log.info("Kafka outlet for dataset {} fenced the {} producers of {} to settle their open claims", settings.dataset(), senderCount, parts[2]);
+    }
+
+    /** Waits until every sender registered its transactional id at or after request {@code wanted}. */
+    private void awaitRegistration(long wanted) {
+        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(2 * commitRetryMillis);
+        while (!senders.stream().allMatch(s -> s.registration >= wanted)) {
+            if (!accepting || System.nanoTime() > deadline) {
+                throw new IllegalStateException("the outlet's producers did not register anew");
+            }
+            try {
+                Thread.sleep(20);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IllegalStateException("interrupted", e);
+            }
+        }
     }
 
     /** The {@code wanted} keys ({@code datastreamId:eventId}) among the committed records of {@code topic} from {@code sinceMillis} on. */
@@ -393,6 +422,8 @@ public final class KafkaEventSink implements EventSink, DedupingSink.Settler {
         private long lastContactNanos;
         /** Wall-clock time the producer's transactional id was last registered. */
         private long startedAtMillis;
+        /** The value of {@code registrationsWanted} when the transactional id was last registered; -1 before. */
+        private volatile long registration = -1;
 
         Sender(int index) {
             this.transactionalId = settings.transactionalId() + "-" + index;
@@ -412,6 +443,11 @@ public final class KafkaEventSink implements EventSink, DedupingSink.Settler {
             boolean initialized = false;
             while (accepting || !queue.isEmpty()) {
                 try {
+                    if (initialized && registration < registrationsWanted.get()) {
+                        // A settle of this outlet's own claims: registering anew ends every transaction begun before.
+                        discardProducer();
+                        initialized = false;
+                    }
                     if (!initialized) {
                         initialized = initProducer();
                         if (!initialized) {
@@ -459,8 +495,10 @@ public final class KafkaEventSink implements EventSink, DedupingSink.Settler {
                 if (producer == null) {
                     producer = newProducer(transactionalId);
                 }
+                long wanted = registrationsWanted.get();
                 producer.initTransactions();
                 startedAtMillis = System.currentTimeMillis();
+                registration = wanted;
                 healthy = true;
                 reportedUnreachable = false;
                 lastContactNanos = System.nanoTime();
