@@ -67,6 +67,13 @@ public final class DedupingSink implements EventSink {
         CompletionStage<Set<String>> settle(String writerTag, long sinceMillis, List<StoredEvent> events, boolean writerEnded);
     }
 
+    /**
+     * Delay between the outlet's success and marking the ids stored, 0 unless the system property
+     * {@code xdmedge.dedupConfirmDelayMillis} is set: a crash test widens the window in which a
+     * kill leaves published events with open claims.
+     */
+    static final long CONFIRM_DELAY_MILLIS = Long.getLong("xdmedge.dedupConfirmDelayMillis", 0);
+
     private final EventSink outlet;
     private final Settler settler;
     private final long pendingMillis;
@@ -188,9 +195,14 @@ public final class DedupingSink implements EventSink {
         written.whenComplete((result, failure) -> {
             Throwable cause = unwrap(failure);
             if (cause == null) {
-                // Durable already: if the confirm fails, the ids stay claimed until pendingSeconds, so a retry waits instead of duplicating.
-                onLedger(requestId, () -> ledger.confirm(claimed),
+                // Durable already: if the confirm fails, the ids stay claimed until settled, so a retry never duplicates.
+                Runnable confirm = () -> onLedger(requestId, () -> ledger.confirm(claimed),
                         () -> answer.complete(new WriteResult(result.stored(), result.duplicates() + duplicates)));
+                if (CONFIRM_DELAY_MILLIS > 0) {
+                    timer.schedule(confirm, CONFIRM_DELAY_MILLIS, TimeUnit.MILLISECONDS);
+                } else {
+                    confirm.run();
+                }
             } else if (cause instanceof OutcomeUnknownException) {
                 log.warn("requestId={} outcome of {} events unknown; their ids stay claimed: {}", requestId, claimed.size(), cause.getMessage());
                 answer.completeExceptionally(cause);
