@@ -2,7 +2,6 @@ package org.xdmedge.store.log;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -72,26 +71,14 @@ public final class EventLogStore implements EventSink {
     /** The log could not be brought back after a failure: writes are refused until a restart. */
     private volatile boolean failed;
     private boolean closed;
-    /**
-     * Below this much free space on the data directory's disk the store refuses writes (503 with
-     * {@code Retry-After}) and is not ready, until twice as much is free again: a clean refusal
-     * before the disk is full, when a new segment could no longer be begun and writes would fail
-     * one by one while the ones that still fit flip readiness back and forth.
-     */
-    static final long MIN_FREE_BYTES = EventLog.DEFAULT_SEGMENT_BYTES;
-    private volatile long minFreeBytes = MIN_FREE_BYTES;
-    private static final long DISK_CHECK_NANOS = 1_000_000_000L;
-    /** The data directory's usable bytes; read by the writer at most once a second (a statfs). */
-    private volatile LongSupplier freeBytesProbe;
-    private volatile long freeBytes = Long.MAX_VALUE;
-    private volatile boolean lowOnDisk;
-    private volatile long diskCheckedAt = System.nanoTime() - DISK_CHECK_NANOS;
+    /** The data directory's free space, and the floor below which writes are refused. */
+    private final DiskSpace disk;
 
     private record PendingWrite(List<StoredEvent> events, CompletableFuture<WriteResult> done) {}
 
     private EventLogStore(Path dataDir, EventLog events, EventIdIndex ids, int queueCapacity, int maxRequestsPerCommit,
                           int retryAfterSeconds, SegmentRetention retention) {
-        this.freeBytesProbe = () -> usableBytes(dataDir);
+        this.disk = new DiskSpace(dataDir);
         this.retention = retention;
         this.events = events;
         this.ids = ids;
@@ -212,9 +199,9 @@ public final class EventLogStore implements EventSink {
             return CompletableFuture.failedFuture(new SinkUnavailableException(
                     "the store failed and takes no writes until it is restarted", retryAfterSeconds));
         }
-        if (lowOnDisk) {
+        if (disk.low()) {
             return CompletableFuture.failedFuture(new SinkUnavailableException("the disk of the data directory has less than "
-                    + (minFreeBytes >> 20) + " MiB free", retryAfterSeconds));
+                    + (disk.minFreeBytes() >> 20) + " MiB free", retryAfterSeconds));
         }
         PendingWrite pending = new PendingWrite(events, new CompletableFuture<>());
         if (!queue.offer(pending)) {
@@ -230,67 +217,22 @@ public final class EventLogStore implements EventSink {
 
     @Override
     public boolean ready() {
-        return accepting && healthy && !failed && !lowOnDisk && writer.isAlive() && queue.remainingCapacity() > 0;
+        return accepting && healthy && !failed && !disk.low() && writer.isAlive() && queue.remainingCapacity() > 0;
     }
 
     /** Usable bytes on the data directory's disk, as last read (at most a second old while the writer runs). */
     public long freeBytes() {
-        return freeBytes;
+        return disk.freeBytes();
     }
 
     /** {@code storage.minFreeBytes}: the floor of free space below which writes are refused (0: none). */
     public void minFreeBytes(long bytes) {
-        if (bytes < 0) {
-            throw new IllegalArgumentException("minFreeBytes must be at least 0");
-        }
-        minFreeBytes = bytes;
-        diskCheckDue();
+        disk.minFreeBytes(bytes);
     }
 
     /** Replaces how free space is read (tests: a disk that fills without filling one). */
     void freeBytesProbe(LongSupplier probe) {
-        freeBytesProbe = probe;
-        diskCheckDue();
-    }
-
-    private void diskCheckDue() {
-        diskCheckedAt = System.nanoTime() - DISK_CHECK_NANOS;
-    }
-
-    /** On the writer, at most once a second: low below {@link #minFreeBytes}, clear again at twice that. */
-    private void checkDisk() {
-        long now = System.nanoTime();
-        if (now - diskCheckedAt < DISK_CHECK_NANOS) {
-            return;
-        }
-        diskCheckedAt = now;
-        long free;
-        try {
-            free = freeBytesProbe.getAsLong();
-        } catch (RuntimeException e) {
-            return; // unknown: keep the last answer
-        }
-        freeBytes = free;
-        long floor = minFreeBytes;
-        long resume = floor > Long.MAX_VALUE / 2 ? Long.MAX_VALUE : 2 * floor;
-        boolean low = free < (lowOnDisk ? resume : floor);
-        if (low != lowOnDisk) {
-            lowOnDisk = low;
-            if (low) {
-                log.warn("the data directory's disk has {} MiB free, less than {} MiB (storage.minFreeBytes): writes are refused (503)"
-                        + " and /ready is 503 until {} MiB are free", free >> 20, floor >> 20, resume >> 20);
-            } else {
-                log.info("the data directory's disk has {} MiB free again: writes are taken", free >> 20);
-            }
-        }
-    }
-
-    private static long usableBytes(Path dataDir) {
-        try {
-            return Files.getFileStore(dataDir).getUsableSpace();
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
+        disk.probe(probe);
     }
 
     public int queueDepth() {
@@ -386,7 +328,7 @@ public final class EventLogStore implements EventSink {
     private void writeLoop() {
         while (accepting || !queue.isEmpty()) {
             try {
-                checkDisk();
+                disk.check();
                 PendingWrite first = queue.poll(50, TimeUnit.MILLISECONDS);
                 if (first == null) {
                     continue;
@@ -468,7 +410,7 @@ public final class EventLogStore implements EventSink {
     /** Fails the whole group: its claims are rolled back, none of it was stored. */
     private void abandon(long seqBefore, String what, Exception e) {
         healthy = false;
-        diskCheckDue(); // a full disk, maybe: looked at before the next group
+        disk.checkDue(); // a full disk, maybe: looked at before the next group
         log.error("{} {} requests failed; none of them is acknowledged; requestIds={}", what, group.size(), requestIds(group), e);
         nextSeq = seqBefore;
         ids.rollback();

@@ -53,21 +53,21 @@ class EventLogStoreTest {
             assertThat(store.write(List.of(event("before", "events"))).toCompletableFuture().get(30, TimeUnit.SECONDS).stored())
                     .isEqualTo(1);
             assertThat(store.freeBytes()).as("the real disk, read by the writer").isPositive().isLessThan(Long.MAX_VALUE);
-            java.util.concurrent.atomic.AtomicLong free = new java.util.concurrent.atomic.AtomicLong(EventLogStore.MIN_FREE_BYTES - 1);
+            java.util.concurrent.atomic.AtomicLong free = new java.util.concurrent.atomic.AtomicLong(DiskSpace.MIN_FREE_BYTES - 1);
             store.freeBytesProbe(free::get);
             awaitReady(store, false);
-            assertThat(store.freeBytes()).isEqualTo(EventLogStore.MIN_FREE_BYTES - 1);
+            assertThat(store.freeBytes()).isEqualTo(DiskSpace.MIN_FREE_BYTES - 1);
             assertThatThrownBy(() -> store.write(List.of(event("refused", "events"))).toCompletableFuture().get(30, TimeUnit.SECONDS))
                     .hasCauseInstanceOf(SinkUnavailableException.class).hasMessageContaining("MiB free");
             // Above the floor but below twice it: still refused, so readiness does not flap at the edge.
-            free.set(EventLogStore.MIN_FREE_BYTES + (1 << 20));
+            free.set(DiskSpace.MIN_FREE_BYTES + (1 << 20));
             long waitUntil = System.nanoTime() + 2_500_000_000L; // two of the writer's looks
             while (System.nanoTime() < waitUntil) {
                 assertThat(store.ready()).isFalse();
                 Thread.sleep(50);
             }
-            assertThat(store.freeBytes()).isEqualTo(EventLogStore.MIN_FREE_BYTES + (1 << 20));
-            free.set(2 * EventLogStore.MIN_FREE_BYTES);
+            assertThat(store.freeBytes()).isEqualTo(DiskSpace.MIN_FREE_BYTES + (1 << 20));
+            free.set(2 * DiskSpace.MIN_FREE_BYTES);
             awaitReady(store, true);
             assertThat(store.write(List.of(event("after", "events"))).toCompletableFuture().get(30, TimeUnit.SECONDS).stored())
                     .isEqualTo(1);
