@@ -2,9 +2,7 @@ package org.xdmedge.config;
 
 import com.fasterxml.jackson.annotation.JsonProperty;
 import com.fasterxml.jackson.core.JsonLocation;
-import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonMappingException;
 import com.fasterxml.jackson.databind.JsonNode;
@@ -30,7 +28,6 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.Comparator;
-import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -116,7 +113,7 @@ public final class ConfigLoader {
      * {@code baseDir}: where relative file names in the configuration are resolved.
      */
     public EdgeConfig parse(String text, String source, Path baseDir) throws ConfigException {
-        Report report = new Report(lines(text));
+        Report report = new Report(YamlLines.of(text));
         ObjectNode tree = tree(text, source);
         EdgeConfig config = bind(tree, report);
         if (config != null) {
@@ -497,11 +494,11 @@ public final class ConfigLoader {
     private static final class Report implements Problems {
         private record Entry(int line, String text) {}
 
-        private final Map<String, Integer> lines;
+        private final YamlLines lines;
         private final List<Entry> entries = new ArrayList<>();
         private final List<String> refused = new ArrayList<>();
 
-        Report(Map<String, Integer> lines) {
+        Report(YamlLines lines) {
             this.lines = lines;
         }
 
@@ -521,7 +518,7 @@ public final class ConfigLoader {
         }
 
         private void record(String path, String message) {
-            int line = lineOf(lines, path);
+            int line = lines.lineOf(path);
             entries.add(new Entry(line, (path.isEmpty() ? "" : "'" + path + "' ") + "at line " + line + ": " + message));
         }
 
@@ -532,20 +529,6 @@ public final class ConfigLoader {
             List<String> texts = entries.stream().sorted(Comparator.comparingInt(Entry::line)).map(Entry::text).toList();
             throw new ConfigException(source + ": invalid configuration:\n  " + String.join("\n  ", texts));
         }
-    }
-
-    /** The line of {@code path}, or of its nearest parent that has one (list items have none of their own). */
-    private static int lineOf(Map<String, Integer> lines, String path) {
-        String at = path;
-        while (!at.isEmpty()) {
-            Integer line = lines.get(at);
-            if (line != null) {
-                return line;
-            }
-            int cut = Math.max(at.lastIndexOf('.'), at.lastIndexOf('['));
-            at = cut < 0 ? "" : at.substring(0, cut);
-        }
-        return 0;
     }
 
     @FunctionalInterface
@@ -577,44 +560,6 @@ public final class ConfigLoader {
 
     private static boolean readable(String file) {
         return file != null && Files.isReadable(Path.of(file)) && !Files.isDirectory(Path.of(file));
-    }
-
-    /** Maps every key path (like {@code datastreams[0].orgId}) to the line it is written on. */
-    private Map<String, Integer> lines(String text) {
-        Map<String, Integer> lines = new HashMap<>();
-        try (JsonParser parser = yaml.createParser(text)) {
-            JsonToken token;
-            while ((token = parser.nextToken()) != null) {
-                if (token == JsonToken.FIELD_NAME || token == JsonToken.START_OBJECT) {
-                    String path = dotted(parser.getParsingContext().pathAsPointer().toString());
-                    if (token == JsonToken.FIELD_NAME) {
-                        path = path.isEmpty() ? parser.currentName() : path;
-                    }
-                    lines.putIfAbsent(path, parser.currentTokenLocation().getLineNr());
-                }
-            }
-        } catch (IOException e) {
-            // Already parsed once; a second failure only loses line numbers.
-        }
-        return lines;
-    }
-
-    private static String dotted(String pointer) {
-        StringBuilder out = new StringBuilder();
-        for (String part : pointer.split("/")) {
-            if (part.isEmpty()) {
-                continue;
-            }
-            if (part.chars().allMatch(Character::isDigit)) {
-                out.append('[').append(part).append(']');
-            } else {
-                if (out.length() > 0) {
-                    out.append('.');
-                }
-                out.append(part);
-            }
-        }
-        return out.toString();
     }
 
     private static String path(JsonMappingException e) {

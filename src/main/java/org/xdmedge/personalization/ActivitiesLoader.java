@@ -1,8 +1,6 @@
 package org.xdmedge.personalization;
 
-import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonMappingException;
 import com.fasterxml.jackson.databind.MapperFeature;
@@ -15,10 +13,8 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
-import java.util.Map;
 import java.util.Set;
 import java.util.function.BiConsumer;
 import java.util.regex.Pattern;
@@ -28,6 +24,7 @@ import org.xdmedge.config.PersonalizationConfig.ConditionConfig;
 import org.xdmedge.config.PersonalizationConfig.ExperienceConfig;
 import org.xdmedge.config.PersonalizationConfig.ItemConfig;
 import org.xdmedge.config.PersonalizationConfig;
+import org.xdmedge.config.YamlLines;
 
 /**
  * Checks activities as written (in the configuration or in an activities file) and reads activities
@@ -85,7 +82,7 @@ public final class ActivitiesLoader {
 
     /** As {@link #readFile}, for the text of a file named {@code source}. */
     public List<ActivityConfig> parse(String text, String source) throws ActivitiesException {
-        Map<String, Integer> lines = lines(text);
+        YamlLines lines = YamlLines.of(text);
         ActivitiesFile read;
         try {
             read = mapper.readValue(text, ActivitiesFile.class);
@@ -102,7 +99,7 @@ public final class ActivitiesLoader {
         List<ActivityConfig> activities = read == null ? List.of() : read.activities();
         List<String> problems = new ArrayList<>();
         problems(activities, "activities", (path, message) ->
-                problems.add("'" + path + "' at line " + lineOf(lines, path) + ": " + message));
+                problems.add("'" + path + "' at line " + lines.lineOf(path) + ": " + message));
         if (!problems.isEmpty()) {
             throw new ActivitiesException(source + ": invalid activities:\n  " + String.join("\n  ", problems));
         }
@@ -257,54 +254,6 @@ public final class ActivitiesLoader {
         }
     }
 
-    /** Maps every key path of a YAML text (like {@code activities[0].id}) to its line. */
-    static Map<String, Integer> lines(String text) {
-        Map<String, Integer> lines = new HashMap<>();
-        try (JsonParser parser = new YAMLFactory().createParser(text)) {
-            JsonToken token;
-            while ((token = parser.nextToken()) != null) {
-                if (token == JsonToken.FIELD_NAME || token == JsonToken.START_OBJECT) {
-                    lines.putIfAbsent(dotted(parser.getParsingContext().pathAsPointer().toString()),
-                            parser.currentTokenLocation().getLineNr());
-                }
-            }
-        } catch (IOException e) {
-            // Read once already; a second failure only loses line numbers.
-        }
-        return lines;
-    }
-
-    private static String dotted(String pointer) {
-        StringBuilder out = new StringBuilder();
-        for (String part : pointer.split("/")) {
-            if (part.isEmpty()) {
-                continue;
-            }
-            if (part.chars().allMatch(Character::isDigit)) {
-                out.append('[').append(part).append(']');
-            } else {
-                if (out.length() > 0) {
-                    out.append('.');
-                }
-                out.append(part);
-            }
-        }
-        return out.toString();
-    }
-
-    private static int lineOf(Map<String, Integer> lines, String path) {
-        String at = path;
-        while (!at.isEmpty()) {
-            Integer line = lines.get(at);
-            if (line != null) {
-                return line;
-            }
-            int cut = Math.max(at.lastIndexOf('.'), at.lastIndexOf('['));
-            at = cut < 0 ? "" : at.substring(0, cut);
-        }
-        return 0;
-    }
-
     private static String path(JsonMappingException e) {
         StringBuilder out = new StringBuilder();
         for (JsonMappingException.Reference ref : e.getPath()) {
@@ -320,8 +269,8 @@ public final class ActivitiesLoader {
         return out.toString();
     }
 
-    private static int line(Map<String, Integer> lines, JsonMappingException e) {
-        Integer line = lines.get(path(e));
-        return line != null ? line : e.getLocation() == null ? 0 : e.getLocation().getLineNr();
+    private static int line(YamlLines lines, JsonMappingException e) {
+        int line = lines.lineOf(path(e));
+        return line != 0 ? line : e.getLocation() == null ? 0 : e.getLocation().getLineNr();
     }
 }
