@@ -92,32 +92,11 @@ class KafkaNodeDeathIT {
                     assertThat(unanswered).as("requests cut off by the kill in round %d", round).isNotEmpty();
 
                     // The clients retry on the survivor, each on its own, with the same bodies, until acknowledged.
-                    Map<List<String>, LoadClient.Batch> distinct = new HashMap<>();
-                    unanswered.forEach(b -> distinct.putIfAbsent(b.ids(), b));
-                    List<java.util.concurrent.CompletableFuture<Duration>> answered = distinct.values().stream()
-                            .map(batch -> java.util.concurrent.CompletableFuture.supplyAsync(() -> {
-                                while (!retries.send(batch)) {
-                                    if (System.nanoTime() - killedAt > RETRY_BOUND.toNanos()) {
-                                        return RETRY_BOUND;
-                                    }
-                                    try {
-                                        Thread.sleep(200);
-                                    } catch (InterruptedException e) {
-                                        Thread.currentThread().interrupt();
-                                        return RETRY_BOUND;
-                                    }
-                                }
-                                return Duration.ofNanos(System.nanoTime() - killedAt);
-                            }, retryThreads)).toList();
-                    Duration slowest = Duration.ZERO;
-                    for (var a : answered) {
-                        Duration took = a.get();
-                        slowest = took.compareTo(slowest) > 0 ? took : slowest;
-                    }
+                    Duration slowest = retries.retryUntilAcknowledged(unanswered, killedAt, RETRY_BOUND, retryThreads);
                     assertThat(slowest).as("slowest retry in round %d, answered without waiting pendingSeconds (300 s)", round)
                             .isLessThan(RETRY_BOUND);
                     System.out.printf("KafkaNodeDeathIT round %d: %d requests retried, the last answered %d ms after the kill%n",
-                            round, distinct.size(), slowest.toMillis());
+                            round, unanswered.size(), slowest.toMillis());
                     acked.addAll(onDying.acknowledged());
                     acked.addAll(onSurvivor.acknowledged());
                     acked.addAll(retries.acknowledged());

@@ -9,11 +9,9 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.HashSet;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.regex.Matcher;
@@ -83,33 +81,12 @@ class KafkaSingleNodeCrashIT {
                 try {
                     // The clients retry what got no answer before the kill, each on its own, with the same bodies.
                     LoadClient retries = new LoadClient(edge.baseUrl(), 5, "retry" + round);
-                    Map<List<String>, LoadClient.Batch> distinct = new LinkedHashMap<>();
-                    toRetry.forEach(b -> distinct.putIfAbsent(b.ids(), b));
-                    List<CompletableFuture<Duration>> answered = distinct.values().stream()
-                            .map(batch -> CompletableFuture.supplyAsync(() -> {
-                                while (!retries.send(batch)) {
-                                    if (System.nanoTime() - startedAt > RETRY_BOUND.toNanos()) {
-                                        return RETRY_BOUND;
-                                    }
-                                    try {
-                                        Thread.sleep(200);
-                                    } catch (InterruptedException e) {
-                                        Thread.currentThread().interrupt();
-                                        return RETRY_BOUND;
-                                    }
-                                }
-                                return Duration.ofNanos(System.nanoTime() - startedAt);
-                            }, retryThreads)).toList();
-                    Duration slowest = Duration.ZERO;
-                    for (var a : answered) {
-                        Duration took = a.get();
-                        slowest = took.compareTo(slowest) > 0 ? took : slowest;
-                    }
+                    Duration slowest = retries.retryUntilAcknowledged(toRetry, startedAt, RETRY_BOUND, retryThreads);
                     assertThat(slowest).as("slowest retry after restart %d, answered without waiting pendingSeconds (300 s)", round)
                             .isLessThan(RETRY_BOUND);
                     acked.addAll(retries.acknowledged());
                     System.out.printf("KafkaSingleNodeCrashIT restart %d: %d requests retried, the last answered %d ms after the start%n",
-                            round, distinct.size(), slowest.toMillis());
+                            round, toRetry.size(), slowest.toMillis());
                     if (round == ROUNDS) {
                         break;
                     }

@@ -8,9 +8,14 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collections;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 
@@ -83,6 +88,41 @@ public final class LoadClient implements AutoCloseable {
         }
         unanswered.add(batch);
         return false;
+    }
+
+    /**
+     * Retries each distinct batch on its own thread, as separate clients would, every 200 ms until it
+     * is acknowledged or {@code bound} has passed since {@code sinceNanos}; returns how long after
+     * {@code sinceNanos} the last one was acknowledged ({@code bound} if one never was).
+     */
+    public Duration retryUntilAcknowledged(List<Batch> batches, long sinceNanos, Duration bound, Executor threads)
+            throws InterruptedException, ExecutionException {
+        Map<List<String>, Batch> distinct = new LinkedHashMap<>();
+        batches.forEach(b -> distinct.putIfAbsent(b.ids(), b));
+        List<CompletableFuture<Duration>> answered = distinct.values().stream()
+                .map(batch -> CompletableFuture.supplyAsync(() -> retry(batch, sinceNanos, bound), threads))
+                .toList();
+        Duration slowest = Duration.ZERO;
+        for (CompletableFuture<Duration> a : answered) {
+            Duration took = a.get();
+            slowest = took.compareTo(slowest) > 0 ? took : slowest;
+        }
+        return slowest;
+    }
+
+    private Duration retry(Batch batch, long sinceNanos, Duration bound) {
+        while (!send(batch)) {
+            if (System.nanoTime() - sinceNanos > bound.toNanos()) {
+                return bound;
+            }
+            try {
+                Thread.sleep(200);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return bound;
+            }
+        }
+        return Duration.ofNanos(System.nanoTime() - sinceNanos);
     }
 
     public Batch batch(String requestKey) {
