@@ -21,6 +21,7 @@ import org.xdmedge.outlet.EventSink;
 import org.xdmedge.outlet.kafka.KafkaOutlets;
 import org.xdmedge.personalization.ActivityRegistry;
 import org.xdmedge.pipeline.EdgeService;
+import org.xdmedge.quality.DataQuality;
 import org.xdmedge.ratelimit.RateLimiter;
 import org.xdmedge.state.IdentityStateStore;
 import org.xdmedge.state.SharedState;
@@ -77,6 +78,8 @@ public final class EdgeNode implements AutoCloseable {
 
     private static EdgeNode start(EdgeConfig config, Path dataDir, DataDirectoryLock lock) throws Exception {
         var storage = config.storage();
+        // Schemas first: a file that does not compile stops start-up before anything is opened.
+        DataQuality quality = DataQuality.compile(config);
         // Event-id dedup and per-identity state (consent): Redis when state.redis is set, SQLite otherwise.
         SharedState state = SharedState.open(config.state(), dataDir);
         DatasetRouter outlets = null;
@@ -95,6 +98,7 @@ public final class EdgeNode implements AutoCloseable {
             }
             EdgeMetrics metrics = new EdgeMetrics();
             metrics.bindStore(store);
+            quality.observeWith(metrics.quality());
             Map<String, EventSink> kafka;
             try {
                 kafka = KafkaOutlets.build(config, state, dataDir, metrics::bindKafka);
@@ -119,7 +123,7 @@ public final class EdgeNode implements AutoCloseable {
             var server = config.server();
             EdgeService service = new EdgeService(new DatastreamRegistry(config), router, server.region(), consent,
                     new FpidSeeder(fpidSecrets(config)), metrics::consentIgnored, authenticator, new RateLimiter(config),
-                    activities);
+                    activities, quality);
             EdgeHttpServer http = listen(server, service, metrics, () -> !stopping.get() && router.ready());
             return new EdgeNode(state, router, http, server.host(), consent, authenticator, store,
                     java.time.Duration.ofSeconds(server.shutdownGraceSeconds()), stopping, lock, activities);

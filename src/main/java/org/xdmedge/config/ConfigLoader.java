@@ -293,7 +293,16 @@ public final class ConfigLoader {
         if (!absoluteTls.equals(tls)) {
             resolved = resolved.withServer(server.with(server.host(), server.port(), absoluteTls));
         }
-        return resolveKafkaFiles(resolved, baseDir);
+        return resolveSchemaFiles(resolveKafkaFiles(resolved, baseDir), baseDir);
+    }
+
+    /** A datastream's {@code schema} file is relative to the configuration file. */
+    private static EdgeConfig resolveSchemaFiles(EdgeConfig config, Path baseDir) {
+        List<EdgeConfig.DatastreamConfig> datastreams = new ArrayList<>();
+        for (EdgeConfig.DatastreamConfig ds : config.datastreams()) {
+            datastreams.add(ds.schema() == null ? ds : ds.withSchema(resolve(ds.schema(), baseDir)));
+        }
+        return datastreams.equals(config.datastreams()) ? config : config.withDatastreams(datastreams);
     }
 
     /** Kafka producer settings that name files end in {@code .location} (trust and key stores). */

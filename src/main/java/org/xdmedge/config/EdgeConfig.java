@@ -1,5 +1,7 @@
 package org.xdmedge.config;
 
+import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
 import java.util.Map;
 
@@ -166,47 +168,34 @@ public record EdgeConfig(ServerConfig server, StorageConfig storage, List<Organi
      * first-party cookie that carries an FPID; {@code accessType} who may call it (default
      * {@code mixed}); {@code rateLimit} its own token bucket; {@code cookieDomain} the first-party
      * domain on which state items also go out as {@code Set-Cookie}; {@code personalization} its
-     * activities (checked by {@code personalization.ActivitiesLoader}).
+     * activities; {@code schema}, {@code mapping} and {@code invalidEvents} how its events are checked
+     * and what becomes of one that fails ({@code quarantine} or {@code reject}).
      */
     public record DatastreamConfig(String id, String orgId, Boolean enabled, String dataset,
                                    ConsentConfig consent, List<String> allowedDatasets, String fpidCookie,
-                                   org.xdmedge.config.AccessType accessType, RateLimitConfig rateLimit,
-                                   String cookieDomain,
-                                   org.xdmedge.config.PersonalizationConfig personalization) {
+                                   AccessType accessType, RateLimitConfig rateLimit, String cookieDomain,
+                                   PersonalizationConfig personalization,
+                                   String schema, List<MappingRuleConfig> mapping, String invalidEvents) {
         public DatastreamConfig {
             enabled = enabled == null ? Boolean.TRUE : enabled;
             consent = consent == null ? ConsentConfig.defaults() : consent;
             allowedDatasets = allowedDatasets == null ? List.of() : List.copyOf(allowedDatasets);
-            accessType = accessType == null ? org.xdmedge.config.AccessType.MIXED : accessType;
-        }
-
-        public DatastreamConfig(String id, String orgId, Boolean enabled, String dataset,
-                                ConsentConfig consent, List<String> allowedDatasets, String fpidCookie,
-                                org.xdmedge.config.AccessType accessType, RateLimitConfig rateLimit,
-                                String cookieDomain) {
-            this(id, orgId, enabled, dataset, consent, allowedDatasets, fpidCookie, accessType, rateLimit, cookieDomain,
-                    null);
-        }
-
-        public DatastreamConfig(String id, String orgId, Boolean enabled, String dataset,
-                                ConsentConfig consent, List<String> allowedDatasets, String fpidCookie) {
-            this(id, orgId, enabled, dataset, consent, allowedDatasets, fpidCookie, null, null, null);
+            accessType = accessType == null ? AccessType.MIXED : accessType;
+            // Not List.copyOf: a rule list may hold nulls, which the checks report by index.
+            mapping = mapping == null ? List.of() : Collections.unmodifiableList(new ArrayList<>(mapping));
+            invalidEvents = invalidEvents == null ? "quarantine" : invalidEvents;
         }
 
         /** The same datastream with another personalization block. */
-        public DatastreamConfig withPersonalization(org.xdmedge.config.PersonalizationConfig p) {
+        public DatastreamConfig withPersonalization(PersonalizationConfig p) {
             return new DatastreamConfig(id, orgId, enabled, dataset, consent, allowedDatasets, fpidCookie, accessType,
-                    rateLimit, cookieDomain, p);
+                    rateLimit, cookieDomain, p, schema, mapping, invalidEvents);
         }
 
-        public DatastreamConfig(String id, String orgId, Boolean enabled, String dataset,
-                                ConsentConfig consent, List<String> allowedDatasets, String fpidCookie,
-                                org.xdmedge.config.AccessType accessType, RateLimitConfig rateLimit) {
-            this(id, orgId, enabled, dataset, consent, allowedDatasets, fpidCookie, accessType, rateLimit, null);
-        }
-
-        public DatastreamConfig(String id, String orgId, Boolean enabled, String dataset) {
-            this(id, orgId, enabled, dataset, null, null, null, null, null, null);
+        /** The same datastream reading its schema from {@code file}. */
+        public DatastreamConfig withSchema(String file) {
+            return new DatastreamConfig(id, orgId, enabled, dataset, consent, allowedDatasets, fpidCookie, accessType,
+                    rateLimit, cookieDomain, personalization, file, mapping, invalidEvents);
         }
     }
 

@@ -57,6 +57,43 @@ public final class EdgeMetrics {
     }
 
     /** Events acknowledged but not stored because the visitor's consent is out or pending. */
+    /** Distinct violated paths counted per datastream; more are counted under the path {@code other}. */
+    static final int MAX_VIOLATION_PATHS = 200;
+    private final ConcurrentHashMap<String, io.micrometer.core.instrument.Counter> qualityCounters = new ConcurrentHashMap<>();
+    private final ConcurrentHashMap<String, java.util.Set<String>> violationPaths = new ConcurrentHashMap<>();
+
+    /** Counts of the data-quality checks: events valid and invalid (quarantined or rejected), per datastream and violated path. */
+    public org.xdmedge.quality.DataQuality.Observer quality() {
+        return new org.xdmedge.quality.DataQuality.Observer() {
+            @Override
+            public void checked(String datastreamId, boolean valid) {
+                String outcome = valid ? "valid" : "invalid";
+                qualityCounters.computeIfAbsent(datastreamId + '|' + outcome, k -> io.micrometer.core.instrument.Counter
+                        .builder("xdmedge.quality.events")
+                        .description("Events checked against their datastream's schema and mapping, by outcome "
+                                + "(invalid: quarantined, or refused with invalidEvents: reject)")
+                        .tag("datastream", datastreamId).tag("outcome", outcome)
+                        .register(registry)).increment();
+            }
+
+            @Override
+            public void violated(String datastreamId, String path) {
+                // Array positions are folded ([0] -> []) and the paths per datastream are bounded: clients choose them.
+                String folded = path.replaceAll("\\[[0-9]+]", "[]");
+                java.util.Set<String> known = violationPaths.computeIfAbsent(datastreamId, k -> ConcurrentHashMap.newKeySet());
+                if (!known.contains(folded)) {
+                    folded = known.size() < MAX_VIOLATION_PATHS && known.add(folded) ? folded : "other";
+                }
+                String label = folded;
+                qualityCounters.computeIfAbsent(datastreamId + "|path|" + label, k -> io.micrometer.core.instrument.Counter
+                        .builder("xdmedge.quality.violations")
+                        .description("Schema and mapping violations by datastream and field path")
+                        .tag("datastream", datastreamId).tag("path", label)
+                        .register(registry)).increment();
+            }
+        };
+    }
+
     public void consentIgnored(String action, org.xdmedge.consent.Consent consent, int events) {
         io.micrometer.core.instrument.Counter.builder("xdmedge.consent.ignored.events")
                 .description("Events acknowledged but not stored for lack of consent")

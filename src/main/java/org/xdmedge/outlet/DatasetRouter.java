@@ -2,7 +2,6 @@ package org.xdmedge.outlet;
 
 import java.util.ArrayList;
 import java.util.IdentityHashMap;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
@@ -10,8 +9,9 @@ import java.util.concurrent.CompletionStage;
 
 /**
  * Sends each request's events to the outlet of their dataset ({@code datasets[]} in the config),
- * and everything else to the default outlet (the embedded SQLite store). A request's events all
- * belong to its datastream's dataset, so a request goes to one outlet as one unit.
+ * and everything else to the default outlet (the embedded SQLite store). A request's events that
+ * share an outlet (its datastream's dataset, and {@code quarantine} for its invalid events) go to
+ * that outlet as one unit.
  */
 public final class DatasetRouter implements EventSink {
     private final EventSink fallback;
@@ -31,17 +31,19 @@ public final class DatasetRouter implements EventSink {
         if (events.isEmpty()) {
             return CompletableFuture.completedFuture(new WriteResult(0, 0));
         }
-        Map<String, List<StoredEvent>> groups = new LinkedHashMap<>();
+        // Grouped by outlet, not by dataset: a request's valid events and its quarantined ones go to
+        // the embedded store as one write, so they are committed together.
+        Map<EventSink, List<StoredEvent>> groups = new IdentityHashMap<>();
         for (StoredEvent e : events) {
-            groups.computeIfAbsent(e.dataset(), d -> new ArrayList<>()).add(e);
+            groups.computeIfAbsent(sinkFor(e.dataset()), d -> new ArrayList<>()).add(e);
         }
         if (groups.size() == 1) {
             return sinkFor(events.get(0).dataset()).write(events);
         }
-        // Not produced by today's pipeline (one dataset per datastream); each dataset is still one unit.
+        // Datasets in different outlets: each outlet's share is still one unit.
         CompletableFuture<WriteResult> all = CompletableFuture.completedFuture(new WriteResult(0, 0));
-        for (Map.Entry<String, List<StoredEvent>> g : groups.entrySet()) {
-            CompletableFuture<WriteResult> one = sinkFor(g.getKey()).write(g.getValue()).toCompletableFuture();
+        for (Map.Entry<EventSink, List<StoredEvent>> g : groups.entrySet()) {
+            CompletableFuture<WriteResult> one = g.getKey().write(g.getValue()).toCompletableFuture();
             all = all.thenCombine(one, (a, b) -> new WriteResult(a.stored() + b.stored(), a.duplicates() + b.duplicates()));
         }
         return all;

@@ -47,6 +47,10 @@ import org.xdmedge.protocol.EdgeRequest.IdentityItem;
 import org.xdmedge.protocol.EdgeRequest;
 import org.xdmedge.protocol.EdgeRequestParser;
 import org.xdmedge.protocol.StreamFraming;
+import org.xdmedge.quality.DataQuality;
+import org.xdmedge.quality.EdgeAdditions;
+import org.xdmedge.quality.Quarantine;
+import org.xdmedge.quality.Violation;
 import org.xdmedge.ratelimit.RateLimiter;
 
 /**
@@ -60,6 +64,8 @@ public final class EdgeService {
     public static final String EVENT_RECEIPT = "xdm-edge:event";
     /** Event-scoped handle with the propositions of the activities an event's scopes and surfaces get. */
     public static final String DECISIONS = "personalization:decisions";
+    /** Field errors a {@code invalidEvents: reject} answer lists at most. */
+    static final int MAX_REPORTED_VIOLATIONS = 100;
 
     private final DatastreamRegistry datastreams;
     private final EventSink sink;
@@ -70,18 +76,24 @@ public final class EdgeService {
     private final Authenticator authenticator;
     private final RateLimiter rateLimiter;
     private final Decider decider;
+    private final DataQuality quality;
 
     public EdgeService(DatastreamRegistry datastreams, EventSink sink, String region, ConsentLedger consent,
                        FpidSeeder fpids, ConsentCounter ignoredEvents, Authenticator authenticator,
                        RateLimiter rateLimiter) {
-        this(datastreams, sink, region, consent, fpids, ignoredEvents, authenticator, rateLimiter, Decider.NONE);
+        this(datastreams, sink, region, consent, fpids, ignoredEvents, authenticator, rateLimiter, Decider.NONE,
+                DataQuality.NONE);
     }
 
-    /** {@code decider}: the activities interact answers with {@code personalization:decisions}. */
+    /**
+     * {@code decider}: the activities interact answers with {@code personalization:decisions};
+     * {@code quality}: the schemas and mapping rules of the datastreams that have them.
+     */
     public EdgeService(DatastreamRegistry datastreams, EventSink sink, String region, ConsentLedger consent,
                        FpidSeeder fpids, ConsentCounter ignoredEvents, Authenticator authenticator,
-                       RateLimiter rateLimiter, Decider decider) {
+                       RateLimiter rateLimiter, Decider decider, DataQuality quality) {
         this.decider = decider;
+        this.quality = quality;
         this.datastreams = datastreams;
         this.sink = sink;
         this.region = region;
@@ -104,7 +116,13 @@ public final class EdgeService {
     /** Everything decided about one request before consent is known. */
     private record Plan(EdgeCall call, EdgeRequest request, Datastream datastream, RequestConfig config,
                         ResolvedIdentity identity, ClientState state, StreamFraming streaming,
-                        ConsentRecord requestedConsent, List<StoredEvent> events, List<String> consentKeys) {}
+                        ConsentRecord requestedConsent, List<StoredEvent> events, List<String> consentKeys,
+                        List<List<Violation>> violations) {
+        /** The violations of event {@code i} (stored as a quarantine record), or null when it is valid or unchecked. */
+        List<Violation> violationsOf(int i) {
+            return violations == null ? null : violations.get(i);
+        }
+    }
 
     /**
      * Who may call, before anything else: credentials (when any are sent) are verified and never
@@ -165,12 +183,18 @@ public final class EdgeService {
 
         List<StoredEvent> events = new ArrayList<>(request.events().size());
         List<String> consentKeys = new ArrayList<>(request.events().size());
+        DataQuality.Rules rules = quality.rules(datastream.id());
+        List<List<Violation>> violations = rules == null ? null : new ArrayList<>(request.events().size());
         for (EdgeEvent event : request.events()) {
-            events.add(toStored(call, datastream, config, event, identity));
+            events.add(toStored(call, datastream, config, event, identity, rules, violations));
             // A freshly minted ECID cannot have a consent record yet: nothing to look up.
             consentKeys.add(identity != null ? (identity.isNew() ? null : identity.ecid()) : consentEcid(datastream, event));
         }
-        Plan plan = new Plan(call, request, datastream, config, identity, state, streaming, requested, events, consentKeys);
+        if (rules != null && rules.onInvalid() == DataQuality.OnInvalid.REJECT) {
+            rejectInvalid(action, request.events(), violations);
+        }
+        Plan plan = new Plan(call, request, datastream, config, identity, state, streaming, requested, events, consentKeys,
+                violations);
 
         CompletionStage<Map<String, ConsentRecord>> records;
         if (requested != null) {
@@ -222,6 +246,9 @@ public final class EdgeService {
                 skipped.add(c == Consent.OUT ? "consent-out" : "consent-pending");
             } else if (!plan.config().platformEnabled()) {
                 skipped.add("platform-disabled");
+            } else if (plan.violationsOf(i) != null) {
+                accepted.add(plan.events().get(i)); // its quarantine record, in the same write as the valid ones
+                skipped.add("invalid");
             } else {
                 accepted.add(plan.events().get(i));
                 skipped.add(null);
@@ -295,14 +322,29 @@ public final class EdgeService {
                     ConsentState.addItems(state, datastream.orgId(), requestConsent);
                 }
                 if (call.action() == EdgeAction.V1_INTERACT || call.action() == EdgeAction.V2_INTERACT) {
+                    int invalid = 0;
                     for (int i = 0; i < plan.events().size(); i++) {
                         ObjectNode receipt = eventHandle(handles, EVENT_RECEIPT, i).addObject();
-                        receipt.put("eventId", plan.events().get(i).eventId());
+                        receipt.put("eventId", Quarantine.eventIdOf(plan.events().get(i)));
                         receipt.put("stored", skipped.get(i) == null);
                         receipt.put("dataset", plan.config().dataset());
                         if (skipped.get(i) != null) {
                             receipt.put("reason", skipped.get(i));
                         }
+                        if ("invalid".equals(skipped.get(i))) {
+                            invalid++;
+                            receipt.put("quarantine", DataQuality.QUARANTINE_DATASET);
+                            receipt.set("violations", Quarantine.violationsJson(plan.violationsOf(i)));
+                        }
+                    }
+                    if (invalid > 0) {
+                        ObjectNode warning = warnings(body).addObject();
+                        warning.put("type", EdgeError.VALIDATION_REPORT.typeUri());
+                        warning.put("status", EdgeError.VALIDATION_REPORT.status());
+                        warning.put("title", EdgeError.VALIDATION_REPORT.title());
+                        warning.put("detail", invalid + " of " + plan.events().size() + " events failed the datastream's "
+                                + "schema or mapping: they are kept in the dataset 'quarantine', not in '"
+                                + plan.config().dataset() + "'. The xdm-edge:event handles name each violation.");
                     }
                     // No decisions for a visitor who opted out or whose consent is pending.
                     if (requestConsent == Consent.IN && decider.active(datastream.id())) {
@@ -312,7 +354,7 @@ public final class EdgeService {
                 boolean ignoring = requestConsent != Consent.IN && (call.action() == EdgeAction.V1_SET_CONSENT
                         || !plan.events().isEmpty());
                 if (ignoring) {
-                    ObjectNode warning = body.putArray("warnings").addObject();
+                    ObjectNode warning = warnings(body).addObject();
                     warning.put("type", EdgeError.CONSENT_IGNORED.typeUri());
                     warning.put("status", EdgeError.CONSENT_IGNORED.status());
                     warning.put("title", EdgeError.CONSENT_IGNORED.title());
@@ -349,6 +391,36 @@ public final class EdgeService {
         }
     }
 
+    private static ArrayNode warnings(ObjectNode body) {
+        return body.get("warnings") instanceof ArrayNode existing ? existing : body.putArray("warnings");
+    }
+
+    /** {@code invalidEvents: reject}: the request is refused, naming every violation of every event. */
+    private static void rejectInvalid(EdgeAction action, List<EdgeEvent> events, List<List<Violation>> violations) {
+        List<EdgeProblem.FieldError> errors = new ArrayList<>();
+        List<Integer> indexes = new ArrayList<>();
+        for (int i = 0; i < violations.size(); i++) {
+            List<Violation> v = violations.get(i);
+            if (v == null) {
+                continue;
+            }
+            indexes.add(events.get(i).index());
+            for (Violation one : v) {
+                if (errors.size() < MAX_REPORTED_VIOLATIONS) {
+                    errors.add(new EdgeProblem.FieldError(eventPath(action, events.get(i)) + "." + one.path(),
+                            one.keyword() + ": " + one.message()));
+                }
+            }
+        }
+        if (indexes.isEmpty()) {
+            return;
+        }
+        throw new EdgeProblem(EdgeError.INVALID_FIELD, (indexes.size() == 1 ? "Event #" + indexes.get(0) + " does"
+                : "Events #" + indexes.stream().map(String::valueOf).collect(java.util.stream.Collectors.joining(", #"))
+                + " do") + " not match the datastream's schema or mapping; nothing of this request was stored.",
+                Map.of("eventIndexes", indexes), errors, null);
+    }
+
     private static ObjectNode body(EdgeCall call) {
         ObjectNode body = EdgeJson.MAPPER.createObjectNode();
         body.put("requestId", call.requestId());
@@ -370,9 +442,15 @@ public final class EdgeService {
         return payload;
     }
 
-    /** Fills in what the dataset needs ({@code _id}, {@code timestamp}, the ECID) and picks the primary identity. */
+    /**
+     * Fills in what the dataset needs ({@code _id}, {@code timestamp}, the ECID) and picks the primary
+     * identity. With {@code rules} the event is mapped and validated on its whole tree: a valid one is
+     * stored as the tree is written, an invalid one becomes its quarantine record and its violations
+     * are added to {@code violations} (null added for a valid event).
+     */
     private static StoredEvent toStored(EdgeCall call, Datastream datastream, RequestConfig config, EdgeEvent event,
-                                        ResolvedIdentity identity) {
+                                        ResolvedIdentity identity, DataQuality.Rules rules,
+                                        List<List<Violation>> violations) {
         String eventId = event.eventId();
         String addId = null;
         // Made up for this request alone: no retry can send it again, so no store claims it for dedup.
@@ -389,7 +467,22 @@ public final class EdgeService {
         String addEcid = identity != null && event.first(IdentityResolver.ECID) == null ? identity.ecid() : null;
         String primaryNs = primary != null ? primary.namespace() : IdentityResolver.ECID;
         String primaryId = primary != null ? primary.id() : identity.ecid();
-        byte[] json = StoredEventBytes.of(event, addId, addTimestamp, addEcid, primary == null);
+        byte[] json;
+        if (rules == null) {
+            json = StoredEventBytes.of(event, addId, addTimestamp, addEcid, primary == null);
+        } else {
+            // Mapping changes the tree: keep the event as sent for its quarantine record (from the raw bytes when there are).
+            JsonNode asSent = event.rawXdm() == null ? event.xdm().deepCopy() : null;
+            EdgeAdditions additions = new EdgeAdditions(addId, addTimestamp, addEcid, primary == null);
+            DataQuality.Outcome outcome = rules.check(event.xdm(), event.data(), additions);
+            violations.add(outcome.valid() ? null : outcome.violations());
+            if (!outcome.valid()) {
+                return Quarantine.record(call.requestId(), datastream.id(), config.dataset(), call.receivedAtMillis(),
+                        eventId, primaryNs, primaryId, minted, asSent != null ? asSent : event.rawXdm().tree(),
+                        event.data(), additions, outcome.violations());
+            }
+            json = outcome.storedJson();
+        }
         return new StoredEvent(call.requestId(), datastream.id(), config.dataset(), call.receivedAtMillis(),
                 eventId, primaryNs, primaryId, json, minted);
     }
