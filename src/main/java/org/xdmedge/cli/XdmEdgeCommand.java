@@ -1,8 +1,8 @@
 package org.xdmedge.cli;
 
 import java.io.PrintWriter;
-import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine;
 
 /**
  * {@code xdm-edge}: the command line of the runnable jar. Every mistake is answered with one
@@ -10,7 +10,7 @@ import picocli.CommandLine.Command;
  */
 @Command(name = "xdm-edge", mixinStandardHelpOptions = true, version = "xdm-edge 0.1.0",
         description = "A self-hostable Adobe Experience Platform Edge Network server.",
-        subcommands = {ServeCommand.class, ExportCommand.class, ReportCommand.class})
+        subcommands = {ServeCommand.class, ExportCommand.class, ReportCommand.class, QuarantineCommand.class})
 public final class XdmEdgeCommand implements Runnable {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
