@@ -53,7 +53,7 @@ load_cpus="${BENCH_LOAD_CPUS:-0}"
 heap="${BENCH_HEAP:-1g}"
 grown="${BENCH_GROWN_EVENTS:-}"
 [ -z "$grown" ] || [[ "$grown" =~ ^[1-9][0-9]*$ ]] || { echo "bench: BENCH_GROWN_EVENTS must be a positive number of events" >&2; exit 2; }
-scenarios="${BENCH_ONLY:-disk collect-1 collect-1-client-ids collect-50 collect-50-client-ids interact-new interact-client-ids interact-personalized interact-returning v1-interact overload kafka-collect-1 kafka-collect-50 writer}"
+scenarios="${BENCH_ONLY:-disk collect-1 collect-1-client-ids collect-50 collect-50-client-ids collect-50-validated interact-new interact-client-ids interact-personalized interact-returning v1-interact overload kafka-collect-1 kafka-collect-50 writer}"
 if (( seconds + warmup > 20 )); then echo "bench: a scenario must stay within 20 s (BENCH_SECONDS + BENCH_WARMUP)" >&2; exit 2; fi
 
 if ! command -v wrk >/dev/null; then
@@ -128,6 +128,23 @@ cat >> "$work/edge-personalized.yaml" <<'YAML'
 YAML
 # Overload: a short writer queue, so ten times the sustainable concurrency must meet 503s.
 sed 's/^server: .*/server: { region: or2, maxRequestBytes: 1048576 }\nstorage: { queueCapacity: 16 }/' "$work/edge.yaml" > "$work/edge-overload.yaml"
+
+# collect-50-validated: collect-50's bodies checked against the tests' ExperienceEvent schema (web,
+# commerce, environment, identity map) after a mapping of five data fields (docs/DATA-QUALITY.md).
+cp "$root/src/test/resources/quality/web-commerce-event.schema.json" "$work/web-event.schema.json"
+cat "$work/edge.yaml" > "$work/edge-validated.yaml"
+cat >> "$work/edge-validated.yaml" <<YAML
+  - id: dsv
+    orgId: 53A16ACB5CC1D3760A495C99@AdobeOrg
+    dataset: web-events
+    schema: web-event.schema.json
+    mapping:
+      - { from: data.__adobe.analytics.eVar1, to: xdm._acme.campaign }
+      - { from: data.shop.segment, to: xdm._acme.segment, fn: upper }
+      - { from: data.shop.loggedIn, to: xdm._acme.loyaltyMember, fn: toBoolean }
+      - { from: data.shop.cartSize, to: xdm.commerce.cart.cartSize, fn: toNumber }
+      - { from: xdm.placeContext.localTime, to: xdm._acme.visitedAt, fn: date }
+YAML
 
 start_kafka() { # once, just before the first Kafka scenario, so it never runs beside the others
   [ -n "$kafka_pid" ] && return 0
@@ -269,6 +286,7 @@ describe() {
     collect-50-client-ids) echo "/ee/v2/collect?datastreamId=ds collect-50-client-ids.json application/json 50 $conns edge.yaml" ;;
     collect-1-client-ids) echo "/ee/v2/collect?datastreamId=ds collect-1-client-ids.json application/json 1 $conns edge.yaml" ;;
     interact-client-ids) echo "/ee/v2/interact?datastreamId=ds interact-client-ids.json application/json 1 $conns edge.yaml" ;;
+    collect-50-validated) echo "/ee/v2/collect?datastreamId=dsv collect-50.json application/json 50 $conns edge-validated.yaml" ;;
     interact-new)       echo "/ee/v2/interact?datastreamId=ds interact-new.json application/json 1 $conns edge.yaml" ;;
     interact-personalized) echo "/ee/v2/interact?datastreamId=ds interact-personalized.json application/json 1 $conns edge-personalized.yaml" ;;
     interact-returning) echo "/ee/v2/interact?datastreamId=ds interact-returning.json application/json 1 $conns edge.yaml" ;;
