@@ -13,6 +13,8 @@ import org.xdmedge.config.EdgeConfig;
 import org.xdmedge.config.PersonalizationConfig;
 import org.xdmedge.consent.ConsentLedger;
 import org.xdmedge.datastream.DatastreamRegistry;
+import org.xdmedge.forwarding.ConsentGate;
+import org.xdmedge.forwarding.Forwarding;
 import org.xdmedge.http.EdgeHttpServer;
 import org.xdmedge.identity.FpidSeeder;
 import org.xdmedge.ops.EdgeMetrics;
@@ -42,12 +44,14 @@ public final class EdgeNode implements AutoCloseable {
     private final java.util.concurrent.atomic.AtomicBoolean stopping;
     private final DataDirectoryLock lock;
     private final ActivityRegistry activities;
+    private final Forwarding forwarding;
     private Boolean stoppedCleanly;
 
     private EdgeNode(SharedState state, DatasetRouter outlets, EdgeHttpServer http, String host, ConsentLedger consent,
                      JwtAuthenticator authenticator, EventLogStore store, java.time.Duration shutdownGrace,
                      java.util.concurrent.atomic.AtomicBoolean stopping, DataDirectoryLock lock,
-                     ActivityRegistry activities) {
+                     ActivityRegistry activities, Forwarding forwarding) {
+        this.forwarding = forwarding;
         this.lock = lock;
         this.activities = activities;
         this.store = store;
@@ -87,12 +91,19 @@ public final class EdgeNode implements AutoCloseable {
         JwtAuthenticator authenticator = null;
         ActivityRegistry activities = null;
         var stopping = new java.util.concurrent.atomic.AtomicBoolean();
+        Forwarding forwarding = null;
         try {
+            // Before the store: its retention keeps what a destination has not passed yet.
+            try {
+                forwarding = Forwarding.prepare(config, dataDir, System::getenv);
+            } catch (IllegalArgumentException e) {
+                throw new StartupException(e.getMessage() + "; set it in the edge's environment", StartupException.USAGE, e);
+            }
             EventLogStore store = EventLogStore.open(dataDir, EventLogStore.Options.DEFAULTS
                     .queueCapacity(storage.queueCapacity()).maxRequestsPerCommit(storage.maxRequestsPerCommit())
                     .retryAfterSeconds(storage.retryAfterSeconds())
                     .retention(storage.retention().maxBytesOrZero(), storage.retention().maxAge())
-                    .packing(FramePacking.of(storage.compression())));
+                    .packing(FramePacking.of(storage.compression())), forwarding);
             if (storage.minFreeBytes() != null) {
                 store.minFreeBytes(storage.minFreeBytes());
             }
@@ -125,9 +136,15 @@ public final class EdgeNode implements AutoCloseable {
                     new FpidSeeder(fpidSecrets(config)), metrics::consentIgnored, authenticator, new RateLimiter(config),
                     activities, quality);
             EdgeHttpServer http = listen(server, service, metrics, () -> !stopping.get() && router.ready());
+            // Forwarding reads the log on its own threads; /ready does not depend on it.
+            forwarding.start(ConsentGate.of(state.identityState()), store::lastSeq);
+            forwarding.bindMetrics(metrics.registry());
             return new EdgeNode(state, router, http, server.host(), consent, authenticator, store,
-                    java.time.Duration.ofSeconds(server.shutdownGraceSeconds()), stopping, lock, activities);
+                    java.time.Duration.ofSeconds(server.shutdownGraceSeconds()), stopping, lock, activities, forwarding);
         } catch (Exception e) {
+            if (forwarding != null) {
+                forwarding.close();
+            }
             if (activities != null) {
                 activities.close();
             }
@@ -202,6 +219,11 @@ public final class EdgeNode implements AutoCloseable {
         return outlets.ready();
     }
 
+    /** Event forwarding to the configured destinations. */
+    public Forwarding forwarding() {
+        return forwarding;
+    }
+
     /** The embedded event store. */
     public EventLogStore store() {
         return store;
@@ -241,6 +263,7 @@ public final class EdgeNode implements AutoCloseable {
         boolean committed;
         try {
             drained = http.drain(shutdownGrace);
+            forwarding.stop(Math.max(0, deadline - System.nanoTime()) / 1_000_000);
             activities.close();
             consent.close();
             // The embedded store first, bounded by what is left of the grace period; closing the

@@ -11,8 +11,11 @@ import java.util.Map;
  */
 public record EdgeConfig(ServerConfig server, StorageConfig storage, List<OrganizationConfig> organizations,
                          List<DatastreamConfig> datastreams, IdentityConfig identity, List<DatasetConfig> datasets,
-                         StateConfig state) {
+                         StateConfig state, List<DestinationConfig> destinations,
+                         ForwardingConfig forwarding) {
     public EdgeConfig {
+        destinations = destinations == null ? List.of() : List.copyOf(destinations);
+        forwarding = forwarding == null ? new ForwardingConfig(null, null) : forwarding;
         identity = identity == null ? IdentityConfig.defaults() : identity;
         server = server == null ? new ServerConfig(null, null, null, null, null) : server;
         storage = storage == null ? new StorageConfig(null, null, null, null, null, null) : storage;
@@ -20,6 +23,12 @@ public record EdgeConfig(ServerConfig server, StorageConfig storage, List<Organi
         datastreams = datastreams == null ? List.of() : List.copyOf(datastreams);
         datasets = datasets == null ? List.of() : List.copyOf(datasets);
         state = state == null ? new StateConfig(null, null) : state;
+    }
+
+    public EdgeConfig(ServerConfig server, StorageConfig storage, List<OrganizationConfig> organizations,
+                      List<DatastreamConfig> datastreams, IdentityConfig identity, List<DatasetConfig> datasets,
+                      StateConfig state) {
+        this(server, storage, organizations, datastreams, identity, datasets, state, null, null);
     }
 
     public EdgeConfig(ServerConfig server, StorageConfig storage, List<OrganizationConfig> organizations,
@@ -34,22 +43,22 @@ public record EdgeConfig(ServerConfig server, StorageConfig storage, List<Organi
 
     /** The same configuration with other organizations (key file paths made absolute). */
     public EdgeConfig withOrganizations(List<OrganizationConfig> newOrganizations) {
-        return new EdgeConfig(server, storage, newOrganizations, datastreams, identity, datasets, state);
+        return new EdgeConfig(server, storage, newOrganizations, datastreams, identity, datasets, state, destinations, forwarding);
     }
 
     /** The same configuration with other datasets (file paths in their settings made absolute). */
     public EdgeConfig withDatasets(List<DatasetConfig> newDatasets) {
-        return new EdgeConfig(server, storage, organizations, datastreams, identity, newDatasets, state);
+        return new EdgeConfig(server, storage, organizations, datastreams, identity, newDatasets, state, destinations, forwarding);
     }
 
     /** The same configuration with other datastreams (file paths made absolute). */
     public EdgeConfig withDatastreams(List<DatastreamConfig> newDatastreams) {
-        return new EdgeConfig(server, storage, organizations, newDatastreams, identity, datasets, state);
+        return new EdgeConfig(server, storage, organizations, newDatastreams, identity, datasets, state, destinations, forwarding);
     }
 
     /** The same configuration with another listener (command-line and test overrides). */
     public EdgeConfig withServer(ServerConfig newServer) {
-        return new EdgeConfig(newServer, storage, organizations, datastreams, identity, datasets, state);
+        return new EdgeConfig(newServer, storage, organizations, datastreams, identity, datasets, state, destinations, forwarding);
     }
 
     /**
@@ -169,14 +178,17 @@ public record EdgeConfig(ServerConfig server, StorageConfig storage, List<Organi
      * {@code mixed}); {@code rateLimit} its own token bucket; {@code cookieDomain} the first-party
      * domain on which state items also go out as {@code Set-Cookie}; {@code personalization} its
      * activities; {@code schema}, {@code mapping} and {@code invalidEvents} how its events are checked
-     * and what becomes of one that fails ({@code quarantine} or {@code reject}).
+     * and what becomes of one that fails ({@code quarantine} or {@code reject}); {@code forwardTo} the
+     * destinations its stored events are forwarded to.
      */
     public record DatastreamConfig(String id, String orgId, Boolean enabled, String dataset,
                                    ConsentConfig consent, List<String> allowedDatasets, String fpidCookie,
                                    AccessType accessType, RateLimitConfig rateLimit, String cookieDomain,
                                    PersonalizationConfig personalization,
-                                   String schema, List<MappingRuleConfig> mapping, String invalidEvents) {
+                                   String schema, List<MappingRuleConfig> mapping, String invalidEvents,
+                                   List<ForwardTo> forwardTo) {
         public DatastreamConfig {
+            forwardTo = forwardTo == null ? List.of() : List.copyOf(forwardTo);
             enabled = enabled == null ? Boolean.TRUE : enabled;
             consent = consent == null ? ConsentConfig.defaults() : consent;
             allowedDatasets = allowedDatasets == null ? List.of() : List.copyOf(allowedDatasets);
@@ -189,13 +201,13 @@ public record EdgeConfig(ServerConfig server, StorageConfig storage, List<Organi
         /** The same datastream with another personalization block. */
         public DatastreamConfig withPersonalization(PersonalizationConfig p) {
             return new DatastreamConfig(id, orgId, enabled, dataset, consent, allowedDatasets, fpidCookie, accessType,
-                    rateLimit, cookieDomain, p, schema, mapping, invalidEvents);
+                    rateLimit, cookieDomain, p, schema, mapping, invalidEvents, forwardTo);
         }
 
         /** The same datastream reading its schema from {@code file}. */
         public DatastreamConfig withSchema(String file) {
             return new DatastreamConfig(id, orgId, enabled, dataset, consent, allowedDatasets, fpidCookie, accessType,
-                    rateLimit, cookieDomain, personalization, file, mapping, invalidEvents);
+                    rateLimit, cookieDomain, personalization, file, mapping, invalidEvents, forwardTo);
         }
     }
 

@@ -112,6 +112,11 @@ public final class EdgeMetrics {
         return failures::increment;
     }
 
+    /** The registry, for parts that register their own meters (forwarding). */
+    public io.micrometer.core.instrument.MeterRegistry registry() {
+        return registry;
+    }
+
     public void bindStore(EventLogStore store) {
         Gauge.builder("xdmedge.store.queue.depth", store, EventLogStore::queueDepth)
                 .description("Requests waiting for the event writer").register(registry);

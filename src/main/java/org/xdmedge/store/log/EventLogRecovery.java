@@ -130,15 +130,56 @@ public final class EventLogRecovery {
         return findEnd(channel, file, afterSeq, 0, null, null);
     }
 
+    private static End findEnd(FileChannel channel, Path file, long afterSeq, long previousSeq, Visitor each,
+                               LoggedIds.Visitor ids) throws IOException {
+        return findEnd(channel, file, afterSeq, previousSeq, each, ids, SEGMENT_HEADER_BYTES, null);
+    }
+
+    /**
+     * Where a reader that tails the log got to: a segment, and the offset of the frame holding its
+     * next event (or of the log's end). Reading on from there skips the frames before it.
+     */
+    static final class Cursor {
+        Path segment;
+        long offset;
+    }
+
+    /**
+     * As {@link #scan(Path, long, Visitor)}, starting at {@code cursor} when it still names a
+     * segment of the log (else where {@code afterSeq} is), and leaving it where the reading stopped.
+     */
+    static long scan(Path dataDir, long afterSeq, Cursor cursor, Visitor each) throws IOException {
+        List<Path> segments = segments(dataDir.resolve(DIRECTORY));
+        int start = cursor.segment == null ? -1 : segments.indexOf(cursor.segment);
+        long last = 0;
+        for (int i = Math.max(0, start); i < segments.size(); i++) {
+            if (start < 0 && i + 1 < segments.size() && firstSeqOf(segments.get(i + 1)) <= afterSeq + 1) {
+                continue;
+            }
+            try (FileChannel channel = FileChannel.open(segments.get(i), StandardOpenOption.READ)) {
+                long from = i == start ? cursor.offset : SEGMENT_HEADER_BYTES;
+                End end = findEnd(channel, segments.get(i), afterSeq, 0, each, null, from, cursor);
+                last = Math.max(last, end.lastSeq);
+            } catch (NoSuchFileException e) {
+                // Retention deleted it since the listing: its events are gone.
+            }
+        }
+        return last;
+    }
+
     /**
      * Walks the frames of one segment from its start, handing events above {@code afterSeq} to
      * {@code each} (when not null); stops at the first frame that is not whole and right.
      */
     private static End findEnd(FileChannel channel, Path file, long afterSeq, long previousSeq, Visitor each,
-                               LoggedIds.Visitor ids) throws IOException {
+                               LoggedIds.Visitor ids, long from, Cursor cursor) throws IOException {
         long size = channel.size();
         checkHeader(channel, file, size);
-        long at = SEGMENT_HEADER_BYTES;
+        long at = Math.max(SEGMENT_HEADER_BYTES, from);
+        if (cursor != null) {
+            cursor.segment = file;
+            cursor.offset = at;
+        }
         long lastSeq = 0;
         ByteBuffer header = ByteBuffer.allocate(FRAME_HEADER_BYTES);
         ByteBuffer payload = ByteBuffer.allocate(1 << 16);
@@ -185,6 +226,9 @@ public final class EventLogRecovery {
                 }
                 lastSeq = frameLast;
                 at = aligned(at + FRAME_HEADER_BYTES + length);
+                if (cursor != null) {
+                    cursor.offset = at; // a visitor stopping inside the next frame leaves it there
+                }
             }
         } finally {
             if (unpacker != null) {

@@ -44,6 +44,8 @@ public final class EventLogStore implements EventSink {
     private final EventIdIndex ids;
     /** The next stored event's sequence number: rises by one per stored event. */
     private long nextSeq;
+    /** The sequence number of the last event on disk, for readers on other threads (forwarding's lag). */
+    private volatile long committedSeq;
     private final BlockingQueue<PendingWrite> queue;
     private final int maxRequestsPerCommit;
     /** Yields the CPU between the event loop and the writer on a one-CPU JVM (see its class comment). */
@@ -83,6 +85,7 @@ public final class EventLogStore implements EventSink {
         this.events = events;
         this.ids = ids;
         this.nextSeq = events.lastSeq() + 1;
+        this.committedSeq = events.lastSeq();
         this.queue = new ArrayBlockingQueue<>(queueCapacity);
         this.maxRequestsPerCommit = maxRequestsPerCommit;
         this.retryAfterSeconds = retryAfterSeconds;
@@ -166,6 +169,11 @@ public final class EventLogStore implements EventSink {
 
     /** Opens (creating if need be) the store under {@code dataDir} and starts its writer. */
     public static EventLogStore open(Path dataDir, Options options) throws IOException {
+        return open(dataDir, options, null);
+    }
+
+    /** As {@link #open(Path, Options)}, with retention keeping what {@code hold} still needs (null: nothing). */
+    public static EventLogStore open(Path dataDir, Options options, RetentionHold hold) throws IOException {
         EventLog events = EventLog.open(dataDir, options.segmentBytes(), options.packing());
         List<AutoCloseable> opened = new ArrayList<>();
         opened.add(events);
@@ -177,7 +185,7 @@ public final class EventLogStore implements EventSink {
             SegmentRetention.Limits retention = options.retentionLimits();
             return new EventLogStore(dataDir, events, ids, options.queueCapacity(), options.maxRequestsPerCommit(),
                     options.retryAfterSeconds(), retention.enabled()
-                            ? new SegmentRetention(dataDir, retention, options.retentionMillis(), ids) : null);
+                            ? new SegmentRetention(dataDir, retention, options.retentionMillis(), ids, hold) : null);
         } catch (IOException | RuntimeException e) {
             for (int i = opened.size() - 1; i >= 0; i--) {
                 try {
@@ -289,6 +297,11 @@ public final class EventLogStore implements EventSink {
         return ids.merges();
     }
 
+    /** The sequence number of the last stored event (0: none yet). */
+    public long lastSeq() {
+        return committedSeq;
+    }
+
     /** Event segments retention deleted since start. */
     public long segmentsDeleted() {
         return retention == null ? 0 : retention.segmentsDeleted();
@@ -393,6 +406,7 @@ public final class EventLogStore implements EventSink {
         }
         // The new events are on disk: from here on every request of the group is acknowledged.
         ids.commit(nextSeq - 1);
+        committedSeq = nextSeq - 1;
         healthy = true;
         commits.incrementAndGet();
         handOver.committing(0); // before the answers: the requests their clients send next are not counted twice

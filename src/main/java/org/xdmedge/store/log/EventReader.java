@@ -32,4 +32,72 @@ public final class EventReader {
         EventLogRecovery.scan(dataDir, 0, (seq, e) -> counted.accept(e));
         return count[0];
     }
+
+    /** Told each stored event after a sequence number, with its number; false stops the reading. */
+    public interface SeqVisitor {
+        boolean accept(long seq, StoredEvent event) throws IOException;
+    }
+
+    /** Thrown through the scan to stop it where a visitor says. */
+    private static final class Stop extends IOException {
+        @Override
+        public synchronized Throwable fillInStackTrace() {
+            return this; // control flow, not a failure
+        }
+    }
+
+    /**
+     * Calls {@code each} for the stored events with sequence numbers above {@code afterSeq}, in
+     * order, until it returns false; returns the last sequence number in the log when the reading
+     * reached its end, else -1. Runs beside the writer and retention.
+     */
+    public static long forEachAfter(Path dataDir, long afterSeq, SeqVisitor each) throws IOException {
+        if (!exists(dataDir)) {
+            return 0;
+        }
+        try {
+            return EventLogRecovery.scan(dataDir, afterSeq, (seq, e) -> {
+                if (!each.accept(seq, e)) {
+                    throw new Stop();
+                }
+            });
+        } catch (Stop stopped) {
+            return -1;
+        }
+    }
+
+    /**
+     * A reader that follows the log: each {@link #next} reads on from where the previous one
+     * stopped, without reading the frames before again (a segment retention deleted meanwhile is
+     * found again by sequence number). One thread at a time.
+     */
+    public static final class Tail {
+        private final Path dataDir;
+        private final EventLogRecovery.Cursor cursor = new EventLogRecovery.Cursor();
+
+        public Tail(Path dataDir) {
+            this.dataDir = dataDir;
+        }
+
+        /** As {@link EventReader#forEachAfter}; {@code afterSeq} must not go back between calls. */
+        public long next(long afterSeq, SeqVisitor each) throws IOException {
+            if (!exists(dataDir)) {
+                return 0;
+            }
+            try {
+                return EventLogRecovery.scan(dataDir, afterSeq, cursor, (seq, e) -> {
+                    if (!each.accept(seq, e)) {
+                        throw new Stop();
+                    }
+                });
+            } catch (Stop stopped) {
+                return -1;
+            }
+        }
+
+        /** Forgets where it was: the next reading finds {@code afterSeq} from the log's start. */
+        public void reset() {
+            cursor.segment = null;
+        }
+    }
 }

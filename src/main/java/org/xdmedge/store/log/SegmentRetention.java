@@ -22,6 +22,9 @@ import org.xdmedge.store.ids.EventIdIndex;
  * start numbers again at 1), and any segment holding an event the id index's last checkpoint does
  * not cover (after a crash those events are read again to claim their ids).
  *
+ * <p>A {@link RetentionHold} (forwarding) keeps the segments a reader has not passed, up to its
+ * own limit of bytes, past which it is told what goes before it goes.
+ *
  * <p>The ids of deleted events leave the id index as its sealed tables are merged ({@link
  * EventIdIndex#retainFrom}): a retry of such an event is then stored again. The dedup window of
  * the embedded store is its retention.
@@ -53,6 +56,7 @@ final class SegmentRetention {
     private final Limits limits;
     private final long intervalMillis;
     private final EventIdIndex ids;
+    private final RetentionHold hold;
     private final Thread thread;
     private final Object signal = new Object();
     private volatile boolean stopping;
@@ -61,6 +65,11 @@ final class SegmentRetention {
     private final AtomicLong failures = new AtomicLong();
 
     SegmentRetention(Path dataDir, Limits limits, long intervalMillis, EventIdIndex ids) {
+        this(dataDir, limits, intervalMillis, ids, null);
+    }
+
+    SegmentRetention(Path dataDir, Limits limits, long intervalMillis, EventIdIndex ids, RetentionHold hold) {
+        this.hold = hold;
         this.dataDir = dataDir;
         this.limits = limits;
         this.intervalMillis = intervalMillis;
@@ -113,7 +122,7 @@ final class SegmentRetention {
     private void run() {
         while (!stopping) {
             try {
-                Pass pass = apply(dataDir, limits, ids.covered(), System.currentTimeMillis());
+                Pass pass = apply(dataDir, limits, ids.covered(), System.currentTimeMillis(), hold);
                 if (pass.segments() > 0) {
                     ids.retainFrom(pass.retainedFromSeq());
                     segmentsDeleted.addAndGet(pass.segments());
@@ -147,6 +156,15 @@ final class SegmentRetention {
      * the id index's last checkpoint covers and the time now.
      */
     static Pass apply(Path dataDir, Limits limits, long coveredSeq, long nowMillis) throws IOException {
+        return apply(dataDir, limits, coveredSeq, nowMillis, null);
+    }
+
+    /**
+     * As {@link #apply(Path, Limits, long, long)}, keeping the segments {@code hold} still needs
+     * (null: none) until the log takes more than its {@link RetentionHold#maxHeldBytes()}.
+     */
+    static Pass apply(Path dataDir, Limits limits, long coveredSeq, long nowMillis, RetentionHold hold)
+            throws IOException {
         if (!limits.enabled()) {
             return new Pass(0, 0, 0, null);
         }
@@ -179,6 +197,15 @@ final class SegmentRetention {
                 }
                 if (nextFirst - 1 > coveredSeq) {
                     break; // its events are not all covered by the index's checkpoint yet: next time
+                }
+                if (hold != null && nextFirst - 1 >= hold.neededFrom()) {
+                    if (hold.maxHeldBytes() <= 0 || total <= hold.maxHeldBytes()) {
+                        break; // a reader has not passed it yet
+                    }
+                    long first = EventLogRecovery.firstSeqOf(segments.get(i));
+                    if (first != Long.MAX_VALUE) {
+                        hold.dropping(Math.max(first, hold.neededFrom()), nextFirst - 1);
+                    }
                 }
                 Files.deleteIfExists(segments.get(i));
                 total -= sizes[i];
