@@ -10,6 +10,9 @@
 # scenario then runs against the ceiling (bench/src: Vert.x + Jackson, answers 202, stores nothing)
 # pinned the same way, and the edge/ceiling ratio is printed. Figures: docs/PERFORMANCE.md.
 #
+# collect-1-forwarded is collect-1 with every event forwarded to a loopback destination that answers
+# 200 (bench/src ForwardingReceiver, on the load CPUs); compare its events/s with collect-1's, and
+# read the forwarding lag at the end of its window in the notes.
 # Kafka scenarios (kafka-collect-1, kafka-collect-50) start a real single-node KRaft broker
 # (bench/kafka, compiled against the Maven test classpath: kafka-test-common-runtime) pinned to
 # BENCH_KAFKA_CPUS (default: the load generator's CPUs) and route the dataset to it.
@@ -53,7 +56,7 @@ load_cpus="${BENCH_LOAD_CPUS:-0}"
 heap="${BENCH_HEAP:-1g}"
 grown="${BENCH_GROWN_EVENTS:-}"
 [ -z "$grown" ] || [[ "$grown" =~ ^[1-9][0-9]*$ ]] || { echo "bench: BENCH_GROWN_EVENTS must be a positive number of events" >&2; exit 2; }
-scenarios="${BENCH_ONLY:-disk collect-1 collect-1-client-ids collect-50 collect-50-client-ids collect-50-validated interact-new interact-client-ids interact-personalized interact-returning v1-interact overload kafka-collect-1 kafka-collect-50 writer}"
+scenarios="${BENCH_ONLY:-disk collect-1 collect-1-client-ids collect-1-forwarded collect-50 collect-50-client-ids collect-50-validated interact-new interact-client-ids interact-personalized interact-returning v1-interact overload kafka-collect-1 kafka-collect-50 writer}"
 if (( seconds + warmup > 20 )); then echo "bench: a scenario must stay within 20 s (BENCH_SECONDS + BENCH_WARMUP)" >&2; exit 2; fi
 
 if ! command -v wrk >/dev/null; then
@@ -79,7 +82,7 @@ stop_kafka() {
   fi
   kafka_pid=""
 }
-trap 'stop_server; stop_kafka; rm -rf "$work"' EXIT
+trap 'stop_server; stop_kafka; [ -n "$receiver_pid" ] && kill "$receiver_pid" 2>/dev/null; rm -rf "$work"' EXIT
 java -cp "$jar:$classes" org.xdmedge.bench.Bodies "$work/bodies"
 
 cat > "$work/edge.yaml" <<YAML
@@ -145,6 +148,25 @@ cat >> "$work/edge-validated.yaml" <<YAML
       - { from: data.shop.cartSize, to: xdm.commerce.cart.cartSize, fn: toNumber }
       - { from: xdm.placeContext.localTime, to: xdm._acme.visitedAt, fn: date }
 YAML
+receiver_pid=""
+start_receiver() { # once: collect-1-forwarded's destination, on the load CPUs, answering 200
+  [ -n "$receiver_pid" ] && return 0
+  taskset -c "$load_cpus" java -cp "$jar:$classes" org.xdmedge.bench.ForwardingReceiver 0 >"$work/receiver.log" 2>&1 &
+  receiver_pid=$!
+  local url=""
+  for _ in $(seq 1 100); do
+    url="$(grep -o 'http://127.0.0.1:[0-9]*' "$work/receiver.log" | head -1)" || true
+    [ -n "$url" ] && break
+    sleep 0.1
+  done
+  [ -n "$url" ] || { echo "bench: the forwarding receiver did not start" >&2; exit 1; }
+  # The same edge, every event of ds forwarded to the receiver.
+  sed 's/^    dataset: web-events$/    dataset: web-events\n    forwardTo: [ { destination: sink } ]/' "$work/edge.yaml" > "$work/edge-forwarded.yaml"
+  cat >> "$work/edge-forwarded.yaml" <<YAML
+destinations:
+  - { id: sink, url: "$url/events", batch: { maxEvents: 500, maxDelayMs: 100 } }
+YAML
+}
 
 start_kafka() { # once, just before the first Kafka scenario, so it never runs beside the others
   [ -n "$kafka_pid" ] && return 0
@@ -282,6 +304,7 @@ window_stats() {
 describe() {
   case "$1" in
     collect-1)          echo "/ee/v2/collect?datastreamId=ds collect-1.json application/json 1 $conns edge.yaml" ;;
+    collect-1-forwarded) echo "/ee/v2/collect?datastreamId=ds collect-1.json application/json 1 $conns edge-forwarded.yaml" ;;
     collect-50)         echo "/ee/v2/collect?datastreamId=ds collect-50.json application/json 50 $conns edge.yaml" ;;
     collect-50-client-ids) echo "/ee/v2/collect?datastreamId=ds collect-50-client-ids.json application/json 50 $conns edge.yaml" ;;
     collect-1-client-ids) echo "/ee/v2/collect?datastreamId=ds collect-1-client-ids.json application/json 1 $conns edge.yaml" ;;
@@ -305,6 +328,7 @@ run_one() { # kind scenario
   local kind="$1" scenario="$2" path body ctype per c config
   read -r path body ctype per c config <<<"$(describe "$scenario")"
   [ "$config" = edge-kafka.yaml ] && start_kafka
+  [ "$config" = edge-forwarded.yaml ] && start_receiver
   start_server "$kind" "$work/$config"
   if [ "$scenario" = interact-returning ] && [ ! -f "$work/bodies/interact-returning.json" ]; then
     # A returning visitor sends back the identity state a first interact gave it (alloy: meta.state.entries).
@@ -335,6 +359,11 @@ run_one() { # kind scenario
   thread_cpu > "$work/threads1"
   if [ "$kind" = edge ]; then commits1="$(window_stats)"; stored1="${commits1%% *}"; commits1="${commits1#* }"; fi
   rss="$(awk '/VmHWM/ { printf "%.0f", $2 / 1024 }' "/proc/$pid/status")"
+  if [ "$scenario" = collect-1-forwarded ]; then
+    # The forwarding lag as the window closes: the destination must keep up with collection.
+    echo "collect-1-forwarded: at the end of the window the destination was $(curl -s "http://127.0.0.1:$port/metrics" \
+      | awk '/^xdmedge_forwarding_lag_seconds/ { s = $2 } /^xdmedge_forwarding_lag_events/ { e = $2 } END { printf "%s s, %d events", s, e }') behind" >> "$work/notes"
+  fi
   line="$(grep '^RESULT' <<<"$out")"
   if [ "$scenario" = overload ]; then
     # Back-pressure: every acknowledged event is stored (stored may exceed it by requests still in
@@ -391,7 +420,7 @@ for scenario in $scenarios; do
   for (( run = 1; run <= repeat; run++ )); do
     run_one edge "$scenario"
     # overload has no ceiling; the Kafka scenarios send the collect bodies: compare with those ceilings.
-    [[ "$scenario" = overload || "$scenario" = kafka-* ]] || [ -n "${BENCH_NO_CEILING:-}" ] || run_one ceiling "$scenario"
+    [[ "$scenario" = overload || "$scenario" = kafka-* || "$scenario" = *-forwarded ]] || [ -n "${BENCH_NO_CEILING:-}" ] || run_one ceiling "$scenario"
   done
 done
 
