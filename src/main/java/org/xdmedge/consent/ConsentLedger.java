@@ -108,6 +108,16 @@ public final class ConsentLedger implements AutoCloseable {
         });
     }
 
+    /** Deletes the identity's state (a privacy delete), its cached consent with it; blocks. */
+    public void forget(String orgId, String ecid) {
+        synchronized (storeLock) {
+            store.delete(orgId, ecid);
+            if (cache != null) {
+                cache.remove(cacheKey(orgId, ecid));
+            }
+        }
+    }
+
     private Optional<ConsentRecord> read(String orgId, String ecid) {
         return store.get(orgId, ecid, ConsentRecord.STATE_KEY).flatMap(ConsentRecord::fromJson);
     }

@@ -12,6 +12,11 @@ public interface IdentityStateStore extends AutoCloseable {
 
     void put(String orgId, String ecid, String key, String value);
 
+    /** Removes every key of one identity (a privacy delete); its bytes leave the store's files too. */
+    default void delete(String orgId, String ecid) {
+        throw new UnsupportedOperationException(getClass().getSimpleName() + " cannot delete identity state");
+    }
+
     @Override
     void close();
 }

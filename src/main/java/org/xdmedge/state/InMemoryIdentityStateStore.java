@@ -21,6 +21,11 @@ public final class InMemoryIdentityStateStore implements IdentityStateStore {
     }
 
     @Override
+    public void delete(String orgId, String ecid) {
+        values.keySet().removeIf(k -> k.startsWith(orgId + '\n' + ecid + '\n'));
+    }
+
+    @Override
     public void close() {
         values.clear();
     }

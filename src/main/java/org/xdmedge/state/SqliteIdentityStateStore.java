@@ -55,6 +55,26 @@ public final class SqliteIdentityStateStore implements IdentityStateStore {
         }
     }
 
+    /**
+     * Deletes the identity's rows with {@code secure_delete} on (freed pages are zeroed), then
+     * checkpoints the WAL and truncates it, so its values are in no file of the data directory.
+     */
+    @Override
+    public synchronized void delete(String orgId, String ecid) {
+        try (Statement pragma = connection.createStatement()) {
+            pragma.execute("PRAGMA secure_delete = ON");
+            try (PreparedStatement st = connection.prepareStatement(
+                    "DELETE FROM identity_state WHERE org_id = ? AND ecid = ?")) {
+                st.setString(1, orgId);
+                st.setString(2, ecid);
+                st.executeUpdate();
+            }
+            pragma.execute("PRAGMA wal_checkpoint(TRUNCATE)");
+        } catch (SQLException e) {
+            throw new IllegalStateException("identity state delete failed: " + e.getMessage(), e);
+        }
+    }
+
     @Override
     public synchronized void close() {
         try {

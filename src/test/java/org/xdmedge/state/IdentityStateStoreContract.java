@@ -55,6 +55,23 @@ public abstract class IdentityStateStoreContract {
     }
 
     @Test
+    public void deleteRemovesEveryKeyOfOneIdentityOnly() throws Exception {
+        store.put(ORG, "ecid-1", "consent", "a");
+        store.put(ORG, "ecid-1", "other", "b");
+        store.put(ORG, "ecid-2", "consent", "c");
+        store.put(OTHER_ORG, "ecid-1", "consent", "d");
+        store.delete(ORG, "ecid-1");
+        assertThat(store.get(ORG, "ecid-1", "consent")).isEmpty();
+        assertThat(store.get(ORG, "ecid-1", "other")).isEmpty();
+        assertThat(store.get(ORG, "ecid-2", "consent")).contains("c");
+        assertThat(store.get(OTHER_ORG, "ecid-1", "consent")).contains("d");
+        try (IdentityStateStore other = reopen()) {
+            assertThat(other.get(ORG, "ecid-1", "consent")).isEmpty();
+        }
+        store.delete(ORG, "never-stored"); // nothing to delete is no error
+    }
+
+    @Test
     public void stateIsSharedWithAnotherHandle() throws Exception {
         store.put(ORG, "ecid-9", "consent", "set through A");
         try (IdentityStateStore other = reopen()) {

@@ -45,6 +45,16 @@ public final class RedisIdentityStateStore implements IdentityStateStore {
         }
     }
 
+    @Override
+    public void delete(String orgId, String ecid) {
+        try {
+            redis.jedis().del(hash(orgId, ecid));
+        } catch (RuntimeException e) {
+            redis.failed();
+            throw new IllegalStateException("identity state delete failed: " + e.getMessage(), e);
+        }
+    }
+
     /** The connection pool belongs to {@link RedisState}. */
     @Override
     public void close() {}

@@ -383,7 +383,9 @@ final class EventFrameCodec implements AutoCloseable {
                 String datastream = getString(payload, bytes);
                 String eventId = getString(payload, bytes);
                 skipFields(payload, 4);
-                ids.accept(seq, datastream, eventId);
+                if (eventId != null) { // null: a deleted event's blanked record (SegmentRewrite)
+                    ids.accept(seq, datastream, eventId);
+                }
                 continue;
             }
             String dataset = getString(payload, bytes);

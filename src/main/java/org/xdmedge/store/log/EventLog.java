@@ -172,7 +172,8 @@ public final class EventLog implements AutoCloseable {
         }
         int payload = codec.plainPayloadBytes();
         ByteBuffer written = codec.encode();
-        if (position > SEGMENT_HEADER_BYTES && position + written.limit() > segmentBytes) {
+        if (position > SEGMENT_HEADER_BYTES && (rollRequested || position + written.limit() > segmentBytes)) {
+            rollRequested = false;
             nextSegment();
         }
         long start = position;
@@ -262,6 +263,29 @@ public final class EventLog implements AutoCloseable {
     /** True once a failed append could not be undone: the store must be restarted (opening repairs). */
     boolean broken() {
         return broken != null;
+    }
+
+    /** Set by {@link #requestRoll}: the next commit, or the writer when idle, begins a new segment. */
+    private volatile boolean rollRequested;
+
+    /** Asks for a new segment, so the current one is closed and can be rewritten (privacy deletes). */
+    void requestRoll() {
+        rollRequested = true;
+    }
+
+    /** On the writer thread while it is idle: begins the new segment asked for, if the current one holds a frame. */
+    void rollIfRequested() throws IOException {
+        if (rollRequested) {
+            rollRequested = false;
+            if (position > SEGMENT_HEADER_BYTES && broken == null) {
+                nextSegment();
+            }
+        }
+    }
+
+    /** The number of the segment appended to. */
+    long segment() {
+        return segment;
     }
 
     private void nextSegment() throws IOException {

@@ -126,6 +126,13 @@ public final class EventLogRecovery {
         return last;
     }
 
+    /** Hands every event of one segment to {@code each}, in order; returns where its frames end. */
+    static End readSegment(Path file, Visitor each) throws IOException {
+        try (FileChannel channel = FileChannel.open(file, StandardOpenOption.READ)) {
+            return findEnd(channel, file, 0, 0, each, null);
+        }
+    }
+
     private static End findEnd(FileChannel channel, Path file, long afterSeq) throws IOException {
         return findEnd(channel, file, afterSeq, 0, null, null);
     }

@@ -328,6 +328,22 @@ public final class EventLogStore implements EventSink {
      * back-pressure use it). A pause does not hold back close(), which waits for it no longer
      * than its grace period.
      */
+    /**
+     * Asks the writer to begin a new segment (at its next commit, or within 50 ms when idle), so
+     * the current one becomes closed and can be rewritten without deleted events.
+     */
+    public void requestRoll() {
+        events.requestRoll();
+    }
+
+    private void rollIfRequested() {
+        try {
+            events.rollIfRequested();
+        } catch (IOException | RuntimeException e) {
+            log.warn("event writer could not begin a new segment when asked: {}", e.toString());
+        }
+    }
+
     public AutoCloseable pauseWriter() throws InterruptedException {
         writerGate.acquire();
         java.util.concurrent.atomic.AtomicBoolean resumed = new java.util.concurrent.atomic.AtomicBoolean();
@@ -344,6 +360,7 @@ public final class EventLogStore implements EventSink {
                 disk.check();
                 PendingWrite first = queue.poll(50, TimeUnit.MILLISECONDS);
                 if (first == null) {
+                    rollIfRequested();
                     continue;
                 }
                 group.add(first);

@@ -7,10 +7,16 @@ import org.xdmedge.outlet.StoredEvent;
 
 /**
  * Reads stored events back in the order they were committed, for {@code export}. Only reads, so it
- * works beside a running server (it sees the frames complete when it reaches them).
+ * works beside a running server (it sees the frames complete when it reaches them). Deleted events
+ * ({@link DeletedEvents}, and the blanked records a rewrite left in their place) are never handed on.
  */
 public final class EventReader {
     private EventReader() {}
+
+    /** One stored event and its sequence number. */
+    public interface SeqVisitor {
+        void accept(long seq, StoredEvent event) throws IOException;
+    }
 
     /** True when {@code dataDir} holds an event log. */
     public static boolean exists(Path dataDir) {
@@ -19,22 +25,18 @@ public final class EventReader {
 
     /** Calls {@code each} for every stored event (of {@code dataset}, when not null); returns the count. */
     public static long forEach(Path dataDir, String dataset, Consumer<StoredEvent> each) throws IOException {
-        if (!exists(dataDir)) {
-            throw new IOException("no event store at " + dataDir.toAbsolutePath());
-        }
         long[] count = {0};
-        Consumer<StoredEvent> counted = e -> {
+        forEachSeq(dataDir, (seq, e) -> {
             if (dataset == null || dataset.equals(e.dataset())) {
                 each.accept(e);
                 count[0]++;
             }
-        };
-        EventLogRecovery.scan(dataDir, 0, (seq, e) -> counted.accept(e));
+        });
         return count[0];
     }
 
     /** Told each stored event after a sequence number, with its number; false stops the reading. */
-    public interface SeqVisitor {
+    public interface UntilVisitor {
         boolean accept(long seq, StoredEvent event) throws IOException;
     }
 
@@ -51,13 +53,14 @@ public final class EventReader {
      * order, until it returns false; returns the last sequence number in the log when the reading
      * reached its end, else -1. Runs beside the writer and retention.
      */
-    public static long forEachAfter(Path dataDir, long afterSeq, SeqVisitor each) throws IOException {
+    public static long forEachAfter(Path dataDir, long afterSeq, UntilVisitor each) throws IOException {
         if (!exists(dataDir)) {
             return 0;
         }
         try {
+            DeletedEvents deleted = DeletedEvents.load(dataDir);
             return EventLogRecovery.scan(dataDir, afterSeq, (seq, e) -> {
-                if (!each.accept(seq, e)) {
+                if (!SegmentRewrite.blanked(e) && !deleted.contains(seq) && !each.accept(seq, e)) {
                     throw new Stop();
                 }
             });
@@ -80,13 +83,14 @@ public final class EventReader {
         }
 
         /** As {@link EventReader#forEachAfter}; {@code afterSeq} must not go back between calls. */
-        public long next(long afterSeq, SeqVisitor each) throws IOException {
+        public long next(long afterSeq, UntilVisitor each) throws IOException {
             if (!exists(dataDir)) {
                 return 0;
             }
             try {
+                DeletedEvents deleted = DeletedEvents.load(dataDir);
                 return EventLogRecovery.scan(dataDir, afterSeq, cursor, (seq, e) -> {
-                    if (!each.accept(seq, e)) {
+                    if (!SegmentRewrite.blanked(e) && !deleted.contains(seq) && !each.accept(seq, e)) {
                         throw new Stop();
                     }
                 });
@@ -99,5 +103,18 @@ public final class EventReader {
         public void reset() {
             cursor.segment = null;
         }
+    }
+
+    /** Calls {@code each} for every stored event that is not deleted, with its sequence number. */
+    public static void forEachSeq(Path dataDir, SeqVisitor each) throws IOException {
+        if (!exists(dataDir)) {
+            throw new IOException("no event store at " + dataDir.toAbsolutePath());
+        }
+        DeletedEvents deleted = DeletedEvents.load(dataDir);
+        EventLogRecovery.scan(dataDir, 0, (seq, e) -> {
+            if (!SegmentRewrite.blanked(e) && !deleted.contains(seq)) {
+                each.accept(seq, e);
+            }
+        });
     }
 }

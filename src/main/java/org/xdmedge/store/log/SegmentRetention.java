@@ -207,7 +207,9 @@ final class SegmentRetention {
                         hold.dropping(Math.max(first, hold.neededFrom()), nextFirst - 1);
                     }
                 }
-                Files.deleteIfExists(segments.get(i));
+                synchronized (SegmentRewrite.FILES) { // never while a rewrite replaces it
+                    Files.deleteIfExists(segments.get(i));
+                }
                 total -= sizes[i];
                 bytes += sizes[i];
                 deleted++;

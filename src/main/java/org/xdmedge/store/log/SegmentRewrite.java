@@ -1,0 +1,172 @@
+package org.xdmedge.store.log;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.FileTime;
+import java.util.List;
+import org.xdmedge.outlet.StoredEvent;
+import org.xdmedge.store.NumberedFiles;
+
+/**
+ * Takes deleted events' bytes out of the event log: a segment holding any is written again, every
+ * deleted event replaced by a blanked record (its sequence number, receive time, dataset and
+ * datastream; no event id, request id, identity or JSON). Keeping every sequence number keeps what
+ * readers and opening rely on: numbers rise through frames and segments, each segment's first
+ * number stays where it was, and the log's last number is never lost when its newest events are
+ * the deleted ones.
+ *
+ * <p>Crash safety: the new segment is written to {@code NNN.log.rewrite} beside it, forced, given
+ * the old file's modification time (retention by age reads it), then renamed over the segment and
+ * the directory forced. A crash before the rename leaves the old segment, whole, and a
+ * {@code .rewrite} file that {@link #removeLeftovers} deletes at the next start (the rewrite is
+ * then done again); after it, the new one. Never used on the segment the writer appends to.
+ *
+ * <p>{@link #FILES} is held while a segment file is replaced and while retention deletes one, so
+ * a rewrite never puts back a segment retention has just deleted.
+ */
+public final class SegmentRewrite {
+    /** Held to rename a rewritten segment into place, and by retention to delete a segment. */
+    public static final Object FILES = new Object();
+    static final String SUFFIX = ".rewrite";
+    /** Plain bytes per rewritten frame, at most (a frame takes at least one event). */
+    private static final int FRAME_PLAIN_BYTES = 1 << 20;
+
+    private SegmentRewrite() {}
+
+    /** True for the record a rewrite leaves in place of a deleted event. */
+    public static boolean blanked(StoredEvent e) {
+        return e.eventId() == null;
+    }
+
+    /** What one pass rewrote. */
+    public record Result(int segments, int blankedEvents, boolean activeHoldsDeleted) {}
+
+    /** Deletes {@code .rewrite} files a crash left: their segments are whole beside them. */
+    public static void removeLeftovers(Path dataDir) throws IOException {
+        Path dir = dataDir.resolve(EventLog.DIRECTORY);
+        if (!Files.isDirectory(dir)) {
+            return;
+        }
+        try (DirectoryStream<Path> files = Files.newDirectoryStream(dir, "*" + SUFFIX)) {
+            for (Path f : files) {
+                Files.deleteIfExists(f);
+            }
+        }
+    }
+
+    /**
+     * Rewrites every segment that still holds an event of {@code deleted}; the newest segment only
+     * when {@code includeNewest} (no writer is running). {@code activeHoldsDeleted} tells the
+     * caller that the newest segment, left alone, holds some.
+     */
+    public static Result apply(Path dataDir, DeletedEvents deleted, FramePacking packing, boolean includeNewest)
+            throws IOException {
+        removeLeftovers(dataDir);
+        if (deleted.isEmpty()) {
+            return new Result(0, 0, false);
+        }
+        List<Path> segments = EventLog.segments(dataDir.resolve(EventLog.DIRECTORY));
+        int rewritten = 0;
+        int blanked = 0;
+        boolean active = false;
+        for (int i = 0; i < segments.size(); i++) {
+            Path segment = segments.get(i);
+            boolean newest = i == segments.size() - 1;
+            int[] toBlank = {0};
+            try {
+                // A first pass only counts: most segments hold no deleted event and are left alone.
+                EventLogRecovery.readSegment(segment, (seq, e) -> {
+                    if (!blanked(e) && deleted.contains(seq)) {
+                        toBlank[0]++;
+                    }
+                });
+            } catch (java.nio.file.NoSuchFileException e) {
+                continue; // retention deleted it meanwhile
+            }
+            if (toBlank[0] == 0) {
+                continue;
+            }
+            if (newest && !includeNewest) {
+                active = true;
+                continue;
+            }
+            if (rewrite(segment, deleted, packing)) {
+                rewritten++;
+                blanked += toBlank[0];
+            }
+        }
+        return new Result(rewritten, blanked, active);
+    }
+
+    /**
+     * Streams the segment into its replacement, a frame at a time (a segment of packed frames may
+     * hold several times its size in events: none is kept longer than it takes to copy it).
+     */
+    private static boolean rewrite(Path segment, DeletedEvents deleted, FramePacking packing) throws IOException {
+        Path tmp = segment.resolveSibling(segment.getFileName() + SUFFIX);
+        FileTime modified = Files.getLastModifiedTime(segment);
+        try (EventFrameCodec codec = new EventFrameCodec(packing);
+             FileChannel out = FileChannel.open(tmp, StandardOpenOption.CREATE, StandardOpenOption.TRUNCATE_EXISTING,
+                     StandardOpenOption.WRITE)) {
+            EventLog.writeHeader(out);
+            long[] position = {EventLog.SEGMENT_HEADER_BYTES};
+            int[] inFrame = {0};
+            codec.begin();
+            try {
+                EventLogRecovery.readSegment(segment, (seq, e) -> {
+                    codec.add(seq, deleted.contains(seq) ? blank(e) : e);
+                    inFrame[0]++;
+                    if (codec.plainPayloadBytes() >= FRAME_PLAIN_BYTES) {
+                        position[0] = writeFrame(codec, out, position[0]);
+                        inFrame[0] = 0;
+                        codec.begin();
+                    }
+                });
+            } catch (java.nio.file.NoSuchFileException e) {
+                Files.deleteIfExists(tmp);
+                return false;
+            }
+            if (inFrame[0] > 0) {
+                position[0] = writeFrame(codec, out, position[0]);
+            }
+            // Zeros to the last frame's boundary, as the writer leaves them: opening reads the last block whole.
+            long size = out.size();
+            if (position[0] > size) {
+                out.write(ByteBuffer.allocate((int) (position[0] - size)), size);
+            }
+            out.force(true);
+        }
+        Files.setLastModifiedTime(tmp, modified);
+        synchronized (FILES) {
+            if (!Files.exists(segment)) {
+                Files.deleteIfExists(tmp); // retention deleted it meanwhile: nothing to replace
+                return false;
+            }
+            Files.move(tmp, segment, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+            NumberedFiles.forceDirectory(segment.getParent());
+        }
+        return true;
+    }
+
+    /** Writes the codec's frame at {@code at}; returns where the next frame begins. */
+    private static long writeFrame(EventFrameCodec codec, FileChannel out, long at) throws IOException {
+        ByteBuffer frame = codec.encode();
+        while (frame.hasRemaining()) {
+            at += out.write(frame, at);
+        }
+        return EventLog.aligned(at); // the gap reads as zeros
+    }
+
+    private static StoredEvent blank(StoredEvent e) {
+        if (blanked(e)) {
+            return e;
+        }
+        return new StoredEvent(null, e.datastreamId(), e.dataset(), e.receivedAtMillis(), null, null, null, new byte[0]);
+    }
+}
