@@ -45,13 +45,15 @@ public final class EdgeNode implements AutoCloseable {
     private final DataDirectoryLock lock;
     private final ActivityRegistry activities;
     private final Forwarding forwarding;
+    private final org.xdmedge.privacy.PrivacyJobs privacy;
     private Boolean stoppedCleanly;
 
     private EdgeNode(SharedState state, DatasetRouter outlets, EdgeHttpServer http, String host, ConsentLedger consent,
                      JwtAuthenticator authenticator, EventLogStore store, java.time.Duration shutdownGrace,
                      java.util.concurrent.atomic.AtomicBoolean stopping, DataDirectoryLock lock,
-                     ActivityRegistry activities, Forwarding forwarding) {
+                     ActivityRegistry activities, Forwarding forwarding, org.xdmedge.privacy.PrivacyJobs privacy) {
         this.forwarding = forwarding;
+        this.privacy = privacy;
         this.lock = lock;
         this.activities = activities;
         this.store = store;
@@ -90,6 +92,7 @@ public final class EdgeNode implements AutoCloseable {
         ConsentLedger consent = null;
         JwtAuthenticator authenticator = null;
         ActivityRegistry activities = null;
+        org.xdmedge.privacy.PrivacyJobs privacy = null;
         var stopping = new java.util.concurrent.atomic.AtomicBoolean();
         Forwarding forwarding = null;
         try {
@@ -135,13 +138,19 @@ public final class EdgeNode implements AutoCloseable {
             EdgeService service = new EdgeService(new DatastreamRegistry(config), router, server.region(), consent,
                     new FpidSeeder(fpidSecrets(config)), metrics::consentIgnored, authenticator, new RateLimiter(config),
                     activities, quality);
-            EdgeHttpServer http = listen(server, service, metrics, () -> !stopping.get() && router.ready());
+            privacy = startPrivacy(config, dataDir, consent, store);
+            EdgeHttpServer http = listen(server, service, metrics, () -> !stopping.get() && router.ready(), privacy,
+                    config.privacy());
             // Forwarding reads the log on its own threads; /ready does not depend on it.
             forwarding.start(ConsentGate.of(state.identityState()), store::lastSeq);
             forwarding.bindMetrics(metrics.registry());
             return new EdgeNode(state, router, http, server.host(), consent, authenticator, store,
-                    java.time.Duration.ofSeconds(server.shutdownGraceSeconds()), stopping, lock, activities, forwarding);
+                    java.time.Duration.ofSeconds(server.shutdownGraceSeconds()), stopping, lock, activities, forwarding,
+                    privacy);
         } catch (Exception e) {
+            if (privacy != null) {
+                privacy.close();
+            }
             if (forwarding != null) {
                 forwarding.close();
             }
@@ -162,16 +171,37 @@ public final class EdgeNode implements AutoCloseable {
         }
     }
 
+    /** The privacy jobs (docs/PRIVACY.md) when {@code privacy.adminTokens} is set, else null. */
+    private static org.xdmedge.privacy.PrivacyJobs startPrivacy(EdgeConfig config, Path dataDir, ConsentLedger consent,
+                                                               EventLogStore store) throws java.io.IOException {
+        if (!config.privacy().enabled()) {
+            return null;
+        }
+        Map<String, String> orgs = new HashMap<>();
+        config.datastreams().forEach(ds -> orgs.put(ds.id(), ds.orgId()));
+        return new org.xdmedge.privacy.PrivacyJobs(dataDir, orgs, consent::forget, store::requestRoll,
+                FramePacking.of(config.storage().compression()),
+                java.time.Duration.ofMinutes(config.privacy().reclaimMinutes()))
+                .publishTo(org.xdmedge.privacy.DeletionRecords.of(config)).start();
+    }
+
+    /** The privacy jobs, or null when the API is off. */
+    public org.xdmedge.privacy.PrivacyJobs privacy() {
+        return privacy;
+    }
+
     /** Starts the listener; a port in use or a certificate the TLS stack refuses is named, not thrown raw. */
     private static EdgeHttpServer listen(EdgeConfig.ServerConfig server, EdgeService service, EdgeMetrics metrics,
-                                         BooleanSupplier ready) throws Exception {
+                                         BooleanSupplier ready, org.xdmedge.privacy.PrivacyJobs privacy,
+                                         org.xdmedge.config.PrivacyConfig privacyConfig) throws Exception {
         var tls = server.tls();
         try {
             return EdgeHttpServer.start(new EdgeHttpServer.Settings(server.host(), server.port(),
                     server.eventLoops(), server.maxRequestBytes(), server.region(),
                     tls.enabled() ? tls.certFile() : null, tls.enabled() ? tls.keyFile() : null,
                     server.requestTimeoutSeconds(), server.maxConnections(), server.http2Cleartext()),
-                    service, metrics, ready);
+                    service, metrics, ready, privacy,
+                    privacy == null ? null : new org.xdmedge.privacy.AdminTokens(privacyConfig.adminTokens()));
         } catch (Exception e) {
             String address = server.host() + ":" + server.port();
             for (Throwable cause = e; cause != null; cause = cause.getCause()) {
@@ -265,6 +295,9 @@ public final class EdgeNode implements AutoCloseable {
             drained = http.drain(shutdownGrace);
             forwarding.stop(Math.max(0, deadline - System.nanoTime()) / 1_000_000);
             activities.close();
+            if (privacy != null) {
+                privacy.close(); // a job cut short runs again at the next start
+            }
             consent.close();
             // The embedded store first, bounded by what is left of the grace period; closing the
             // outlets afterwards finds it closed (and flushes the Kafka outlets).

@@ -11,7 +11,7 @@ import picocli.CommandLine;
 @Command(name = "xdm-edge", mixinStandardHelpOptions = true, version = "xdm-edge 0.1.0",
         description = "A self-hostable Adobe Experience Platform Edge Network server.",
         subcommands = {ServeCommand.class, ExportCommand.class, ReportCommand.class, QuarantineCommand.class,
-                DestinationsCommand.class})
+                DestinationsCommand.class, PrivacyCommand.class})
 public final class XdmEdgeCommand implements Runnable {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;

@@ -12,10 +12,11 @@ import java.util.Map;
 public record EdgeConfig(ServerConfig server, StorageConfig storage, List<OrganizationConfig> organizations,
                          List<DatastreamConfig> datastreams, IdentityConfig identity, List<DatasetConfig> datasets,
                          StateConfig state, List<DestinationConfig> destinations,
-                         ForwardingConfig forwarding) {
+                         ForwardingConfig forwarding, PrivacyConfig privacy) {
     public EdgeConfig {
         destinations = destinations == null ? List.of() : List.copyOf(destinations);
         forwarding = forwarding == null ? new ForwardingConfig(null, null) : forwarding;
+        privacy = privacy == null ? PrivacyConfig.defaults() : privacy;
         identity = identity == null ? IdentityConfig.defaults() : identity;
         server = server == null ? new ServerConfig(null, null, null, null, null) : server;
         storage = storage == null ? new StorageConfig(null, null, null, null, null, null) : storage;
@@ -28,7 +29,7 @@ public record EdgeConfig(ServerConfig server, StorageConfig storage, List<Organi
     public EdgeConfig(ServerConfig server, StorageConfig storage, List<OrganizationConfig> organizations,
                       List<DatastreamConfig> datastreams, IdentityConfig identity, List<DatasetConfig> datasets,
                       StateConfig state) {
-        this(server, storage, organizations, datastreams, identity, datasets, state, null, null);
+        this(server, storage, organizations, datastreams, identity, datasets, state, null, null, null);
     }
 
     public EdgeConfig(ServerConfig server, StorageConfig storage, List<OrganizationConfig> organizations,
@@ -43,22 +44,22 @@ public record EdgeConfig(ServerConfig server, StorageConfig storage, List<Organi
 
     /** The same configuration with other organizations (key file paths made absolute). */
     public EdgeConfig withOrganizations(List<OrganizationConfig> newOrganizations) {
-        return new EdgeConfig(server, storage, newOrganizations, datastreams, identity, datasets, state, destinations, forwarding);
+        return new EdgeConfig(server, storage, newOrganizations, datastreams, identity, datasets, state, destinations, forwarding, privacy);
     }
 
     /** The same configuration with other datasets (file paths in their settings made absolute). */
     public EdgeConfig withDatasets(List<DatasetConfig> newDatasets) {
-        return new EdgeConfig(server, storage, organizations, datastreams, identity, newDatasets, state, destinations, forwarding);
+        return new EdgeConfig(server, storage, organizations, datastreams, identity, newDatasets, state, destinations, forwarding, privacy);
     }
 
     /** The same configuration with other datastreams (file paths made absolute). */
     public EdgeConfig withDatastreams(List<DatastreamConfig> newDatastreams) {
-        return new EdgeConfig(server, storage, organizations, newDatastreams, identity, datasets, state, destinations, forwarding);
+        return new EdgeConfig(server, storage, organizations, newDatastreams, identity, datasets, state, destinations, forwarding, privacy);
     }
 
     /** The same configuration with another listener (command-line and test overrides). */
     public EdgeConfig withServer(ServerConfig newServer) {
-        return new EdgeConfig(newServer, storage, organizations, datastreams, identity, datasets, state, destinations, forwarding);
+        return new EdgeConfig(newServer, storage, organizations, datastreams, identity, datasets, state, destinations, forwarding, privacy);
     }
 
     /**

@@ -58,12 +58,22 @@ public final class EdgeHttpServer implements AutoCloseable {
 
     public static EdgeHttpServer start(Settings settings, EdgeService service, EdgeMetrics metrics,
                                        BooleanSupplier ready) throws Exception {
+        return start(settings, service, metrics, ready, null, null);
+    }
+
+    /** As above, with {@code /privacy/jobs} answered by {@code privacy} for holders of {@code tokens}. */
+    public static EdgeHttpServer start(Settings settings, EdgeService service, EdgeMetrics metrics,
+                                       BooleanSupplier ready, org.xdmedge.privacy.PrivacyJobs privacy,
+                                       org.xdmedge.privacy.AdminTokens tokens) throws Exception {
         Vertx vertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(settings.eventLoops()));
         EdgeHttpServer edge = new EdgeHttpServer(vertx);
         try {
             EdgeRoutes routes = new EdgeRoutes(new BrowserHeaders(Regions.edgeHeader(settings.region())),
                     new EdgeHandler(service, settings.maxRequestBytes(), metrics), ready, metrics::scrape,
                     settings.http2Cleartext());
+            if (privacy != null) {
+                routes.privacy(new PrivacyRoutes(privacy, tokens));
+            }
             AtomicInteger open = new AtomicInteger();
             metrics.bindConnections(open::get);
 

@@ -26,6 +26,8 @@ final class EdgeRoutes implements Handler<HttpServerRequest> {
     private final BooleanSupplier ready;
     private final Supplier<String> metrics;
     private final boolean http2;
+    /** {@code /privacy/...}; null when {@code privacy.adminTokens} is not set (the paths are then unknown). */
+    private PrivacyRoutes privacy;
 
     EdgeRoutes(BrowserHeaders browserHeaders, EdgeHandler edge, BooleanSupplier ready, Supplier<String> metrics) {
         this(browserHeaders, edge, ready, metrics, false);
@@ -38,6 +40,10 @@ final class EdgeRoutes implements Handler<HttpServerRequest> {
         this.ready = ready;
         this.metrics = metrics;
         this.http2 = http2;
+    }
+
+    void privacy(PrivacyRoutes routes) {
+        this.privacy = routes;
     }
 
     @Override
@@ -87,6 +93,10 @@ final class EdgeRoutes implements Handler<HttpServerRequest> {
             res.putHeader("x-request-id", requestId);
             Problems.send(res, new EdgeProblem(EdgeError.MALFORMED_REQUEST, "The request path or query cannot be decoded."),
                     requestId);
+            return;
+        }
+        if (privacy != null && path.startsWith(PrivacyRoutes.PREFIX)) {
+            privacy.handle(req);
             return;
         }
         if (method == HttpMethod.GET) {

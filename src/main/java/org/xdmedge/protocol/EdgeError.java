@@ -34,6 +34,7 @@ public enum EdgeError {
     MISSING_PRODUCT_CONTEXT("0504", 401, "Missing product context"),
     MISSING_SCOPE("0505", 401, "Missing required scope"),
     SANDBOX_FORBIDDEN("0506", 401, "No write permission on the sandbox"),
+    FORBIDDEN("0403", 403, "Forbidden"),
     RATE_LIMITED("0429", 429, "Too many requests");
 
     private final String code;

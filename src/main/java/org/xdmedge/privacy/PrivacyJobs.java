@@ -1,0 +1,316 @@
+package org.xdmedge.privacy;
+
+import java.io.BufferedOutputStream;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.nio.channels.FileChannel;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.function.BiConsumer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.xdmedge.outlet.EventRecords;
+import org.xdmedge.protocol.EdgeJson;
+import org.xdmedge.store.NumberedFiles;
+import org.xdmedge.store.log.DeletedEvents;
+import org.xdmedge.store.log.EventReader;
+import org.xdmedge.store.log.FramePacking;
+import org.xdmedge.store.log.SegmentRewrite;
+
+/**
+ * Runs privacy jobs on one thread of its own ({@code privacy-jobs}), never on an event loop, and
+ * keeps them under {@code <data>/privacy/}: {@code jobs/<id>.json} (each written whole, forced and
+ * renamed), {@code downloads/<id>.jsonl} (an access job's events), and the delete jobs' lists in
+ * {@link DeletedEvents}. A job still {@code processing} at start runs again: every step is safe to
+ * repeat (a delete's list is the union of what each run found).
+ *
+ * <p>A delete job, in order: finds the events ({@link PersonEvents}); writes their list (from
+ * then on no reader shows them); deletes the identity state of the person's ECIDs; marks the job
+ * complete. Reclaiming follows on the same thread: segments holding deleted events are rewritten
+ * ({@link SegmentRewrite}); the segment being appended to is first closed by asking the writer for
+ * a new one. Once no segment holds them, the job forgets the identity it was asked about.
+ */
+public final class PrivacyJobs implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(PrivacyJobs.class);
+    private static final String JOBS = "privacy/jobs";
+    private static final String DOWNLOADS = "privacy/downloads";
+
+    private final Path dataDir;
+    private final Map<String, String> orgOfDatastream;
+    private final BiConsumer<String, String> forgetIdentity;
+    private final Runnable requestRoll;
+    private final FramePacking packing;
+    private final Duration reclaimWithin;
+    private final ScheduledExecutorService thread;
+    private final Map<String, PrivacyJob> jobs = new ConcurrentHashMap<>();
+    private volatile boolean reclaimScheduled;
+    private volatile boolean closing;
+    private volatile DeletionRecords kafka;
+
+    /**
+     * @param orgOfDatastream each configured datastream's organization
+     * @param forgetIdentity deletes one (organization, ECID)'s identity state
+     * @param requestRoll asks the running writer for a new segment; null when no writer runs (the
+     *                    newest segment is then rewritten too)
+     */
+    public PrivacyJobs(Path dataDir, Map<String, String> orgOfDatastream, BiConsumer<String, String> forgetIdentity,
+                       Runnable requestRoll, FramePacking packing, Duration reclaimWithin) throws IOException {
+        this.dataDir = dataDir;
+        this.orgOfDatastream = Map.copyOf(orgOfDatastream);
+        this.forgetIdentity = forgetIdentity;
+        this.requestRoll = requestRoll;
+        this.packing = packing;
+        this.reclaimWithin = reclaimWithin;
+        Files.createDirectories(dataDir.resolve(JOBS));
+        Files.createDirectories(dataDir.resolve(DOWNLOADS));
+        SegmentRewrite.removeLeftovers(dataDir);
+        try (DirectoryStream<Path> files = Files.newDirectoryStream(dataDir.resolve(JOBS), "*.json")) {
+            for (Path f : files) {
+                PrivacyJob job = EdgeJson.MAPPER.readValue(f.toFile(), PrivacyJob.class);
+                jobs.put(job.jobId(), job);
+            }
+        }
+        for (Path dir : List.of(dataDir.resolve(JOBS), dataDir.resolve(DOWNLOADS))) {
+            try (DirectoryStream<Path> files = Files.newDirectoryStream(dir, "*.tmp")) {
+                for (Path f : files) {
+                    Files.deleteIfExists(f);
+                }
+            }
+        }
+        thread = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "privacy-jobs");
+            t.setDaemon(true);
+            return t;
+        });
+    }
+
+    /** Sends a deletion record per delete job (and tombstones) to Kafka; closed with this. */
+    public PrivacyJobs publishTo(DeletionRecords records) {
+        this.kafka = records;
+        return this;
+    }
+
+    /** Resumes the jobs a stop left processing, and reclaiming. */
+    public PrivacyJobs start() {
+        jobs.values().stream().filter(j -> PrivacyJob.PROCESSING.equals(j.status()))
+                .sorted((a, b) -> Long.compare(a.createdAt(), b.createdAt()))
+                .forEach(j -> thread.execute(() -> run(j.jobId())));
+        scheduleReclaim(0);
+        return this;
+    }
+
+    /** Records one job per user identity, durably, and queues them; blocks (file writes). */
+    public List<PrivacyJob> submit(JobRequest request) throws IOException {
+        List<PrivacyJob> made = new ArrayList<>();
+        long now = System.currentTimeMillis();
+        for (JobRequest.User u : request.users()) {
+            PrivacyJob job = new PrivacyJob(UUID.randomUUID().toString(), u.key(), u.action(), request.orgId(),
+                    u.namespace(), u.value(), request.regulation(), PrivacyJob.PROCESSING, now, 0, 0, false, null);
+            save(job);
+            made.add(job);
+        }
+        for (PrivacyJob job : made) {
+            thread.execute(() -> run(job.jobId()));
+        }
+        return made;
+    }
+
+    public Optional<PrivacyJob> get(String jobId) {
+        return Optional.ofNullable(jobs.get(jobId));
+    }
+
+    /** The download of a complete access job, or null. */
+    public Path download(String jobId) {
+        PrivacyJob job = jobs.get(jobId);
+        if (job == null || job.delete() || !PrivacyJob.COMPLETE.equals(job.status())) {
+            return null;
+        }
+        Path file = dataDir.resolve(DOWNLOADS).resolve(jobId + ".jsonl");
+        return Files.exists(file) ? file : null;
+    }
+
+    /** Removes an access job and its download (the command line's, once printed). */
+    public void discard(String jobId) throws IOException {
+        PrivacyJob job = jobs.remove(jobId);
+        if (job != null && !job.delete()) {
+            Files.deleteIfExists(dataDir.resolve(DOWNLOADS).resolve(jobId + ".jsonl"));
+            Files.deleteIfExists(dataDir.resolve(JOBS).resolve(jobId + ".json"));
+            NumberedFiles.forceDirectory(dataDir.resolve(JOBS));
+        }
+    }
+
+    /** Waits for the jobs thread to be idle (tests, the command line). */
+    public void awaitIdle(Duration within) throws InterruptedException {
+        var done = new java.util.concurrent.CountDownLatch(1);
+        thread.execute(done::countDown);
+        done.await(within.toMillis(), TimeUnit.MILLISECONDS);
+    }
+
+    private void run(String jobId) {
+        PrivacyJob job = jobs.get(jobId);
+        if (job == null || !PrivacyJob.PROCESSING.equals(job.status())) {
+            return;
+        }
+        try {
+            PersonEvents.Found found = PersonEvents.find(dataDir, orgOfDatastream, job.orgId(), job.namespace(), job.value());
+            long events;
+            if (job.delete()) {
+                long[] before = DeletedEvents.readList(dataDir, jobId);
+                long[] seqs = found.seqs();
+                if (before != null) {
+                    seqs = java.util.stream.LongStream.concat(Arrays.stream(before), Arrays.stream(seqs)).distinct().toArray();
+                }
+                DeletedEvents.write(dataDir, jobId, seqs);
+                for (String ecid : found.ecids()) {
+                    forgetIdentity.accept(job.orgId(), ecid);
+                }
+                forgetDownloads(job);
+                events = seqs.length;
+                if (kafka != null) {
+                    try {
+                        kafka.publish(job, found.ecids(), events);
+                    } catch (IOException e) {
+                        // Deleted here already; the job stays processing and runs again for Kafka's sake.
+                        log.warn("privacy job {}: {}; tried again in 30 s", jobId, e.getMessage());
+                        if (!closing) {
+                            thread.schedule(() -> run(jobId), 30, TimeUnit.SECONDS);
+                        }
+                        return;
+                    }
+                }
+            } else {
+                events = writeDownload(jobId, found.seqs());
+            }
+            save(job.complete(events, System.currentTimeMillis()));
+            log.info("privacy job {} ({}) complete: {} events", jobId, job.action(), events);
+            if (job.delete()) {
+                scheduleReclaim(reclaimWithin.toMillis() / 2);
+            }
+        } catch (IOException | RuntimeException e) {
+            if (closing) {
+                return; // cut short by a stop: it runs again at the next start
+            }
+            log.warn("privacy job {} failed: {}", jobId, e.toString());
+            try {
+                save(job.failed(e.getMessage() == null ? e.toString() : e.getMessage(), System.currentTimeMillis()));
+            } catch (IOException again) {
+                log.warn("privacy job {}: its state could not be written: {}", jobId, again.toString());
+            }
+        }
+    }
+
+    /** Earlier access jobs' downloads of the same person go with a delete. */
+    private void forgetDownloads(PrivacyJob delete) throws IOException {
+        for (PrivacyJob other : jobs.values()) {
+            if (!other.delete() && delete.orgId().equals(other.orgId()) && delete.namespace().equals(other.namespace())
+                    && delete.value().equals(other.value())) {
+                Files.deleteIfExists(dataDir.resolve(DOWNLOADS).resolve(other.jobId() + ".jsonl"));
+                save(other.reclaimedNow());
+            }
+        }
+    }
+
+    private long writeDownload(String jobId, long[] seqs) throws IOException {
+        Path tmp = dataDir.resolve(DOWNLOADS).resolve(jobId + ".jsonl.tmp");
+        long[] written = {0};
+        try (OutputStream out = new BufferedOutputStream(Files.newOutputStream(tmp), 1 << 16)) {
+            if (seqs.length > 0) {
+                EventReader.forEachSeq(dataDir, (seq, e) -> {
+                    if (Arrays.binarySearch(seqs, seq) >= 0) {
+                        EventRecords.write(e, out);
+                        out.write('\n');
+                        written[0]++;
+                    }
+                });
+            }
+        }
+        force(tmp);
+        Files.move(tmp, dataDir.resolve(DOWNLOADS).resolve(jobId + ".jsonl"), StandardCopyOption.ATOMIC_MOVE,
+                StandardCopyOption.REPLACE_EXISTING);
+        NumberedFiles.forceDirectory(dataDir.resolve(DOWNLOADS));
+        return written[0];
+    }
+
+    private synchronized void scheduleReclaim(long delayMillis) {
+        if (!reclaimScheduled) {
+            reclaimScheduled = true;
+            thread.schedule(() -> {
+                reclaimScheduled = false;
+                reclaim();
+            }, Math.max(0, delayMillis), TimeUnit.MILLISECONDS);
+        }
+    }
+
+    /** Rewrites what holds deleted events; marks the delete jobs reclaimed once nothing does. */
+    private void reclaim() {
+        List<PrivacyJob> pending = jobs.values().stream()
+                .filter(j -> j.delete() && PrivacyJob.COMPLETE.equals(j.status()) && !j.reclaimed()).toList();
+        if (pending.isEmpty()) {
+            return;
+        }
+        try {
+            DeletedEvents deleted = DeletedEvents.load(dataDir);
+            SegmentRewrite.Result result = SegmentRewrite.apply(dataDir, deleted, packing, requestRoll == null);
+            if (result.segments() > 0) {
+                log.info("privacy: rewrote {} event segments without {} deleted events", result.segments(),
+                        result.blankedEvents());
+            }
+            if (result.activeHoldsDeleted()) {
+                requestRoll.run();
+                scheduleReclaim(200); // once the writer has begun the next segment
+                return;
+            }
+            for (PrivacyJob job : pending) {
+                save(job.reclaimedNow());
+            }
+        } catch (IOException | RuntimeException e) {
+            log.warn("privacy: reclaiming deleted events' bytes failed, tried again in 60 s: {}", e.toString());
+            scheduleReclaim(60_000);
+        }
+    }
+
+    private void save(PrivacyJob job) throws IOException {
+        Path dir = dataDir.resolve(JOBS);
+        Path tmp = dir.resolve(job.jobId() + ".json.tmp");
+        Files.write(tmp, EdgeJson.MAPPER.writeValueAsBytes(job));
+        force(tmp);
+        Files.move(tmp, dir.resolve(job.jobId() + ".json"), StandardCopyOption.ATOMIC_MOVE,
+                StandardCopyOption.REPLACE_EXISTING);
+        NumberedFiles.forceDirectory(dir);
+        jobs.put(job.jobId(), job);
+    }
+
+    private static void force(Path file) throws IOException {
+        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.WRITE)) {
+            ch.force(true);
+        }
+    }
+
+    @Override
+    public void close() {
+        closing = true;
+        thread.shutdownNow();
+        try {
+            thread.awaitTermination(10, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        if (kafka != null) {
+            kafka.close();
+        }
+    }
+}
