@@ -14,10 +14,9 @@ import java.util.Random;
  * sends the lines of a file in turn.
  *
  * <p>The events are varied as one shop's visitors' are (the visitor's FPID, the page, the referrer,
- * screen and viewport, browser, local time, cart): a commit's group of them is packed with zstd
- * (docs/PERFORMANCE.md, eighteenth round), and identical bodies would shrink ~80 times where varied
- * ones shrink 12-26 times. With {@code BENCH_IDENTICAL_BODIES=1} every file holds the one fixed body
- * of the rounds before the nineteenth.
+ * screen and viewport, browser, local time, cart), so a commit's group of them packs as a shop's
+ * would: identical bodies would shrink ~80 times where varied ones shrink 8-26 times. With
+ * {@code BENCH_IDENTICAL_BODIES=1} every file holds one fixed body.
  *
  * <p>Usage: {@code Bodies DIR [IDENTITY_STATE]}; with an identity state value, also the returning
  * visitor bodies (the same visitor on varied pages).
@@ -126,7 +125,7 @@ public final class Bodies {
 
     /**
      * One page view of about 1.5 KB; server batches carry an FPID marked primary, browsers rely on
-     * the ECID. {@code random} null: the one fixed event of the rounds before the nineteenth.
+     * the ECID. {@code random} null: the one fixed event.
      */
     static String event(boolean fpid, Random random) {
         Random r = random == null ? new Random(0) : random;

@@ -14,9 +14,8 @@ import org.xdmedge.protocol.RequestIds;
 /**
  * Every request's first stop: the every-answer headers and CORS preflights ({@link BrowserHeaders}),
  * {@code /health}, {@code /ready} and {@code /metrics}, then the edge endpoints ({@link EdgeHandler}).
- * A plain request handler rather than vertx-web's router: with six fixed paths, the router's
- * per-request context and route matching were pure cost (about 2% of the event loop for
- * single-event collects; docs/PERFORMANCE.md, twelfth round). Also answers, as problems, what
+ * A plain request handler rather than vertx-web's router: with a few fixed paths, the router's
+ * per-request context and route matching would be pure cost. Also answers, as problems, what
  * is refused before the edge handler: requests the HTTP decoder could not read, HTTP versions
  * other than 1.x, paths that are not valid percent-encoding, and a handler that threw.
  */

@@ -13,7 +13,7 @@ public final class Ecid {
 
     public static String mint() {
         // One draw of 16 bytes, not two nextLong() calls: each call takes the generator's lock and
-        // mixes its own output (2% of a new visitor's event loop time in a profile).
+        // mixes its own output, on every new visitor.
         byte[] random = new byte[16];
         RANDOM.nextBytes(random);
         java.nio.ByteBuffer halves = java.nio.ByteBuffer.wrap(random);

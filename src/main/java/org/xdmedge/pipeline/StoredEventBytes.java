@@ -14,8 +14,8 @@ import org.xdmedge.protocol.Utf8;
 
 /**
  * The stored JSON of one event, {@code {"xdm":{...},"data":...}} on one line, with what the edge
- * fills in ({@code _id}, {@code timestamp}, the ECID). Writing the Jackson tree again was a sixth of
- * the event loop's time, so when it is safe the client's own bytes are copied and our members are
+ * fills in ({@code _id}, {@code timestamp}, the ECID). Reading the whole tree and writing it again
+ * costs more than the rest of a small request, so when it is safe the client's own bytes are copied and our members are
  * spliced in before the xdm object's closing brace (the same member order the tree would give).
  * Otherwise the tree is completed and written as before.
  */

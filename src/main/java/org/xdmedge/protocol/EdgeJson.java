@@ -20,7 +20,7 @@ public final class EdgeJson {
                             .build())
                     .build())
             // Duplicate keys are refused where the tree is built (the map's put tells), not by the
-            // parser's STRICT_DUPLICATE_DETECTION, which keeps a set per object: a tenth of parsing.
+            // parser's STRICT_DUPLICATE_DETECTION, which keeps a set of names for every object parsed.
             // Objects read by hand (EdgeRequestParser's root and events) check their own keys.
             .enable(DeserializationFeature.FAIL_ON_READING_DUP_TREE_KEY)
             .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)

@@ -28,7 +28,7 @@ public final class EdgePath {
 
     /**
      * The routes of paths seen before: nearly every request names one of a few paths, and splitting
-     * each anew was ~1% of a small request's event loop. Bounded, since clients choose the paths;
+     * each anew would repeat the same work on every request. Bounded, since clients choose the paths;
      * routes only, so no unknown path takes a place.
      */
     private static final int KNOWN_PATHS = 1024;

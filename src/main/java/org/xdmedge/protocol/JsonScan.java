@@ -6,8 +6,8 @@ import java.util.Arrays;
 /**
  * A strict JSON scanner over a UTF-8 body, for the lean walk of {@link EdgeRequestParser}: it
  * finds where each value ends without building it, checking the grammar and every object's keys
- * for duplicates. Skipping values with Jackson's tokenizer was a ninth of a single-event collect's
- * CPU; this reads the same bytes in a few tight loops.
+ * for duplicates. Jackson's tokenizer decodes every value it skips; this reads the same bytes in a
+ * few tight loops (docs/PERFORMANCE.md gives the measured difference).
  *
  * <p>It may be stricter than the mapper, never looser: whatever it is not sure the mapper reads the
  * same way it refuses ({@link Refused}), and the body is then read whole by Jackson, which accepts

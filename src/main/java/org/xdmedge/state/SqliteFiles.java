@@ -51,7 +51,7 @@ final class SqliteFiles {
     /**
      * Driver settings of every connection that writes: no generated-key retrieval, which would
      * otherwise make sqlite-jdbc run a second statement ({@code SELECT last_insert_rowid()}) after
-     * every INSERT (about a fifth of the writer's time in a profile). Nothing here reads generated keys.
+     * every INSERT. Nothing here reads generated keys.
      */
     static java.util.Properties connectionProperties() {
         java.util.Properties p = new java.util.Properties();
