@@ -1,16 +1,22 @@
 package org.xdmedge;
 
+import java.io.IOException;
 import java.net.BindException;
 import java.nio.file.Path;
 import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.Deque;
 import java.util.HashMap;
 import java.util.Map;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.BooleanSupplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.xdmedge.auth.JwtAuthenticator;
 import org.xdmedge.config.EdgeConfig;
 import org.xdmedge.config.PersonalizationConfig;
+import org.xdmedge.config.PrivacyConfig;
 import org.xdmedge.consent.ConsentLedger;
 import org.xdmedge.datastream.DatastreamRegistry;
 import org.xdmedge.forwarding.ConsentGate;
@@ -23,6 +29,9 @@ import org.xdmedge.outlet.EventSink;
 import org.xdmedge.outlet.kafka.KafkaOutlets;
 import org.xdmedge.personalization.ActivityRegistry;
 import org.xdmedge.pipeline.EdgeService;
+import org.xdmedge.privacy.AdminTokens;
+import org.xdmedge.privacy.DeletionRecords;
+import org.xdmedge.privacy.PrivacyJobs;
 import org.xdmedge.quality.DataQuality;
 import org.xdmedge.ratelimit.RateLimiter;
 import org.xdmedge.state.IdentityStateStore;
@@ -40,18 +49,18 @@ public final class EdgeNode implements AutoCloseable {
     private final ConsentLedger consent;
     private final JwtAuthenticator authenticator;
     private final EventLogStore store;
-    private final java.time.Duration shutdownGrace;
-    private final java.util.concurrent.atomic.AtomicBoolean stopping;
+    private final Duration shutdownGrace;
+    private final AtomicBoolean stopping;
     private final DataDirectoryLock lock;
     private final ActivityRegistry activities;
     private final Forwarding forwarding;
-    private final org.xdmedge.privacy.PrivacyJobs privacy;
+    private final PrivacyJobs privacy;
     private Boolean stoppedCleanly;
 
     private EdgeNode(SharedState state, DatasetRouter outlets, EdgeHttpServer http, String host, ConsentLedger consent,
-                     JwtAuthenticator authenticator, EventLogStore store, java.time.Duration shutdownGrace,
-                     java.util.concurrent.atomic.AtomicBoolean stopping, DataDirectoryLock lock,
-                     ActivityRegistry activities, Forwarding forwarding, org.xdmedge.privacy.PrivacyJobs privacy) {
+                     JwtAuthenticator authenticator, EventLogStore store, Duration shutdownGrace,
+                     AtomicBoolean stopping, DataDirectoryLock lock,
+                     ActivityRegistry activities, Forwarding forwarding, PrivacyJobs privacy) {
         this.forwarding = forwarding;
         this.privacy = privacy;
         this.lock = lock;
@@ -82,118 +91,122 @@ public final class EdgeNode implements AutoCloseable {
         }
     }
 
+    /**
+     * Opens every part in order; if one fails, what was opened is closed again, newest first, and
+     * the failure is thrown.
+     */
     private static EdgeNode start(EdgeConfig config, Path dataDir, DataDirectoryLock lock) throws Exception {
         var storage = config.storage();
         // Schemas first: a file that does not compile stops start-up before anything is opened.
         DataQuality quality = DataQuality.compile(config);
-        // Event-id dedup and per-identity state (consent): Redis when state.redis is set, SQLite otherwise.
-        SharedState state = SharedState.open(config.state(), dataDir);
-        DatasetRouter outlets = null;
-        ConsentLedger consent = null;
-        JwtAuthenticator authenticator = null;
-        ActivityRegistry activities = null;
-        org.xdmedge.privacy.PrivacyJobs privacy = null;
-        var stopping = new java.util.concurrent.atomic.AtomicBoolean();
-        Forwarding forwarding = null;
+        Deque<Runnable> opened = new ArrayDeque<>();
         try {
+            // Event-id dedup and per-identity state (consent): Redis when state.redis is set, SQLite otherwise.
+            SharedState state = SharedState.open(config.state(), dataDir);
+            opened.push(state::close);
             // Before the store: its retention keeps what a destination has not passed yet.
-            try {
-                forwarding = Forwarding.prepare(config, dataDir, System::getenv);
-            } catch (IllegalArgumentException e) {
-                throw new StartupException(e.getMessage() + "; set it in the edge's environment", StartupException.USAGE, e);
-            }
-            EventLogStore store = EventLogStore.open(dataDir, EventLogStore.Options.DEFAULTS
-                    .queueCapacity(storage.queueCapacity()).maxRequestsPerCommit(storage.maxRequestsPerCommit())
-                    .retryAfterSeconds(storage.retryAfterSeconds())
-                    .retention(storage.retention().maxBytesOrZero(), storage.retention().maxAge())
-                    .packing(FramePacking.of(storage.compression())), forwarding);
-            if (storage.minFreeBytes() != null) {
-                store.minFreeBytes(storage.minFreeBytes());
-            }
+            Forwarding forwarding = prepareForwarding(config, dataDir);
+            opened.push(forwarding::close);
+            EventLogStore store = openStore(storage, dataDir, forwarding);
+            opened.push(store::close);
             EdgeMetrics metrics = new EdgeMetrics();
             metrics.bindStore(store);
             quality.observeWith(metrics.quality());
-            Map<String, EventSink> kafka;
-            try {
-                kafka = KafkaOutlets.build(config, state, dataDir, metrics::bindKafka);
-            } catch (Exception e) {
-                store.close();
-                throw e;
-            }
+            Map<String, EventSink> kafka = KafkaOutlets.build(config, state, dataDir, metrics::bindKafka);
             // With Redis, the embedded store's datasets also dedup across nodes; alone, its unique index suffices.
             EventSink embedded = state.shared() ? state.dedup(store, 30_000, storage.retryAfterSeconds()) : store;
             DatasetRouter router = new DatasetRouter(embedded, kafka);
-            outlets = router;
-            authenticator = JwtAuthenticator.start(config, Clock.systemUTC());
+            opened.push(router::close);
+            JwtAuthenticator authenticator = JwtAuthenticator.start(config, Clock.systemUTC());
+            opened.push(authenticator::close);
             // Single node (SQLite state): this process is the only writer, so consent is cached write-through.
             // With Redis other nodes write too: no cache, every lookup asks Redis.
-            consent = new ConsentLedger(state.identityState(), ConsentLedger.DEFAULT_THREADS,
+            ConsentLedger consent = new ConsentLedger(state.identityState(), ConsentLedger.DEFAULT_THREADS,
                     ConsentLedger.DEFAULT_QUEUE_CAPACITY, storage.retryAfterSeconds(),
                     state.shared() ? 0 : ConsentLedger.DEFAULT_CACHE_ENTRIES);
-            Map<String, PersonalizationConfig> personalization = new HashMap<>();
-            config.datastreams().forEach(ds -> personalization.put(ds.id(), ds.personalization()));
-            activities = ActivityRegistry.start(personalization, metrics.personalizationReloadFailures(),
-                    ActivityRegistry.DEFAULT_POLL);
+            opened.push(consent::close);
+            ActivityRegistry activities = startActivities(config, metrics);
+            opened.push(activities::close);
             var server = config.server();
             EdgeService service = new EdgeService(new DatastreamRegistry(config), router, server.region(), consent,
                     new FpidSeeder(fpidSecrets(config)), metrics::consentIgnored, authenticator, new RateLimiter(config),
                     activities, quality);
-            privacy = startPrivacy(config, dataDir, consent, store);
+            PrivacyJobs privacy = startPrivacy(config, dataDir, consent, store);
+            if (privacy != null) {
+                opened.push(privacy::close);
+            }
+            var stopping = new AtomicBoolean();
             EdgeHttpServer http = listen(server, service, metrics, () -> !stopping.get() && router.ready(), privacy,
                     config.privacy());
             // Forwarding reads the log on its own threads; /ready does not depend on it.
             forwarding.start(ConsentGate.of(state.identityState()), store::lastSeq);
             forwarding.bindMetrics(metrics.registry());
             return new EdgeNode(state, router, http, server.host(), consent, authenticator, store,
-                    java.time.Duration.ofSeconds(server.shutdownGraceSeconds()), stopping, lock, activities, forwarding,
+                    Duration.ofSeconds(server.shutdownGraceSeconds()), stopping, lock, activities, forwarding,
                     privacy);
         } catch (Exception e) {
-            if (privacy != null) {
-                privacy.close();
+            while (!opened.isEmpty()) {
+                try {
+                    opened.pop().run();
+                } catch (RuntimeException closing) {
+                    e.addSuppressed(closing);
+                }
             }
-            if (forwarding != null) {
-                forwarding.close();
-            }
-            if (activities != null) {
-                activities.close();
-            }
-            if (authenticator != null) {
-                authenticator.close();
-            }
-            if (consent != null) {
-                consent.close();
-            }
-            if (outlets != null) {
-                outlets.close();
-            }
-            state.close();
             throw e;
         }
     }
 
+    private static Forwarding prepareForwarding(EdgeConfig config, Path dataDir) throws Exception {
+        try {
+            return Forwarding.prepare(config, dataDir, System::getenv);
+        } catch (IllegalArgumentException e) {
+            throw new StartupException(e.getMessage() + "; set it in the edge's environment", StartupException.USAGE, e);
+        }
+    }
+
+    private static EventLogStore openStore(EdgeConfig.StorageConfig storage, Path dataDir, Forwarding forwarding)
+            throws Exception {
+        EventLogStore store = EventLogStore.open(dataDir, EventLogStore.Options.DEFAULTS
+                .queueCapacity(storage.queueCapacity()).maxRequestsPerCommit(storage.maxRequestsPerCommit())
+                .retryAfterSeconds(storage.retryAfterSeconds())
+                .retention(storage.retention().maxBytesOrZero(), storage.retention().maxAge())
+                .packing(FramePacking.of(storage.compression())), forwarding);
+        if (storage.minFreeBytes() != null) {
+            store.minFreeBytes(storage.minFreeBytes());
+        }
+        return store;
+    }
+
+    private static ActivityRegistry startActivities(EdgeConfig config, EdgeMetrics metrics) throws Exception {
+        Map<String, PersonalizationConfig> personalization = new HashMap<>();
+        config.datastreams().forEach(ds -> personalization.put(ds.id(), ds.personalization()));
+        return ActivityRegistry.start(personalization, metrics.personalizationReloadFailures(),
+                ActivityRegistry.DEFAULT_POLL);
+    }
+
     /** The privacy jobs (docs/PRIVACY.md) when {@code privacy.adminTokens} is set, else null. */
-    private static org.xdmedge.privacy.PrivacyJobs startPrivacy(EdgeConfig config, Path dataDir, ConsentLedger consent,
-                                                               EventLogStore store) throws java.io.IOException {
+    private static PrivacyJobs startPrivacy(EdgeConfig config, Path dataDir, ConsentLedger consent,
+                                                               EventLogStore store) throws IOException {
         if (!config.privacy().enabled()) {
             return null;
         }
         Map<String, String> orgs = new HashMap<>();
         config.datastreams().forEach(ds -> orgs.put(ds.id(), ds.orgId()));
-        return new org.xdmedge.privacy.PrivacyJobs(dataDir, orgs, consent::forget, store::requestRoll,
+        return new PrivacyJobs(dataDir, orgs, consent::forget, store::requestRoll,
                 FramePacking.of(config.storage().compression()),
-                java.time.Duration.ofMinutes(config.privacy().reclaimMinutes()))
-                .publishTo(org.xdmedge.privacy.DeletionRecords.of(config)).start();
+                Duration.ofMinutes(config.privacy().reclaimMinutes()))
+                .publishTo(DeletionRecords.of(config)).start();
     }
 
     /** The privacy jobs, or null when the API is off. */
-    public org.xdmedge.privacy.PrivacyJobs privacy() {
+    public PrivacyJobs privacy() {
         return privacy;
     }
 
     /** Starts the listener; a port in use or a certificate the TLS stack refuses is named, not thrown raw. */
     private static EdgeHttpServer listen(EdgeConfig.ServerConfig server, EdgeService service, EdgeMetrics metrics,
-                                         BooleanSupplier ready, org.xdmedge.privacy.PrivacyJobs privacy,
-                                         org.xdmedge.config.PrivacyConfig privacyConfig) throws Exception {
+                                         BooleanSupplier ready, PrivacyJobs privacy,
+                                         PrivacyConfig privacyConfig) throws Exception {
         var tls = server.tls();
         try {
             return EdgeHttpServer.start(new EdgeHttpServer.Settings(server.host(), server.port(),
@@ -201,7 +214,7 @@ public final class EdgeNode implements AutoCloseable {
                     tls.enabled() ? tls.certFile() : null, tls.enabled() ? tls.keyFile() : null,
                     server.requestTimeoutSeconds(), server.maxConnections(), server.http2Cleartext()),
                     service, metrics, ready, privacy,
-                    privacy == null ? null : new org.xdmedge.privacy.AdminTokens(privacyConfig.adminTokens()));
+                    privacy == null ? null : new AdminTokens(privacyConfig.adminTokens()));
         } catch (Exception e) {
             String address = server.host() + ":" + server.port();
             for (Throwable cause = e; cause != null; cause = cause.getCause()) {
@@ -301,7 +314,7 @@ public final class EdgeNode implements AutoCloseable {
             consent.close();
             // The embedded store first, bounded by what is left of the grace period; closing the
             // outlets afterwards finds it closed (and flushes the Kafka outlets).
-            committed = store.close(java.time.Duration.ofNanos(Math.max(0, deadline - System.nanoTime())));
+            committed = store.close(Duration.ofNanos(Math.max(0, deadline - System.nanoTime())));
             outlets.close();
             state.close();
             http.close();
