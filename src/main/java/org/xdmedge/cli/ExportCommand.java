@@ -11,6 +11,7 @@ import java.util.TreeSet;
 import java.util.concurrent.Callable;
 import org.xdmedge.StartupException;
 import org.xdmedge.outlet.EventRecords;
+import org.xdmedge.outlet.StoredEvent;
 import org.xdmedge.quality.DataQuality;
 import org.xdmedge.quality.Quarantine;
 import org.xdmedge.store.log.EventReader;
@@ -43,7 +44,7 @@ public final class ExportCommand implements Callable<Integer> {
         }
     }
 
-    private static void write(org.xdmedge.outlet.StoredEvent event, OutputStream out) {
+    private static void write(StoredEvent event, OutputStream out) {
         try {
             EventRecords.write(event, out);
             out.write('\n');

@@ -2,6 +2,7 @@ package org.xdmedge.cli;
 
 import java.io.IOException;
 import java.io.PrintWriter;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -85,7 +86,7 @@ public final class PrivacyCommand implements Runnable {
                     .formatted(quote(org), action(), quote(namespace), quote(id));
             JobRequest request;
             try {
-                request = JobRequest.parse(body.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+                request = JobRequest.parse(body.getBytes(StandardCharsets.UTF_8));
             } catch (JobRequest.Malformed e) {
                 throw new StartupException(e.getMessage().replace("companyContexts[0].value", "--org")
                         .replace("users[0].userIDs[0].namespace", "--namespace")
@@ -120,7 +121,7 @@ public final class PrivacyCommand implements Runnable {
                     out.flush();
                 } else {
                     PrintWriter out = spec.commandLine().getOut();
-                    try (var lines = Files.lines(jobs.download(jobId), java.nio.charset.StandardCharsets.UTF_8)) {
+                    try (var lines = Files.lines(jobs.download(jobId), StandardCharsets.UTF_8)) {
                         lines.forEach(out::println);
                     }
                     out.flush();

@@ -1,6 +1,7 @@
 package org.xdmedge.cli;
 
 import java.io.PrintWriter;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import org.xdmedge.StartupException;
@@ -56,7 +57,7 @@ public final class QuarantineCommand implements Runnable {
         private int replay() throws Exception {
             PrintWriter out = spec.commandLine().getOut();
             EdgeConfig loaded = new ConfigLoader().load(config);
-            if (!java.nio.file.Files.isDirectory(data)) {
+            if (!Files.isDirectory(data)) {
                 throw new StartupException("no data directory at " + data.toAbsolutePath().normalize() + "; check --data",
                         Failures.USAGE, null);
             }

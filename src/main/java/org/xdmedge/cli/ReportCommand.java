@@ -2,6 +2,7 @@ package org.xdmedge.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.HashMap;
@@ -83,7 +84,7 @@ public final class ReportCommand implements Callable<Integer> {
         try {
             report = ExperimentReport.run(data, datastream,
                     conversion != null ? conversion : PersonalizationConfig.ConversionConfig.DEFAULT_EVENT_TYPE, order);
-        } catch (java.io.IOException e) {
+        } catch (IOException e) {
             err.println("xdm-edge report: " + e.getMessage());
             err.flush();
             return 1;

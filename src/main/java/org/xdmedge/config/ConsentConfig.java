@@ -1,5 +1,7 @@
 package org.xdmedge.config;
 
+import com.fasterxml.jackson.annotation.JsonProperty;
+
 /**
  * {@code datastreams[].consent}: what the datastream does before a visitor has recorded any consent,
  * and which IAB TCF vendor id stands for this edge when a TC string is decoded.
@@ -8,7 +10,7 @@ package org.xdmedge.config;
  *                       until an explicit {@code in}); YAML key {@code default}
  * @param iabVendorId the vendor whose consent an IAB TCF 2.0 string must carry; Adobe's id 565 by default
  */
-public record ConsentConfig(@com.fasterxml.jackson.annotation.JsonProperty("default") String defaultConsent,
+public record ConsentConfig(@JsonProperty("default") String defaultConsent,
                             Integer iabVendorId) {
     public static final String IN = "in";
     public static final String PENDING = "pending";

@@ -1,5 +1,6 @@
 package org.xdmedge.config;
 
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
@@ -141,8 +142,8 @@ public record EdgeConfig(ServerConfig server, StorageConfig storage, List<Organi
             return maxBytes == null ? 0 : maxBytes;
         }
 
-        public java.time.Duration maxAge() {
-            return maxAgeHours == null ? null : java.time.Duration.ofHours(maxAgeHours);
+        public Duration maxAge() {
+            return maxAgeHours == null ? null : Duration.ofHours(maxAgeHours);
         }
     }
 

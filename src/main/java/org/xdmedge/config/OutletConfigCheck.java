@@ -1,6 +1,7 @@
 package org.xdmedge.config;
 
 import java.net.URI;
+import java.net.URISyntaxException;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
@@ -54,7 +55,7 @@ final class OutletConfigCheck {
                     if (!"redis".equals(uri.getScheme()) && !"rediss".equals(uri.getScheme()) || uri.getHost() == null) {
                         out.add(new Problem("state.redis.url", "must look like redis://host:6379 or rediss://host:6380"));
                     }
-                } catch (java.net.URISyntaxException e) {
+                } catch (URISyntaxException e) {
                     out.add(new Problem("state.redis.url", "is not a URL: " + e.getMessage()));
                 }
             }

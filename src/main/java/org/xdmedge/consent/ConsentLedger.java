@@ -1,7 +1,9 @@
 package org.xdmedge.consent;
 
 import java.util.Collection;
+import java.util.Collections;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ArrayBlockingQueue;
@@ -58,7 +60,7 @@ public final class ConsentLedger implements AutoCloseable {
                          int cacheEntries) {
         this.store = store;
         this.retryAfterSeconds = retryAfterSeconds;
-        this.cache = cacheEntries <= 0 ? null : java.util.Collections.synchronizedMap(
+        this.cache = cacheEntries <= 0 ? null : Collections.synchronizedMap(
                 new LinkedHashMap<>(1024, 0.75f, true) {
                     @Override
                     protected boolean removeEldestEntry(Map.Entry<String, Object> eldest) {
@@ -190,7 +192,7 @@ public final class ConsentLedger implements AutoCloseable {
         } catch (RejectedExecutionException e) {
             done.completeExceptionally(new EdgeProblem(EdgeError.SERVICE_UNAVAILABLE,
                     "The edge is busy recording consent. Retry later with the same requestId.",
-                    Map.of(), java.util.List.of(), retryAfterSeconds));
+                    Map.of(), List.of(), retryAfterSeconds));
         }
         return done;
     }

@@ -7,10 +7,11 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.TreeSet;
 import org.xdmedge.protocol.EdgeError;
 import org.xdmedge.protocol.EdgeJson;
-import org.xdmedge.protocol.EdgeProblem;
 import org.xdmedge.protocol.EdgeProblem.FieldError;
+import org.xdmedge.protocol.EdgeProblem;
 
 /**
  * Reads the {@code consent} array of a set-consent request and decides {@code in} or {@code out}.
@@ -172,7 +173,7 @@ public final class ConsentPayloads {
                     problems.shape(path + ".val", "'val' must be a string");
                 } else if (!ADOBE2_VALUES.contains(field.getValue().asText())) {
                     problems.value(path + ".val", "unknown choice '" + shorten(field.getValue().asText())
-                            + "'; expected one of " + new java.util.TreeSet<>(ADOBE2_VALUES));
+                            + "'; expected one of " + new TreeSet<>(ADOBE2_VALUES));
                 } else {
                     found = field.getValue().asText();
                 }

@@ -2,6 +2,7 @@ package org.xdmedge.datastream;
 
 import java.util.Set;
 import org.xdmedge.config.AccessType;
+import org.xdmedge.config.ConsentConfig;
 
 /**
  * A datastream as the pipeline sees it: resolved, validated, immutable.
@@ -34,7 +35,7 @@ public record Datastream(String id, String orgId, boolean enabled, String datase
     }
 
     public Datastream(String id, String orgId, boolean enabled, String dataset) {
-        this(id, orgId, enabled, dataset, false, org.xdmedge.config.ConsentConfig.ADOBE_IAB_VENDOR_ID, Set.of(), null,
+        this(id, orgId, enabled, dataset, false, ConsentConfig.ADOBE_IAB_VENDOR_ID, Set.of(), null,
                 AccessType.MIXED, null);
     }
 }

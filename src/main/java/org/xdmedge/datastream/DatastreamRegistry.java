@@ -1,8 +1,11 @@
 package org.xdmedge.datastream;
 
+import java.util.HashSet;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import org.xdmedge.config.ConsentConfig;
 import org.xdmedge.config.EdgeConfig;
 import org.xdmedge.protocol.EdgeError;
 import org.xdmedge.protocol.EdgeProblem;
@@ -14,8 +17,8 @@ public final class DatastreamRegistry {
     public DatastreamRegistry(EdgeConfig config) {
         for (var ds : config.datastreams()) {
             byId.put(ds.id(), new Datastream(ds.id(), ds.orgId(), ds.enabled(), ds.dataset(),
-                    org.xdmedge.config.ConsentConfig.PENDING.equals(ds.consent().defaultConsent()),
-                    ds.consent().iabVendorId(), new java.util.HashSet<>(ds.allowedDatasets()), ds.fpidCookie(),
+                    ConsentConfig.PENDING.equals(ds.consent().defaultConsent()),
+                    ds.consent().iabVendorId(), new HashSet<>(ds.allowedDatasets()), ds.fpidCookie(),
                     ds.accessType(), ds.cookieDomain()));
         }
     }
@@ -54,7 +57,7 @@ public final class DatastreamRegistry {
         }
         if (!ds.enabled()) {
             throw new EdgeProblem(EdgeError.DATASTREAM_DISABLED,
-                    "The datastream '" + id + "' is disabled.", Map.of("configId", id), java.util.List.of(), null);
+                    "The datastream '" + id + "' is disabled.", Map.of("configId", id), List.of(), null);
         }
         return ds;
     }
@@ -64,7 +67,7 @@ public final class DatastreamRegistry {
         String shown = rawId.length() > 128 ? rawId.substring(0, 128) + "…" : rawId;
         return new EdgeProblem(EdgeError.DATASTREAM_UNKNOWN,
                 "The datastream ID '" + shown + "' referenced in your request does not exist.",
-                Map.of("configId", shown), java.util.List.of(), null);
+                Map.of("configId", shown), List.of(), null);
     }
 
     /** {@code my-ds:prod} names environment {@code prod} of {@code my-ds}; only prod exists here. */

@@ -6,6 +6,8 @@ import java.io.BufferedReader;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
@@ -47,9 +49,9 @@ public final class DeadLetterStore {
             lines.write('\n');
         }
         boolean created = !Files.exists(file);
-        try (var out = java.nio.channels.FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
+        try (var out = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
                 StandardOpenOption.APPEND)) {
-            var bytes = java.nio.ByteBuffer.wrap(lines.toByteArray());
+            var bytes = ByteBuffer.wrap(lines.toByteArray());
             while (bytes.hasRemaining()) {
                 out.write(bytes);
             }

@@ -3,8 +3,10 @@ package org.xdmedge.forwarding;
 import java.net.URI;
 import java.net.URISyntaxException;
 import java.util.HashSet;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
+import java.util.TreeSet;
 import java.util.function.BiConsumer;
 import java.util.regex.Pattern;
 import org.xdmedge.config.ConfigCheck;
@@ -44,7 +46,7 @@ public final class ForwardingConfigCheck implements ConfigCheck {
                     problem.accept(at + ".destination", "is required");
                 } else if (!ids.contains(to.destination())) {
                     problem.accept(at + ".destination", "names no destination (destinations: "
-                            + (ids.isEmpty() ? "none" : String.join(", ", new java.util.TreeSet<>(ids))) + ")");
+                            + (ids.isEmpty() ? "none" : String.join(", ", new TreeSet<>(ids))) + ")");
                 } else if (!named.add(to.destination())) {
                     problem.accept(at + ".destination", "names '" + to.destination() + "' a second time; list its event types once");
                 }
@@ -80,7 +82,7 @@ public final class ForwardingConfigCheck implements ConfigCheck {
         for (Map.Entry<String, String> h : d.headers().entrySet()) {
             if (!HEADER_NAME.matcher(h.getKey()).matches()) {
                 problem.accept(at + ".headers", "'" + h.getKey() + "' is not a header name");
-            } else if (OWN_HEADERS.contains(h.getKey().toLowerCase(java.util.Locale.ROOT))) {
+            } else if (OWN_HEADERS.contains(h.getKey().toLowerCase(Locale.ROOT))) {
                 problem.accept(at + ".headers." + h.getKey(), "is set by the forwarder itself");
             } else if (h.getValue() == null) {
                 problem.accept(at + ".headers." + h.getKey(), "must be text");

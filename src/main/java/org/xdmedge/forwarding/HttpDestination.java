@@ -12,8 +12,10 @@ import java.security.InvalidKeyException;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
+import java.time.Instant;
 import java.time.ZonedDateTime;
 import java.time.format.DateTimeFormatter;
+import java.time.format.DateTimeParseException;
 import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -181,9 +183,9 @@ public final class HttpDestination {
         } catch (NumberFormatException notSeconds) {
             try {
                 ZonedDateTime at = ZonedDateTime.parse(value.trim(), DateTimeFormatter.RFC_1123_DATE_TIME);
-                wait = Duration.between(java.time.Instant.now(), at.toInstant());
+                wait = Duration.between(Instant.now(), at.toInstant());
                 wait = wait.isNegative() ? Duration.ZERO : wait;
-            } catch (java.time.format.DateTimeParseException notDate) {
+            } catch (DateTimeParseException notDate) {
                 return null;
             }
         }

@@ -8,6 +8,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import org.apache.kafka.clients.consumer.CommitFailedException;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
@@ -123,7 +124,7 @@ final class KafkaForwarder {
                     }
                     // Read again from the last committed offsets: nothing after them counts as passed.
                     c.assignment().forEach(tp -> {
-                        OffsetAndMetadata committed = c.committed(java.util.Set.of(tp)).get(tp);
+                        OffsetAndMetadata committed = c.committed(Set.of(tp)).get(tp);
                         if (committed != null) {
                             c.seek(tp, committed);
                         } else {

@@ -1,6 +1,7 @@
 package org.xdmedge.http;
 
 import io.vertx.core.MultiMap;
+import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpServerRequest;
 import java.util.regex.Pattern;
 
@@ -26,7 +27,7 @@ final class BrowserHeaders {
     private final CharSequence edgeHeader;
 
     BrowserHeaders(String edgeHeader) {
-        this.edgeHeader = io.vertx.core.http.HttpHeaders.createOptimized(edgeHeader);
+        this.edgeHeader = HttpHeaders.createOptimized(edgeHeader);
     }
 
     /**

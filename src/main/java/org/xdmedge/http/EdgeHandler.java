@@ -1,5 +1,7 @@
 package org.xdmedge.http;
 
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.fasterxml.jackson.databind.node.TextNode;
 import io.vertx.core.Context;
 import io.vertx.core.Handler;
 import io.vertx.core.MultiMap;
@@ -8,9 +10,17 @@ import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.HttpServerResponse;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.util.AbstractMap;
+import java.util.Arrays;
+import java.util.Collections;
+import java.util.LinkedHashMap;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletionException;
+import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.xdmedge.ops.EdgeMetrics;
@@ -233,7 +243,7 @@ final class EdgeHandler implements Handler<HttpServerRequest> {
             try {
                 byte[] bytes = reply.streaming() != null ? reply.streaming().render(reply.body()) : requestIdOnly(reply.body());
                 res.end(Buffer.buffer(bytes != null ? bytes : EdgeJson.MAPPER.writeValueAsBytes(reply.body())));
-            } catch (java.io.IOException e) {
+            } catch (IOException e) {
                 res.setStatusCode(500).end();
             }
         }
@@ -250,19 +260,19 @@ final class EdgeHandler implements Handler<HttpServerRequest> {
         return false;
     }
 
-    private static final byte[] REQUEST_ID_OPEN = "{\"requestId\":\"".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+    private static final byte[] REQUEST_ID_OPEN = "{\"requestId\":\"".getBytes(StandardCharsets.US_ASCII);
 
     /**
      * The bytes Jackson writes for {@code {"requestId":"…"}} (collect's 202), written directly:
      * the answer is the same but for the id, so building and serializing a tree is skipped. Null for any other
      * body, or an id Jackson would escape.
      */
-    static byte[] requestIdOnly(com.fasterxml.jackson.databind.node.ObjectNode body) {
-        if (body.size() != 1 || !(body.get("requestId") instanceof com.fasterxml.jackson.databind.node.TextNode id)) {
+    static byte[] requestIdOnly(ObjectNode body) {
+        if (body.size() != 1 || !(body.get("requestId") instanceof TextNode id)) {
             return null;
         }
         String text = id.textValue();
-        byte[] out = java.util.Arrays.copyOf(REQUEST_ID_OPEN, REQUEST_ID_OPEN.length + text.length() + 2);
+        byte[] out = Arrays.copyOf(REQUEST_ID_OPEN, REQUEST_ID_OPEN.length + text.length() + 2);
         for (int i = 0; i < text.length(); i++) {
             char c = text.charAt(i);
             if (c < 0x20 || c > 0x7e || c == '"' || c == '\\') {
@@ -330,7 +340,7 @@ final class EdgeHandler implements Handler<HttpServerRequest> {
      * then copied out again.
      */
     private void readBody(HttpServerRequest req, String requestId, String action, long started, long declared,
-                          java.util.function.Consumer<byte[]> onBody, Runnable onTooLarge) {
+                          Consumer<byte[]> onBody, Runnable onTooLarge) {
         byte[] exact = declared >= 0 && declared <= Math.min(maxRequestBytes, PRESIZED_BODY_BYTES) ? new byte[(int) declared] : null;
         Buffer grown = exact == null ? Buffer.buffer() : null;
         boolean[] tooLarge = {false};
@@ -361,7 +371,7 @@ final class EdgeHandler implements Handler<HttpServerRequest> {
             if (tooLarge[0]) {
                 onTooLarge.run();
             } else if (exact != null) {
-                onBody.accept(seen[0] == exact.length ? exact : java.util.Arrays.copyOf(exact, (int) seen[0]));
+                onBody.accept(seen[0] == exact.length ? exact : Arrays.copyOf(exact, (int) seen[0]));
             } else {
                 onBody.accept(grown.getBytes());
             }
@@ -379,10 +389,10 @@ final class EdgeHandler implements Handler<HttpServerRequest> {
      * (those travel apart). A view, not a copy: a request reads two or three of them, and a copy
      * would touch every header of every request.
      */
-    private static java.util.Map<String, String> headers(HttpServerRequest req) {
+    private static Map<String, String> headers(HttpServerRequest req) {
         MultiMap headers = req.headers();
-        return new java.util.AbstractMap<>() {
-            private java.util.Map<String, String> copy;
+        return new AbstractMap<>() {
+            private Map<String, String> copy;
 
             @Override
             public String get(Object name) {
@@ -395,16 +405,16 @@ final class EdgeHandler implements Handler<HttpServerRequest> {
             }
 
             @Override
-            public java.util.Set<Entry<String, String>> entrySet() {
+            public Set<Entry<String, String>> entrySet() {
                 if (copy == null) {
-                    java.util.Map<String, String> out = new java.util.LinkedHashMap<>();
+                    Map<String, String> out = new LinkedHashMap<>();
                     for (var entry : headers) {
                         String name = entry.getKey().toLowerCase(Locale.ROOT);
                         if (!name.equals("cookie")) {
                             out.putIfAbsent(name, entry.getValue());
                         }
                     }
-                    copy = java.util.Collections.unmodifiableMap(out);
+                    copy = Collections.unmodifiableMap(out);
                 }
                 return copy.entrySet();
             }

@@ -8,13 +8,21 @@ import io.vertx.core.VertxOptions;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
 import io.vertx.core.net.PemKeyCertOptions;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.BooleanSupplier;
+import java.util.function.Function;
 import org.xdmedge.ops.EdgeMetrics;
 import org.xdmedge.pipeline.EdgeService;
+import org.xdmedge.privacy.AdminTokens;
+import org.xdmedge.privacy.PrivacyJobs;
 import org.xdmedge.protocol.Regions;
 
 /**
@@ -26,7 +34,7 @@ public final class EdgeHttpServer implements AutoCloseable {
     static final int IDLE_TIMEOUT_SECONDS = 60;
 
     private final Vertx vertx;
-    private final List<HttpServer> servers = java.util.Collections.synchronizedList(new ArrayList<>());
+    private final List<HttpServer> servers = Collections.synchronizedList(new ArrayList<>());
     private int port;
     private boolean tls;
 
@@ -63,8 +71,8 @@ public final class EdgeHttpServer implements AutoCloseable {
 
     /** As above, with {@code /privacy/jobs} answered by {@code privacy} for holders of {@code tokens}. */
     public static EdgeHttpServer start(Settings settings, EdgeService service, EdgeMetrics metrics,
-                                       BooleanSupplier ready, org.xdmedge.privacy.PrivacyJobs privacy,
-                                       org.xdmedge.privacy.AdminTokens tokens) throws Exception {
+                                       BooleanSupplier ready, PrivacyJobs privacy,
+                                       AdminTokens tokens) throws Exception {
         Vertx vertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(settings.eventLoops()));
         EdgeHttpServer edge = new EdgeHttpServer(vertx);
         try {
@@ -119,10 +127,10 @@ public final class EdgeHttpServer implements AutoCloseable {
         private final HttpServerOptions options;
         private final EdgeRoutes routes;
         private final List<HttpServer> started;
-        private final java.util.function.Function<Vertx, ConnectionGuard> guards;
+        private final Function<Vertx, ConnectionGuard> guards;
 
         ListenerVerticle(HttpServerOptions options, EdgeRoutes routes, List<HttpServer> started,
-                         java.util.function.Function<Vertx, ConnectionGuard> guards) {
+                         Function<Vertx, ConnectionGuard> guards) {
             this.options = options;
             this.routes = routes;
             this.started = started;
@@ -157,7 +165,7 @@ public final class EdgeHttpServer implements AutoCloseable {
      *
      * @return true when every connection closed on its own within the grace period
      */
-    public boolean drain(java.time.Duration grace) {
+    public boolean drain(Duration grace) {
         List<Future<Void>> closing = new ArrayList<>();
         for (HttpServer server : List.copyOf(servers)) {
             closing.add(server.shutdown(grace));
@@ -196,10 +204,10 @@ public final class EdgeHttpServer implements AutoCloseable {
         }
     }
 
-    private static int freePort(String host) throws java.io.IOException {
-        try (java.net.ServerSocket probe = new java.net.ServerSocket()) {
+    private static int freePort(String host) throws IOException {
+        try (ServerSocket probe = new ServerSocket()) {
             probe.setReuseAddress(true);
-            probe.bind(new java.net.InetSocketAddress(host, 0));
+            probe.bind(new InetSocketAddress(host, 0));
             return probe.getLocalPort();
         }
     }

@@ -1,6 +1,7 @@
 package org.xdmedge.http;
 
 import io.vertx.core.http.HttpHeaders;
+import java.util.Map;
 
 /**
  * Header names (and fixed values) the edge reads or writes on every request, made once as Netty's
@@ -20,7 +21,7 @@ final class HeaderNames {
     static final CharSequence JSON_UTF8 = HttpHeaders.createOptimized("application/json;charset=utf-8");
 
     /** What the pipeline reads through {@code EdgeCall.header} on every request (the credentials). */
-    private static final java.util.Map<String, CharSequence> BY_NAME = java.util.Map.of(
+    private static final Map<String, CharSequence> BY_NAME = Map.of(
             "authorization", HttpHeaders.createOptimized("authorization"),
             "x-api-key", HttpHeaders.createOptimized("x-api-key"),
             "x-gw-ims-org-id", HttpHeaders.createOptimized("x-gw-ims-org-id"));

@@ -6,6 +6,8 @@ import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.HttpServerResponse;
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.CompletableFuture;
@@ -100,8 +102,8 @@ final class PrivacyRoutes {
             CompletableFuture.supplyAsync(() -> {
                 try {
                     return jobs.submit(request);
-                } catch (java.io.IOException e) {
-                    throw new java.io.UncheckedIOException(e);
+                } catch (IOException e) {
+                    throw new UncheckedIOException(e);
                 }
             }, files).whenComplete((made, failure) -> context.runOnContext(v -> {
                 if (failure != null) {
@@ -151,8 +153,8 @@ final class PrivacyRoutes {
         CompletableFuture.supplyAsync(() -> {
             try {
                 return Files.readAllBytes(file);
-            } catch (java.io.IOException e) {
-                throw new java.io.UncheckedIOException(e);
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
             }
         }, files).whenComplete((bytes, failure) -> context.runOnContext(v -> {
             if (failure != null) {

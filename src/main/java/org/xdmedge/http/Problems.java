@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpServerResponse;
+import java.io.IOException;
 import java.util.Map;
 import org.xdmedge.protocol.EdgeJson;
 import org.xdmedge.protocol.EdgeProblem;
@@ -46,7 +47,7 @@ final class Problems {
         }
         try {
             response.end(Buffer.buffer(EdgeJson.MAPPER.writeValueAsBytes(document(problem, requestId))));
-        } catch (java.io.IOException e) {
+        } catch (IOException e) {
             response.end();
         }
     }

@@ -1,5 +1,6 @@
 package org.xdmedge.identity;
 
+import java.nio.ByteBuffer;
 import java.security.SecureRandom;
 
 /**
@@ -16,7 +17,7 @@ public final class Ecid {
         // mixes its own output, on every new visitor.
         byte[] random = new byte[16];
         RANDOM.nextBytes(random);
-        java.nio.ByteBuffer halves = java.nio.ByteBuffer.wrap(random);
+        ByteBuffer halves = ByteBuffer.wrap(random);
         return fromHalves(halves.getLong(0), halves.getLong(8));
     }
 

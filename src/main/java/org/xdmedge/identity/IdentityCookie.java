@@ -2,6 +2,7 @@ package org.xdmedge.identity;
 
 import com.google.protobuf.InvalidProtocolBufferException;
 import java.util.Base64;
+import java.util.Locale;
 import java.util.Optional;
 import org.xdmedge.identity.proto.IdentityMetadata;
 import org.xdmedge.identity.proto.IdentityState;
@@ -34,7 +35,7 @@ public final class IdentityCookie {
                         .setCreatedAt(createdAtMillis)
                         .setIsNew(isNew)
                         .setDeviceType(DEVICE_TYPE_BROWSER)
-                        .setRegion(region.toUpperCase(java.util.Locale.ROOT))
+                        .setRegion(region.toUpperCase(Locale.ROOT))
                         .setSource(SOURCE_EDGE))
                 .setWriteTime(writeTimeMillis)
                 .build();

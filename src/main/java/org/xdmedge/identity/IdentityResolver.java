@@ -2,10 +2,11 @@ package org.xdmedge.identity;
 
 import java.util.List;
 import java.util.Optional;
+import org.xdmedge.protocol.EdgeAction;
 import org.xdmedge.protocol.EdgeError;
 import org.xdmedge.protocol.EdgeProblem;
-import org.xdmedge.protocol.EdgeRequest;
 import org.xdmedge.protocol.EdgeRequest.IdentityItem;
+import org.xdmedge.protocol.EdgeRequest;
 
 /**
  * Decides the ECID of a browser or app request: ECID in an {@code identityMap} &gt; identity state
@@ -67,7 +68,7 @@ public final class IdentityResolver {
         for (EdgeRequest.EdgeEvent event : request.events()) {
             found = firstFpid(event.identities(), found, "events[" + event.index() + "].xdm.identityMap.FPID");
         }
-        String path = request.action() == org.xdmedge.protocol.EdgeAction.V1_SET_CONSENT ? "identityMap.FPID" : "xdm.identityMap.FPID";
+        String path = request.action() == EdgeAction.V1_SET_CONSENT ? "identityMap.FPID" : "xdm.identityMap.FPID";
         return firstFpid(request.requestIdentities(), found, path);
     }
 

@@ -1,13 +1,20 @@
 package org.xdmedge.ops;
 
+import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.time.Duration;
+import java.util.Arrays;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
+import java.util.function.IntSupplier;
+import org.xdmedge.consent.Consent;
 import org.xdmedge.outlet.kafka.KafkaEventSink;
+import org.xdmedge.quality.DataQuality;
 import org.xdmedge.store.log.EventLogStore;
 
 /** Prometheus metrics of the edge, scraped at {@code GET /metrics}. */
@@ -23,7 +30,7 @@ public final class EdgeMetrics {
     static final Duration[] COMMIT_WRITE_BUCKETS = millis(1, 2, 5, 10, 20, 50, 100, 250, 500, 1000);
 
     private static Duration[] millis(long... bounds) {
-        return java.util.Arrays.stream(bounds).mapToObj(Duration::ofMillis).toArray(Duration[]::new);
+        return Arrays.stream(bounds).mapToObj(Duration::ofMillis).toArray(Duration[]::new);
     }
 
     public void request(String action, int status, long nanos) {
@@ -43,7 +50,7 @@ public final class EdgeMetrics {
      * {@code framing} (a body whose chunked framing could not be decoded).
      */
     public void connectionClosed(String reason) {
-        io.micrometer.core.instrument.Counter.builder("xdmedge.connections.closed")
+        Counter.builder("xdmedge.connections.closed")
                 .description("Connections the edge closed: over the connection limit, a request not received in time, broken framing")
                 .tag("reason", reason)
                 .register(registry)
@@ -51,24 +58,24 @@ public final class EdgeMetrics {
     }
 
     /** Open HTTP connections, over every listener. */
-    public void bindConnections(java.util.function.IntSupplier open) {
-        Gauge.builder("xdmedge.connections.open", open, java.util.function.IntSupplier::getAsInt)
+    public void bindConnections(IntSupplier open) {
+        Gauge.builder("xdmedge.connections.open", open, IntSupplier::getAsInt)
                 .description("Open HTTP connections").register(registry);
     }
 
     /** Events acknowledged but not stored because the visitor's consent is out or pending. */
     /** Distinct violated paths counted per datastream; more are counted under the path {@code other}. */
     static final int MAX_VIOLATION_PATHS = 200;
-    private final ConcurrentHashMap<String, io.micrometer.core.instrument.Counter> qualityCounters = new ConcurrentHashMap<>();
-    private final ConcurrentHashMap<String, java.util.Set<String>> violationPaths = new ConcurrentHashMap<>();
+    private final ConcurrentHashMap<String, Counter> qualityCounters = new ConcurrentHashMap<>();
+    private final ConcurrentHashMap<String, Set<String>> violationPaths = new ConcurrentHashMap<>();
 
     /** Counts of the data-quality checks: events valid and invalid (quarantined or rejected), per datastream and violated path. */
-    public org.xdmedge.quality.DataQuality.Observer quality() {
-        return new org.xdmedge.quality.DataQuality.Observer() {
+    public DataQuality.Observer quality() {
+        return new DataQuality.Observer() {
             @Override
             public void checked(String datastreamId, boolean valid) {
                 String outcome = valid ? "valid" : "invalid";
-                qualityCounters.computeIfAbsent(datastreamId + '|' + outcome, k -> io.micrometer.core.instrument.Counter
+                qualityCounters.computeIfAbsent(datastreamId + '|' + outcome, k -> Counter
                         .builder("xdmedge.quality.events")
                         .description("Events checked against their datastream's schema and mapping, by outcome "
                                 + "(invalid: quarantined, or refused with invalidEvents: reject)")
@@ -80,12 +87,12 @@ public final class EdgeMetrics {
             public void violated(String datastreamId, String path) {
                 // Array positions are folded ([0] -> []) and the paths per datastream are bounded: clients choose them.
                 String folded = path.replaceAll("\\[[0-9]+]", "[]");
-                java.util.Set<String> known = violationPaths.computeIfAbsent(datastreamId, k -> ConcurrentHashMap.newKeySet());
+                Set<String> known = violationPaths.computeIfAbsent(datastreamId, k -> ConcurrentHashMap.newKeySet());
                 if (!known.contains(folded)) {
                     folded = known.size() < MAX_VIOLATION_PATHS && known.add(folded) ? folded : "other";
                 }
                 String label = folded;
-                qualityCounters.computeIfAbsent(datastreamId + "|path|" + label, k -> io.micrometer.core.instrument.Counter
+                qualityCounters.computeIfAbsent(datastreamId + "|path|" + label, k -> Counter
                         .builder("xdmedge.quality.violations")
                         .description("Schema and mapping violations by datastream and field path")
                         .tag("datastream", datastreamId).tag("path", label)
@@ -94,8 +101,8 @@ public final class EdgeMetrics {
         };
     }
 
-    public void consentIgnored(String action, org.xdmedge.consent.Consent consent, int events) {
-        io.micrometer.core.instrument.Counter.builder("xdmedge.consent.ignored.events")
+    public void consentIgnored(String action, Consent consent, int events) {
+        Counter.builder("xdmedge.consent.ignored.events")
                 .description("Events acknowledged but not stored for lack of consent")
                 .tag("action", action)
                 .tag("consent", consent.general())
@@ -105,7 +112,7 @@ public final class EdgeMetrics {
 
     /** A counter of activities files refused on reload (the previous activities stay in force). */
     public Runnable personalizationReloadFailures() {
-        io.micrometer.core.instrument.Counter failures = io.micrometer.core.instrument.Counter
+        Counter failures = Counter
                 .builder("xdmedge.personalization.reload.failures")
                 .description("Changed activities files refused because they did not validate; the previous activities stay in force")
                 .register(registry);
@@ -113,7 +120,7 @@ public final class EdgeMetrics {
     }
 
     /** The registry, for parts that register their own meters (forwarding). */
-    public io.micrometer.core.instrument.MeterRegistry registry() {
+    public MeterRegistry registry() {
         return registry;
     }
 

@@ -2,6 +2,7 @@ package org.xdmedge.personalization;
 
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -70,7 +71,7 @@ public final class ActivityRegistry implements Decider, AutoCloseable {
             if (p.activitiesFile() != null) {
                 Path file = Path.of(p.activitiesFile());
                 byte[] bytes = read(file);
-                List<ActivityConfig> read = new ActivitiesLoader().parse(new String(bytes, java.nio.charset.StandardCharsets.UTF_8),
+                List<ActivityConfig> read = new ActivitiesLoader().parse(new String(bytes, StandardCharsets.UTF_8),
                         file.toString());
                 initial.put(e.getKey(), DatastreamActivities.of(read));
                 files.put(e.getKey(), file);
@@ -142,7 +143,7 @@ public final class ActivityRegistry implements Decider, AutoCloseable {
         }
         lastSeen.put(datastreamId, bytes);
         try {
-            List<ActivityConfig> read = new ActivitiesLoader().parse(new String(bytes, java.nio.charset.StandardCharsets.UTF_8),
+            List<ActivityConfig> read = new ActivitiesLoader().parse(new String(bytes, StandardCharsets.UTF_8),
                     file.toString());
             Map<String, DatastreamActivities> next = new HashMap<>(byDatastream);
             next.put(datastreamId, DatastreamActivities.of(read));

@@ -1,6 +1,8 @@
 package org.xdmedge.personalization;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.MissingNode;
 import java.time.Instant;
 import java.time.ZoneOffset;
 import java.time.ZonedDateTime;
@@ -8,6 +10,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
+import java.util.function.Predicate;
 import java.util.stream.Collectors;
 import org.xdmedge.config.PersonalizationConfig.ConditionConfig;
 import org.xdmedge.config.PersonalizationConfig;
@@ -65,7 +68,7 @@ final class Audience {
             };
         }
 
-        private static boolean all(JsonNode array, java.util.function.Predicate<JsonNode> test) {
+        private static boolean all(JsonNode array, Predicate<JsonNode> test) {
             for (JsonNode v : array) {
                 if (!test.test(v)) {
                     return false;
@@ -129,7 +132,7 @@ final class Audience {
         JsonNode xdm() {
             if (xdm == null) {
                 JsonNode read = request.xdm() == null ? null : request.xdm().get();
-                xdm = read == null ? com.fasterxml.jackson.databind.node.MissingNode.getInstance() : read;
+                xdm = read == null ? MissingNode.getInstance() : read;
             }
             return xdm;
         }
@@ -137,7 +140,7 @@ final class Audience {
         JsonNode data() {
             if (data == null) {
                 JsonNode read = request.data() == null ? null : request.data().get();
-                data = read == null ? com.fasterxml.jackson.databind.node.MissingNode.getInstance() : read;
+                data = read == null ? MissingNode.getInstance() : read;
             }
             return data;
         }
@@ -166,7 +169,7 @@ final class Audience {
     }
 
     private static JsonNode contextValue(String field, DecisionRequest request, Lazy event) {
-        var nodes = com.fasterxml.jackson.databind.node.JsonNodeFactory.instance;
+        var nodes = JsonNodeFactory.instance;
         switch (field) {
             case "userAgent":
                 return request.userAgent() == null ? null : nodes.textNode(request.userAgent());

@@ -7,6 +7,7 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.BitSet;
 import java.util.Comparator;
 import java.util.HashMap;
@@ -60,7 +61,7 @@ public final class ExperimentReport {
                 }
             }
             if (count == shown.length) {
-                shown = java.util.Arrays.copyOf(shown, count * 2);
+                shown = Arrays.copyOf(shown, count * 2);
             }
             shown[count++] = experience;
             return true;
@@ -259,7 +260,7 @@ public final class ExperimentReport {
 
         Needle(byte[] bytes) {
             this.bytes = bytes;
-            java.util.Arrays.fill(skip, bytes.length);
+            Arrays.fill(skip, bytes.length);
             for (int i = 0; i < bytes.length - 1; i++) {
                 skip[bytes[i] & 0xFF] = bytes.length - 1 - i;
             }

@@ -3,6 +3,7 @@ package org.xdmedge.pipeline;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.util.List;
 import java.util.Map;
+import org.xdmedge.protocol.StreamFraming;
 
 /**
  * A successful answer; {@code body} is null for 204. {@code headers} are extra response headers
@@ -10,7 +11,7 @@ import java.util.Map;
  * body as Mobile SDK stream fragments. Fatal answers are thrown as EdgeProblem.
  */
 public record EdgeReply(int status, ObjectNode body, Map<String, List<String>> headers,
-                        org.xdmedge.protocol.StreamFraming streaming) {
+                        StreamFraming streaming) {
     public EdgeReply(int status, ObjectNode body, Map<String, List<String>> headers) {
         this(status, body, headers, null);
     }

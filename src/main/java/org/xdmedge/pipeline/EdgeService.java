@@ -5,14 +5,19 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.EnumMap;
+import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
+import java.util.stream.Collectors;
 import org.xdmedge.auth.Authenticator;
 import org.xdmedge.auth.Credentials;
 import org.xdmedge.auth.Principal;
@@ -158,7 +163,7 @@ public final class EdgeService {
     }
 
     private static EdgeReply withHeader(EdgeReply reply, String name, String value) {
-        Map<String, List<String>> headers = new java.util.LinkedHashMap<>(reply.headers());
+        Map<String, List<String>> headers = new LinkedHashMap<>(reply.headers());
         headers.put(name, List.of(value));
         return new EdgeReply(reply.status(), reply.body(), headers, reply.streaming());
     }
@@ -240,7 +245,7 @@ public final class EdgeService {
             Consent c = consentOf(plan.consentKeys().get(i), known, fromClient, plan.datastream());
             if (!c.collects()) {
                 if (ignored == null) {
-                    ignored = new java.util.EnumMap<>(Consent.class);
+                    ignored = new EnumMap<>(Consent.class);
                 }
                 ignored.merge(c, 1, Integer::sum);
                 skipped.add(c == Consent.OUT ? "consent-out" : "consent-pending");
@@ -255,7 +260,7 @@ public final class EdgeService {
             }
         }
         if (ignored != null) {
-            String actionName = plan.call().action().name().toLowerCase(java.util.Locale.ROOT);
+            String actionName = plan.call().action().name().toLowerCase(Locale.ROOT);
             ignored.forEach((c, n) -> ignoredEvents.ignored(actionName, c, n));
         }
         Consent requestConsent = plan.identity() == null ? null
@@ -268,7 +273,7 @@ public final class EdgeService {
         }
         return sink.write(accepted).handle((result, failure) -> {
             if (failure != null) {
-                Throwable cause = failure instanceof java.util.concurrent.CompletionException && failure.getCause() != null
+                Throwable cause = failure instanceof CompletionException && failure.getCause() != null
                         ? failure.getCause() : failure;
                 if (cause instanceof SinkUnavailableException unavailable) {
                     throw EdgeProblem.unavailable("The edge cannot store this request now: " + unavailable.getMessage()
@@ -416,7 +421,7 @@ public final class EdgeService {
             return;
         }
         throw new EdgeProblem(EdgeError.INVALID_FIELD, (indexes.size() == 1 ? "Event #" + indexes.get(0) + " does"
-                : "Events #" + indexes.stream().map(String::valueOf).collect(java.util.stream.Collectors.joining(", #"))
+                : "Events #" + indexes.stream().map(String::valueOf).collect(Collectors.joining(", #"))
                 + " do") + " not match the datastream's schema or mapping; nothing of this request was stored.",
                 Map.of("eventIndexes", indexes), errors, null);
     }
@@ -508,7 +513,7 @@ public final class EdgeService {
         if (primary == null && identity == null) {
             throw new EdgeProblem(EdgeError.NO_PRIMARY_IDENTITY, "Event #" + event.index()
                     + " has no primary identity: mark one identityMap item with \"primary\": true.",
-                    java.util.Map.of("eventIndex", event.index()),
+                    Map.of("eventIndex", event.index()),
                     List.of(new EdgeProblem.FieldError(eventPath(action, event) + ".xdm.identityMap",
                             "no primary identity")), null);
         }

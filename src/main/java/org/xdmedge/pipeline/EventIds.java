@@ -1,5 +1,6 @@
 package org.xdmedge.pipeline;
 
+import java.time.Instant;
 import java.util.UUID;
 import java.util.concurrent.ThreadLocalRandom;
 
@@ -23,7 +24,7 @@ final class EventIds {
         if (last.millis() == millis) {
             return last.text();
         }
-        String text = java.time.Instant.ofEpochMilli(millis).toString();
+        String text = Instant.ofEpochMilli(millis).toString();
         lastTimestamp = new Formatted(millis, text);
         return text;
     }

@@ -2,6 +2,9 @@ package org.xdmedge.privacy;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -77,7 +80,7 @@ public final class DeletionRecords implements AutoCloseable {
     void publish(PrivacyJob job, Set<String> ecids, long deletedEvents) throws IOException {
         var doc = EdgeJson.MAPPER.createObjectNode();
         doc.put("jobId", job.jobId()).put("orgId", job.orgId()).put("regulation", job.regulation())
-                .put("namespace", job.namespace()).put("id", job.value()).put("deletedAt", java.time.Instant.now().toString())
+                .put("namespace", job.namespace()).put("id", job.value()).put("deletedAt", Instant.now().toString())
                 .put("embeddedEventsDeleted", deletedEvents);
         var linked = doc.putArray("linkedEcids");
         ecids.forEach(linked::add);
@@ -86,7 +89,7 @@ public final class DeletionRecords implements AutoCloseable {
         Set<String> keys = new LinkedHashSet<>();
         keys.add(job.value());
         keys.addAll(ecids);
-        List<Future<RecordMetadata>> sent = new java.util.ArrayList<>();
+        List<Future<RecordMetadata>> sent = new ArrayList<>();
         try {
             for (String datasetTopic : datasetTopics) {
                 for (String key : keys) {
@@ -108,6 +111,6 @@ public final class DeletionRecords implements AutoCloseable {
 
     @Override
     public void close() {
-        producer.close(java.time.Duration.ofSeconds(5));
+        producer.close(Duration.ofSeconds(5));
     }
 }

@@ -17,10 +17,12 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BiConsumer;
+import java.util.stream.LongStream;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.xdmedge.outlet.EventRecords;
@@ -155,7 +157,7 @@ public final class PrivacyJobs implements AutoCloseable {
 
     /** Waits for the jobs thread to be idle (tests, the command line). */
     public void awaitIdle(Duration within) throws InterruptedException {
-        var done = new java.util.concurrent.CountDownLatch(1);
+        var done = new CountDownLatch(1);
         thread.execute(done::countDown);
         done.await(within.toMillis(), TimeUnit.MILLISECONDS);
     }
@@ -172,7 +174,7 @@ public final class PrivacyJobs implements AutoCloseable {
                 long[] before = DeletedEvents.readList(dataDir, jobId);
                 long[] seqs = found.seqs();
                 if (before != null) {
-                    seqs = java.util.stream.LongStream.concat(Arrays.stream(before), Arrays.stream(seqs)).distinct().toArray();
+                    seqs = LongStream.concat(Arrays.stream(before), Arrays.stream(seqs)).distinct().toArray();
                 }
                 DeletedEvents.write(dataDir, jobId, seqs);
                 for (String ecid : found.ecids()) {

@@ -1,6 +1,8 @@
 package org.xdmedge.protocol;
 
+import java.util.Arrays;
 import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.regex.Pattern;
 
 /**
@@ -32,7 +34,7 @@ public final class EdgePath {
      * routes only, so no unknown path takes a place.
      */
     private static final int KNOWN_PATHS = 1024;
-    private static final java.util.concurrent.ConcurrentHashMap<String, Route> ROUTES = new java.util.concurrent.ConcurrentHashMap<>();
+    private static final ConcurrentHashMap<String, Route> ROUTES = new ConcurrentHashMap<>();
 
     public static Match parse(String path) {
         Route known = path == null ? null : ROUTES.get(path);
@@ -80,7 +82,7 @@ public final class EdgePath {
             i++;
         }
         String version = segments[i];
-        String action = String.join("/", java.util.Arrays.copyOfRange(segments, i + 1, segments.length));
+        String action = String.join("/", Arrays.copyOfRange(segments, i + 1, segments.length));
         EdgeAction found = EdgeAction.find(version, action);
         return found == null ? new NoRoute() : new Route(found, hint);
     }

@@ -2,8 +2,11 @@ package org.xdmedge.protocol;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.time.Instant;
 import java.util.List;
+import java.util.Set;
 
 /**
  * A parsed and validated request body. {@code events} holds one event for v2 interact and the
@@ -28,7 +31,7 @@ public record EdgeRequest(EdgeAction action, List<EdgeEvent> events, List<Identi
      */
     public static final class EdgeEvent {
         /** The xdm members a lean event holds as trees: what the pipeline reads of every event. */
-        public static final java.util.Set<String> LEAN_MEMBERS = java.util.Set.of("_id", "timestamp", "identityMap");
+        public static final Set<String> LEAN_MEMBERS = Set.of("_id", "timestamp", "identityMap");
 
         private final int index;
         /** Null until first asked for, when lean. */
@@ -185,8 +188,8 @@ public record EdgeRequest(EdgeAction action, List<EdgeEvent> events, List<Identi
         public JsonNode tree() {
             try {
                 return EdgeJson.MAPPER.readTree(body, start, end - start);
-            } catch (java.io.IOException e) {
-                throw new java.io.UncheckedIOException("an accepted value could not be read again", e);
+            } catch (IOException e) {
+                throw new UncheckedIOException("an accepted value could not be read again", e);
             }
         }
     }

@@ -1,6 +1,8 @@
 package org.xdmedge.protocol;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.JsonStreamContext;
+import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.core.exc.StreamConstraintsException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
@@ -268,9 +270,9 @@ public final class EdgeRequestParser {
      */
     static String unreadableNumberPath(byte[] body) {
         try (var parser = EdgeJson.MAPPER.getFactory().createParser(body)) {
-            com.fasterxml.jackson.core.JsonToken token;
+            JsonToken token;
             while ((token = parser.nextToken()) != null) {
-                if (token == com.fasterxml.jackson.core.JsonToken.VALUE_NUMBER_FLOAT) {
+                if (token == JsonToken.VALUE_NUMBER_FLOAT) {
                     try {
                         parser.getDecimalValue();
                     } catch (NumberFormatException e) {
@@ -284,8 +286,8 @@ public final class EdgeRequestParser {
         return "$";
     }
 
-    private static String path(com.fasterxml.jackson.core.JsonStreamContext context) {
-        List<com.fasterxml.jackson.core.JsonStreamContext> chain = new ArrayList<>();
+    private static String path(JsonStreamContext context) {
+        List<JsonStreamContext> chain = new ArrayList<>();
         for (var c = context; c != null && !c.inRoot(); c = c.getParent()) {
             chain.add(c);
         }

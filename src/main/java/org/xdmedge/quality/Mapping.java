@@ -12,6 +12,7 @@ import java.time.Instant;
 import java.time.LocalDate;
 import java.time.LocalDateTime;
 import java.time.ZoneId;
+import java.time.ZoneOffset;
 import java.time.ZonedDateTime;
 import java.time.format.DateTimeFormatter;
 import java.time.format.DateTimeParseException;
@@ -143,7 +144,7 @@ public final class Mapping {
         }
         DateTimeFormatter format = null;
         String epochUnit = null;
-        ZoneId zone = java.time.ZoneOffset.UTC;
+        ZoneId zone = ZoneOffset.UTC;
         if (c.format() != null || c.zone() != null) {
             if (fn != Fn.DATE) {
                 problems.accept(at + (c.format() != null ? ".format" : ".zone"), "applies to fn: date only");

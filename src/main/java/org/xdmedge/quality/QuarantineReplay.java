@@ -1,5 +1,6 @@
 package org.xdmedge.quality;
 
+import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
 import java.nio.file.Path;
@@ -14,6 +15,7 @@ import org.xdmedge.StartupException;
 import org.xdmedge.config.EdgeConfig;
 import org.xdmedge.outlet.StoredEvent;
 import org.xdmedge.outlet.WriteResult;
+import org.xdmedge.protocol.EdgeJson;
 import org.xdmedge.store.log.EventLogStore;
 import org.xdmedge.store.log.FramePacking;
 
@@ -122,14 +124,14 @@ public final class QuarantineReplay {
     /** A datastream that now has no rules: the event is stored as sent, with what the edge added. */
     private static DataQuality.Outcome unchecked(ObjectNode xdm, Quarantine.Entry entry) {
         entry.additions().applyTo(xdm);
-        ObjectNode stored = org.xdmedge.protocol.EdgeJson.MAPPER.createObjectNode();
+        ObjectNode stored = EdgeJson.MAPPER.createObjectNode();
         stored.set("xdm", xdm);
         if (entry.data() != null) {
             stored.set("data", entry.data());
         }
         try {
-            return new DataQuality.Outcome(org.xdmedge.protocol.EdgeJson.MAPPER.writeValueAsBytes(stored), List.of());
-        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+            return new DataQuality.Outcome(EdgeJson.MAPPER.writeValueAsBytes(stored), List.of());
+        } catch (JsonProcessingException e) {
             throw new IllegalStateException(e);
         }
     }

@@ -1,5 +1,6 @@
 package org.xdmedge.quality;
 
+import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.networknt.schema.Error;
@@ -16,9 +17,11 @@ import com.networknt.schema.path.NodePath;
 import com.networknt.schema.path.PathType;
 import java.io.IOException;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 
 /**
  * A JSON Schema of the event's {@code xdm} object, compiled once (networknt json-schema-validator).
@@ -43,10 +46,10 @@ public final class SchemaCheck {
         JsonNode tree;
         try {
             tree = JSON.readTree(Files.readAllBytes(file));
-        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+        } catch (JsonProcessingException e) {
             throw new IllegalArgumentException("is not JSON (line " + e.getLocation().getLineNr() + ", column "
                     + e.getLocation().getColumnNr() + ": " + e.getOriginalMessage() + ")");
-        } catch (java.nio.file.NoSuchFileException e) {
+        } catch (NoSuchFileException e) {
             throw new IllegalArgumentException("does not exist");
         } catch (IOException e) {
             throw new IllegalArgumentException("cannot be read: " + e.getMessage());
@@ -71,7 +74,7 @@ public final class SchemaCheck {
         SchemaRegistryConfig config = SchemaRegistryConfig.builder()
                 .formatAssertionsEnabled(true)
                 .pathType(PathType.JSON_POINTER)
-                .locale(java.util.Locale.ENGLISH) // the same messages in quarantine records whatever the host's locale
+                .locale(Locale.ENGLISH) // the same messages in quarantine records whatever the host's locale
                 .build();
         List<Dialect> dialects = new ArrayList<>();
         for (Dialect d : List.of(Dialects.getDraft4(), Dialects.getDraft6(), Dialects.getDraft7(),

@@ -7,6 +7,7 @@ import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.util.Properties;
 
 /** Opens the SQLite files under the data directory, all in WAL mode with the same driver settings. */
 final class SqliteFiles {
@@ -53,8 +54,8 @@ final class SqliteFiles {
      * otherwise make sqlite-jdbc run a second statement ({@code SELECT last_insert_rowid()}) after
      * every INSERT. Nothing here reads generated keys.
      */
-    static java.util.Properties connectionProperties() {
-        java.util.Properties p = new java.util.Properties();
+    static Properties connectionProperties() {
+        Properties p = new Properties();
         p.setProperty("jdbc.get_generated_keys", "false");
         return p;
     }

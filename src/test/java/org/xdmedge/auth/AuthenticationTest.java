@@ -3,6 +3,7 @@ package org.xdmedge.auth;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.nimbusds.jose.JOSEException;
 import com.nimbusds.jose.JWSAlgorithm;
 import com.nimbusds.jose.JWSHeader;
@@ -399,7 +400,7 @@ class AuthenticationTest {
 
     private static String withoutRequestId(String body) throws Exception {
         JsonNode doc = TestEdge.json(body);
-        ((com.fasterxml.jackson.databind.node.ObjectNode) doc.path("report")).remove("requestId");
+        ((ObjectNode) doc.path("report")).remove("requestId");
         return doc.toString();
     }
 }

@@ -2,12 +2,13 @@ package org.xdmedge.auth;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import com.nimbusds.jose.jwk.ECKey;
 import com.nimbusds.jose.jwk.JWK;
 import com.nimbusds.jose.jwk.RSAKey;
-import com.nimbusds.jose.jwk.ECKey;
 import com.sun.net.httpserver.HttpServer;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.net.ServerSocket;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
@@ -65,7 +66,7 @@ class JwksUrlTest {
         Path file = TestTokens.writeJwks(dir.resolve("file.jwks.json"), fileKey);
         // A port nothing listens on: its organization's fetch fails at start; the edge starts anyway.
         int closedPort;
-        try (var probe = new java.net.ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+        try (var probe = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
             closedPort = probe.getLocalPort();
         }
         edge = TestEdge.start("""

@@ -16,7 +16,9 @@ import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Date;
 import java.util.List;
+import java.util.stream.StreamSupport;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.slf4j.LoggerFactory;
@@ -78,7 +80,7 @@ class SecretLoggingTest {
             String forged = TestTokens.sign(TestTokens.rsa("file-key"), TestTokens.claims(null, API_KEY, "").build());
             String unknownKid = TestTokens.sign(urlKey, "rotated-away", TestTokens.claims(null, API_KEY, "").build());
             String expired = TestTokens.sign(fileKey, TestTokens.claims(null, API_KEY, "")
-                    .expirationTime(new java.util.Date(System.currentTimeMillis() - 3_600_000)).build());
+                    .expirationTime(new Date(System.currentTimeMillis() - 3_600_000)).build());
             String garbage = "garbage-token-0123456789abcdef";
             secrets.addAll(List.of(good, forged, unknownKid, expired, garbage, API_KEY));
             for (String token : List.of(good, forged, unknownKid, expired, garbage)) {
@@ -91,7 +93,7 @@ class SecretLoggingTest {
             HttpResponse<String> first = edge.postJson("/ee/v1/interact?configId=ds",
                     "{\"events\":[{\"xdm\":{}}],\"query\":{\"identity\":{\"fetch\":[\"ECID\"]}}}");
             String cookieValue = TestEdge.json(first.body()).path("handle").findValues("payload").stream()
-                    .flatMap(p -> java.util.stream.StreamSupport.stream(p.spliterator(), false))
+                    .flatMap(p -> StreamSupport.stream(p.spliterator(), false))
                     .filter(item -> item.path("key").asText().endsWith("_identity"))
                     .findFirst().orElseThrow().path("value").asText();
             secrets.add(cookieValue);

@@ -3,7 +3,9 @@ package org.xdmedge.config;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import java.time.Duration;
 import org.junit.jupiter.api.Test;
+import org.xdmedge.store.log.FramePacking;
 
 class ConfigLoaderTest {
     private final ConfigLoader loader = new ConfigLoader();
@@ -118,9 +120,9 @@ class ConfigLoaderTest {
                 .hasMessageContaining("lz4, zstd, none");
         // Every name the configuration takes is one the store knows, and the other way round.
         for (String name : EdgeConfig.StorageConfig.COMPRESSIONS) {
-            assertThat(org.xdmedge.store.log.FramePacking.of(name)).as(name).isNotNull();
+            assertThat(FramePacking.of(name)).as(name).isNotNull();
         }
-        assertThat(org.xdmedge.store.log.FramePacking.configNames())
+        assertThat(FramePacking.configNames())
                 .containsExactlyInAnyOrderElementsOf(EdgeConfig.StorageConfig.COMPRESSIONS);
     }
 
@@ -129,7 +131,7 @@ class ConfigLoaderTest {
         assertThat(loader.parse("server: { port: 8080 }", "edge.yaml").storage().retention().maxAge()).isNull();
         EdgeConfig config = loader.parse("storage: { retention: { maxBytes: 1099511627776, maxAgeHours: 720 } }", "edge.yaml");
         assertThat(config.storage().retention().maxBytesOrZero()).isEqualTo(1L << 40);
-        assertThat(config.storage().retention().maxAge()).isEqualTo(java.time.Duration.ofDays(30));
+        assertThat(config.storage().retention().maxAge()).isEqualTo(Duration.ofDays(30));
         assertThatThrownBy(() -> loader.parse("storage: { retention: { maxBytes: 1000, maxAgeHours: 0 } }", "edge.yaml"))
                 .isInstanceOf(ConfigException.class)
                 .hasMessageContaining("storage.retention.maxBytes").hasMessageContaining("storage.retention.maxAgeHours");

@@ -7,6 +7,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.xdmedge.testing.TestCertificate;
 
 /** Every problem of a configuration file in one run, in the configuration's words; relative paths. */
 class ConfigProblemsTest {
@@ -75,7 +76,7 @@ class ConfigProblemsTest {
     @Test
     void relativeFilesResolveAgainstTheConfigurationFolderWhateverTheWorkingDirectory() throws Exception {
         Path folder = Files.createDirectories(dir.resolve("conf"));
-        org.xdmedge.testing.TestCertificate cert = org.xdmedge.testing.TestCertificate.create(folder.resolve("tls"), "edge.test");
+        TestCertificate cert = TestCertificate.create(folder.resolve("tls"), "edge.test");
         Path file = Files.writeString(folder.resolve("edge.yaml"), """
                 server: { tls: { certFile: tls/edge-cert.pem, keyFile: ./tls/edge-key.pem } }
                 datasets:
@@ -100,8 +101,8 @@ class ConfigProblemsTest {
 
     @Test
     void aCertificateWithAnotherKeysPrivateKeyStopsStartUp() throws Exception {
-        var a = org.xdmedge.testing.TestCertificate.create(dir.resolve("a"), "a.test");
-        var b = org.xdmedge.testing.TestCertificate.create(dir.resolve("b"), "b.test");
+        var a = TestCertificate.create(dir.resolve("a"), "a.test");
+        var b = TestCertificate.create(dir.resolve("b"), "b.test");
         String yaml = "server:\n  tls:\n    certFile: " + a.certFile() + "\n    keyFile: " + b.keyFile() + "\n";
 
         assertThatThrownBy(() -> loader.parse(yaml, "edge.yaml"))

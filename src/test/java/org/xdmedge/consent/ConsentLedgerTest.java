@@ -10,6 +10,7 @@ import java.util.concurrent.CompletionStage;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.xdmedge.protocol.EdgeError;
@@ -104,7 +105,7 @@ class ConsentLedgerTest {
     /** Counts reads, so a test can tell a cache hit from a store read. */
     private static final class CountingStore implements IdentityStateStore {
         final IdentityStateStore inner;
-        final java.util.concurrent.atomic.AtomicInteger reads = new java.util.concurrent.atomic.AtomicInteger();
+        final AtomicInteger reads = new AtomicInteger();
 
         CountingStore(IdentityStateStore inner) {
             this.inner = inner;

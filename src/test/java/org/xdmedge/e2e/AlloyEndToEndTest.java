@@ -9,6 +9,7 @@ import static org.xdmedge.e2e.AlloyDriver.step;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import java.net.http.HttpResponse;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -81,7 +82,7 @@ class AlloyEndToEndTest {
         String rules = "MAP edge.test 127.0.0.1:" + edge.port() + ", MAP edge.shop.test 127.0.0.1:" + edge.port()
                 + ", MAP page.test 127.0.0.1:" + pages.port() + ", MAP www.shop.test 127.0.0.1:" + pages.port()
                 + ", MAP * ~NOTFOUND";
-        java.nio.file.Files.createDirectories(dir.resolve("runs"));
+        Files.createDirectories(dir.resolve("runs"));
         browser = new AlloyDriver(rules, dir.resolve("runs"));
     }
 

@@ -7,6 +7,7 @@ import static org.xdmedge.e2e.AlloyDriver.html;
 import static org.xdmedge.e2e.AlloyDriver.step;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -70,7 +71,7 @@ class AlloyPersonalizationTest {
         pages = TestPageServer.start(cert, AlloyDriver.ALLOY_SCRIPT);
         String rules = "MAP edge.test 127.0.0.1:" + edge.port() + ", MAP page.test 127.0.0.1:" + pages.port()
                 + ", MAP * ~NOTFOUND";
-        java.nio.file.Files.createDirectories(dir.resolve("runs"));
+        Files.createDirectories(dir.resolve("runs"));
         browser = new AlloyDriver(rules, dir.resolve("runs"));
     }
 

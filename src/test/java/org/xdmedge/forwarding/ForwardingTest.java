@@ -9,6 +9,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HexFormat;
 import java.util.List;
 import java.util.function.BooleanSupplier;
 import javax.crypto.Mac;
@@ -19,6 +20,7 @@ import org.junit.jupiter.api.io.TempDir;
 import org.xdmedge.cli.XdmEdgeCommand;
 import org.xdmedge.consent.Consent;
 import org.xdmedge.consent.ConsentRecord;
+import org.xdmedge.protocol.EdgeJson;
 import org.xdmedge.testing.TestEdge;
 import picocli.CommandLine;
 
@@ -98,7 +100,7 @@ class ForwardingTest {
     static String hmac(byte[] body) throws Exception {
         Mac mac = Mac.getInstance("HmacSHA256");
         mac.init(new SecretKeySpec(SECRET.getBytes(StandardCharsets.UTF_8), "HmacSHA256"));
-        return "sha256=" + java.util.HexFormat.of().formatHex(mac.doFinal(body));
+        return "sha256=" + HexFormat.of().formatHex(mac.doFinal(body));
     }
 
     private String cli(String... args) {
@@ -237,7 +239,7 @@ class ForwardingTest {
         assertThat(edge.get("/ready").statusCode()).as("a destination down does not make the edge unready").isEqualTo(200);
         // The visitor opts out while the destination is down; stored consent is what forwarding reads.
         edge.node().identityState().put(TestEdge.ORG, ecid(2), ConsentRecord.STATE_KEY,
-                new ConsentRecord(Consent.OUT, org.xdmedge.protocol.EdgeJson.MAPPER.createObjectNode(), System.currentTimeMillis())
+                new ConsentRecord(Consent.OUT, EdgeJson.MAPPER.createObjectNode(), System.currentTimeMillis())
                         .toJson());
         // An attempt in flight may have read consent before; the second attempt after this line has not.
         int tried = receiver.received().size();

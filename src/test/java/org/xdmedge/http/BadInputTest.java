@@ -3,12 +3,19 @@ package org.xdmedge.http;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.net.Socket;
+import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.zip.GZIPOutputStream;
 import org.junit.jupiter.api.Test;
 import org.xdmedge.testing.EdgeHttpTest;
 import org.xdmedge.testing.TestEdge;
@@ -86,9 +93,9 @@ class BadInputTest extends EdgeHttpTest {
     private HttpRequest.Builder chunked(String body) {
         byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
         return HttpRequest.newBuilder(edge.uri("/ee/v2/collect?datastreamId=ds"))
-                .version(java.net.http.HttpClient.Version.HTTP_1_1)
+                .version(HttpClient.Version.HTTP_1_1)
                 .header("content-type", "application/json")
-                .POST(HttpRequest.BodyPublishers.ofInputStream(() -> new java.io.ByteArrayInputStream(bytes)));
+                .POST(HttpRequest.BodyPublishers.ofInputStream(() -> new ByteArrayInputStream(bytes)));
     }
 
     @Test
@@ -98,7 +105,7 @@ class BadInputTest extends EdgeHttpTest {
         try {
             res = edge.send(HttpRequest.newBuilder(edge.uri("/ee/v2/collect?datastreamId=ds"))
                     .header("content-type", "application/json").POST(HttpRequest.BodyPublishers.ofByteArray(body)));
-        } catch (java.io.IOException closed) {
+        } catch (IOException closed) {
             // The edge may close the connection before the client finished sending: that is a refusal too.
             assertThat(edge.exported()).isEmpty();
             return;
@@ -108,11 +115,11 @@ class BadInputTest extends EdgeHttpTest {
 
     @Test
     void gzipBombIsStoppedAtTheLimit() throws Exception {
-        java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream();
-        try (var gz = new java.util.zip.GZIPOutputStream(bytes)) {
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+        try (var gz = new GZIPOutputStream(bytes)) {
             gz.write("{\"events\":[{\"xdm\":{\"pad\":\"".getBytes(StandardCharsets.UTF_8));
             byte[] zeros = new byte[1 << 20];
-            java.util.Arrays.fill(zeros, (byte) 'a');
+            Arrays.fill(zeros, (byte) 'a');
             for (int i = 0; i < 50; i++) {
                 gz.write(zeros);
             }
@@ -291,7 +298,7 @@ class BadInputTest extends EdgeHttpTest {
 
     /** Sends a hand-made HTTP/1.1 request (what a normal client refuses to produce) and reads the answer. */
     private String raw(String requestLine, String body) throws Exception {
-        try (java.net.Socket socket = new java.net.Socket("127.0.0.1", edge.port())) {
+        try (Socket socket = new Socket("127.0.0.1", edge.port())) {
             socket.setSoTimeout(10_000);
             byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
             String head = requestLine + "\r\nhost: 127.0.0.1\r\ncontent-type: application/json\r\ncontent-length: "

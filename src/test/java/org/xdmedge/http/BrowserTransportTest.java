@@ -2,9 +2,12 @@ package org.xdmedge.http;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.net.Socket;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.util.Locale;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -97,17 +100,17 @@ class BrowserTransportTest {
     @Test
     void refusalsMadeBeforeRoutingCarryTheEdgeHeaders() throws Exception {
         String answer;
-        try (java.net.Socket socket = new java.net.Socket("127.0.0.1", edge.port())) {
+        try (Socket socket = new Socket("127.0.0.1", edge.port())) {
             socket.setSoTimeout(30_000);
             socket.getOutputStream().write(("GET /ee/v1/interact?pad=" + "a".repeat(9000) + " HTTP/1.1\r\nHost: edge.test\r\n"
-                    + "Origin: " + ORIGIN + "\r\n\r\n").getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+                    + "Origin: " + ORIGIN + "\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
             socket.getOutputStream().flush();
-            answer = new String(socket.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+            answer = new String(socket.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         }
         assertThat(answer).matches("(?s)HTTP/1.[01] 414.*").contains("EXEG-0115-414");
         // The decoder gave up before reading the headers, so there is no Origin to echo, but the
         // answer is still the edge's.
-        assertThat(answer.toLowerCase(java.util.Locale.ROOT)).contains("x-adobe-edge: or2;9").contains("vary: origin");
+        assertThat(answer.toLowerCase(Locale.ROOT)).contains("x-adobe-edge: or2;9").contains("vary: origin");
     }
 
     @Test

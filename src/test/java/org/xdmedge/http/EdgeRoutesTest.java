@@ -10,6 +10,7 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -41,10 +42,10 @@ class EdgeRoutesTest {
         HttpClient client = HttpClient.newHttpClient();
         URI ready200 = URI.create("http://127.0.0.1:" + server.actualPort() + "/ready");
 
-        assertThat(client.send(HttpRequest.newBuilder(ready200).timeout(java.time.Duration.ofSeconds(10)).build(), HttpResponse.BodyHandlers.ofString()).statusCode())
+        assertThat(client.send(HttpRequest.newBuilder(ready200).timeout(Duration.ofSeconds(10)).build(), HttpResponse.BodyHandlers.ofString()).statusCode())
                 .isEqualTo(200);
         ready[0] = false;
-        HttpResponse<String> failed = client.send(HttpRequest.newBuilder(ready200).timeout(java.time.Duration.ofSeconds(10)).header("origin", "https://shop.example.test").build(),
+        HttpResponse<String> failed = client.send(HttpRequest.newBuilder(ready200).timeout(Duration.ofSeconds(10)).header("origin", "https://shop.example.test").build(),
                 HttpResponse.BodyHandlers.ofString());
         assertThat(failed.statusCode()).isEqualTo(500);
         assertThat(failed.headers().firstValue("content-type")).hasValue(Problems.PROBLEM_JSON);
@@ -55,7 +56,7 @@ class EdgeRoutesTest {
         assertThat(problem.get("report").get("requestId").asText()).isEqualTo(failed.headers().firstValue("x-request-id").orElseThrow());
 
         ready[0] = true;
-        assertThat(client.send(HttpRequest.newBuilder(ready200).timeout(java.time.Duration.ofSeconds(10)).build(), HttpResponse.BodyHandlers.ofString()).statusCode())
+        assertThat(client.send(HttpRequest.newBuilder(ready200).timeout(Duration.ofSeconds(10)).build(), HttpResponse.BodyHandlers.ofString()).statusCode())
                 .as("the same connection pool and listener still answer").isEqualTo(200);
     }
 

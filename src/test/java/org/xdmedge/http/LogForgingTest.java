@@ -9,6 +9,7 @@ import ch.qos.logback.core.read.ListAppender;
 import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;
@@ -45,7 +46,7 @@ class LogForgingTest {
             // The decoder refuses C0 controls in header values; the C1 ones (bytes 0x80-0x9f) reach the edge as sent.
             RequestGuardTest.Raw raw = RequestGuardTest.raw(edge.port(), "POST /ee/v2/collect?datastreamId=ds HTTP/1.1\r\n"
                     + "host: x\r\ncontent-type: text/red\u0085\u009b31m\r\ncontent-length: 2\r\nconnection: close\r\n\r\n{}",
-                    java.time.Duration.ofSeconds(10));
+                    Duration.ofSeconds(10));
             assertThat(raw.status()).as(raw.body()).isEqualTo(415);
         } finally {
             xdm.setLevel(before);

@@ -8,6 +8,7 @@ import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.Socket;
+import java.net.SocketException;
 import java.net.SocketTimeoutException;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -16,7 +17,10 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Locale;
+import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.xdmedge.config.ConfigException;
@@ -132,7 +136,7 @@ class RequestGuardTest {
                 }
                 assertThat(slow.getInputStream().read()).isEqualTo(-1);
                 assertThat(Duration.ofNanos(System.nanoTime() - started).toSeconds()).isLessThan(5);
-            } catch (java.net.SocketException reset) {
+            } catch (SocketException reset) {
                 assertThat(Duration.ofNanos(System.nanoTime() - started).toSeconds()).isLessThan(5);
             }
 
@@ -174,7 +178,7 @@ class RequestGuardTest {
                     try {
                         extra.getOutputStream().write("GET /health HTTP/1.1\r\nhost: x\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
                         assertThat(extra.getInputStream().read()).isEqualTo(-1);
-                    } catch (java.net.SocketException reset) {
+                    } catch (SocketException reset) {
                         // closed before the request was written: refused all the same
                     }
                 }
@@ -250,7 +254,7 @@ class RequestGuardTest {
     }
 
     /** A raw HTTP/1.x answer: status, headers (lower-case names), body, and whether the edge closed. */
-    record Raw(int status, java.util.Map<String, String> headers, String body, boolean closed) {
+    record Raw(int status, Map<String, String> headers, String body, boolean closed) {
         String header(String name) {
             return headers.get(name);
         }
@@ -262,7 +266,7 @@ class RequestGuardTest {
             while (headEnd < 0) {
                 int b = in.read();
                 if (b < 0) {
-                    return new Raw(0, java.util.Map.of(), bytes.toString(StandardCharsets.UTF_8), true);
+                    return new Raw(0, Map.of(), bytes.toString(StandardCharsets.UTF_8), true);
                 }
                 bytes.write(b);
                 String s = bytes.toString(StandardCharsets.ISO_8859_1);
@@ -272,11 +276,11 @@ class RequestGuardTest {
             }
             String[] lines = bytes.toString(StandardCharsets.ISO_8859_1).split("\r\n");
             int status = Integer.parseInt(lines[0].split(" ")[1]);
-            java.util.Map<String, String> headers = new java.util.HashMap<>();
+            Map<String, String> headers = new HashMap<>();
             for (int i = 1; i < lines.length; i++) {
                 int colon = lines[i].indexOf(':');
                 if (colon > 0) {
-                    headers.put(lines[i].substring(0, colon).trim().toLowerCase(java.util.Locale.ROOT), lines[i].substring(colon + 1).trim());
+                    headers.put(lines[i].substring(0, colon).trim().toLowerCase(Locale.ROOT), lines[i].substring(colon + 1).trim());
                 }
             }
             int length = Integer.parseInt(headers.getOrDefault("content-length", "0"));
@@ -286,7 +290,7 @@ class RequestGuardTest {
                 closed = in.read() < 0;
             } catch (SocketTimeoutException open) {
                 closed = false;
-            } catch (java.net.SocketException reset) {
+            } catch (SocketException reset) {
                 closed = true;
             }
             return new Raw(status, headers, new String(body, StandardCharsets.UTF_8), closed);
@@ -320,11 +324,11 @@ class RequestGuardTest {
         }
         String[] lines = bytes.toString(StandardCharsets.ISO_8859_1).split("\r\n");
         int status = Integer.parseInt(lines[0].split(" ")[1]);
-        java.util.Map<String, String> headers = new java.util.HashMap<>();
+        Map<String, String> headers = new HashMap<>();
         for (int i = 1; i < lines.length; i++) {
             int colon = lines[i].indexOf(':');
             if (colon > 0) {
-                headers.put(lines[i].substring(0, colon).trim().toLowerCase(java.util.Locale.ROOT), lines[i].substring(colon + 1).trim());
+                headers.put(lines[i].substring(0, colon).trim().toLowerCase(Locale.ROOT), lines[i].substring(colon + 1).trim());
             }
         }
         byte[] body = in.readNBytes(Integer.parseInt(headers.getOrDefault("content-length", "0")));

@@ -7,16 +7,27 @@ import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.FileTime;
+import java.time.Duration;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.slf4j.LoggerFactory;
 import org.xdmedge.cli.XdmEdgeCommand;
+import org.xdmedge.outlet.StoredEvent;
+import org.xdmedge.outlet.WriteResult;
+import org.xdmedge.store.log.EventLogStore;
+import org.xdmedge.store.log.FramePacking;
 import org.xdmedge.testing.TestEdge;
 import picocli.CommandLine;
 
@@ -91,11 +102,11 @@ class StorageOverHttpTest {
     /** The magic of each frame of the only event segment, in order. */
     private List<String> frameKinds() throws Exception {
         List<Path> segments;
-        try (var files = java.nio.file.Files.list(dir.resolve("events"))) {
+        try (var files = Files.list(dir.resolve("events"))) {
             segments = files.filter(f -> f.toString().endsWith(".log")).toList();
         }
         assertThat(segments).hasSize(1);
-        java.nio.ByteBuffer b = java.nio.ByteBuffer.wrap(java.nio.file.Files.readAllBytes(segments.get(0)));
+        ByteBuffer b = ByteBuffer.wrap(Files.readAllBytes(segments.get(0)));
         List<String> kinds = new ArrayList<>();
         for (int at = 16; at + 12 <= b.limit() && b.get(at) == 'F'; at = (at + 12 + b.getInt(at + 4) + 511) / 512 * 512) {
             byte[] magic = new byte[4];
@@ -188,44 +199,44 @@ class StorageOverHttpTest {
         // Some 64 MiB segments of events (the store's own size), then made two days old; written
         // plain, as packed frames of these like events would fill no second segment.
         byte[] json = ("{\"xdm\":{\"pad\":\"" + "x".repeat(1500) + "\"}}").getBytes(StandardCharsets.UTF_8);
-        try (org.xdmedge.store.log.EventLogStore store = org.xdmedge.store.log.EventLogStore.open(dir,
-                org.xdmedge.store.log.EventLogStore.Options.DEFAULTS.packing(org.xdmedge.store.log.FramePacking.NONE))) {
-            java.util.ArrayDeque<CompletableFuture<org.xdmedge.outlet.WriteResult>> inFlight = new java.util.ArrayDeque<>();
+        try (EventLogStore store = EventLogStore.open(dir,
+                EventLogStore.Options.DEFAULTS.packing(FramePacking.NONE))) {
+            ArrayDeque<CompletableFuture<WriteResult>> inFlight = new ArrayDeque<>();
             for (int r = 0; r < 3200; r++) {
-                List<org.xdmedge.outlet.StoredEvent> events = new ArrayList<>();
+                List<StoredEvent> events = new ArrayList<>();
                 for (int i = 0; i < 50; i++) {
-                    events.add(new org.xdmedge.outlet.StoredEvent("req-" + r, "ds", "web-events", System.currentTimeMillis(),
+                    events.add(new StoredEvent("req-" + r, "ds", "web-events", System.currentTimeMillis(),
                             "old-" + r + "-" + i, "ECID", "e", json));
                 }
                 inFlight.add(store.write(events).toCompletableFuture());
                 if (inFlight.size() == 64) {
-                    assertThat(inFlight.poll().get(30, java.util.concurrent.TimeUnit.SECONDS).stored()).isEqualTo(50);
+                    assertThat(inFlight.poll().get(30, TimeUnit.SECONDS).stored()).isEqualTo(50);
                 }
             }
             for (var f : inFlight) {
-                assertThat(f.get(30, java.util.concurrent.TimeUnit.SECONDS).stored()).isEqualTo(50);
+                assertThat(f.get(30, TimeUnit.SECONDS).stored()).isEqualTo(50);
             }
         }
         Path events = dir.resolve("events");
         List<Path> segments;
-        try (var files = java.nio.file.Files.list(events)) {
+        try (var files = Files.list(events)) {
             segments = files.sorted().toList();
         }
         assertThat(segments).hasSizeGreaterThanOrEqualTo(3);
         for (Path segment : segments) {
-            java.nio.file.Files.setLastModifiedTime(segment, java.nio.file.attribute.FileTime.fromMillis(
-                    System.currentTimeMillis() - java.time.Duration.ofDays(2).toMillis()));
+            Files.setLastModifiedTime(segment, FileTime.fromMillis(
+                    System.currentTimeMillis() - Duration.ofDays(2).toMillis()));
         }
         String yaml = TestEdge.BASIC_CONFIG + "storage: { retention: { maxAgeHours: 24 } }\n";
         try (TestEdge edge = TestEdge.start(yaml, dir)) {
             double deleted = 0;
-            long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(20);
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
             while (deleted < segments.size() - 2 && System.nanoTime() < deadline) {
                 deleted = metric(edge.get("/metrics").body(), "xdmedge_store_retention_segments_deleted");
                 Thread.sleep(50);
             }
             assertThat(deleted).as("all but the newest two, at start").isEqualTo(segments.size() - 2.0);
-            try (var files = java.nio.file.Files.list(events)) {
+            try (var files = Files.list(events)) {
                 assertThat(files.sorted().toList()).containsExactlyElementsOf(segments.subList(segments.size() - 2, segments.size()));
             }
             assertThat(edge.postJson("/ee/v2/collect?datastreamId=ds", CollectEndpointTest.event("after-retention", "u"))
@@ -254,7 +265,7 @@ class StorageOverHttpTest {
             assertThat(metric(metrics, "xdmedge_store_events_stored")).isZero();
         }
         try (TestEdge edge = TestEdge.start(dir)) { // the default floor: 64 MiB
-            edge.awaitReady(java.time.Duration.ofSeconds(10));
+            edge.awaitReady(Duration.ofSeconds(10));
             assertThat(edge.postJson("/ee/v2/collect?datastreamId=ds", CollectEndpointTest.event("room", "u")).statusCode())
                     .isEqualTo(202);
         }
@@ -271,7 +282,7 @@ class StorageOverHttpTest {
         String yaml = TestEdge.BASIC_CONFIG + """
                 storage: { queueCapacity: 2, maxRequestsPerCommit: 1, retryAfterSeconds: 3 }
                 """;
-        ch.qos.logback.classic.Logger handlerLog = (ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger(EdgeHandler.class);
+        ch.qos.logback.classic.Logger handlerLog = (ch.qos.logback.classic.Logger) LoggerFactory.getLogger(EdgeHandler.class);
         ch.qos.logback.core.read.ListAppender<ch.qos.logback.classic.spi.ILoggingEvent> lines = new ch.qos.logback.core.read.ListAppender<>();
         lines.start();
         handlerLog.addAppender(lines);
@@ -285,7 +296,7 @@ class StorageOverHttpTest {
                     answers.add(edge.postJsonAsync("/ee/v2/collect?datastreamId=ds", CollectEndpointTest.event("f-" + i, "u")));
                 }
                 // Everything past the held group and the two queued is refused at once (bounded wait).
-                long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(30);
+                long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
                 while (answers.stream().filter(CompletableFuture::isDone).count() < answers.size() - 3
                         && System.nanoTime() < deadline) {
                     Thread.sleep(10);
@@ -325,7 +336,7 @@ class StorageOverHttpTest {
                     answers.add(edge.postJsonAsync("/ee/v2/collect?datastreamId=ds", CollectEndpointTest.event("e-" + i, "u")));
                 }
                 // Requests beyond the one being written and the two queued are refused at once.
-                long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(4);
+                long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(4);
                 while (answers.stream().noneMatch(CompletableFuture::isDone) && System.nanoTime() < deadline) {
                     Thread.sleep(10);
                 }

@@ -3,6 +3,7 @@ package org.xdmedge.http;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import java.math.BigDecimal;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
@@ -46,6 +47,6 @@ class StoredEventTextTest extends EdgeHttpTest {
         }
         JsonNode first = EdgeJson.MAPPER.readTree(lines.get(0)).get("event").get("xdm");
         assertThat(first.get("s").asText()).isEqualTo("caf\u00e9 \"q\"");
-        assertThat(first.get("e").decimalValue().compareTo(new java.math.BigDecimal("1e5"))).isZero();
+        assertThat(first.get("e").decimalValue().compareTo(new BigDecimal("1e5"))).isZero();
     }
 }

@@ -2,7 +2,14 @@ package org.xdmedge.identity;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Random;
+import java.util.Set;
 import java.util.SplittableRandom;
+import java.util.UUID;
+import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 
 class EcidTest {
@@ -31,7 +38,7 @@ class EcidTest {
         assertThat(Ecid.isValid(a)).isTrue();
         assertThat(Ecid.mint()).isNotEqualTo(a);
         // Each half from its own random bytes: no half repeats, within an id or across ids.
-        java.util.Set<String> halves = new java.util.HashSet<>();
+        Set<String> halves = new HashSet<>();
         for (int i = 0; i < 2_000; i++) {
             String ecid = Ecid.mint();
             assertThat(Ecid.isValid(ecid)).isTrue();
@@ -43,28 +50,28 @@ class EcidTest {
 
     @Test
     void theHandWrittenFormatChecksAgreeWithTheirRegularExpressions() {
-        java.util.regex.Pattern ecid = java.util.regex.Pattern.compile("[0-9]{38}");
-        java.util.regex.Pattern uuid = java.util.regex.Pattern.compile(
+        Pattern ecid = Pattern.compile("[0-9]{38}");
+        Pattern uuid = Pattern.compile(
                 "[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}");
-        java.util.List<String> samples = new java.util.ArrayList<>(java.util.List.of("", "1", "0".repeat(37),
+        List<String> samples = new ArrayList<>(List.of("", "1", "0".repeat(37),
                 "0".repeat(38), "0".repeat(39), "0".repeat(37) + "a", "0".repeat(37) + "\u0661", " " + "0".repeat(37),
                 "5f1c0a2e-9b7d-4c3e-a1f2-b3c4d5e6f708", "5F1C0A2E-9b7d-4C3E-a1f2-B3C4D5E6F708",
                 "5f1c0a2e-9b7d-4c3e-a1f2-b3c4d5e6f70g", "5f1c0a2e-9b7d-4c3e-a1f2-b3c4d5e6f7080",
                 "5f1c0a2e+9b7d-4c3e-a1f2-b3c4d5e6f708", "5f1c0a2e9b7d-4c3e-a1f2-b3c4d5e6f708-",
                 "5f1c0a2e-9b7d-4c3e-a1f2-b3c4d5e6f7\uff10\uff10"));
-        java.util.Random random = new java.util.Random(7);
+        Random random = new Random(7);
         String alphabet = "0123456789abcdefABCDEFg-";
         for (int i = 0; i < 20_000; i++) {
-            char[] c = (i % 2 == 0 ? Ecid.mint() : java.util.UUID.randomUUID().toString()).toCharArray();
+            char[] c = (i % 2 == 0 ? Ecid.mint() : UUID.randomUUID().toString()).toCharArray();
             c[random.nextInt(c.length)] = alphabet.charAt(random.nextInt(alphabet.length()));
             samples.add(new String(c));
         }
         for (String s : samples) {
             assertThat(Ecid.isValid(s)).as(s).isEqualTo(ecid.matcher(s).matches());
-            assertThat(org.xdmedge.identity.FpidSeeder.isUuid(s)).as(s).isEqualTo(uuid.matcher(s).matches());
+            assertThat(FpidSeeder.isUuid(s)).as(s).isEqualTo(uuid.matcher(s).matches());
         }
         assertThat(Ecid.isValid(null)).isFalse();
-        assertThat(org.xdmedge.identity.FpidSeeder.isUuid(null)).isFalse();
+        assertThat(FpidSeeder.isUuid(null)).isFalse();
     }
 
     @Test

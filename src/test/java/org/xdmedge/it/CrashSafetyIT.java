@@ -2,7 +2,9 @@ package org.xdmedge.it;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
@@ -33,7 +35,7 @@ class CrashSafetyIT {
         for (int round = 0; round < ROUNDS; round++) {
             // Odd rounds on a JVM that sees one CPU: the writer yields and the event loop hands it the CPU
             // (EventLogStore's one-CPU path, otherwise run only by the pinned bench).
-            List<String> jvmOptions = new java.util.ArrayList<>(List.of("-Dxdmedge.idsHotSlotBits=10"));
+            List<String> jvmOptions = new ArrayList<>(List.of("-Dxdmedge.idsHotSlotBits=10"));
             if (round % 2 == 1) {
                 jvmOptions.add("-XX:ActiveProcessorCount=1");
             }
@@ -66,7 +68,7 @@ class CrashSafetyIT {
                 load.stop();
                 edge.close();
             }
-            assertThat(java.nio.file.Files.readString(edge.log())).as("sealed tables merged in round %d", round)
+            assertThat(Files.readString(edge.log())).as("sealed tables merged in round %d", round)
                     .contains("event-id index: merged");
             acked.addAll(load.acknowledged());
             toRetry = load.unanswered();

@@ -12,6 +12,7 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.Executors;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
@@ -72,7 +73,7 @@ class KafkaNodeDeathIT {
             Set<String> acked = new HashSet<>();
             int settledIds = 0;
             int settledPublished = 0;
-            var retryThreads = java.util.concurrent.Executors.newCachedThreadPool();
+            var retryThreads = Executors.newCachedThreadPool();
             try {
                 for (int round = 0; round < ROUNDS; round++) {
                     int victim = round % 2;

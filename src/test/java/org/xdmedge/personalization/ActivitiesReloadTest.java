@@ -11,6 +11,7 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.util.List;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
@@ -87,7 +88,7 @@ class ActivitiesReloadTest {
 
             AtomicBoolean running = new AtomicBoolean(true);
             AtomicInteger sent = new AtomicInteger();
-            List<String> failures = new java.util.concurrent.CopyOnWriteArrayList<>();
+            List<String> failures = new CopyOnWriteArrayList<>();
             var seen = ConcurrentHashMap.<String>newKeySet();
             Thread[] load = new Thread[4];
             for (int t = 0; t < load.length; t++) {

@@ -12,6 +12,8 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import org.assertj.core.data.Offset;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.xdmedge.cli.XdmEdgeCommand;
@@ -121,7 +123,7 @@ class ExperimentReportTest {
             assertThat(x.path("clicks").asLong()).isEqualTo(e.clicks);
             assertThat(x.path("conversions").asLong()).isEqualTo(e.conversions);
             double rate = (double) e.conversions / e.visitors;
-            assertThat(x.path("conversionRate").asDouble()).isCloseTo(rate, org.assertj.core.data.Offset.offset(1e-9));
+            assertThat(x.path("conversionRate").asDouble()).isCloseTo(rate, Offset.offset(1e-9));
             assertThat(x.path("interval").get(0).asDouble()).isLessThanOrEqualTo(rate);
             assertThat(x.path("interval").get(1).asDouble()).isGreaterThanOrEqualTo(rate);
             assertThat(x.has("lift")).isTrue();
@@ -144,11 +146,11 @@ class ExperimentReportTest {
     @Test
     void wilsonIntervalAndZTestAgreeWithKnownValues() {
         double[] w = ExperimentReport.wilson(10, 100);
-        assertThat(w[0]).isCloseTo(0.0552, org.assertj.core.data.Offset.offset(1e-3));
-        assertThat(w[1]).isCloseTo(0.1744, org.assertj.core.data.Offset.offset(1e-3));
+        assertThat(w[0]).isCloseTo(0.0552, Offset.offset(1e-3));
+        assertThat(w[1]).isCloseTo(0.1744, Offset.offset(1e-3));
         // 100/1000 against 130/1000: z = 2.10, two-sided p = 0.036.
-        assertThat(ExperimentReport.twoProportionP(100, 1000, 130, 1000)).isCloseTo(0.036, org.assertj.core.data.Offset.offset(2e-3));
-        assertThat(ExperimentReport.normalCdf(1.959964)).isCloseTo(0.975, org.assertj.core.data.Offset.offset(1e-6));
+        assertThat(ExperimentReport.twoProportionP(100, 1000, 130, 1000)).isCloseTo(0.036, Offset.offset(2e-3));
+        assertThat(ExperimentReport.normalCdf(1.959964)).isCloseTo(0.975, Offset.offset(1e-6));
     }
 
     /** One million stored events, a tenth of them notifications, read in a tenth of the budget of ten million (a minute). */
@@ -160,7 +162,7 @@ class ExperimentReportTest {
             ecids[i] = Ecid.mint();
         }
         try (EventLogStore store = EventLogStore.open(data, EventLogStore.Options.DEFAULTS)) {
-            List<java.util.concurrent.CompletableFuture<?>> pending = new ArrayList<>();
+            List<CompletableFuture<?>> pending = new ArrayList<>();
             for (int b = 0; b < 1000; b++) {
                 List<StoredEvent> batch = new ArrayList<>(1000);
                 for (int i = 0; i < 1000; i++) {

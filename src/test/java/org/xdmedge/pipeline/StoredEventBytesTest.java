@@ -3,18 +3,25 @@ package org.xdmedge.pipeline;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.exc.StreamConstraintsException;
 import com.fasterxml.jackson.databind.JsonNode;
 import java.io.ByteArrayOutputStream;
+import java.io.IOException;
 import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
 import java.util.Comparator;
+import java.util.HexFormat;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.xdmedge.identity.IdentityResolver;
 import org.xdmedge.protocol.EdgeAction;
+import org.xdmedge.protocol.EdgeError;
 import org.xdmedge.protocol.EdgeJson;
 import org.xdmedge.protocol.EdgeProblem;
 import org.xdmedge.protocol.EdgeRequest.EdgeEvent;
 import org.xdmedge.protocol.EdgeRequest.RawJson;
+import org.xdmedge.protocol.EdgeRequest;
 import org.xdmedge.protocol.EdgeRequestParser;
 import org.xdmedge.testing.Fixtures;
 
@@ -244,12 +251,12 @@ class StoredEventBytesTest {
                 body.write(bad);
                 body.write(utf8(where.equals("xdm") ? "b\"}}}" : "b\"}}"));
                 // The parser refuses it (nothing to store); were it ever accepted, its bytes are still not copied.
-                String shown = java.util.HexFormat.of().formatHex(bad) + " in " + where;
+                String shown = HexFormat.of().formatHex(bad) + " in " + where;
                 EdgeEvent event;
                 try {
                     event = events(EdgeAction.V2_INTERACT, body.toByteArray()).get(0);
                 } catch (EdgeProblem refused) {
-                    assertThat(refused.error()).as(shown).isEqualTo(org.xdmedge.protocol.EdgeError.INVALID_JSON);
+                    assertThat(refused.error()).as(shown).isEqualTo(EdgeError.INVALID_JSON);
                     assertThat(refused.fieldErrors()).as(shown).extracting(EdgeProblem.FieldError::path)
                             .containsExactly(where.equals("xdm") ? "event.xdm.s" : "event.data");
                     continue;
@@ -267,7 +274,7 @@ class StoredEventBytesTest {
         byte[] sent = utf8("{\"event\":{\"xdm\":" + xdm + ",\"data\":\"\u20ac\"}}");
         byte[] stored = StoredEventBytes.of(events(EdgeAction.V2_INTERACT, sent).get(0), ID, TS, ECID, true);
         byte[] prefix = utf8("{\"xdm\":" + xdm.substring(0, xdm.length() - 1) + ",\"_id\":");
-        assertThat(java.util.Arrays.copyOf(stored, prefix.length)).isEqualTo(prefix);
+        assertThat(Arrays.copyOf(stored, prefix.length)).isEqualTo(prefix);
         assertThat(new String(stored, StandardCharsets.UTF_8)).endsWith(",\"data\":\"\u20ac\"}");
     }
 
@@ -317,7 +324,7 @@ class StoredEventBytesTest {
             EdgeAction action = body.contains("\"events\"") ? EdgeAction.V2_COLLECT : EdgeAction.V2_INTERACT;
             assertThatThrownBy(() -> events(action, utf8(body)))
                     .as(body).isInstanceOfSatisfying(EdgeProblem.class, p -> {
-                        assertThat(p.error()).isEqualTo(org.xdmedge.protocol.EdgeError.INVALID_JSON);
+                        assertThat(p.error()).isEqualTo(EdgeError.INVALID_JSON);
                         assertThat(p.detail()).isEqualTo(plainProblem(body));
                     });
         }
@@ -328,16 +335,16 @@ class StoredEventBytesTest {
         try {
             EdgeJson.MAPPER.readTree(utf8(body));
             return "no problem";
-        } catch (com.fasterxml.jackson.core.exc.StreamConstraintsException e) {
+        } catch (StreamConstraintsException e) {
             return "The request body exceeds a JSON limit: " + e.getOriginalMessage();
-        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+        } catch (JsonProcessingException e) {
             String msg = e.getOriginalMessage();
             int nl = msg.indexOf('\n');
             msg = nl < 0 ? msg : msg.substring(0, nl);
             msg = msg.length() > 300 ? msg.substring(0, 300) : msg;
             return "The request body is not valid JSON at line " + e.getLocation().getLineNr() + ", column "
                     + e.getLocation().getColumnNr() + ": " + msg;
-        } catch (java.io.IOException e) {
+        } catch (IOException e) {
             throw new AssertionError(e);
         }
     }
@@ -389,7 +396,7 @@ class StoredEventBytesTest {
 
     /** A span the scan vouched for is one the byte-by-byte check accepts too. */
     private static void assertVouchedOnlyWhatTheByteCheckAccepts(EdgeEvent event) {
-        for (RawJson raw : java.util.Arrays.asList(event.rawXdm(), event.rawData())) {
+        for (RawJson raw : Arrays.asList(event.rawXdm(), event.rawData())) {
             if (raw != null && raw.oneLineUtf8()) {
                 assertThat(StoredEventBytes.oneLineUtf8(new RawJson(raw.body(), raw.start(), raw.end()))).isTrue();
             }
@@ -406,17 +413,17 @@ class StoredEventBytesTest {
                 for (int k = 0; k < specials.length; k++) {
                     for (int start = 0; start <= 3; start++) {
                         byte[] text = new byte[start + length + specials[k].length];
-                        java.util.Arrays.fill(text, (byte) 'a');
+                        Arrays.fill(text, (byte) 'a');
                         System.arraycopy(specials[k], 0, text, start + at, specials[k].length);
-                        var raw = new org.xdmedge.protocol.EdgeRequest.RawJson(text, start, text.length);
+                        var raw = new EdgeRequest.RawJson(text, start, text.length);
                         assertThat(StoredEventBytes.oneLineUtf8(raw))
                                 .as("special %d at %d of %d from %d", k, at, length, start).isEqualTo(allowed[k]);
                     }
                 }
             }
             byte[] plain = new byte[length];
-            java.util.Arrays.fill(plain, (byte) '{');
-            assertThat(StoredEventBytes.oneLineUtf8(new org.xdmedge.protocol.EdgeRequest.RawJson(plain, 0, length))).isTrue();
+            Arrays.fill(plain, (byte) '{');
+            assertThat(StoredEventBytes.oneLineUtf8(new EdgeRequest.RawJson(plain, 0, length))).isTrue();
         }
     }
 }

@@ -5,6 +5,8 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import java.io.PrintWriter;
+import java.io.StringWriter;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
@@ -16,9 +18,14 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Predicate;
 import java.util.stream.Stream;
+import org.junit.jupiter.api.Assertions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.xdmedge.cli.XdmEdgeCommand;
+import org.xdmedge.config.ConfigException;
+import org.xdmedge.config.ConfigLoader;
 import org.xdmedge.testing.TestEdge;
 
 /**
@@ -100,7 +107,7 @@ class PrivacyJobsTest {
     }
 
     /** Polls the job until {@code done} holds of its status document. */
-    static JsonNode await(TestEdge edge, String jobId, java.util.function.Predicate<JsonNode> done) throws Exception {
+    static JsonNode await(TestEdge edge, String jobId, Predicate<JsonNode> done) throws Exception {
         long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
         while (true) {
             HttpResponse<String> res = admin(edge, "GET", "/privacy/jobs/" + jobId, null);
@@ -388,11 +395,11 @@ class PrivacyJobsTest {
     record Cli(int code, String out, String err) {}
 
     static Cli cli(String... args) {
-        java.io.StringWriter out = new java.io.StringWriter();
-        java.io.StringWriter err = new java.io.StringWriter();
-        var cli = org.xdmedge.cli.XdmEdgeCommand.commandLine();
-        cli.setOut(new java.io.PrintWriter(out));
-        cli.setErr(new java.io.PrintWriter(err));
+        StringWriter out = new StringWriter();
+        StringWriter err = new StringWriter();
+        var cli = XdmEdgeCommand.commandLine();
+        cli.setOut(new PrintWriter(out));
+        cli.setErr(new PrintWriter(err));
         int code = cli.execute(args);
         return new Cli(code, out.toString(), err.toString());
     }
@@ -435,8 +442,8 @@ class PrivacyJobsTest {
     @Test
     void theConfigurationTakesDigestsNotTokens() {
         String plain = TestEdge.BASIC_CONFIG + "privacy: { adminTokens: [" + TOKEN + "], kafkaDeletionTopic: deletions }\n";
-        var e = org.junit.jupiter.api.Assertions.assertThrows(org.xdmedge.config.ConfigException.class,
-                () -> new org.xdmedge.config.ConfigLoader().parse(plain, "test"));
+        var e = Assertions.assertThrows(ConfigException.class,
+                () -> new ConfigLoader().parse(plain, "test"));
         assertTrue(e.getMessage().contains("privacy.adminTokens[0]"), e.getMessage());
         assertTrue(e.getMessage().contains("privacy.kafkaDeletionTopic"), e.getMessage());
     }

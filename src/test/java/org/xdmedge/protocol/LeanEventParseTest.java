@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.CharBuffer;
 import java.nio.charset.CharsetDecoder;
@@ -274,7 +275,7 @@ class LeanEventParseTest {
     private static JsonNode treeOrNull(byte[] body) {
         try {
             return EdgeJson.MAPPER.readTree(body);
-        } catch (java.io.IOException e) {
+        } catch (IOException e) {
             return null;
         }
     }

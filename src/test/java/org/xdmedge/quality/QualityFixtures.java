@@ -8,6 +8,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.util.HexFormat;
+import java.util.List;
 import org.xdmedge.protocol.EdgeJson;
 import org.xdmedge.testing.TestEdge;
 
@@ -51,7 +52,7 @@ public final class QualityFixtures {
         return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(text.getBytes(StandardCharsets.UTF_8)));
     }
 
-    static JsonNode byEventId(java.util.List<JsonNode> lines, String id) {
+    static JsonNode byEventId(List<JsonNode> lines, String id) {
         return lines.stream().filter(l -> l.get("eventId").asText().equals(id)).findFirst()
                 .orElseThrow(() -> new AssertionError("no event " + id + " in " + lines));
     }

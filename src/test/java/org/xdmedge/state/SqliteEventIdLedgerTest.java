@@ -3,12 +3,16 @@ package org.xdmedge.state;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.stream.IntStream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import org.xdmedge.outlet.EventIdLedger;
 import org.xdmedge.outlet.EventIdLedger.Claim;
+import org.xdmedge.outlet.EventIdLedger;
 import org.xdmedge.outlet.EventIdLedgerContract;
 
 class SqliteEventIdLedgerTest extends EventIdLedgerContract {
@@ -92,9 +96,9 @@ class SqliteEventIdLedgerTest extends EventIdLedgerContract {
 
     @Test
     void concurrentClaimsAreCommittedTogetherAndAllOnDisk() throws Exception {
-        var pool = java.util.concurrent.Executors.newFixedThreadPool(8);
+        var pool = Executors.newFixedThreadPool(8);
         try {
-            List<java.util.concurrent.Future<List<Claim>>> claims = new java.util.ArrayList<>();
+            List<Future<List<Claim>>> claims = new ArrayList<>();
             for (int i = 0; i < 200; i++) {
                 String key = "ds:c" + i;
                 claims.add(pool.submit(() -> ledger.claim(List.of(key), TAG)));
@@ -107,7 +111,7 @@ class SqliteEventIdLedgerTest extends EventIdLedgerContract {
         }
         EventIdLedger next = restart();
         try {
-            List<String> keys = java.util.stream.IntStream.range(0, 200).mapToObj(i -> "ds:c" + i).toList();
+            List<String> keys = IntStream.range(0, 200).mapToObj(i -> "ds:c" + i).toList();
             assertThat(next.holders(keys)).hasSize(200).allSatisfy((k, h) -> assertThat(h.ended()).isTrue());
         } finally {
             next.close();

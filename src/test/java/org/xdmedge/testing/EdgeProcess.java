@@ -60,7 +60,7 @@ public final class EdgeProcess implements AutoCloseable {
         Files.writeString(config, yaml);
         Path log = Files.createTempFile(workDir, "edge-", ".log");
         // The JVM options the edge ships with (./xdm-edge passes the same file).
-        List<String> command = new java.util.ArrayList<>(List.of(java(), "@" + Path.of("jvm.options").toAbsolutePath(), "-Xmx256m"));
+        List<String> command = new ArrayList<>(List.of(java(), "@" + Path.of("jvm.options").toAbsolutePath(), "-Xmx256m"));
         command.addAll(jvmOptions);
         command.addAll(List.of("-jar", jar().toString(), "serve",
                 "--host", "127.0.0.1", "--port", "0", "--data", dataDir.toString(), "--config", config.toString()));

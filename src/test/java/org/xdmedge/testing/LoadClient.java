@@ -1,9 +1,11 @@
 package org.xdmedge.testing;
 
+import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -12,6 +14,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
@@ -80,7 +83,7 @@ public final class LoadClient implements AutoCloseable {
                 return true;
             }
             refusedRequests.incrementAndGet();
-        } catch (java.io.IOException e) {
+        } catch (IOException e) {
             failedRequests.incrementAndGet();
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
@@ -130,7 +133,7 @@ public final class LoadClient implements AutoCloseable {
         StringBuilder body = new StringBuilder("{\"events\":[");
         String now = Instant.now().toString();
         // An FPID must be a UUID: one per request key, so each simulated device keeps its own.
-        String fpid = java.util.UUID.nameUUIDFromBytes(requestKey.getBytes(java.nio.charset.StandardCharsets.UTF_8)).toString();
+        String fpid = UUID.nameUUIDFromBytes(requestKey.getBytes(StandardCharsets.UTF_8)).toString();
         for (int i = 0; i < eventsPerRequest; i++) {
             String id = requestKey + "-e" + i;
             ids.add(id);

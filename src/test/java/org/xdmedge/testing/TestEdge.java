@@ -11,6 +11,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
 import org.xdmedge.EdgeNode;
 import org.xdmedge.config.ConfigLoader;
 import org.xdmedge.config.EdgeConfig;
@@ -109,7 +110,7 @@ public final class TestEdge implements AutoCloseable {
     }
 
     /** As {@link #postJson}, not waiting for the answer (many requests in flight at once). */
-    public java.util.concurrent.CompletableFuture<HttpResponse<String>> postJsonAsync(String pathAndQuery, String body) {
+    public CompletableFuture<HttpResponse<String>> postJsonAsync(String pathAndQuery, String body) {
         return client().sendAsync(HttpRequest.newBuilder(uri(pathAndQuery)).header("content-type", "application/json")
                 .POST(HttpRequest.BodyPublishers.ofString(body)).build(), HttpResponse.BodyHandlers.ofString());
     }

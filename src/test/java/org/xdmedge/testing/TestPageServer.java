@@ -1,6 +1,7 @@
 package org.xdmedge.testing;
 
 import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
 import io.vertx.core.net.PemKeyCertOptions;
@@ -52,7 +53,7 @@ public final class TestPageServer implements AutoCloseable {
                         var res = req.response().putHeader("cache-control", "no-store");
                         if (req.path().equals("/alloy.js")) {
                             res.putHeader("content-type", "text/javascript; charset=utf-8")
-                                    .end(io.vertx.core.buffer.Buffer.buffer(script));
+                                    .end(Buffer.buffer(script));
                         } else if (req.path().equals("/favicon.ico")) {
                             res.setStatusCode(404).end();
                         } else {

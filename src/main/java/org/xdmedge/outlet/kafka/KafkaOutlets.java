@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.UUID;
@@ -63,7 +64,7 @@ public final class KafkaOutlets {
         String id = UUID.randomUUID().toString();
         Path tmp = dataDir.resolve(NODE_ID_FILE + ".tmp");
         Files.writeString(tmp, id + "\n", StandardCharsets.UTF_8);
-        Files.move(tmp, file, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+        Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE);
         return id;
     }
 }

@@ -1,5 +1,6 @@
 package org.xdmedge.store.ids;
 
+import com.sun.management.OperatingSystemMXBean;
 import java.io.IOException;
 import java.lang.management.ManagementFactory;
 import java.nio.ByteBuffer;
@@ -279,7 +280,7 @@ final class IdIndexCheckpoints {
 
     /** The memory this process can use: the container's or machine's (as the JVM sees it). */
     private static long memoryBytes() {
-        if (ManagementFactory.getOperatingSystemMXBean() instanceof com.sun.management.OperatingSystemMXBean os) {
+        if (ManagementFactory.getOperatingSystemMXBean() instanceof OperatingSystemMXBean os) {
             return os.getTotalMemorySize();
         }
         return Runtime.getRuntime().maxMemory() * 2;

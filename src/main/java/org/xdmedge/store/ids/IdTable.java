@@ -1,6 +1,10 @@
 package org.xdmedge.store.ids;
 
 import java.io.IOException;
+import java.lang.invoke.MethodHandle;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.MethodType;
+import java.lang.reflect.Field;
 import java.nio.ByteBuffer;
 import java.nio.MappedByteBuffer;
 import java.nio.channels.FileChannel;
@@ -11,6 +15,7 @@ import java.nio.file.StandardOpenOption;
 import java.security.SecureRandom;
 import java.util.List;
 import java.util.function.BooleanSupplier;
+import java.util.function.LongConsumer;
 import org.xdmedge.store.NumberedFiles;
 
 /**
@@ -438,7 +443,7 @@ final class IdTable implements AutoCloseable {
     }
 
     /** Calls {@code each} with every full slot whose sequence number is above {@code afterSeq}. */
-    void forEachAbove(long afterSeq, java.util.function.LongConsumer each) {
+    void forEachAbove(long afterSeq, LongConsumer each) {
         for (long slot = 0; slot <= mask; slot++) {
             if (seq(slot) > afterSeq) {
                 each.accept(slot);
@@ -450,7 +455,7 @@ final class IdTable implements AutoCloseable {
      * Counts the full slots again (after a crash the header's count may be stale) and, in the same
      * pass, calls {@code each} with every full slot whose sequence number is above {@code afterSeq}.
      */
-    void recount(long afterSeq, java.util.function.LongConsumer each) {
+    void recount(long afterSeq, LongConsumer each) {
         long n = 0;
         for (long slot = 0; slot <= mask; slot++) {
             long seq = seq(slot);
@@ -535,15 +540,15 @@ final class IdTable implements AutoCloseable {
 
     /** {@code sun.misc.Unsafe.invokeCleaner}, where the JDK has it; else the collector unmaps. */
     private static final class Unmapper {
-        private static final java.lang.invoke.MethodHandle INVOKE_CLEANER = find();
+        private static final MethodHandle INVOKE_CLEANER = find();
 
-        private static java.lang.invoke.MethodHandle find() {
+        private static MethodHandle find() {
             try {
                 Class<?> unsafeClass = Class.forName("sun.misc.Unsafe");
-                java.lang.reflect.Field theUnsafe = unsafeClass.getDeclaredField("theUnsafe");
+                Field theUnsafe = unsafeClass.getDeclaredField("theUnsafe");
                 theUnsafe.setAccessible(true);
-                return java.lang.invoke.MethodHandles.lookup()
-                        .findVirtual(unsafeClass, "invokeCleaner", java.lang.invoke.MethodType.methodType(void.class, ByteBuffer.class))
+                return MethodHandles.lookup()
+                        .findVirtual(unsafeClass, "invokeCleaner", MethodType.methodType(void.class, ByteBuffer.class))
                         .bindTo(theUnsafe.get(null));
             } catch (ReflectiveOperationException | RuntimeException e) {
                 return null;

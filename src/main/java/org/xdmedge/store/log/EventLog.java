@@ -1,5 +1,6 @@
 package org.xdmedge.store.log;
 
+import com.sun.nio.file.ExtendedOpenOption;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
@@ -327,7 +328,7 @@ public final class EventLog implements AutoCloseable {
             return FileChannel.open(file, StandardOpenOption.WRITE);
         }
         try {
-            FileChannel appender = FileChannel.open(file, StandardOpenOption.WRITE, com.sun.nio.file.ExtendedOpenOption.DIRECT);
+            FileChannel appender = FileChannel.open(file, StandardOpenOption.WRITE, ExtendedOpenOption.DIRECT);
             direct = true;
             return appender;
         } catch (UnsupportedOperationException | IOException e) {

@@ -3,13 +3,16 @@ package org.xdmedge.store.log;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
+import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.LongConsumer;
 import java.util.function.LongSupplier;
@@ -63,7 +66,7 @@ public final class EventLogStore implements EventSink {
     /** The group's new events and their sequence numbers, in order. */
     private final List<StoredEvent> toAppend = new ArrayList<>();
     /** Taken by the writer before each group; held by {@link #pauseWriter} to hold it. */
-    private final java.util.concurrent.Semaphore writerGate = new java.util.concurrent.Semaphore(1);
+    private final Semaphore writerGate = new Semaphore(1);
     private volatile boolean accepting = true;
     /** Deletes old segments on its own thread; null unless a limit is set. */
     private final SegmentRetention retention;
@@ -116,7 +119,7 @@ public final class EventLogStore implements EventSink {
      * @param retentionMillis how often retention looks
      */
     public record Options(int queueCapacity, int maxRequestsPerCommit, int retryAfterSeconds, FramePacking packing,
-                          long retentionMaxBytes, java.time.Duration retentionMaxAge, long segmentBytes,
+                          long retentionMaxBytes, Duration retentionMaxAge, long segmentBytes,
                           long idCheckpointMillis, long retentionMillis) {
         public static final Options DEFAULTS = new Options(4096, 512, 1, FramePacking.LZ4, 0, null,
                 EventLog.DEFAULT_SEGMENT_BYTES, EventIdIndex.DEFAULT_CHECKPOINT_MILLIS,
@@ -142,7 +145,7 @@ public final class EventLogStore implements EventSink {
                     retentionMaxAge, segmentBytes, idCheckpointMillis, retentionMillis);
         }
 
-        public Options retention(long maxBytes, java.time.Duration maxAge) {
+        public Options retention(long maxBytes, Duration maxAge) {
             return new Options(queueCapacity, maxRequestsPerCommit, retryAfterSeconds, packing, maxBytes, maxAge,
                     segmentBytes, idCheckpointMillis, retentionMillis);
         }
@@ -346,7 +349,7 @@ public final class EventLogStore implements EventSink {
 
     public AutoCloseable pauseWriter() throws InterruptedException {
         writerGate.acquire();
-        java.util.concurrent.atomic.AtomicBoolean resumed = new java.util.concurrent.atomic.AtomicBoolean();
+        AtomicBoolean resumed = new AtomicBoolean();
         return () -> {
             if (resumed.compareAndSet(false, true)) {
                 writerGate.release();
@@ -534,7 +537,7 @@ public final class EventLogStore implements EventSink {
     /** Stops accepting, commits everything already queued, then closes the files. */
     @Override
     public void close() {
-        close(java.time.Duration.ofSeconds(30));
+        close(Duration.ofSeconds(30));
     }
 
     /**
@@ -544,7 +547,7 @@ public final class EventLogStore implements EventSink {
      *
      * @return true when every queued write was committed (or answered) and the files closed
      */
-    public boolean close(java.time.Duration grace) {
+    public boolean close(Duration grace) {
         long deadline = System.nanoTime() + grace.toNanos();
         accepting = false;
         if (retention != null) {

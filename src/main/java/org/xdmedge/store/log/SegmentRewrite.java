@@ -5,6 +5,7 @@ import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
@@ -86,7 +87,7 @@ public final class SegmentRewrite {
                         toBlank[0]++;
                     }
                 });
-            } catch (java.nio.file.NoSuchFileException e) {
+            } catch (NoSuchFileException e) {
                 continue; // retention deleted it meanwhile
             }
             if (toBlank[0] == 0) {
@@ -128,7 +129,7 @@ public final class SegmentRewrite {
                         codec.begin();
                     }
                 });
-            } catch (java.nio.file.NoSuchFileException e) {
+            } catch (NoSuchFileException e) {
                 Files.deleteIfExists(tmp);
                 return false;
             }

@@ -27,6 +27,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInfo;
 import org.junit.jupiter.api.io.TempDir;
 import org.xdmedge.outlet.DedupingSink;
 import org.xdmedge.outlet.EventIdLedger;
@@ -89,7 +90,7 @@ class LogSettlementTest {
     }
 
     @BeforeEach
-    void open(org.junit.jupiter.api.TestInfo info) throws Exception {
+    void open(TestInfo info) throws Exception {
         topic = "settle-" + info.getTestMethod().orElseThrow().getName();
         redis = new RedisState(redisServer.url(), 2000, topic + ":");
         ledger = new RedisEventIdLedger(redis, 600_000, PENDING_MILLIS);
@@ -193,7 +194,7 @@ class LogSettlementTest {
         RedisState otherConnection = new RedisState(redisServer.url(), 2000, topic + ":");
         try (RedisEventIdLedger live = new RedisEventIdLedger(otherConnection, 600_000, PENDING_MILLIS)) {
             List<StoredEvent> held = events("l-1");
-            assertThat(live.claim(List.of("ds:l-1"), deadWriter.writerTag())).containsExactly(org.xdmedge.outlet.EventIdLedger.Claim.CLAIMED);
+            assertThat(live.claim(List.of("ds:l-1"), deadWriter.writerTag())).containsExactly(EventIdLedger.Claim.CLAIMED);
             String value = redis.jedis().get(redis.key("dedup", "ds:l-1"));
             String[] parts = value.split(":", 4);
             String aged = "P:" + parts[1] + ":" + (System.currentTimeMillis() - DedupingSink.Settler.SETTLE_AFTER_MILLIS - 1000) + ":" + parts[3];

@@ -3,9 +3,11 @@ package org.xdmedge.state.redis;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
 import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Nested;
 import org.junit.jupiter.api.Test;
@@ -42,7 +44,7 @@ class RedisStoresTest {
     @Nested
     class IdentityState extends IdentityStateStoreContract {
         final String prefix = "t" + UUID.randomUUID() + ":";
-        final List<RedisState> opened = new java.util.ArrayList<>();
+        final List<RedisState> opened = new ArrayList<>();
 
         @Override
         protected IdentityStateStore open() {
@@ -56,7 +58,7 @@ class RedisStoresTest {
             return open();
         }
 
-        @org.junit.jupiter.api.AfterEach
+        @AfterEach
         void closeConnections() {
             opened.forEach(RedisState::close);
         }
@@ -65,7 +67,7 @@ class RedisStoresTest {
     @Nested
     class Ledger extends EventIdLedgerContract {
         final String prefix = "t" + UUID.randomUUID() + ":";
-        final List<RedisState> opened = new java.util.ArrayList<>();
+        final List<RedisState> opened = new ArrayList<>();
 
         @Override
         protected EventIdLedger open(long windowMillis, long pendingMillis) {
@@ -74,7 +76,7 @@ class RedisStoresTest {
             return new RedisEventIdLedger(redis, windowMillis, pendingMillis);
         }
 
-        @org.junit.jupiter.api.AfterEach
+        @AfterEach
         void closeConnections() {
             opened.forEach(RedisState::close);
         }

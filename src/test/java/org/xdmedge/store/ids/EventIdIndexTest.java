@@ -3,12 +3,17 @@ package org.xdmedge.store.ids;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
+import java.util.Random;
 import java.util.UUID;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
@@ -46,13 +51,13 @@ class EventIdIndexTest {
         assertThat(EventIdIndex.packUuid("0189a5c4-7e1f-4b2a-9c3d-4e5f6071829\u00e9", out)).as("a letter beyond ASCII").isEqualTo(-1);
         assertThat(EventIdIndex.packUuid("0189a5c4-7e1f-4b2a-9c3d-4e5f607182-3", out)).as("a dash for a digit").isEqualTo(-1);
         assertThat(EventIdIndex.packUuid("0189a5c4-7e1f-4b2a-9c3d-4e5f60718293".replace('9', ':'), out)).isEqualTo(-1);
-        java.util.Random random = new java.util.Random(7);
+        Random random = new Random(7);
         for (int i = 0; i < 1000; i++) {
-            java.util.UUID uuid = new java.util.UUID(random.nextLong(), random.nextLong());
+            UUID uuid = new UUID(random.nextLong(), random.nextLong());
             String text = uuid.toString();
             assertThat(EventIdIndex.packUuid(text, out)).isZero();
             assertThat(out).containsExactly(uuid.getMostSignificantBits(), uuid.getLeastSignificantBits());
-            String upper = text.toUpperCase(java.util.Locale.ROOT);
+            String upper = text.toUpperCase(Locale.ROOT);
             assertThat(EventIdIndex.packUuid(upper, out)).isEqualTo(upper.equals(text) ? 0 : 1);
             assertThat(out).containsExactly(uuid.getMostSignificantBits(), uuid.getLeastSignificantBits());
         }
@@ -160,7 +165,7 @@ class EventIdIndexTest {
     void claimsGoIntoABoundedHotTableAndSealedOnesAreMergedSoALookupProbesFew() throws Exception {
         List<StoredEvent> events = randomEvents(200_000);
         Path ids = dir.resolve(EventIdIndex.DIRECTORY);
-        java.util.Random random = new java.util.Random(3);
+        Random random = new Random(3);
         long seq = 0;
         // Hot tables of 2^10 to 2^12 slots: one is sealed every 2,048 claims at most, ~100 in all.
         try (EventIdIndex index = EventIdIndex.open(dir, 0, 60_000, logged(dir), 10, 12)) {
@@ -339,8 +344,8 @@ class EventIdIndexTest {
         for (int order = 2; order <= 4; order++) {
             Path copy = ids.resolve("00000" + order + IdTable.SUFFIX);
             Files.copy(first, copy);
-            try (var ch = java.nio.channels.FileChannel.open(copy, java.nio.file.StandardOpenOption.WRITE)) {
-                ch.write(java.nio.ByteBuffer.allocate(8).putLong(0, order), 32); // the header's order
+            try (var ch = FileChannel.open(copy, StandardOpenOption.WRITE)) {
+                ch.write(ByteBuffer.allocate(8).putLong(0, order), 32); // the header's order
             }
         }
         try (IdTable one = IdTable.open(first);
@@ -373,8 +378,8 @@ class EventIdIndexTest {
         // here) were merged into 000004 without it, and a crash left all four.
         Path victim = ids.resolve("000002" + IdTable.SUFFIX);
         Files.move(ids.resolve("000001" + IdTable.SUFFIX), victim);
-        try (var ch = java.nio.channels.FileChannel.open(victim, java.nio.file.StandardOpenOption.WRITE)) {
-            ch.write(java.nio.ByteBuffer.allocate(8).putLong(0, 2), 32); // the header's order
+        try (var ch = FileChannel.open(victim, StandardOpenOption.WRITE)) {
+            ch.write(ByteBuffer.allocate(8).putLong(0, 2), 32); // the header's order
         }
         long seed;
         try (IdTable table = IdTable.open(victim)) {
@@ -419,7 +424,7 @@ class EventIdIndexTest {
             assertThat(write(store, first.toArray(StoredEvent[]::new)).stored()).isEqualTo(100);
         }
         Path table = dir.resolve(EventIdIndex.DIRECTORY).resolve("000001" + IdTable.SUFFIX);
-        try (var ch = java.nio.channels.FileChannel.open(table, java.nio.file.StandardOpenOption.WRITE)) {
+        try (var ch = FileChannel.open(table, StandardOpenOption.WRITE)) {
             ch.truncate(ch.size() / 2); // its zeros never reached the disk whole
         }
         assertEveryIdStoredOnceAfterReopening(first);

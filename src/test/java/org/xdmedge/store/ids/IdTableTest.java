@@ -3,9 +3,13 @@ package org.xdmedge.store.ids;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -109,7 +113,7 @@ class IdTableTest {
                 }
                 Path merged = dir.resolve("merged-" + n + IdTable.SUFFIX);
                 long count = IdTableMerge.merge(IdTableMerge.Spec.of(merged, targetBits, seed, 7, sources).steps(c[1]));
-                assertThat(count).as("case %s", java.util.Arrays.toString(c)).isEqualTo(model.size());
+                assertThat(count).as("case %s", Arrays.toString(c)).isEqualTo(model.size());
                 try (IdTable table = IdTable.open(merged)) {
                     assertThat(table.merged()).isTrue();
                     assertThat(table.order()).isEqualTo(7);
@@ -117,7 +121,7 @@ class IdTableTest {
                     for (Map.Entry<Key, Long> e : model.entrySet()) {
                         Key k = e.getKey();
                         long slot = table.find(k.hi(), k.lo(), k.key());
-                        assertThat(slot).as("case %s, %s", java.util.Arrays.toString(c), k).isNotNegative();
+                        assertThat(slot).as("case %s, %s", Arrays.toString(c), k).isNotNegative();
                         assertThat(table.seq(slot)).isEqualTo(e.getValue());
                     }
                     long[] full = {0};
@@ -179,8 +183,8 @@ class IdTableTest {
     void aTableOfTheEarlierFormatIsDamagedSoTheIndexIsRebuilt() throws Exception {
         Path file = dir.resolve("000001" + IdTable.SUFFIX);
         IdTable.create(file, IdTable.MIN_SLOT_BITS);
-        try (var ch = java.nio.channels.FileChannel.open(file, java.nio.file.StandardOpenOption.WRITE)) {
-            ch.write(java.nio.ByteBuffer.allocate(4).putInt(0, 1), 8); // version 1: homes from a per-table hash
+        try (var ch = FileChannel.open(file, StandardOpenOption.WRITE)) {
+            ch.write(ByteBuffer.allocate(4).putInt(0, 1), 8); // version 1: homes from a per-table hash
         }
         assertThatThrownBy(() -> IdTable.open(file)).isInstanceOf(IdTable.Damaged.class).hasMessageContaining("earlier format");
     }
@@ -200,7 +204,7 @@ class IdTableTest {
     void aFileOfTheWrongLengthOrKindIsRefused() throws Exception {
         Path file = dir.resolve("000001" + IdTable.SUFFIX);
         IdTable.create(file, IdTable.MIN_SLOT_BITS);
-        try (var ch = java.nio.channels.FileChannel.open(file, java.nio.file.StandardOpenOption.WRITE)) {
+        try (var ch = FileChannel.open(file, StandardOpenOption.WRITE)) {
             ch.truncate(Files.size(file) - 32);
         }
         assertThatThrownBy(() -> IdTable.open(file)).hasMessageContaining("damaged");

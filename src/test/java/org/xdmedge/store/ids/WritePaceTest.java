@@ -3,6 +3,7 @@ package org.xdmedge.store.ids;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.nio.file.Path;
+import java.util.List;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -73,7 +74,7 @@ class WritePaceTest {
             Path merged = dir.resolve("000002" + IdTable.SUFFIX);
             long started = System.nanoTime();
             // One merge step of 2^16 slots (2 MiB), written as four forced slices at 8 MiB/s.
-            assertThat(IdTableMerge.merge(IdTableMerge.Spec.of(merged, 16, 7, 1, java.util.List.of(table))
+            assertThat(IdTableMerge.merge(IdTableMerge.Spec.of(merged, 16, 7, 1, List.of(table))
                     .paced(new WritePace(8 << 20, () -> false)))).isEqualTo(100);
             assertThat(System.nanoTime() - started).isGreaterThanOrEqualTo(250_000_000L);
             try (IdTable result = IdTable.open(merged)) {

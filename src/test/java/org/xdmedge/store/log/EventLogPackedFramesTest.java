@@ -11,6 +11,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
+import java.util.UUID;
 import java.util.zip.CRC32C;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -146,8 +147,8 @@ class EventLogPackedFramesTest {
                 "search?q=socks", "collections/winter/products/wool-hat-grey", "account/orders/991"};
         List<StoredEvent> events = new ArrayList<>();
         for (int i = 0; i < n; i++) {
-            String id = new java.util.UUID(random.nextLong(), random.nextLong()).toString();
-            String fpid = new java.util.UUID(random.nextLong(), random.nextLong()).toString();
+            String id = new UUID(random.nextLong(), random.nextLong()).toString();
+            String fpid = new UUID(random.nextLong(), random.nextLong()).toString();
             String json = "{\"xdm\":{\"_id\":\"" + id + "\",\"timestamp\":\"2026-12-03T18:" + (10 + random.nextInt(50))
                     + ":00.000Z\",\"eventType\":\"web.webpagedetails.pageViews\",\"identityMap\":{\"FPID\":[{\"id\":\""
                     + fpid + "\",\"authenticatedState\":\"ambiguous\",\"primary\":true}]},\"web\":{\"webPageDetails\":"

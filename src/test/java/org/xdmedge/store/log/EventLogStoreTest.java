@@ -5,11 +5,13 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.xdmedge.outlet.SinkUnavailableException;
@@ -53,7 +55,7 @@ class EventLogStoreTest {
             assertThat(store.write(List.of(event("before", "events"))).toCompletableFuture().get(30, TimeUnit.SECONDS).stored())
                     .isEqualTo(1);
             assertThat(store.freeBytes()).as("the real disk, read by the writer").isPositive().isLessThan(Long.MAX_VALUE);
-            java.util.concurrent.atomic.AtomicLong free = new java.util.concurrent.atomic.AtomicLong(DiskSpace.MIN_FREE_BYTES - 1);
+            AtomicLong free = new AtomicLong(DiskSpace.MIN_FREE_BYTES - 1);
             store.freeBytesProbe(free::get);
             awaitReady(store, false);
             assertThat(store.freeBytes()).isEqualTo(DiskSpace.MIN_FREE_BYTES - 1);
@@ -149,7 +151,7 @@ class EventLogStoreTest {
         store.write(List.of(event("one", "events"), event("two", "events"), event("three", "events")))
                 .toCompletableFuture().get(30, TimeUnit.SECONDS);
         assertThat(EventIdIndex.coveredOnDisk(dir)).as("no checkpoint yet").isZero();
-        assertThat(store.close(java.time.Duration.ofSeconds(30))).isTrue();
+        assertThat(store.close(Duration.ofSeconds(30))).isTrue();
         assertThat(EventIdIndex.coveredOnDisk(dir)).isEqualTo(3);
     }
 

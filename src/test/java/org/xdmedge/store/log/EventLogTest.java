@@ -4,11 +4,13 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.io.RandomAccessFile;
+import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Random;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.xdmedge.outlet.StoredEvent;
@@ -213,7 +215,7 @@ class EventLogTest {
                 append(log, i, "e" + i);
             }
         }
-        java.nio.ByteBuffer b = java.nio.ByteBuffer.wrap(Files.readAllBytes(onlySegment()));
+        ByteBuffer b = ByteBuffer.wrap(Files.readAllBytes(onlySegment()));
         int at = EventLog.SEGMENT_HEADER_BYTES;
         int frames = 0;
         while (at + EventFrameCodec.FRAME_HEADER_BYTES <= b.limit() && isFrame(b.getInt(at))) {
@@ -252,7 +254,7 @@ class EventLogTest {
         assertThatThrownBy(() -> open(4096)).hasMessageContaining("not an xdm-edge event segment");
 
         byte[] header = new byte[EventLog.SEGMENT_HEADER_BYTES];
-        java.nio.ByteBuffer.wrap(header).putLong(0x58444d2d45564c31L).putInt(2);
+        ByteBuffer.wrap(header).putLong(0x58444d2d45564c31L).putInt(2);
         Files.write(segments.resolve(EventLog.name(1)), header);
         assertThatThrownBy(() -> open(4096)).hasMessageContaining("newer");
     }
@@ -263,7 +265,7 @@ class EventLogTest {
 
     /** Where the frames of a segment end (each frame: magic, payload length, CRC, payload; the next on a sector boundary). */
     static long frameEnd(Path segment) throws Exception {
-        java.nio.ByteBuffer b = java.nio.ByteBuffer.wrap(Files.readAllBytes(segment));
+        ByteBuffer b = ByteBuffer.wrap(Files.readAllBytes(segment));
         int at = EventLog.SEGMENT_HEADER_BYTES;
         while (at + EventFrameCodec.FRAME_HEADER_BYTES <= b.limit() && isFrame(b.getInt(at))) {
             at = (int) EventLog.aligned(at + EventFrameCodec.FRAME_HEADER_BYTES + b.getInt(at + 4));
@@ -291,7 +293,7 @@ class EventLogTest {
      * 5,000 of them leave ~3.9 KB with LZ4 and ~2.2-2.4 KB with zstd.
      */
     static String pad(String seed, int chars) {
-        java.util.Random random = new java.util.Random(seed.hashCode());
+        Random random = new Random(seed.hashCode());
         StringBuilder pad = new StringBuilder(chars + 16);
         while (pad.length() < chars * 11 / 20) {
             pad.append(Long.toHexString(random.nextLong()));

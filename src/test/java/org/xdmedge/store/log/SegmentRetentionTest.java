@@ -4,9 +4,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.attribute.FileTime;
 import java.time.Duration;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
@@ -99,7 +101,7 @@ class SegmentRetentionTest {
     }
 
     private static void write(EventLogStore store, List<String> written, int from, int to) throws Exception {
-        java.util.ArrayDeque<CompletableFuture<WriteResult>> answers = new java.util.ArrayDeque<>();
+        ArrayDeque<CompletableFuture<WriteResult>> answers = new ArrayDeque<>();
         for (int i = from; i < to; i++) {
             String id = "e-" + i;
             written.add(id);
@@ -123,7 +125,7 @@ class SegmentRetentionTest {
         for (Path segment : EventLog.segments(dir.resolve(EventLog.DIRECTORY))) {
             try {
                 total += Files.size(segment);
-            } catch (java.nio.file.NoSuchFileException deletedSinceListed) {
+            } catch (NoSuchFileException deletedSinceListed) {
                 // retention runs on its own thread and may delete a segment between the listing and here
             }
         }
