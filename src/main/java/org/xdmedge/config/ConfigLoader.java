@@ -154,7 +154,7 @@ public final class ConfigLoader {
             try {
                 return mapper.treeToValue(tree, EdgeConfig.class);
             } catch (JsonMappingException e) {
-                report.refuse(path(e), describe(e, nodeAt(tree, e.getPath())));
+                report.refuse(YamlLines.pathOf(e), describe(e, nodeAt(tree, e.getPath())));
                 if (!setAside(tree, e)) {
                     return null;
                 }
@@ -569,21 +569,6 @@ public final class ConfigLoader {
 
     private static boolean readable(String file) {
         return file != null && Files.isReadable(Path.of(file)) && !Files.isDirectory(Path.of(file));
-    }
-
-    private static String path(JsonMappingException e) {
-        StringBuilder out = new StringBuilder();
-        for (JsonMappingException.Reference ref : e.getPath()) {
-            if (ref.getFieldName() != null) {
-                if (out.length() > 0) {
-                    out.append('.');
-                }
-                out.append(ref.getFieldName());
-            } else if (ref.getIndex() >= 0) {
-                out.append('[').append(ref.getIndex()).append(']');
-            }
-        }
-        return out.toString();
     }
 
     private static int line(JsonLocation location) {

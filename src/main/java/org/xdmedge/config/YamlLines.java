@@ -2,6 +2,7 @@ package org.xdmedge.config;
 
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonToken;
+import com.fasterxml.jackson.databind.JsonMappingException;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import java.io.IOException;
 import java.util.HashMap;
@@ -51,6 +52,22 @@ public final class YamlLines {
             at = cut < 0 ? "" : at.substring(0, cut);
         }
         return 0;
+    }
+
+    /** The key path Jackson refused, as {@code a[0].b}. */
+    public static String pathOf(JsonMappingException e) {
+        StringBuilder out = new StringBuilder();
+        for (JsonMappingException.Reference ref : e.getPath()) {
+            if (ref.getFieldName() != null) {
+                if (out.length() > 0) {
+                    out.append('.');
+                }
+                out.append(ref.getFieldName());
+            } else if (ref.getIndex() >= 0) {
+                out.append('[').append(ref.getIndex()).append(']');
+            }
+        }
+        return out.toString();
     }
 
     /** {@code /a/0/b} as {@code a[0].b}. */

@@ -87,10 +87,10 @@ public final class ActivitiesLoader {
         try {
             read = mapper.readValue(text, ActivitiesFile.class);
         } catch (UnrecognizedPropertyException e) {
-            throw new ActivitiesException(source + ": unknown key '" + path(e) + "' at line " + line(lines, e)
+            throw new ActivitiesException(source + ": unknown key '" + YamlLines.pathOf(e) + "' at line " + line(lines, e)
                     + " (known keys here: " + e.getKnownPropertyIds() + ")", e);
         } catch (JsonMappingException e) {
-            throw new ActivitiesException(source + ": invalid value for '" + path(e) + "' at line " + line(lines, e)
+            throw new ActivitiesException(source + ": invalid value for '" + YamlLines.pathOf(e) + "' at line " + line(lines, e)
                     + ": " + e.getOriginalMessage(), e);
         } catch (JsonProcessingException e) {
             throw new ActivitiesException(source + ": not valid YAML at line "
@@ -254,23 +254,8 @@ public final class ActivitiesLoader {
         }
     }
 
-    private static String path(JsonMappingException e) {
-        StringBuilder out = new StringBuilder();
-        for (JsonMappingException.Reference ref : e.getPath()) {
-            if (ref.getFieldName() != null) {
-                if (out.length() > 0) {
-                    out.append('.');
-                }
-                out.append(ref.getFieldName());
-            } else if (ref.getIndex() >= 0) {
-                out.append('[').append(ref.getIndex()).append(']');
-            }
-        }
-        return out.toString();
-    }
-
     private static int line(YamlLines lines, JsonMappingException e) {
-        int line = lines.lineOf(path(e));
+        int line = lines.lineOf(YamlLines.pathOf(e));
         return line != 0 ? line : e.getLocation() == null ? 0 : e.getLocation().getLineNr();
     }
 }
