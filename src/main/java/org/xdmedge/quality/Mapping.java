@@ -68,38 +68,73 @@ public final class Mapping {
         return new Mapping(List.copyOf(rules));
     }
 
+    /** Reports problems and remembers whether there was any. */
+    private static final class Report {
+        private final BiConsumer<String, String> problems;
+        private boolean ok = true;
+
+        Report(BiConsumer<String, String> problems) {
+            this.problems = problems;
+        }
+
+        void add(String path, String message) {
+            problems.accept(path, message);
+            ok = false;
+        }
+    }
+
+    /** What a date rule reads: an ISO text (both null), epoch numbers ({@code epochUnit}) or a pattern. */
+    private record DateSettings(DateTimeFormatter format, String epochUnit, ZoneId zone) {}
+
     private static Rule compile(MappingRuleConfig c, String at, BiConsumer<String, String> problems) {
         if (c == null) {
             problems.accept(at, "must be a rule such as { from: data.x, to: xdm.y }");
             return null;
         }
-        boolean ok = true;
-        Fn fn = Fn.COPY;
-        if (c.fn() != null) {
-            try {
-                fn = Fn.valueOf(c.fn().toUpperCase(Locale.ROOT));
-            } catch (IllegalArgumentException e) {
-                problems.accept(at + ".fn", "must be one of copy, lower, upper, trim, toNumber, toBoolean, sha256, concat, date");
-                ok = false;
-            }
+        Report report = new Report(problems);
+        Fn fn = fnOf(c, at, report);
+        FieldPath to = toPath(c, at, report);
+        List<FieldPath> from = fromPaths(c, fn, at, report);
+        optionProblems(c, fn, at, report);
+        DateSettings date = dateSettings(c, fn, at, report);
+        if (!report.ok) {
+            return null;
         }
-        FieldPath to = null;
+        return new Rule(List.copyOf(from), to, fn, Boolean.TRUE.equals(c.lower()),
+                c.separator() == null ? "" : c.separator(), c.defaultValue(), date.format(), date.epochUnit(), date.zone());
+    }
+
+    private static Fn fnOf(MappingRuleConfig c, String at, Report report) {
+        if (c.fn() == null) {
+            return Fn.COPY;
+        }
         try {
-            to = FieldPath.parse(c.to());
-            if (to.root() != FieldPath.Root.XDM) {
-                problems.accept(at + ".to", "must be an xdm path (xdm.…): mapping writes the event's xdm");
-                ok = false;
-            }
+            return Fn.valueOf(c.fn().toUpperCase(Locale.ROOT));
         } catch (IllegalArgumentException e) {
-            problems.accept(at + ".to", c.to() == null ? "is required" : e.getMessage());
-            ok = false;
+            report.add(at + ".fn", "must be one of copy, lower, upper, trim, toNumber, toBoolean, sha256, concat, date");
+            return Fn.COPY;
         }
+    }
+
+    private static FieldPath toPath(MappingRuleConfig c, String at, Report report) {
+        try {
+            FieldPath to = FieldPath.parse(c.to());
+            if (to.root() != FieldPath.Root.XDM) {
+                report.add(at + ".to", "must be an xdm path (xdm.…): mapping writes the event's xdm");
+            }
+            return to;
+        } catch (IllegalArgumentException e) {
+            report.add(at + ".to", c.to() == null ? "is required" : e.getMessage());
+            return null;
+        }
+    }
+
+    private static List<FieldPath> fromPaths(MappingRuleConfig c, Fn fn, String at, Report report) {
         List<FieldPath> from = new ArrayList<>();
         JsonNode fromNode = c.from();
         if (fromNode == null || fromNode.isNull()) {
             if (c.defaultValue() == null) {
-                problems.accept(at + ".from", "is required (or give a default value to set)");
-                ok = false;
+                report.add(at + ".from", "is required (or give a default value to set)");
             }
         } else if (fromNode.isTextual() || fromNode.isArray()) {
             List<JsonNode> items = new ArrayList<>();
@@ -111,74 +146,65 @@ public final class Mapping {
             for (int j = 0; j < items.size(); j++) {
                 String where = at + ".from" + (fromNode.isArray() ? "[" + j + "]" : "");
                 if (!items.get(j).isTextual()) {
-                    problems.accept(where, "must be a path such as data.email");
-                    ok = false;
+                    report.add(where, "must be a path such as data.email");
                     continue;
                 }
                 try {
                     from.add(FieldPath.parse(items.get(j).asText()));
                 } catch (IllegalArgumentException e) {
-                    problems.accept(where, e.getMessage());
-                    ok = false;
+                    report.add(where, e.getMessage());
                 }
             }
             if (fromNode.isArray() && fn != Fn.CONCAT) {
-                problems.accept(at + ".from", "a list of paths is for fn: concat; give one path");
-                ok = false;
+                report.add(at + ".from", "a list of paths is for fn: concat; give one path");
             }
         } else {
-            problems.accept(at + ".from", "must be a path, or a list of paths for fn: concat");
-            ok = false;
+            report.add(at + ".from", "must be a path, or a list of paths for fn: concat");
         }
         if (fn == Fn.CONCAT && (fromNode == null || !fromNode.isArray())) {
-            problems.accept(at + ".from", "fn: concat takes a list of paths, such as [data.first, data.last]");
-            ok = false;
+            report.add(at + ".from", "fn: concat takes a list of paths, such as [data.first, data.last]");
         }
+        return from;
+    }
+
+    /** Options that belong to another function than the rule's. */
+    private static void optionProblems(MappingRuleConfig c, Fn fn, String at, Report report) {
         if (c.lower() != null && fn != Fn.SHA256) {
-            problems.accept(at + ".lower", "applies to fn: sha256 only (use fn: lower to lower-case a value)");
-            ok = false;
+            report.add(at + ".lower", "applies to fn: sha256 only (use fn: lower to lower-case a value)");
         }
         if (c.separator() != null && fn != Fn.CONCAT) {
-            problems.accept(at + ".separator", "applies to fn: concat only");
-            ok = false;
+            report.add(at + ".separator", "applies to fn: concat only");
         }
+        if ((c.format() != null || c.zone() != null) && fn != Fn.DATE) {
+            report.add(at + (c.format() != null ? ".format" : ".zone"), "applies to fn: date only");
+        }
+    }
+
+    private static DateSettings dateSettings(MappingRuleConfig c, Fn fn, String at, Report report) {
         DateTimeFormatter format = null;
         String epochUnit = null;
         ZoneId zone = ZoneOffset.UTC;
-        if (c.format() != null || c.zone() != null) {
-            if (fn != Fn.DATE) {
-                problems.accept(at + (c.format() != null ? ".format" : ".zone"), "applies to fn: date only");
-                ok = false;
+        if (fn != Fn.DATE) {
+            return new DateSettings(null, null, zone);
+        }
+        if (c.format() != null && (c.format().equals("epochMillis") || c.format().equals("epochSeconds"))) {
+            epochUnit = c.format();
+        } else if (c.format() != null && !c.format().equals("iso")) {
+            try {
+                format = DateTimeFormatter.ofPattern(c.format(), Locale.ROOT);
+            } catch (IllegalArgumentException e) {
+                report.add(at + ".format", "is not a date pattern (" + e.getMessage()
+                        + "); write one such as \"dd/MM/yyyy HH:mm\", or iso, epochMillis, epochSeconds");
             }
         }
-        if (fn == Fn.DATE) {
-            if (c.format() == null || c.format().equals("iso")) {
-                epochUnit = null;
-            } else if (c.format().equals("epochMillis") || c.format().equals("epochSeconds")) {
-                epochUnit = c.format();
-            } else {
-                try {
-                    format = DateTimeFormatter.ofPattern(c.format(), Locale.ROOT);
-                } catch (IllegalArgumentException e) {
-                    problems.accept(at + ".format", "is not a date pattern (" + e.getMessage()
-                            + "); write one such as \"dd/MM/yyyy HH:mm\", or iso, epochMillis, epochSeconds");
-                    ok = false;
-                }
-            }
-            if (c.zone() != null) {
-                try {
-                    zone = ZoneId.of(c.zone());
-                } catch (DateTimeException e) {
-                    problems.accept(at + ".zone", "is not a time zone such as UTC or Europe/Paris");
-                    ok = false;
-                }
+        if (c.zone() != null) {
+            try {
+                zone = ZoneId.of(c.zone());
+            } catch (DateTimeException e) {
+                report.add(at + ".zone", "is not a time zone such as UTC or Europe/Paris");
             }
         }
-        if (!ok) {
-            return null;
-        }
-        return new Rule(List.copyOf(from), to, fn, Boolean.TRUE.equals(c.lower()),
-                c.separator() == null ? "" : c.separator(), c.defaultValue(), format, epochUnit, zone);
+        return new DateSettings(format, epochUnit, zone);
     }
 
     /** Runs every rule over one event, changing {@code xdm}; returns the values that could not be mapped. */
