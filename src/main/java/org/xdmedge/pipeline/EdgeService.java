@@ -287,8 +287,6 @@ public final class EdgeService {
 
     private EdgeReply answer(Plan plan, Consent requestConsent, ConsentRecord record, List<String> skipped) {
         EdgeCall call = plan.call();
-        Datastream datastream = plan.datastream();
-        ResolvedIdentity identity = plan.identity();
         switch (call.action()) {
             case V2_COLLECT:
                 return call.silent() ? new EdgeReply(204, null) : new EdgeReply(202, body(call));
@@ -297,79 +295,100 @@ public final class EdgeService {
             default:
                 ObjectNode body = body(call);
                 ArrayNode handles = body.putArray("handle");
-                if (plan.request().identityFetch().contains(IdentityResolver.ECID)) {
-                    ObjectNode id = handle(handles, "identity:result").addObject();
-                    id.put("id", identity.ecid());
-                    id.putObject("namespace").put("code", IdentityResolver.ECID);
-                }
-                ObjectNode hint = handle(handles, "locationHint:result").addObject();
-                hint.put("scope", "EdgeNetwork");
-                hint.put("hint", region);
-                hint.put("ttlSeconds", StateKeys.CLUSTER_MAX_AGE);
+                identityHandles(plan, handles);
                 if (record != null) {
                     handle(handles, "consent:preferences").add(record.preferences());
                 }
-                ArrayNode state = handle(handles, "state:store");
-                if (identity.issueIdentityItem()) {
-                    ObjectNode item = state.addObject();
-                    item.put("key", StateKeys.name(datastream.orgId(), StateKeys.IDENTITY));
-                    item.put("value", IdentityCookie.encode(identity.ecid(), identity.createdAtMillis(), identity.isNew(),
-                            region, call.receivedAtMillis()));
-                    item.put("maxAge", StateKeys.IDENTITY_MAX_AGE);
-                    item.putObject("attrs").put("SameSite", "None");
-                }
-                ObjectNode cluster = state.addObject();
-                cluster.put("key", StateKeys.name(datastream.orgId(), StateKeys.CLUSTER));
-                cluster.put("value", region);
-                cluster.put("maxAge", StateKeys.CLUSTER_MAX_AGE);
-                // The Web SDK learns consent only from this state item; send it whenever consent is decided.
-                if (record != null || requestConsent == Consent.OUT) {
-                    ConsentState.addItems(state, datastream.orgId(), requestConsent);
-                }
+                stateHandle(plan, handles, requestConsent, record);
                 if (call.action() == EdgeAction.V1_INTERACT || call.action() == EdgeAction.V2_INTERACT) {
-                    int invalid = 0;
-                    for (int i = 0; i < plan.events().size(); i++) {
-                        ObjectNode receipt = eventHandle(handles, EVENT_RECEIPT, i).addObject();
-                        receipt.put("eventId", Quarantine.eventIdOf(plan.events().get(i)));
-                        receipt.put("stored", skipped.get(i) == null);
-                        receipt.put("dataset", plan.config().dataset());
-                        if (skipped.get(i) != null) {
-                            receipt.put("reason", skipped.get(i));
-                        }
-                        if ("invalid".equals(skipped.get(i))) {
-                            invalid++;
-                            receipt.put("quarantine", DataQuality.QUARANTINE_DATASET);
-                            receipt.set("violations", Quarantine.violationsJson(plan.violationsOf(i)));
-                        }
-                    }
-                    if (invalid > 0) {
-                        ObjectNode warning = warnings(body).addObject();
-                        warning.put("type", EdgeError.VALIDATION_REPORT.typeUri());
-                        warning.put("status", EdgeError.VALIDATION_REPORT.status());
-                        warning.put("title", EdgeError.VALIDATION_REPORT.title());
-                        warning.put("detail", invalid + " of " + plan.events().size() + " events failed the datastream's "
-                                + "schema or mapping: they are kept in the dataset 'quarantine', not in '"
-                                + plan.config().dataset() + "'. The xdm-edge:event handles name each violation.");
-                    }
+                    receipts(plan, body, handles, skipped);
                     // No decisions for a visitor who opted out or whose consent is pending.
-                    if (requestConsent == Consent.IN && decider.active(datastream.id())) {
+                    if (requestConsent == Consent.IN && decider.active(plan.datastream().id())) {
                         addDecisions(plan, handles);
                     }
                 }
                 boolean ignoring = requestConsent != Consent.IN && (call.action() == EdgeAction.V1_SET_CONSENT
                         || !plan.events().isEmpty());
                 if (ignoring) {
-                    ObjectNode warning = warnings(body).addObject();
-                    warning.put("type", EdgeError.CONSENT_IGNORED.typeUri());
-                    warning.put("status", EdgeError.CONSENT_IGNORED.status());
-                    warning.put("title", EdgeError.CONSENT_IGNORED.title());
-                    warning.put("detail", requestConsent == Consent.OUT
-                            ? "The visitor has opted out of collection: nothing of this request is stored or forwarded."
-                            : "No consent has been recorded for this visitor and the datastream waits for it: nothing was stored.");
-                    warning.putObject("report").put("cause", requestConsent.general());
+                    consentWarning(body, requestConsent);
                 }
                 return new EdgeReply(200, body, Map.of(), plan.streaming());
         }
+    }
+
+    /** {@code identity:result} when the ECID was asked for, and the location hint. */
+    private void identityHandles(Plan plan, ArrayNode handles) {
+        if (plan.request().identityFetch().contains(IdentityResolver.ECID)) {
+            ObjectNode id = handle(handles, "identity:result").addObject();
+            id.put("id", plan.identity().ecid());
+            id.putObject("namespace").put("code", IdentityResolver.ECID);
+        }
+        ObjectNode hint = handle(handles, "locationHint:result").addObject();
+        hint.put("scope", "EdgeNetwork");
+        hint.put("hint", region);
+        hint.put("ttlSeconds", StateKeys.CLUSTER_MAX_AGE);
+    }
+
+    /** {@code state:store}: the identity item when one is issued, the cluster, and consent when decided. */
+    private void stateHandle(Plan plan, ArrayNode handles, Consent requestConsent, ConsentRecord record) {
+        Datastream datastream = plan.datastream();
+        ResolvedIdentity identity = plan.identity();
+        ArrayNode state = handle(handles, "state:store");
+        if (identity.issueIdentityItem()) {
+            ObjectNode item = state.addObject();
+            item.put("key", StateKeys.name(datastream.orgId(), StateKeys.IDENTITY));
+            item.put("value", IdentityCookie.encode(identity.ecid(), identity.createdAtMillis(), identity.isNew(),
+                    region, plan.call().receivedAtMillis()));
+            item.put("maxAge", StateKeys.IDENTITY_MAX_AGE);
+            item.putObject("attrs").put("SameSite", "None");
+        }
+        ObjectNode cluster = state.addObject();
+        cluster.put("key", StateKeys.name(datastream.orgId(), StateKeys.CLUSTER));
+        cluster.put("value", region);
+        cluster.put("maxAge", StateKeys.CLUSTER_MAX_AGE);
+        // The Web SDK learns consent only from this state item; send it whenever consent is decided.
+        if (record != null || requestConsent == Consent.OUT) {
+            ConsentState.addItems(state, datastream.orgId(), requestConsent);
+        }
+    }
+
+    /** One {@code xdm-edge:event} receipt per event, and a warning when any was quarantined. */
+    private static void receipts(Plan plan, ObjectNode body, ArrayNode handles, List<String> skipped) {
+        int invalid = 0;
+        for (int i = 0; i < plan.events().size(); i++) {
+            ObjectNode receipt = eventHandle(handles, EVENT_RECEIPT, i).addObject();
+            receipt.put("eventId", Quarantine.eventIdOf(plan.events().get(i)));
+            receipt.put("stored", skipped.get(i) == null);
+            receipt.put("dataset", plan.config().dataset());
+            if (skipped.get(i) != null) {
+                receipt.put("reason", skipped.get(i));
+            }
+            if ("invalid".equals(skipped.get(i))) {
+                invalid++;
+                receipt.put("quarantine", DataQuality.QUARANTINE_DATASET);
+                receipt.set("violations", Quarantine.violationsJson(plan.violationsOf(i)));
+            }
+        }
+        if (invalid > 0) {
+            ObjectNode warning = warnings(body).addObject();
+            warning.put("type", EdgeError.VALIDATION_REPORT.typeUri());
+            warning.put("status", EdgeError.VALIDATION_REPORT.status());
+            warning.put("title", EdgeError.VALIDATION_REPORT.title());
+            warning.put("detail", invalid + " of " + plan.events().size() + " events failed the datastream's "
+                    + "schema or mapping: they are kept in the dataset 'quarantine', not in '"
+                    + plan.config().dataset() + "'. The xdm-edge:event handles name each violation.");
+        }
+    }
+
+    private static void consentWarning(ObjectNode body, Consent requestConsent) {
+        ObjectNode warning = warnings(body).addObject();
+        warning.put("type", EdgeError.CONSENT_IGNORED.typeUri());
+        warning.put("status", EdgeError.CONSENT_IGNORED.status());
+        warning.put("title", EdgeError.CONSENT_IGNORED.title());
+        warning.put("detail", requestConsent == Consent.OUT
+                ? "The visitor has opted out of collection: nothing of this request is stored or forwarded."
+                : "No consent has been recorded for this visitor and the datastream waits for it: nothing was stored.");
+        warning.putObject("report").put("cause", requestConsent.general());
     }
 
     /** One {@code personalization:decisions} handle per event that asks for scopes or surfaces and gets propositions. */
