@@ -10,7 +10,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeSet;
-import java.util.concurrent.Callable;
 import org.xdmedge.StartupException;
 import org.xdmedge.config.ConfigLoader;
 import org.xdmedge.config.DestinationConfig;
@@ -62,27 +61,17 @@ public final class DestinationsCommand implements Runnable {
 
     @Command(name = "status", mixinStandardHelpOptions = true,
             description = "Each destination's position in the event log, its lag and its dead letters.")
-    static final class Status implements Callable<Integer> {
+    static final class Status extends Task {
         @Option(names = "--data", defaultValue = "./data", description = "Directory of the embedded store (default: ${DEFAULT-VALUE}).")
         Path data;
 
         @Option(names = "--config", description = "The edge's YAML configuration (default: the destinations with a position under --data).")
         Path config;
 
-        @CommandLine.Mixin
-        Failures.Verbose verbose = new Failures.Verbose();
-
-        @CommandLine.Spec
-        CommandLine.Model.CommandSpec spec;
-
         @Override
-        public Integer call() {
-            try {
-                status(spec.commandLine().getOut());
-                return 0;
-            } catch (Exception e) {
-                return Failures.report(e, spec.commandLine().getErr(), verbose.verbose);
-            }
+        protected int execute() throws Exception {
+            status(out());
+            return 0;
         }
 
         private void status(PrintWriter out) throws Exception {
@@ -140,7 +129,7 @@ public final class DestinationsCommand implements Runnable {
         }
 
         @Command(name = "list", mixinStandardHelpOptions = true, description = "Each dead letter: its event and why it failed.")
-        static final class ListCommand implements Callable<Integer> {
+        static final class ListCommand extends Task {
             @Option(names = "--destination", required = true, paramLabel = "ID", description = "The destination's id.")
             String destination;
 
@@ -153,47 +142,37 @@ public final class DestinationsCommand implements Runnable {
             @Option(names = "--json", description = "Print the stored JSON Lines (with the events) instead of a table.")
             boolean json;
 
-            @CommandLine.Mixin
-            Failures.Verbose verbose = new Failures.Verbose();
-
-            @CommandLine.Spec
-            CommandLine.Model.CommandSpec spec;
-
             @Override
-            public Integer call() {
-                try {
-                    EdgeConfig edge = config(config);
-                    if (edge != null) {
-                        find(edge, destination);
-                    }
-                    PrintWriter out = spec.commandLine().getOut();
-                    List<DeadLetterStore.Entry> entries = DeadLetterStore.list(data, destination);
-                    if (!json) {
-                        out.printf("%-24s %10s %-36s %-12s %6s %8s  %s%n", "dead-lettered at", "seq", "event id", "reason",
-                                "status", "attempts", "error");
-                    }
-                    for (DeadLetterStore.Entry e : entries) {
-                        if (json) {
-                            out.println(EdgeJson.MAPPER.writeValueAsString(e.line()));
-                        } else {
-                            out.printf("%-24s %10d %-36s %-12s %6d %8d  %s%n", e.line().path("deadLetteredAt").asText(),
-                                    e.seq(), e.eventId(), e.reason(), e.status(), e.attempts(), e.line().path("error").asText(""));
-                        }
-                    }
-                    if (!json) {
-                        out.println(entries.size() + " dead letters of '" + destination + "'");
-                    }
-                    out.flush();
-                    return 0;
-                } catch (Exception e) {
-                    return Failures.report(e, spec.commandLine().getErr(), verbose.verbose);
+            protected int execute() throws Exception {
+                EdgeConfig edge = config(config);
+                if (edge != null) {
+                    find(edge, destination);
                 }
+                PrintWriter out = out();
+                List<DeadLetterStore.Entry> entries = DeadLetterStore.list(data, destination);
+                if (!json) {
+                    out.printf("%-24s %10s %-36s %-12s %6s %8s  %s%n", "dead-lettered at", "seq", "event id", "reason",
+                            "status", "attempts", "error");
+                }
+                for (DeadLetterStore.Entry e : entries) {
+                    if (json) {
+                        out.println(EdgeJson.MAPPER.writeValueAsString(e.line()));
+                    } else {
+                        out.printf("%-24s %10d %-36s %-12s %6d %8d  %s%n", e.line().path("deadLetteredAt").asText(),
+                                e.seq(), e.eventId(), e.reason(), e.status(), e.attempts(), e.line().path("error").asText(""));
+                    }
+                }
+                if (!json) {
+                    out.println(entries.size() + " dead letters of '" + destination + "'");
+                }
+                out.flush();
+                return 0;
             }
         }
 
         @Command(name = "replay", mixinStandardHelpOptions = true,
                 description = "Send a destination's dead letters again, in the order they failed; those that fail again stay.")
-        static final class Replay implements Callable<Integer> {
+        static final class Replay extends Task {
             @Option(names = "--destination", required = true, paramLabel = "ID", description = "The destination's id.")
             String destination;
 
@@ -203,19 +182,9 @@ public final class DestinationsCommand implements Runnable {
             @Option(names = "--config", required = true, description = "The edge's YAML configuration (the destination's URL, headers, secret).")
             Path config;
 
-            @CommandLine.Mixin
-            Failures.Verbose verbose = new Failures.Verbose();
-
-            @CommandLine.Spec
-            CommandLine.Model.CommandSpec spec;
-
             @Override
-            public Integer call() {
-                try {
-                    return replay(spec.commandLine().getOut());
-                } catch (Exception e) {
-                    return Failures.report(e, spec.commandLine().getErr(), verbose.verbose);
-                }
+            protected int execute() throws Exception {
+                return replay(out());
             }
 
             private int replay(PrintWriter out) throws Exception {

@@ -8,7 +8,6 @@ import java.io.UncheckedIOException;
 import java.nio.file.Path;
 import java.util.Set;
 import java.util.TreeSet;
-import java.util.concurrent.Callable;
 import org.xdmedge.StartupException;
 import org.xdmedge.outlet.EventRecords;
 import org.xdmedge.outlet.StoredEvent;
@@ -17,31 +16,20 @@ import org.xdmedge.quality.Quarantine;
 import org.xdmedge.store.log.EventReader;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
-import picocli.CommandLine;
 
 /** {@code export}: prints stored events as JSON Lines; works with or without a running server. */
 @Command(name = "export", mixinStandardHelpOptions = true, description = "Print stored events as JSON Lines.")
-public final class ExportCommand implements Callable<Integer> {
+public final class ExportCommand extends Task {
     @Option(names = "--data", defaultValue = "./data", description = "Directory of the embedded store (default: ${DEFAULT-VALUE}).")
     Path data;
 
     @Option(names = "--dataset", description = "Only events of this dataset.")
     String dataset;
 
-    @CommandLine.Mixin
-    Failures.Verbose verbose = new Failures.Verbose();
-
-    @CommandLine.Spec
-    CommandLine.Model.CommandSpec spec;
-
     @Override
-    public Integer call() {
-        try {
-            export();
-            return 0;
-        } catch (Exception e) {
-            return Failures.report(e, spec.commandLine().getErr(), verbose.verbose);
-        }
+    protected int execute() throws Exception {
+        export();
+        return 0;
     }
 
     private static void write(StoredEvent event, OutputStream out) {

@@ -9,7 +9,6 @@ import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.Callable;
 import org.xdmedge.DataDirectoryLock;
 import org.xdmedge.StartupException;
 import org.xdmedge.config.ConfigLoader;
@@ -41,7 +40,7 @@ public final class PrivacyCommand implements Runnable {
         spec.commandLine().usage(spec.commandLine().getOut());
     }
 
-    abstract static class Job implements Callable<Integer> {
+    abstract static class Job extends Task {
         @Option(names = "--data", defaultValue = "./data", description = "Directory of the embedded store (default: ${DEFAULT-VALUE}).")
         Path data;
 
@@ -57,22 +56,12 @@ public final class PrivacyCommand implements Runnable {
         @Option(names = "--id", required = true, description = "The identity's value.")
         String id;
 
-        @CommandLine.Mixin
-        Failures.Verbose verbose = new Failures.Verbose();
-
-        @CommandLine.Spec
-        CommandLine.Model.CommandSpec spec;
-
         abstract String action();
 
         @Override
-        public Integer call() {
-            try {
-                run();
-                return 0;
-            } catch (Exception e) {
-                return Failures.report(e, spec.commandLine().getErr(), verbose.verbose);
-            }
+        protected int execute() throws Exception {
+            run();
+            return 0;
         }
 
         private void run() throws Exception {

@@ -3,7 +3,6 @@ package org.xdmedge.cli;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.concurrent.Callable;
 import org.xdmedge.StartupException;
 import org.xdmedge.config.ConfigLoader;
 import org.xdmedge.config.EdgeConfig;
@@ -29,7 +28,7 @@ public final class QuarantineCommand implements Runnable {
     @Command(name = "replay", mixinStandardHelpOptions = true,
             description = "Run the configuration's mapping and schema over quarantined events; store those that pass "
                     + "in their dataset (once each). Stop the edge on this data directory first.")
-    public static final class Replay implements Callable<Integer> {
+    public static final class Replay extends Task {
         @Option(names = "--config", required = true, description = "YAML configuration whose mapping and schemas apply.")
         Path config;
 
@@ -39,19 +38,9 @@ public final class QuarantineCommand implements Runnable {
         @Option(names = "--datastream", paramLabel = "ID", description = "Only the events of this datastream.")
         String datastream;
 
-        @CommandLine.Mixin
-        Failures.Verbose verbose = new Failures.Verbose();
-
-        @CommandLine.Spec
-        CommandLine.Model.CommandSpec spec;
-
         @Override
-        public Integer call() {
-            try {
-                return replay();
-            } catch (Exception e) {
-                return Failures.report(e, spec.commandLine().getErr(), verbose.verbose);
-            }
+        protected int execute() throws Exception {
+            return replay();
         }
 
         private int replay() throws Exception {

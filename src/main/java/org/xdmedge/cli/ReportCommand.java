@@ -9,7 +9,6 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.concurrent.Callable;
 import org.xdmedge.config.ConfigException;
 import org.xdmedge.config.ConfigLoader;
 import org.xdmedge.config.EdgeConfig;
@@ -25,7 +24,7 @@ import picocli.CommandLine.Option;
 @Command(name = "report", mixinStandardHelpOptions = true,
         description = "Print per activity and experience: visitors, displays, clicks, conversions, conversion rate "
                 + "with its 95% interval, and the lift against the first experience with its p-value.")
-public final class ReportCommand implements Callable<Integer> {
+public final class ReportCommand extends Task {
     @Option(names = "--data", defaultValue = "./data", description = "Directory of the embedded store (default: ${DEFAULT-VALUE}).")
     Path data;
 
@@ -44,11 +43,8 @@ public final class ReportCommand implements Callable<Integer> {
                     + "else commerce.purchases).")
     String conversionEventType;
 
-    @picocli.CommandLine.Spec
-    picocli.CommandLine.Model.CommandSpec spec;
-
     @Override
-    public Integer call() throws Exception {
+    protected int execute() throws Exception {
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
         if (!format.equals("table") && !format.equals("json")) {

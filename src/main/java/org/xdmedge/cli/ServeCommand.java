@@ -4,18 +4,16 @@ import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.Callable;
 import org.xdmedge.EdgeNode;
 import org.xdmedge.StartupException;
 import org.xdmedge.config.ConfigLoader;
 import org.xdmedge.config.EdgeConfig;
-import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 /** {@code serve}: runs the edge until SIGTERM/SIGINT. */
 @Command(name = "serve", mixinStandardHelpOptions = true, description = "Run the edge server.")
-public final class ServeCommand implements Callable<Integer> {
+public final class ServeCommand extends Task {
     @Option(names = "--host", description = "Address to listen on (default: server.host, 0.0.0.0).")
     String host;
 
@@ -36,21 +34,9 @@ public final class ServeCommand implements Callable<Integer> {
     @Option(names = "--data", defaultValue = "./data", description = "Directory of the embedded store (default: ${DEFAULT-VALUE}).")
     Path data;
 
-    @CommandLine.Spec
-    CommandLine.Model.CommandSpec spec;
-
-    @CommandLine.Mixin
-    Failures.Verbose verbose = new Failures.Verbose();
-
     @Override
-    public Integer call() throws InterruptedException {
-        try {
-            return serve();
-        } catch (InterruptedException e) {
-            throw e;
-        } catch (Exception e) {
-            return Failures.report(e, spec.commandLine().getErr(), verbose.verbose);
-        }
+    protected int execute() throws Exception {
+        return serve();
     }
 
     private int serve() throws Exception {
