@@ -9,6 +9,7 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.util.Arrays;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.zip.CRC32C;
 import org.xdmedge.store.NumberedFiles;
 
@@ -27,7 +28,7 @@ public final class DeletedEvents {
     public static final String DIRECTORY = "privacy/deleted";
     static final long MAGIC = 0x58444d2d44454c31L; // "XDM-DEL1"
     private static final String SUFFIX = ".seqs";
-    private static final DeletedEvents NONE = new DeletedEvents(new long[0]);
+    static final DeletedEvents NONE = new DeletedEvents(new long[0]);
 
     private final long[] seqs;
 
@@ -51,6 +52,9 @@ public final class DeletedEvents {
     public long[] seqs() {
         return seqs.clone();
     }
+
+    /** Raised after each list is written, so a reader that keeps the union knows to load it again. */
+    static final AtomicLong WRITES = new AtomicLong();
 
     /** The union of every list under {@code dataDir}. */
     public static DeletedEvents load(Path dataDir) throws IOException {
@@ -104,6 +108,7 @@ public final class DeletedEvents {
         }
         Files.move(tmp, dir.resolve(name + SUFFIX), StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
         NumberedFiles.forceDirectory(dir);
+        WRITES.incrementAndGet();
     }
 
     private static long[] read(Path file) throws IOException {

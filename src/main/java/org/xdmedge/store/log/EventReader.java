@@ -77,6 +77,10 @@ public final class EventReader {
     public static final class Tail {
         private final Path dataDir;
         private final EventLogRecovery.Cursor cursor = new EventLogRecovery.Cursor();
+        /** The rewrites seen, and the deleted events as of {@link #deletedAt} lists written (a poll loads none anew). */
+        private long rewritesSeen = SegmentRewrite.REWRITES.get();
+        private long deletedAt = -1;
+        private DeletedEvents deleted = DeletedEvents.NONE;
 
         public Tail(Path dataDir) {
             this.dataDir = dataDir;
@@ -87,8 +91,18 @@ public final class EventReader {
             if (!exists(dataDir)) {
                 return 0;
             }
+            long rewrites = SegmentRewrite.REWRITES.get();
+            if (rewrites != rewritesSeen) {
+                rewritesSeen = rewrites;
+                reset(); // the segment under the cursor may now hold its frames at other offsets
+            }
+            long writes = DeletedEvents.WRITES.get();
+            if (writes != deletedAt) {
+                deleted = DeletedEvents.load(dataDir);
+                deletedAt = writes;
+            }
+            DeletedEvents deleted = this.deleted;
             try {
-                DeletedEvents deleted = DeletedEvents.load(dataDir);
                 return EventLogRecovery.scan(dataDir, afterSeq, cursor, (seq, e) -> {
                     if (!SegmentRewrite.blanked(e) && !deleted.contains(seq) && !each.accept(seq, e)) {
                         throw new Stop();

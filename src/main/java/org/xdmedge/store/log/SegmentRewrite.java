@@ -11,6 +11,7 @@ import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.FileTime;
 import java.util.List;
+import java.util.concurrent.atomic.AtomicLong;
 import org.xdmedge.outlet.StoredEvent;
 import org.xdmedge.store.NumberedFiles;
 
@@ -34,6 +35,11 @@ import org.xdmedge.store.NumberedFiles;
 public final class SegmentRewrite {
     /** Held to rename a rewritten segment into place, and by retention to delete a segment. */
     public static final Object FILES = new Object();
+    /**
+     * Raised after each rewrite replaces a segment: its frames then start at other offsets, so a
+     * reader that kept a byte position in it must find its place again by sequence number.
+     */
+    static final AtomicLong REWRITES = new AtomicLong();
     static final String SUFFIX = ".rewrite";
     /** Plain bytes per rewritten frame, at most (a frame takes at least one event). */
     private static final int FRAME_PLAIN_BYTES = 1 << 20;
@@ -151,6 +157,7 @@ public final class SegmentRewrite {
             }
             Files.move(tmp, segment, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
             NumberedFiles.forceDirectory(segment.getParent());
+            REWRITES.incrementAndGet();
         }
         return true;
     }

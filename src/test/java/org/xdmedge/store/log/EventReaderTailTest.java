@@ -56,6 +56,39 @@ class EventReaderTailTest {
         assertThat(EventLog.segments(dir.resolve(EventLog.DIRECTORY))).hasSizeGreaterThan(5);
     }
 
+    @Test
+    void aTailPartwayThroughASegmentThatIsRewrittenSkipsNothingButTheDeleted() throws Exception {
+        int total = 400;
+        try (EventLogStore store = EventLogStore.open(dir, EventLogStore.Options.DEFAULTS
+                .maxRequestsPerCommit(8).segmentBytes(64 << 10))) {
+            for (int i = 0; i < total; i++) {
+                store.write(List.of(event("e-" + i))).toCompletableFuture().get(30, TimeUnit.SECONDS);
+            }
+        }
+        EventReader.Tail tail = new EventReader.Tail(dir);
+        List<Long> seen = new ArrayList<>();
+        int[] taken = {0};
+        tail.next(0, (seq, e) -> {
+            seen.add(seq);
+            return ++taken[0] < 37; // parked inside the first segment's frames
+        });
+        long[] deleted = {2, 3, 40, 41, 42, 43, 44, 45, 120};
+        DeletedEvents.write(dir, "job", deleted);
+        SegmentRewrite.apply(dir, DeletedEvents.load(dir), FramePacking.LZ4, true);
+
+        tail.next(seen.get(seen.size() - 1), (seq, e) -> {
+            seen.add(seq);
+            return true;
+        });
+        List<Long> expected = new ArrayList<>();
+        for (long seq = 38; seq <= total; seq++) {
+            if (java.util.Arrays.binarySearch(deleted, seq) < 0) {
+                expected.add(seq);
+            }
+        }
+        assertThat(seen.subList(37, seen.size())).as("after the rewrite").containsExactlyElementsOf(expected);
+    }
+
     private static StoredEvent event(String id) {
         return new StoredEvent("req", "ds", "events", System.currentTimeMillis(), id, "CRMID", "u",
                 ("{\"xdm\":{\"_id\":\"" + id + "\",\"pad\":\"" + EventLogTest.pad(id, 300) + "\"}}").getBytes(StandardCharsets.UTF_8));
