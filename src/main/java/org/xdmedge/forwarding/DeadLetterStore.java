@@ -27,6 +27,13 @@ import org.xdmedge.store.NumberedFiles;
  * replay may rename it aside while the edge runs: the next dead letter starts a new file.
  */
 public final class DeadLetterStore {
+    private static boolean endsWithNewline(Path file) throws IOException {
+        try (FileChannel in = FileChannel.open(file, StandardOpenOption.READ)) {
+            ByteBuffer last = ByteBuffer.allocate(1);
+            return in.size() == 0 || in.read(last, in.size() - 1) == 1 && last.get(0) == '\n';
+        }
+    }
+
     private static final String SUFFIX = ".deadletters";
     private static final String REPLAYING = ".replaying-";
 
@@ -49,8 +56,13 @@ public final class DeadLetterStore {
             lines.write('\n');
         }
         boolean created = !Files.exists(file);
+        // A line a crash cut short is ended first, so it cannot swallow the next letter.
+        boolean cutShort = !created && !endsWithNewline(file);
         try (var out = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
                 StandardOpenOption.APPEND)) {
+            if (cutShort) {
+                out.write(ByteBuffer.wrap(new byte[] {'\n'}));
+            }
             var bytes = ByteBuffer.wrap(lines.toByteArray());
             while (bytes.hasRemaining()) {
                 out.write(bytes);
