@@ -258,7 +258,8 @@ public final class Forwarder {
                 return true; // retention deleted these events and made them dead letters meanwhile
             }
             // Consent is read again before every attempt: an opt-out while a destination is down stops the events.
-            List<Pending> allowed = allowed(batch);
+            // Events retention already made dead letters are not sent as well.
+            List<Pending> allowed = allowed(batch, fromLog ? floor.get() : Long.MIN_VALUE);
             if (allowed.isEmpty()) {
                 consentSkipped.addAndGet(batch.size());
                 return true;
@@ -322,10 +323,13 @@ public final class Forwarder {
     }
 
     /** The events of {@code batch} whose visitor's consent lets them go now. */
-    private List<Pending> allowed(List<Pending> batch) {
+    private List<Pending> allowed(List<Pending> batch, long droppedThrough) {
         List<Pending> allowed = new ArrayList<>(batch.size());
         Map<String, Boolean> decided = new HashMap<>();
         for (Pending p : batch) {
+            if (p.seq() <= droppedThrough) {
+                continue;
+            }
             boolean forwards = p.ecid() == null || decided.computeIfAbsent(p.orgId() + '\n' + p.ecid(),
                     k -> consent.forwards(p.orgId(), p.ecid()));
             if (forwards) {
