@@ -138,6 +138,7 @@ public final class EdgeNode implements AutoCloseable {
             var stopping = new AtomicBoolean();
             EdgeHttpServer http = listen(server, service, metrics, () -> !stopping.get() && router.ready(), privacy,
                     config.privacy());
+            opened.push(http::close);
             // Forwarding reads the log on its own threads; /ready does not depend on it.
             forwarding.start(ConsentGate.of(state.identityState()), store::lastSeq);
             forwarding.bindMetrics(metrics.registry());
@@ -302,19 +303,22 @@ public final class EdgeNode implements AutoCloseable {
         long deadline = System.nanoTime() + shutdownGrace.toNanos();
         log.info("xdm-edge stopping (grace period {} s)", shutdownGrace.toSeconds());
         stopping.set(true);
-        boolean drained;
-        boolean committed;
+        boolean drained = false;
+        boolean committed = false;
         try {
-            drained = http.drain(shutdownGrace);
-            forwarding.stop(Math.max(0, deadline - System.nanoTime()) / 1_000_000);
-            activities.close();
-            if (privacy != null) {
-                privacy.close(); // a job cut short runs again at the next start
+            try {
+                drained = http.drain(shutdownGrace);
+                forwarding.stop(Math.max(0, deadline - System.nanoTime()) / 1_000_000);
+                activities.close();
+                if (privacy != null) {
+                    privacy.close(); // a job cut short runs again at the next start
+                }
+                consent.close();
+            } finally {
+                // The embedded store first, bounded by what is left of the grace period, and always
+                // before the lock goes; closing the outlets afterwards finds it closed (and flushes Kafka).
+                committed = store.close(Duration.ofNanos(Math.max(0, deadline - System.nanoTime())));
             }
-            consent.close();
-            // The embedded store first, bounded by what is left of the grace period; closing the
-            // outlets afterwards finds it closed (and flushes the Kafka outlets).
-            committed = store.close(Duration.ofNanos(Math.max(0, deadline - System.nanoTime())));
             outlets.close();
             state.close();
             http.close();
