@@ -1,10 +1,13 @@
 package org.xdmedge.outlet.kafka;
 
 import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.UUID;
@@ -63,8 +66,19 @@ public final class KafkaOutlets {
         Files.createDirectories(dataDir);
         String id = UUID.randomUUID().toString();
         Path tmp = dataDir.resolve(NODE_ID_FILE + ".tmp");
-        Files.writeString(tmp, id + "\n", StandardCharsets.UTF_8);
+        // Forced before and after the rename: a crash must leave no file or a whole one, never an empty one.
+        try (FileChannel out = FileChannel.open(tmp, StandardOpenOption.CREATE, StandardOpenOption.TRUNCATE_EXISTING,
+                StandardOpenOption.WRITE)) {
+            ByteBuffer bytes = ByteBuffer.wrap((id + "\n").getBytes(StandardCharsets.UTF_8));
+            while (bytes.hasRemaining()) {
+                out.write(bytes);
+            }
+            out.force(true);
+        }
         Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE);
+        try (FileChannel directory = FileChannel.open(dataDir, StandardOpenOption.READ)) {
+            directory.force(true);
+        }
         return id;
     }
 }
