@@ -143,22 +143,19 @@ final class PrivacyRoutes {
     }
 
     private void download(HttpServerResponse res, String jobId, String requestId) {
-        Path file = jobs.download(jobId);
-        if (file == null) {
-            Problems.send(res, new EdgeProblem(EdgeError.NOT_FOUND, "Privacy job " + jobId
-                    + " has no download: it is unknown, not an access job, or not complete."), requestId);
-            return;
-        }
         Context context = Vertx.currentContext();
+        // Looked up and read on the file thread: the event loop touches no file.
         CompletableFuture.supplyAsync(() -> {
+            Path file = jobs.download(jobId);
             try {
-                return Files.readAllBytes(file);
+                return file == null ? null : Files.readAllBytes(file);
             } catch (IOException e) {
-                throw new UncheckedIOException(e);
+                return null; // removed since: no download
             }
         }, files).whenComplete((bytes, failure) -> context.runOnContext(v -> {
-            if (failure != null) {
-                Problems.send(res, new EdgeProblem(EdgeError.NOT_FOUND, "The download is gone."), requestId);
+            if (failure != null || bytes == null) {
+                Problems.send(res, new EdgeProblem(EdgeError.NOT_FOUND, "Privacy job " + jobId
+                        + " has no download: it is unknown, not an access job, or not complete."), requestId);
                 return;
             }
             res.putHeader("content-type", "application/x-ndjson").end(Buffer.buffer(bytes));
