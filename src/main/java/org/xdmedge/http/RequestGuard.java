@@ -1,6 +1,5 @@
 package org.xdmedge.http;
 
-import io.vertx.core.Handler;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.HttpServerResponse;
 import org.slf4j.Logger;
@@ -24,17 +23,6 @@ final class RequestGuard {
     private static final LogBudget LINES = new LogBudget(20, 10_000_000_000L);
 
     private RequestGuard() {}
-
-    /** {@code handler}, answering 500 when it throws. */
-    static <T> Handler<T> guarded(HttpServerRequest req, Handler<T> handler) {
-        return value -> {
-            try {
-                handler.handle(value);
-            } catch (Throwable e) {
-                unexpected(req, e);
-            }
-        };
-    }
 
     /**
      * Logs {@code failure} and answers 500 with a problem; when part of an answer is already out the
