@@ -2,16 +2,14 @@ package org.xdmedge.pipeline;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 import org.xdmedge.identity.IdentityResolver;
 import org.xdmedge.protocol.AsciiRuns;
-import org.xdmedge.protocol.EdgeJson;
 import org.xdmedge.protocol.EdgeRequest.EdgeEvent;
 import org.xdmedge.protocol.EdgeRequest.RawJson;
 import org.xdmedge.protocol.Utf8;
+import org.xdmedge.quality.EdgeAdditions;
 
 /**
  * The stored JSON of one event, {@code {"xdm":{...},"data":...}} on one line, with what the edge
@@ -299,30 +297,8 @@ final class StoredEventBytes {
     /** Today's path: complete the tree and write it. Mutates {@code event.xdm()}. */
     static byte[] reserialized(EdgeEvent event, String addId, String addTimestamp, String addEcid, boolean ecidPrimary) {
         ObjectNode xdm = event.xdm();
-        if (addId != null) {
-            xdm.put("_id", addId);
-        }
-        if (addTimestamp != null) {
-            xdm.put("timestamp", addTimestamp);
-        }
-        if (addEcid != null) {
-            JsonNode map = xdm.get("identityMap");
-            ObjectNode identityMap = map instanceof ObjectNode o ? o : xdm.putObject("identityMap");
-            ObjectNode item = identityMap.putArray(IdentityResolver.ECID).addObject();
-            item.put("id", addEcid);
-            item.put("authenticatedState", "ambiguous");
-            item.put("primary", ecidPrimary);
-        }
-        ObjectNode stored = EdgeJson.MAPPER.createObjectNode();
-        stored.set("xdm", xdm);
-        if (event.hasData()) {
-            stored.set("data", event.data());
-        }
-        try {
-            return EdgeJson.MAPPER.writeValueAsBytes(stored);
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
+        new EdgeAdditions(addId, addTimestamp, addEcid, ecidPrimary).applyTo(xdm);
+        return EdgeAdditions.storedJson(xdm, event.hasData() ? event.data() : null);
     }
 
     private static int member(byte[] out, int at, boolean comma, byte[] name, String value) {

@@ -2,8 +2,6 @@ package org.xdmedge.quality;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -11,7 +9,6 @@ import java.util.List;
 import java.util.Map;
 import org.xdmedge.StartupException;
 import org.xdmedge.config.EdgeConfig;
-import org.xdmedge.protocol.EdgeJson;
 
 /**
  * The data-quality rules of every datastream that has any ({@code schema}, {@code mapping}),
@@ -83,16 +80,7 @@ public final class DataQuality {
             if (!violations.isEmpty()) {
                 return new Outcome(null, violations);
             }
-            ObjectNode stored = EdgeJson.MAPPER.createObjectNode();
-            stored.set("xdm", xdm);
-            if (data != null) {
-                stored.set("data", data);
-            }
-            try {
-                return new Outcome(EdgeJson.MAPPER.writeValueAsBytes(stored), List.of());
-            } catch (IOException e) {
-                throw new UncheckedIOException(e);
-            }
+            return new Outcome(EdgeAdditions.storedJson(xdm, data), List.of());
         }
     }
 

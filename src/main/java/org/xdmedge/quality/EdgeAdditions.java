@@ -2,6 +2,9 @@ package org.xdmedge.quality;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import org.xdmedge.protocol.EdgeJson;
 
 /**
  * What the edge adds to an event's xdm before it is stored: an {@code _id} and a {@code timestamp}
@@ -28,6 +31,20 @@ public record EdgeAdditions(String id, String timestamp, String ecid, boolean ec
             item.put("id", ecid);
             item.put("authenticatedState", "ambiguous");
             item.put("primary", ecidPrimary);
+        }
+    }
+
+    /** A stored event's JSON, {@code {"xdm":…,"data":…}} ({@code data} left out when null), on one line. */
+    public static byte[] storedJson(ObjectNode xdm, JsonNode data) {
+        ObjectNode stored = EdgeJson.MAPPER.createObjectNode();
+        stored.set("xdm", xdm);
+        if (data != null) {
+            stored.set("data", data);
+        }
+        try {
+            return EdgeJson.MAPPER.writeValueAsBytes(stored);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
         }
     }
 
