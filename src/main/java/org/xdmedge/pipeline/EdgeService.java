@@ -196,7 +196,7 @@ public final class EdgeService {
             consentKeys.add(identity != null ? (identity.isNew() ? null : identity.ecid()) : consentEcid(datastream, event));
         }
         if (rules != null && rules.onInvalid() == DataQuality.OnInvalid.REJECT) {
-            rejectInvalid(action, request.events(), violations);
+            rejectInvalid(action, request.events(), violations); // before the null events of refused ones are read
         }
         Plan plan = new Plan(call, request, datastream, config, identity, state, streaming, requested, events, consentKeys,
                 violations);
@@ -500,6 +500,9 @@ public final class EdgeService {
             EdgeAdditions additions = new EdgeAdditions(addId, addTimestamp, addEcid, primary == null);
             DataQuality.Outcome outcome = rules.check(event.xdm(), event.data(), additions);
             violations.add(outcome.valid() ? null : outcome.violations());
+            if (!outcome.valid() && rules.onInvalid() == DataQuality.OnInvalid.REJECT) {
+                return null; // the request is refused before anything is stored: no record to build
+            }
             if (!outcome.valid()) {
                 return Quarantine.record(call.requestId(), datastream.id(), config.dataset(), call.receivedAtMillis(),
                         eventId, primaryNs, primaryId, minted, asSent != null ? asSent : event.rawXdm().tree(),
