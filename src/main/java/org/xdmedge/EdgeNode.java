@@ -112,7 +112,7 @@ public final class EdgeNode implements AutoCloseable {
             EdgeMetrics metrics = new EdgeMetrics();
             metrics.bindStore(store);
             quality.observeWith(metrics.quality());
-            Map<String, EventSink> kafka = KafkaOutlets.build(config, state, dataDir, metrics::bindKafka);
+            Map<String, EventSink> kafka = KafkaOutlets.build(config, state::dedup, dataDir, metrics::bindKafka);
             // With Redis, the embedded store's datasets also dedup across nodes; alone, its unique index suffices.
             EventSink embedded = state.shared() ? state.dedup(store, 30_000, storage.retryAfterSeconds()) : store;
             DatasetRouter router = new DatasetRouter(embedded, kafka);

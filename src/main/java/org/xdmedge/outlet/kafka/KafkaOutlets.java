@@ -13,8 +13,8 @@ import java.util.Map;
 import java.util.UUID;
 import java.util.function.BiConsumer;
 import org.xdmedge.config.EdgeConfig;
+import org.xdmedge.outlet.DedupingSink;
 import org.xdmedge.outlet.EventSink;
-import org.xdmedge.state.SharedState;
 
 /** Builds the Kafka outlets of {@code datasets[]}, each behind the dedup ledger. */
 public final class KafkaOutlets {
@@ -22,8 +22,14 @@ public final class KafkaOutlets {
 
     private KafkaOutlets() {}
 
+    /** Puts an outlet behind the dedup ledger, which the shared state owns. */
+    @FunctionalInterface
+    public interface Dedup {
+        EventSink wrap(EventSink outlet, DedupingSink.Settler settler, long responseTimeoutMillis, int retryAfterSeconds);
+    }
+
     /** dataset → outlet, for every dataset with {@code outlet: kafka}. Closes what it built on failure. */
-    public static Map<String, EventSink> build(EdgeConfig config, SharedState state, Path dataDir,
+    public static Map<String, EventSink> build(EdgeConfig config, Dedup dedup, Path dataDir,
                                                BiConsumer<String, KafkaEventSink> created) throws IOException {
         Map<String, EventSink> out = new HashMap<>();
         String nodeId = null;
@@ -39,7 +45,7 @@ public final class KafkaOutlets {
                 KafkaEventSink sink = new KafkaEventSink(new KafkaEventSink.Settings(ds.name(), k.bootstrapServers(),
                         k.topic(), k.producer(), k.transactionalIdPrefix() + "-" + nodeId + "-" + ds.name(),
                         k.senders(), k.queueCapacity(), k.maxRequestsPerTransaction(), k.responseTimeoutMs(), k.retryAfterSeconds()));
-                out.put(ds.name(), state.dedup(sink, sink, k.responseTimeoutMs(), k.retryAfterSeconds()));
+                out.put(ds.name(), dedup.wrap(sink, sink, k.responseTimeoutMs(), k.retryAfterSeconds()));
                 created.accept(ds.name(), sink);
             }
             return out;
