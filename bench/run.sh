@@ -34,6 +34,11 @@
 # BENCH_GROW_SECONDS (60), every 5 s its events/s, CPU per event and page faults, then the id
 # index's merges; BENCH_GROW_EVENT_BYTES (e.g. 100) makes the events small, so the index grows
 # to tens of millions of ids without as many gigabytes of events.
+# fresh-node: a node's first seconds, as after every deploy or restart. The edge starts on a fresh
+# data directory and wrk sends collect-1-client-ids from the moment it listens, with no warm-up, for
+# BENCH_FRESH_SECONDS (30); the answered requests are read from /metrics every second. Printed: the
+# seconds from launch to listening, req/s second by second, the steady rate (the median second of
+# the last 10) and the second at which 80% of it is first reached and from which it is held.
 # BENCH_REPEAT (runs of each scenario, edge and ceiling alternating; the median run is shown, with
 # the range of all runs under it, and the ratio of each edge run to the ceiling run after it), BENCH_GROWN_EVENTS (a grown store: before the first edge run the
 # edge, on every CPU, stores at least that many events with collect-50 (at most 10 minutes of it)
@@ -56,7 +61,7 @@ load_cpus="${BENCH_LOAD_CPUS:-0}"
 heap="${BENCH_HEAP:-1g}"
 grown="${BENCH_GROWN_EVENTS:-}"
 [ -z "$grown" ] || [[ "$grown" =~ ^[1-9][0-9]*$ ]] || { echo "bench: BENCH_GROWN_EVENTS must be a positive number of events" >&2; exit 2; }
-scenarios="${BENCH_ONLY:-disk collect-1 collect-1-client-ids collect-1-forwarded collect-50 collect-50-client-ids collect-50-validated interact-new interact-client-ids interact-personalized interact-returning v1-interact overload kafka-collect-1 kafka-collect-50 writer}"
+scenarios="${BENCH_ONLY:-disk collect-1 collect-1-client-ids collect-1-forwarded collect-50 collect-50-client-ids collect-50-validated interact-new interact-client-ids interact-personalized interact-returning v1-interact overload kafka-collect-1 kafka-collect-50 writer fresh-node}"
 if (( seconds + warmup > 20 )); then echo "bench: a scenario must stay within 20 s (BENCH_SECONDS + BENCH_WARMUP)" >&2; exit 2; fi
 
 if ! command -v wrk >/dev/null; then
@@ -321,6 +326,32 @@ describe() {
   esac
 }
 
+fresh_node() { # run: a fresh edge driven from its first request; one line per run into $work/fresh
+  local fresh="${BENCH_FRESH_SECONDS:-30}" t0 tl samples="" i now prev=0 n rss wrk_pid
+  rm -rf "$work/data"; sync; sleep 1
+  t0="$(date +%s.%N)"
+  taskset -c "$server_cpus" "$server_java" "${jvm[@]}" ${BENCH_EDGE_JAVA_OPTS:-} -jar "$jar" serve --host 127.0.0.1 --port 0 --data "$work/data" --config "$work/edge.yaml" >"$work/edge.log" 2>&1 &
+  pid=$!
+  wait_listening edge "$work/edge.log"
+  tl="$(date +%s.%N)"
+  BODY_FILE="$work/bodies/collect-1-client-ids.json" CONTENT_TYPE=application/json CLIENT_IDS=1 \
+    taskset -c "$load_cpus" wrk -t1 -c"$conns" -d"${fresh}s" --timeout 10s -s "$root/bench/wrk/post.lua" \
+    "http://127.0.0.1:$port/ee/v2/collect?datastreamId=ds" > "$work/fresh-wrk" &
+  wrk_pid=$!
+  # Answered requests each second after wrk started, scraped from the load CPUs.
+  for (( i = 1; i <= fresh; i++ )); do
+    sleep "$(awk -v t="$tl" -v i="$i" -v now="$(date +%s.%N)" 'BEGIN { d = t + i - now; printf "%.3f", (d > 0 ? d : 0) }')"
+    now="$(taskset -c "$load_cpus" curl -s "http://127.0.0.1:$port/metrics" | awk '/^xdmedge_requests_seconds_count/ { r += $2 } END { printf "%d", r }')"
+    samples="$samples $((now - prev))"; prev="$now"
+  done
+  wait "$wrk_pid" || true
+  rss="$(awk '/VmHWM/ { printf "%.0f", $2 / 1024 }' "/proc/$pid/status")"
+  stop_server
+  n="$(grep -o 'non2xx=[0-9]*' "$work/fresh-wrk" | cut -d= -f2)"
+  echo "$(awk -v a="$t0" -v b="$tl" 'BEGIN { printf "%.2f", b - a }') ${n:-?} $rss$samples" >> "$work/fresh"
+  echo "bench: edge fresh-node done" >&2
+}
+
 results="$work/results"
 : > "$results"
 : > "$work/notes"
@@ -405,6 +436,10 @@ for scenario in $scenarios; do
     } > "$work/disk" 2>&1
     rm -rf "$work/probe"
     echo "bench: disk done" >&2
+    continue
+  fi
+  if [ "$scenario" = fresh-node ]; then
+    for (( run = 1; run <= repeat; run++ )); do fresh_node; done
     continue
   fi
   if [ "$scenario" = writer-grow ]; then
@@ -501,6 +536,24 @@ END {
 echo
 [ -s "$work/disk" ] && { cat "$work/disk"; echo; }
 [ -s "$work/writer" ] && { cat "$work/writer"; echo; }
+if [ -s "$work/fresh" ]; then
+  echo "fresh node: collect-1-client-ids at $conns connections from the first request, no warm-up (req/s each second after it):"
+  # Steady = the median second of the last 10; reached = the first second at 80% of it; held = the
+  # second from which no later one falls under 80%.
+  awk '{ delete v; delete w; n = NF - 3; m = 0; for (i = 4; i <= NF; i++) v[i - 3] = $i
+      for (i = (n > 10 ? n - 9 : 1); i <= n; i++) w[++m] = v[i]
+      for (i = 2; i <= m; i++) for (j = i; j > 1 && w[j] < w[j - 1]; j--) { x = w[j]; w[j] = w[j - 1]; w[j - 1] = x }
+      steady = m % 2 ? w[(m + 1) / 2] : (w[m / 2] + w[m / 2 + 1]) / 2
+      reached = 0; held = 0
+      for (i = 1; i <= n; i++) { if (!reached && v[i] >= 0.8 * steady) reached = i; if (v[i] < 0.8 * steady) held = 0; else if (!held) held = i }
+      line = ""; for (i = 1; i <= n; i++) line = line sprintf(" %d", v[i])
+      printf "  run %d: listening %.2f s after launch; steady %d req/s; 80%% of it reached in second %d, held from second %d; non-2xx %s, rss %s MB\n     by second:%s\n",
+        NR, $1, steady, reached, held, $2, $3, line
+      hs[NR] = held }
+    END { if (NR > 1) { for (i = 2; i <= NR; i++) for (j = i; j > 1 && hs[j] < hs[j - 1]; j--) { x = hs[j]; hs[j] = hs[j - 1]; hs[j - 1] = x }
+      printf "  held from second %d-%d, median %d\n", hs[1], hs[NR], hs[int((NR + 1) / 2)] } }' "$work/fresh"
+  echo
+fi
 [ -s "$work/writer-grow" ] && { echo "writer alone as the store grows (50 random-id events per request, 64 in flight), then its merges:"; cat "$work/writer-grow"; echo; }
 cat "$work/notes"
 echo "(non-2xx includes socket errors; stored/s = events the edge committed during the measured window, from /metrics;"
