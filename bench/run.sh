@@ -41,7 +41,7 @@
 # the last 10) and the second at which 80% of it is first reached and from which it is held.
 # BENCH_REPEAT (runs of each scenario, edge and ceiling alternating; the median run is shown, with
 # the range of all runs under it, and the ratio of each edge run to the ceiling run after it), BENCH_GROWN_EVENTS (a grown store: before the first edge run the
-# edge, on every CPU, stores at least that many events with collect-50 (at most 10 minutes of it)
+# edge, on every CPU, stores at least that many events with collect-50-client-ids (at most 10 minutes of it)
 # and stops; every edge run then starts on that data directory instead of a fresh one, each adding
 # its own events to it; the fill is not part of any scenario's window).
 # Bodies: each file holds many varied bodies (bench/src Bodies: 1,024 single events, 64 batches of
@@ -230,11 +230,11 @@ fill_grown_store() { # once: the edge on every CPU stores $grown events into $wo
   pid=$!
   wait_listening edge "$work/fill.log"
   while (( stored < grown && slices < 60 )); do
-    BODY_FILE="$work/bodies/collect-50.json" CONTENT_TYPE=application/json CLIENT_IDS=0 \
+    BODY_FILE="$work/bodies/collect-50-client-ids.json" CONTENT_TYPE=application/json CLIENT_IDS=1 \
       taskset -c "$cpus" wrk -t1 -c64 -d10s -s "$root/bench/wrk/post.lua" "http://127.0.0.1:$port/ee/v2/collect?datastreamId=ds" >/dev/null
     stored="$(stored_events)"; slices=$((slices + 1))
   done
-  echo "bench: grown store: $stored events in $((slices * 10)) s of collect-50, $(du -sh "$work/data" | cut -f1) on disk" >&2
+  echo "bench: grown store: $stored events in $((slices * 10)) s of collect-50-client-ids, $(du -sh "$work/data" | cut -f1) on disk" >&2
   echo "grown store: $stored events stored before the first edge run ($(du -sh "$work/data/events" | cut -f1) of events, $(du -sh "$work/data/ids" | cut -f1) of id tables); every edge run started on it" >> "$work/notes"
   stop_server; sync; sleep 1
 }
