@@ -124,6 +124,22 @@ public record EdgeRequest(EdgeAction action, List<EdgeEvent> events, List<Identi
             return data;
         }
 
+        /**
+         * The values at {@code paths} in xdm (null where absent or null), read from the raw bytes
+         * without building the whole tree when the event is lean and its tree not yet built.
+         */
+        public JsonNode[] xdmValues(FieldPaths paths) {
+            return xdm == null ? paths.in(rawXdm) : paths.in(xdm);
+        }
+
+        /** As {@link #xdmValues}, in the event's data (all null when it has none). */
+        public JsonNode[] dataValues(FieldPaths paths) {
+            if (data == null) {
+                return hasData ? paths.in(rawData) : new JsonNode[paths.size()];
+            }
+            return paths.in(data);
+        }
+
         public boolean hasData() {
             return hasData;
         }
