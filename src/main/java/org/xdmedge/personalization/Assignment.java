@@ -14,16 +14,29 @@ public final class Assignment {
 
     private Assignment() {}
 
-    /** The visitor's bucket in [0, {@value #BUCKETS}): the first 8 bytes of SHA-256(activityId '\n' ecid). */
-    public static int bucket(String activityId, String ecid) {
-        MessageDigest sha;
+    /** One digest per thread: a request's assignments make no garbage beyond the digest's result. */
+    private static final ThreadLocal<MessageDigest> SHA_256 = ThreadLocal.withInitial(() -> {
         try {
-            sha = MessageDigest.getInstance("SHA-256");
+            return MessageDigest.getInstance("SHA-256");
         } catch (NoSuchAlgorithmException e) {
             throw new IllegalStateException("every Java runtime has SHA-256", e);
         }
-        sha.update(activityId.getBytes(StandardCharsets.UTF_8));
-        sha.update((byte) '\n');
+    });
+
+    /** The visitor's bucket in [0, {@value #BUCKETS}): the first 8 bytes of SHA-256(activityId '\n' ecid). */
+    public static int bucket(String activityId, String ecid) {
+        return bucket(key(activityId), ecid);
+    }
+
+    /** An activity's part of the hashed text, made once per activity: its id's UTF-8 bytes and '\n'. */
+    static byte[] key(String activityId) {
+        return (activityId + "\n").getBytes(StandardCharsets.UTF_8);
+    }
+
+    /** {@link #bucket(String, String)} with the activity's {@link #key}. */
+    static int bucket(byte[] activityKey, String ecid) {
+        MessageDigest sha = SHA_256.get();
+        sha.update(activityKey);
         byte[] d = sha.digest(ecid.getBytes(StandardCharsets.UTF_8));
         long v = 0;
         for (int i = 0; i < 8; i++) {

@@ -2,7 +2,6 @@ package org.xdmedge.personalization;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
-import com.fasterxml.jackson.databind.node.MissingNode;
 import java.time.Instant;
 import java.time.ZoneOffset;
 import java.time.ZonedDateTime;
@@ -14,6 +13,7 @@ import java.util.function.Predicate;
 import java.util.stream.Collectors;
 import org.xdmedge.config.PersonalizationConfig.ConditionConfig;
 import org.xdmedge.config.PersonalizationConfig;
+import org.xdmedge.protocol.FieldPaths;
 
 /** An activity's audience: conditions that must all hold for an event and its request. */
 final class Audience {
@@ -78,9 +78,43 @@ final class Audience {
         }
     }
 
-    /** One compiled condition: where its field lives and the test. */
-    record Condition(Source source, String[] path, String contextField, Op op, JsonNode value) {
+    /**
+     * One compiled condition: where its field lives (for event fields, its place among the paths
+     * the datastream's audiences read) and the test.
+     */
+    record Condition(Source source, int field, String contextField, Op op, JsonNode value) {
         enum Source { XDM, DATA, CONTEXT }
+    }
+
+    private static final String[] PAGE_URL = {"web", "webPageDetails", "URL"};
+    private static final String[] REFERRER = {"web", "webReferrer", "URL"};
+
+    /**
+     * The event fields every audience of one datastream reads, compiled once, so a request reads
+     * each of them once from the event's bytes and builds no other part of the event.
+     */
+    static final class Fields {
+        private final List<String[]> xdm = new ArrayList<>();
+        private final List<String[]> data = new ArrayList<>();
+        private FieldPaths xdmPaths;
+        private FieldPaths dataPaths;
+
+        private int place(List<String[]> paths, String[] path) {
+            for (int i = 0; i < paths.size(); i++) {
+                if (Arrays.equals(paths.get(i), path)) {
+                    return i;
+                }
+            }
+            paths.add(path);
+            return paths.size() - 1;
+        }
+
+        /** Compiles the paths once every audience has named its own. */
+        Fields freeze() {
+            xdmPaths = FieldPaths.of(List.copyOf(xdm));
+            dataPaths = FieldPaths.of(List.copyOf(data));
+            return this;
+        }
     }
 
     private final List<Condition> conditions;
@@ -89,17 +123,26 @@ final class Audience {
         this.conditions = conditions;
     }
 
-    static Audience of(List<ConditionConfig> configs) {
+    /** The audience of {@code configs}, naming the event fields it reads in {@code fields}. */
+    static Audience of(List<ConditionConfig> configs, Fields fields) {
         List<Condition> out = new ArrayList<>(configs.size());
         for (ConditionConfig c : configs) {
             String field = c.field();
             Op op = Op.named(c.op());
             if (field.startsWith("context.")) {
-                out.add(new Condition(Condition.Source.CONTEXT, null, field.substring(8), op, c.value()));
+                String name = field.substring(8);
+                int at = switch (name) {
+                    case "pageUrl" -> fields.place(fields.xdm, PAGE_URL);
+                    case "referrer" -> fields.place(fields.xdm, REFERRER);
+                    default -> -1;
+                };
+                out.add(new Condition(Condition.Source.CONTEXT, at, name, op, c.value()));
             } else {
                 String[] parts = field.split("\\.");
-                out.add(new Condition(parts[0].equals("xdm") ? Condition.Source.XDM : Condition.Source.DATA,
-                        Arrays.copyOfRange(parts, 1, parts.length), null, op, c.value()));
+                String[] path = Arrays.copyOfRange(parts, 1, parts.length);
+                boolean xdm = parts[0].equals("xdm");
+                out.add(new Condition(xdm ? Condition.Source.XDM : Condition.Source.DATA,
+                        fields.place(xdm ? fields.xdm : fields.data, path), null, op, c.value()));
             }
         }
         return new Audience(List.copyOf(out));
@@ -109,7 +152,7 @@ final class Audience {
         return conditions.isEmpty();
     }
 
-    /** True when every condition holds; the event's trees are read only as the conditions need them. */
+    /** True when every condition holds; the event's fields are read only as the conditions need them. */
     boolean matches(DecisionRequest request, Lazy event) {
         for (Condition c : conditions) {
             if (!holds(c, valueOf(c, request, event))) {
@@ -119,66 +162,57 @@ final class Audience {
         return true;
     }
 
-    /** The event's trees, read at most once per event whatever the number of activities. */
+    /** The event's fields that audiences read, each read at most once per event whatever the number of activities. */
     static final class Lazy {
         private final DecisionRequest request;
-        private JsonNode xdm;
-        private JsonNode data;
+        private final Fields fields;
+        private JsonNode[] xdm;
+        private JsonNode[] data;
 
-        Lazy(DecisionRequest request) {
+        Lazy(DecisionRequest request, Fields fields) {
             this.request = request;
+            this.fields = fields;
         }
 
-        JsonNode xdm() {
+        JsonNode xdm(int field) {
             if (xdm == null) {
-                JsonNode read = request.xdm() == null ? null : request.xdm().get();
-                xdm = read == null ? MissingNode.getInstance() : read;
+                JsonNode[] read = request.xdm() == null ? null : request.xdm().apply(fields.xdmPaths);
+                xdm = read == null ? new JsonNode[fields.xdmPaths.size()] : read;
             }
-            return xdm;
+            return xdm[field];
         }
 
-        JsonNode data() {
+        JsonNode data(int field) {
             if (data == null) {
-                JsonNode read = request.data() == null ? null : request.data().get();
-                data = read == null ? MissingNode.getInstance() : read;
+                JsonNode[] read = request.data() == null ? null : request.data().apply(fields.dataPaths);
+                data = read == null ? new JsonNode[fields.dataPaths.size()] : read;
             }
-            return data;
+            return data[field];
         }
     }
 
     private static JsonNode valueOf(Condition c, DecisionRequest request, Lazy event) {
         switch (c.source()) {
             case XDM:
-                return at(event.xdm(), c.path());
+                return event.xdm(c.field());
             case DATA:
-                return at(event.data(), c.path());
+                return event.data(c.field());
             default:
-                return contextValue(c.contextField(), request, event);
+                return contextValue(c, request, event);
         }
     }
 
-    private static JsonNode at(JsonNode root, String[] path) {
-        JsonNode node = root;
-        for (String p : path) {
-            if (node == null) {
-                return null;
-            }
-            node = node.isArray() && p.chars().allMatch(Character::isDigit) ? node.get(Integer.parseInt(p)) : node.get(p);
-        }
-        return node == null || node.isMissingNode() || node.isNull() ? null : node;
-    }
-
-    private static JsonNode contextValue(String field, DecisionRequest request, Lazy event) {
+    private static JsonNode contextValue(Condition c, DecisionRequest request, Lazy event) {
         var nodes = JsonNodeFactory.instance;
-        switch (field) {
+        switch (c.contextField()) {
             case "userAgent":
                 return request.userAgent() == null ? null : nodes.textNode(request.userAgent());
             case "pageUrl": {
-                JsonNode url = at(event.xdm(), new String[] {"web", "webPageDetails", "URL"});
+                JsonNode url = event.xdm(c.field());
                 return url != null ? url : request.referer() == null ? null : nodes.textNode(request.referer());
             }
             case "referrer":
-                return at(event.xdm(), new String[] {"web", "webReferrer", "URL"});
+                return event.xdm(c.field());
             case "hourOfDay":
                 return nodes.numberNode(ZonedDateTime.ofInstant(Instant.ofEpochMilli(request.nowMillis()), ZoneOffset.UTC).getHour());
             case "dayOfWeek":

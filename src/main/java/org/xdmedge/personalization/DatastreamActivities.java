@@ -1,16 +1,18 @@
 package org.xdmedge.personalization;
 
+import com.fasterxml.jackson.core.io.SerializedString;
+import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.fasterxml.jackson.databind.util.RawValue;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.Comparator;
 import java.util.HashMap;
 import java.util.HashSet;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -20,6 +22,7 @@ import org.xdmedge.config.PersonalizationConfig.ActivityConfig;
 import org.xdmedge.config.PersonalizationConfig.ExperienceConfig;
 import org.xdmedge.config.PersonalizationConfig.ItemConfig;
 import org.xdmedge.config.PersonalizationConfig;
+import org.xdmedge.protocol.EdgeJson;
 
 /**
  * The validated activities of one datastream, ready to answer: grouped by scope, highest priority
@@ -29,23 +32,30 @@ final class DatastreamActivities {
     static final String VIEW_SCOPE = "__view__";
     private static final JsonNodeFactory NODES = JsonNodeFactory.instance;
 
-    /** One experience with its proposition as the edge sends it for the activity's own scope. */
-    record Experience(String id, ObjectNode proposition, Set<String> schemas) {}
+    /**
+     * One experience with its proposition as the edge sends it for the activity's own scope, as a
+     * tree and as the bytes an answer carries when it needs the proposition unchanged.
+     */
+    record Experience(String id, ObjectNode proposition, RawValue bytes, Set<String> schemas) {}
 
+    /** {@code key}: the activity id's assignment key ({@link Assignment#key}). */
     record Activity(String id, String scope, int priority, Audience audience, List<Experience> experiences,
-                    int[] weights) {}
+                    int[] weights, byte[] key) {}
 
     private final Map<String, List<Activity>> byScope;
+    private final Audience.Fields fields;
     private final int count;
 
-    private DatastreamActivities(Map<String, List<Activity>> byScope, int count) {
+    private DatastreamActivities(Map<String, List<Activity>> byScope, Audience.Fields fields, int count) {
         this.byScope = byScope;
+        this.fields = fields;
         this.count = count;
     }
 
     /** Builds from activities that passed {@link ActivitiesLoader}'s checks. */
     static DatastreamActivities of(List<ActivityConfig> configs) {
         Map<String, List<Activity>> byScope = new HashMap<>();
+        Audience.Fields fields = new Audience.Fields();
         for (ActivityConfig a : configs) {
             List<Experience> experiences = new ArrayList<>();
             int[] weights = new int[a.experiences().size()];
@@ -55,14 +65,14 @@ final class DatastreamActivities {
                 experiences.add(experience(a, x));
             }
             byScope.computeIfAbsent(normalize(a.scope()), k -> new ArrayList<>())
-                    .add(new Activity(a.id(), a.scope(), a.priority(), Audience.of(a.audience()), List.copyOf(experiences),
-                            weights));
+                    .add(new Activity(a.id(), a.scope(), a.priority(), Audience.of(a.audience(), fields),
+                            List.copyOf(experiences), weights, Assignment.key(a.id())));
         }
         // Stable: activities of equal priority keep the order they are written in.
         byScope.values().forEach(list -> list.sort(Comparator.comparingInt(Activity::priority).reversed()));
         Map<String, List<Activity>> frozen = new HashMap<>();
         byScope.forEach((k, v) -> frozen.put(k, List.copyOf(v)));
-        return new DatastreamActivities(Map.copyOf(frozen), configs.size());
+        return new DatastreamActivities(Map.copyOf(frozen), fields.freeze(), configs.size());
     }
 
     int size() {
@@ -78,32 +88,29 @@ final class DatastreamActivities {
         if (query == null || !query.isObject()) {
             return null;
         }
-        Set<String> schemas = strings(query.get("schemas"));
-        Map<String, String> wanted = new LinkedHashMap<>(); // normalized scope -> as the client wrote it
-        for (String s : list(query.get("decisionScopes"))) {
-            wanted.putIfAbsent(normalize(s), s);
-        }
-        for (String s : list(query.get("surfaces"))) {
-            wanted.putIfAbsent(normalize(s), s);
-        }
+        List<String> schemas = list(query.get("schemas"));
+        List<String> wanted = new ArrayList<>(); // as the client wrote them, the first of each normalized scope
+        List<String> normalized = new ArrayList<>();
+        want(query.get("decisionScopes"), wanted, normalized);
+        want(query.get("surfaces"), wanted, normalized);
         ArrayNode out = null;
         Audience.Lazy event = null;
-        for (Map.Entry<String, String> scope : wanted.entrySet()) {
-            List<Activity> candidates = byScope.get(scope.getKey());
+        for (int s = 0; s < wanted.size(); s++) {
+            List<Activity> candidates = byScope.get(normalized.get(s));
             if (candidates == null) {
                 continue;
             }
             for (Activity a : candidates) {
                 if (!a.audience().isEmpty()) {
                     if (event == null) {
-                        event = new Audience.Lazy(request);
+                        event = new Audience.Lazy(request, fields);
                     }
                     if (!a.audience().matches(request, event)) {
                         continue;
                     }
                 }
-                Experience x = a.experiences().get(Assignment.pick(Assignment.bucket(a.id(), request.ecid()), a.weights()));
-                ObjectNode proposition = shaped(x, scope.getValue(), schemas);
+                Experience x = a.experiences().get(Assignment.pick(Assignment.bucket(a.key(), request.ecid()), a.weights()));
+                JsonNode proposition = shaped(x, wanted.get(s), schemas);
                 if (proposition == null) {
                     continue;
                 }
@@ -117,13 +124,27 @@ final class DatastreamActivities {
         return out;
     }
 
-    /** The experience's proposition for the scope as requested, with only accepted schemas; null when none is. */
-    private static ObjectNode shaped(Experience x, String requestedScope, Set<String> schemas) {
+    /** Adds the scopes of {@code array} not yet wanted, with their normalized forms. */
+    private static void want(JsonNode array, List<String> wanted, List<String> normalized) {
+        for (String s : list(array)) {
+            String n = normalize(s);
+            if (!normalized.contains(n)) {
+                wanted.add(s);
+                normalized.add(n);
+            }
+        }
+    }
+
+    /**
+     * The experience's proposition for the scope as requested, with only accepted schemas (an empty
+     * {@code schemas} accepts every one); null when none is.
+     */
+    private static JsonNode shaped(Experience x, String requestedScope, List<String> schemas) {
         ObjectNode template = x.proposition();
-        boolean allAccepted = schemas == null || schemas.containsAll(x.schemas());
+        boolean allAccepted = schemas.isEmpty() || schemas.containsAll(x.schemas());
         boolean sameScope = requestedScope.equals(template.get("scope").asText());
         if (allAccepted && sameScope) {
-            return template;
+            return NODES.rawValueNode(x.bytes());
         }
         ObjectNode copy = NODES.objectNode();
         copy.setAll(template);
@@ -222,7 +243,19 @@ final class DatastreamActivities {
                 }
             }
         }
-        return new Experience(x.id(), p, Set.copyOf(schemas));
+        return new Experience(x.id(), p, bytesOf(p), Set.copyOf(schemas));
+    }
+
+    /** The proposition's JSON, its UTF-8 bytes made now so an answer only copies them. */
+    private static RawValue bytesOf(ObjectNode proposition) {
+        SerializedString text;
+        try {
+            text = new SerializedString(EdgeJson.MAPPER.writeValueAsString(proposition));
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException("a tree of plain values is always written", e);
+        }
+        text.asUnquotedUTF8();
+        return new RawValue(text);
     }
 
     private static List<String> list(JsonNode array) {
@@ -236,11 +269,5 @@ final class DatastreamActivities {
             }
         });
         return out;
-    }
-
-    /** The accepted schemas, or null when the query names none (everything is accepted). */
-    private static Set<String> strings(JsonNode array) {
-        List<String> l = list(array);
-        return l.isEmpty() ? null : Set.copyOf(l);
     }
 }

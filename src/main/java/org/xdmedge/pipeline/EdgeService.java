@@ -404,7 +404,7 @@ public final class EdgeService {
                 continue;
             }
             ArrayNode propositions = decider.decide(new DecisionRequest(plan.datastream().id(), plan.identity().ecid(),
-                    query, event::xdm, event::data, call.header("user-agent"), call.header("referer"),
+                    query, event::xdmValues, event::dataValues, call.header("user-agent"), call.header("referer"),
                     Consent.IN.general(), call.receivedAtMillis()));
             if (propositions != null && !propositions.isEmpty()) {
                 ObjectNode handle = handles.addObject();
