@@ -24,6 +24,8 @@
 # e.g. -XX:StartFlightRecording=... to profile it), BENCH_NO_CEILING=1 to skip the ceiling runs,
 # BENCH_JAVA (the java that runs both the edge and the ceiling; default: java on the PATH),
 # BENCH_JVM_OPTIONS (the JVM options file both servers get, default jvm.options: the edge's own),
+# BENCH_STORAGE_EXTRA (more storage settings for every edge config, as YAML flow-map entries, e.g.
+# "zerosAhead: false, writerHandOver: off": A/B a store setting with one build),
 # disk (first in the default list): the disk alone (bench/src DiskProbe), 96 KB appended with
 # direct I/O and forced, paced at 400 commits/s (the pinned edge's groups) for BENCH_SECONDS and as
 # fast as it can for half of it: p50/p99/p99.9/max and the share of time in commits over 10 ms;
@@ -99,6 +101,10 @@ datastreams:
     orgId: 53A16ACB5CC1D3760A495C99@AdobeOrg
     dataset: web-events
 YAML
+storage_extra="${BENCH_STORAGE_EXTRA:-}"
+if [ -n "$storage_extra" ]; then
+  sed -i "s/^server: .*/&\nstorage: { $storage_extra }/" "$work/edge.yaml"
+fi
 # interact-personalized: five activities with audience conditions on __view__ and two named scopes.
 cat "$work/edge.yaml" > "$work/edge-personalized.yaml"
 cat >> "$work/edge-personalized.yaml" <<'YAML'
@@ -135,7 +141,8 @@ cat >> "$work/edge-personalized.yaml" <<'YAML'
             - { id: only, weight: 100, items: [ { type: json, content: { banner: cart } } ] }
 YAML
 # Overload: a short writer queue, so ten times the sustainable concurrency must meet 503s.
-sed 's/^server: .*/server: { region: or2, maxRequestBytes: 1048576 }\nstorage: { queueCapacity: 16 }/' "$work/edge.yaml" > "$work/edge-overload.yaml"
+sed -e '/^storage: /d' -e "s/^server: .*/&\nstorage: { queueCapacity: 16${storage_extra:+, $storage_extra} }/" \
+  "$work/edge.yaml" > "$work/edge-overload.yaml"
 
 # collect-50-validated: collect-50's bodies checked against the tests' ExperienceEvent schema (web,
 # commerce, environment, identity map) after a mapping of five data fields (docs/DATA-QUALITY.md).
