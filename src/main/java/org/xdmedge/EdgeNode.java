@@ -171,7 +171,8 @@ public final class EdgeNode implements AutoCloseable {
                 .queueCapacity(storage.queueCapacity()).maxRequestsPerCommit(storage.maxRequestsPerCommit())
                 .retryAfterSeconds(storage.retryAfterSeconds())
                 .retention(storage.retention().maxBytesOrZero(), storage.retention().maxAge())
-                .packing(FramePacking.of(storage.compression())), forwarding);
+                .packing(FramePacking.of(storage.compression()))
+                .writerHandOver(!"off".equals(storage.writerHandOver())).zerosAhead(storage.zerosAhead()), forwarding);
         if (storage.minFreeBytes() != null) {
             store.minFreeBytes(storage.minFreeBytes());
         }

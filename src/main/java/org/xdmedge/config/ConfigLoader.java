@@ -390,6 +390,9 @@ public final class ConfigLoader {
         if (!EdgeConfig.StorageConfig.COMPRESSIONS.contains(storage.compression())) {
             p.add("storage.compression", "must be one of " + String.join(", ", EdgeConfig.StorageConfig.COMPRESSIONS));
         }
+        if (!EdgeConfig.StorageConfig.HAND_OVERS.contains(storage.writerHandOver())) {
+            p.add("storage.writerHandOver", "must be one of " + String.join(", ", EdgeConfig.StorageConfig.HAND_OVERS));
+        }
         var retention = storage.retention();
         if (retention.maxBytes() != null && retention.maxBytes() < MIN_RETENTION_BYTES) {
             p.add("storage.retention.maxBytes", "must be at least " + MIN_RETENTION_BYTES

@@ -20,7 +20,7 @@ public record EdgeConfig(ServerConfig server, StorageConfig storage, List<Organi
         privacy = privacy == null ? PrivacyConfig.defaults() : privacy;
         identity = identity == null ? IdentityConfig.defaults() : identity;
         server = server == null ? new ServerConfig(null, null, null, null, null) : server;
-        storage = storage == null ? new StorageConfig(null, null, null, null, null, null) : storage;
+        storage = storage == null ? new StorageConfig(null, null, null, null, null, null, null, null) : storage;
         organizations = organizations == null ? List.of() : List.copyOf(organizations);
         datastreams = datastreams == null ? List.of() : List.copyOf(datastreams);
         datasets = datasets == null ? List.of() : List.copyOf(datasets);
@@ -117,12 +117,16 @@ public record EdgeConfig(ServerConfig server, StorageConfig storage, List<Organi
 
     /**
      * {@code storage:} the embedded store, its writer queue and its retention; {@code minFreeBytes}
-     * unset: the store's own floor (one 64 MiB segment).
+     * unset: the store's own floor (one 64 MiB segment). {@code writerHandOver} ({@code auto}: on a
+     * one-CPU JVM, {@code off}) and {@code zerosAhead} switch the writer's two disk-and-CPU tunings.
      */
     public record StorageConfig(Integer queueCapacity, Integer maxRequestsPerCommit, Integer retryAfterSeconds,
-                                RetentionConfig retention, Long minFreeBytes, String compression) {
+                                RetentionConfig retention, Long minFreeBytes, String compression,
+                                String writerHandOver, Boolean zerosAhead) {
         /** The values {@code compression} takes ({@code store.FramePacking}'s names). */
         public static final List<String> COMPRESSIONS = List.of("lz4", "zstd", "none");
+        /** The values {@code writerHandOver} takes. */
+        public static final List<String> HAND_OVERS = List.of("auto", "off");
 
         public StorageConfig {
             queueCapacity = queueCapacity == null ? 4096 : queueCapacity;
@@ -130,6 +134,8 @@ public record EdgeConfig(ServerConfig server, StorageConfig storage, List<Organi
             retryAfterSeconds = retryAfterSeconds == null ? 1 : retryAfterSeconds;
             retention = retention == null ? new RetentionConfig(null, null) : retention;
             compression = compression == null ? "lz4" : compression;
+            writerHandOver = writerHandOver == null ? "auto" : writerHandOver;
+            zerosAhead = zerosAhead == null || zerosAhead;
         }
     }
 

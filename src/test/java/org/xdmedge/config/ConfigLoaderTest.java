@@ -127,6 +127,22 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void theWritersTuningsAreOnUnlessSwitchedOffAndNothingElseIsTaken() throws Exception {
+        EdgeConfig.StorageConfig defaults = loader.parse("server: { port: 8080 }", "edge.yaml").storage();
+        assertThat(defaults.writerHandOver()).isEqualTo("auto");
+        assertThat(defaults.zerosAhead()).isTrue();
+        EdgeConfig.StorageConfig off = loader.parse("storage: { writerHandOver: off, zerosAhead: false }", "edge.yaml")
+                .storage();
+        assertThat(off.writerHandOver()).as("YAML 1.1's off stays a word").isEqualTo("off");
+        assertThat(off.zerosAhead()).isFalse();
+        assertThatThrownBy(() -> loader.parse("storage: { writerHandOver: always }", "edge.yaml"))
+                .isInstanceOf(ConfigException.class).hasMessageContaining("storage.writerHandOver")
+                .hasMessageContaining("auto, off");
+        assertThatThrownBy(() -> loader.parse("storage: { zerosAhead: \"no\" }", "edge.yaml"))
+                .isInstanceOf(ConfigException.class).hasMessageContaining("zerosAhead");
+    }
+
+    @Test
     void retentionIsOffByDefaultAndItsLimitsAreChecked() throws Exception {
         assertThat(loader.parse("server: { port: 8080 }", "edge.yaml").storage().retention().maxAge()).isNull();
         EdgeConfig config = loader.parse("storage: { retention: { maxBytes: 1099511627776, maxAgeHours: 720 } }", "edge.yaml");

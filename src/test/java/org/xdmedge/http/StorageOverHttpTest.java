@@ -99,6 +99,35 @@ class StorageOverHttpTest {
         assertThat(lines.get(199).get("event").get("xdm").get("_id").asText()).isEqualTo("none-49");
     }
 
+    @Test
+    void withZerosAheadAndTheHandOverSwitchedOffEveryCommitGrowsTheSegmentByItsOwnBlocks() throws Exception {
+        try (TestEdge edge = TestEdge.start(dir)) {
+            assertThat(edge.postJson("/ee/v2/collect?datastreamId=ds", CollectEndpointTest.event("ahead-1", "u"))
+                    .statusCode()).isEqualTo(202);
+        }
+        assertThat(Files.size(onlySegment(dir))).as("the default: zeros written ahead of a small frame")
+                .isGreaterThanOrEqualTo(256 << 10);
+        Path plain = dir.resolve("plain");
+        String yaml = TestEdge.BASIC_CONFIG + "storage: { zerosAhead: false, writerHandOver: off }\n";
+        try (TestEdge edge = TestEdge.start(yaml, plain)) {
+            for (int i = 1; i <= 3; i++) {
+                assertThat(edge.postJson("/ee/v2/collect?datastreamId=ds", CollectEndpointTest.event("plain-" + i, "u"))
+                        .statusCode()).isEqualTo(202);
+            }
+        }
+        assertThat(Files.size(onlySegment(plain))).as("three small frames, no zeros ahead").isLessThan(64 << 10);
+        assertThat(export("export", "--data", plain.toString())).extracting(l -> l.get("eventId").asText())
+                .containsExactly("plain-1", "plain-2", "plain-3");
+    }
+
+    private static Path onlySegment(Path data) throws Exception {
+        try (var files = Files.list(data.resolve("events"))) {
+            List<Path> segments = files.filter(f -> f.toString().endsWith(".log")).toList();
+            assertThat(segments).hasSize(1);
+            return segments.get(0);
+        }
+    }
+
     /** The magic of each frame of the only event segment, in order. */
     private List<String> frameKinds() throws Exception {
         List<Path> segments;

@@ -41,7 +41,8 @@ import org.xdmedge.store.NumberedFiles;
  * journal forces no journal commit. A large frame is appended as it is: for it the zeros would
  * double the bytes sent to the disk for a saving its size dwarfs. Preparing whole segments ahead
  * on another thread is not done: its writes would delay the commits. Readers stop at the zeros as
- * at any end of the log.
+ * at any end of the log. {@code storage.zerosAhead: false} turns them off, for file systems where
+ * no write overwrites in place (copy-on-write), so the zeros buy nothing there.
  *
  * <p>Threads: one writer (the store's); {@link #frameBytes} and {@link #plainFrameBytes} are read
  * by metrics. Readers open the files on their own ({@link EventLogRecovery}).
@@ -85,6 +86,8 @@ public final class EventLog implements AutoCloseable {
     private int tailLength;
     /** The current segment's size as this writer left it: blocks below it are written (frames or zeros). */
     private long fileEnd;
+    /** Whether small frames that grow the file bring zeros ahead ({@code storage.zerosAhead}). */
+    private boolean zerosAhead = true;
 
     private EventLog(Path directory, long segmentBytes, EventFrameCodec codec) {
         this.directory = directory;
@@ -223,7 +226,7 @@ public final class EventLog implements AutoCloseable {
         int used = tailLength + (int) (end - position);
         int length = (used + blockBytes - 1) / blockBytes * blockBytes;
         long blockStart = position - tailLength;
-        if (blockStart + length > fileEnd && length <= ZEROS_AHEAD_MAX_WRITE) {
+        if (zerosAhead && blockStart + length > fileEnd && length <= ZEROS_AHEAD_MAX_WRITE) {
             // Growing the file: by enough zeros that the next commits only overwrite (class comment).
             long segmentEnd = (segmentBytes + blockBytes - 1) / blockBytes * blockBytes;
             length = (int) Math.max(length, Math.min(length + ZEROS_AHEAD_BYTES, segmentEnd - blockStart));
@@ -240,6 +243,11 @@ public final class EventLog implements AutoCloseable {
             zeros -= n;
         }
         return blocks.flip();
+    }
+
+    /** {@code false}: every write grows the file by its own blocks only (see the class comment). */
+    void zerosAhead(boolean ahead) {
+        zerosAhead = ahead;
     }
 
     /** Where a frame ending at {@code end} lets the next one begin. */

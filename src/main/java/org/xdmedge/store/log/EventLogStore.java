@@ -52,7 +52,7 @@ public final class EventLogStore implements EventSink {
     private final BlockingQueue<PendingWrite> queue;
     private final int maxRequestsPerCommit;
     /** Yields the CPU between the event loop and the writer on a one-CPU JVM (see its class comment). */
-    private final WriterHandOver handOver = new WriterHandOver();
+    private final WriterHandOver handOver;
     private final int retryAfterSeconds;
     private final Thread writer;
     private final AtomicLong storedEvents = new AtomicLong();
@@ -81,17 +81,18 @@ public final class EventLogStore implements EventSink {
 
     private record PendingWrite(List<StoredEvent> events, CompletableFuture<WriteResult> done) {}
 
-    private EventLogStore(Path dataDir, EventLog events, EventIdIndex ids, int queueCapacity, int maxRequestsPerCommit,
-                          int retryAfterSeconds, SegmentRetention retention) {
+    private EventLogStore(Path dataDir, EventLog events, EventIdIndex ids, Options options,
+                          SegmentRetention retention) {
         this.disk = new DiskSpace(dataDir);
         this.retention = retention;
         this.events = events;
         this.ids = ids;
         this.nextSeq = events.lastSeq() + 1;
         this.committedSeq = events.lastSeq();
-        this.queue = new ArrayBlockingQueue<>(queueCapacity);
-        this.maxRequestsPerCommit = maxRequestsPerCommit;
-        this.retryAfterSeconds = retryAfterSeconds;
+        this.queue = new ArrayBlockingQueue<>(options.queueCapacity());
+        this.maxRequestsPerCommit = options.maxRequestsPerCommit();
+        this.retryAfterSeconds = options.retryAfterSeconds();
+        this.handOver = options.writerHandOver() ? new WriterHandOver() : new WriterHandOver(false);
         this.group = new ArrayList<>(maxRequestsPerCommit);
         this.results = new ArrayList<>(maxRequestsPerCommit);
         this.writer = new Thread(this::writeLoop, "event-writer");
@@ -117,52 +118,67 @@ public final class EventLogStore implements EventSink {
      * @param segmentBytes the size at which the log begins a new segment
      * @param idCheckpointMillis how often the id index checkpoints ({@link EventIdIndex})
      * @param retentionMillis how often retention looks
+     * @param writerHandOver whether the writer and the event loop hand the CPU to each other on a
+     *     one-CPU JVM ({@link WriterHandOver}; with more CPUs they never do)
+     * @param zerosAhead whether a small frame that grows a segment writes zeros ahead ({@link EventLog})
      */
     public record Options(int queueCapacity, int maxRequestsPerCommit, int retryAfterSeconds, FramePacking packing,
                           long retentionMaxBytes, Duration retentionMaxAge, long segmentBytes,
-                          long idCheckpointMillis, long retentionMillis) {
+                          long idCheckpointMillis, long retentionMillis, boolean writerHandOver, boolean zerosAhead) {
         public static final Options DEFAULTS = new Options(4096, 512, 1, FramePacking.LZ4, 0, null,
                 EventLog.DEFAULT_SEGMENT_BYTES, EventIdIndex.DEFAULT_CHECKPOINT_MILLIS,
-                SegmentRetention.DEFAULT_INTERVAL_MILLIS);
+                SegmentRetention.DEFAULT_INTERVAL_MILLIS, true, true);
 
         public Options queueCapacity(int requests) {
             return new Options(requests, maxRequestsPerCommit, retryAfterSeconds, packing, retentionMaxBytes,
-                    retentionMaxAge, segmentBytes, idCheckpointMillis, retentionMillis);
+                    retentionMaxAge, segmentBytes, idCheckpointMillis, retentionMillis, writerHandOver, zerosAhead);
         }
 
         public Options maxRequestsPerCommit(int requests) {
             return new Options(queueCapacity, requests, retryAfterSeconds, packing, retentionMaxBytes, retentionMaxAge,
-                    segmentBytes, idCheckpointMillis, retentionMillis);
+                    segmentBytes, idCheckpointMillis, retentionMillis, writerHandOver, zerosAhead);
         }
 
         public Options retryAfterSeconds(int seconds) {
             return new Options(queueCapacity, maxRequestsPerCommit, seconds, packing, retentionMaxBytes, retentionMaxAge,
-                    segmentBytes, idCheckpointMillis, retentionMillis);
+                    segmentBytes, idCheckpointMillis, retentionMillis, writerHandOver, zerosAhead);
         }
 
         public Options packing(FramePacking framePacking) {
             return new Options(queueCapacity, maxRequestsPerCommit, retryAfterSeconds, framePacking, retentionMaxBytes,
-                    retentionMaxAge, segmentBytes, idCheckpointMillis, retentionMillis);
+                    retentionMaxAge, segmentBytes, idCheckpointMillis, retentionMillis, writerHandOver, zerosAhead);
         }
 
         public Options retention(long maxBytes, Duration maxAge) {
             return new Options(queueCapacity, maxRequestsPerCommit, retryAfterSeconds, packing, maxBytes, maxAge,
-                    segmentBytes, idCheckpointMillis, retentionMillis);
+                    segmentBytes, idCheckpointMillis, retentionMillis, writerHandOver, zerosAhead);
+        }
+
+        /** {@code false}: the writer never yields to the event loop, even on one CPU ({@link WriterHandOver}). */
+        public Options writerHandOver(boolean onOneCpu) {
+            return new Options(queueCapacity, maxRequestsPerCommit, retryAfterSeconds, packing, retentionMaxBytes,
+                    retentionMaxAge, segmentBytes, idCheckpointMillis, retentionMillis, onOneCpu, zerosAhead);
+        }
+
+        /** {@code false}: a small frame that grows a segment writes no zeros ahead ({@link EventLog}). */
+        public Options zerosAhead(boolean ahead) {
+            return new Options(queueCapacity, maxRequestsPerCommit, retryAfterSeconds, packing, retentionMaxBytes,
+                    retentionMaxAge, segmentBytes, idCheckpointMillis, retentionMillis, writerHandOver, ahead);
         }
 
         Options segmentBytes(long bytes) {
             return new Options(queueCapacity, maxRequestsPerCommit, retryAfterSeconds, packing, retentionMaxBytes,
-                    retentionMaxAge, bytes, idCheckpointMillis, retentionMillis);
+                    retentionMaxAge, bytes, idCheckpointMillis, retentionMillis, writerHandOver, zerosAhead);
         }
 
         Options idCheckpointMillis(long millis) {
             return new Options(queueCapacity, maxRequestsPerCommit, retryAfterSeconds, packing, retentionMaxBytes,
-                    retentionMaxAge, segmentBytes, millis, retentionMillis);
+                    retentionMaxAge, segmentBytes, millis, retentionMillis, writerHandOver, zerosAhead);
         }
 
         Options retentionMillis(long millis) {
             return new Options(queueCapacity, maxRequestsPerCommit, retryAfterSeconds, packing, retentionMaxBytes,
-                    retentionMaxAge, segmentBytes, idCheckpointMillis, millis);
+                    retentionMaxAge, segmentBytes, idCheckpointMillis, millis, writerHandOver, zerosAhead);
         }
 
         SegmentRetention.Limits retentionLimits() {
@@ -178,6 +194,7 @@ public final class EventLogStore implements EventSink {
     /** As {@link #open(Path, Options)}, with retention keeping what {@code hold} still needs (null: nothing). */
     public static EventLogStore open(Path dataDir, Options options, RetentionHold hold) throws IOException {
         EventLog events = EventLog.open(dataDir, options.segmentBytes(), options.packing());
+        events.zerosAhead(options.zerosAhead());
         List<AutoCloseable> opened = new ArrayList<>();
         opened.add(events);
         try {
@@ -186,9 +203,8 @@ public final class EventLogStore implements EventSink {
             opened.add(ids);
             SegmentRetention.tellIndex(dataDir, ids); // of what retention deleted before this start
             SegmentRetention.Limits retention = options.retentionLimits();
-            return new EventLogStore(dataDir, events, ids, options.queueCapacity(), options.maxRequestsPerCommit(),
-                    options.retryAfterSeconds(), retention.enabled()
-                            ? new SegmentRetention(dataDir, retention, options.retentionMillis(), ids, hold) : null);
+            return new EventLogStore(dataDir, events, ids, options, retention.enabled()
+                    ? new SegmentRetention(dataDir, retention, options.retentionMillis(), ids, hold) : null);
         } catch (IOException | RuntimeException e) {
             for (int i = opened.size() - 1; i >= 0; i--) {
                 try {

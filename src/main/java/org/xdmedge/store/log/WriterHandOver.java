@@ -2,7 +2,8 @@ package org.xdmedge.store.log;
 
 /**
  * The event writer's hand-over with the event loop on a one-CPU JVM ({@code
- * Runtime.availableProcessors() == 1}); with more CPUs every method does nothing.
+ * Runtime.availableProcessors() == 1}); with more CPUs, or with {@code storage.writerHandOver: off},
+ * every method does nothing.
  *
  * <p>Why: on one CPU the first request queued wakes the writer in the middle of the event loop's
  * batch of reads; it would commit that request alone and the rest of the batch in the next groups.

@@ -133,6 +133,25 @@ class EventLogTest {
     }
 
     @Test
+    void withoutZerosAheadEachSmallFrameGrowsTheFileByItsOwnBlocksOnly() throws Exception {
+        try (EventLog log = open(EventLog.DEFAULT_SEGMENT_BYTES)) {
+            log.zerosAhead(false);
+            for (int i = 1; i <= 5; i++) {
+                append(log, i, "e" + i);
+                Path segment = onlySegment();
+                assertThat(Files.size(segment)).as("the file's size after frame %d", i)
+                        .isLessThan(frameEnd(segment) + blockBytes());
+            }
+        }
+        assertThat(ids()).containsExactly("e1", "e2", "e3", "e4", "e5");
+        try (EventLog log = open(EventLog.DEFAULT_SEGMENT_BYTES)) {
+            assertThat(log.lastSeq()).isEqualTo(5);
+            append(log, 6, "e6");
+        }
+        assertThat(ids()).hasSize(6).endsWith("e5", "e6");
+    }
+
+    @Test
     void aLargeFrameGrowsTheFileByItselfOnly() throws Exception {
         String[] many = new String[40];
         for (int i = 0; i < many.length; i++) {
