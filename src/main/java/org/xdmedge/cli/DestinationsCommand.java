@@ -195,20 +195,30 @@ public final class DestinationsCommand implements Runnable {
                 } catch (IllegalArgumentException e) {
                     throw new StartupException(e.getMessage() + "; set it in this command's environment", Failures.USAGE, e);
                 }
-                DeadLetterStore.Replay taken = DeadLetterStore.takeForReplay(data, destination);
-                List<DeadLetterStore.Entry> entries = taken.entries();
                 List<DeadLetter> failed = new ArrayList<>();
                 int delivered = 0;
-                int batch = d.batch().maxEvents();
-                for (int i = 0; i < entries.size(); i += batch) {
-                    delivered += send(sender, entries.subList(i, Math.min(entries.size(), i + batch)), failed);
+                int total;
+                try (DeadLetterStore.Replay taken = take()) {
+                    List<DeadLetterStore.Entry> entries = taken.entries();
+                    total = entries.size();
+                    int batch = d.batch().maxEvents();
+                    for (int i = 0; i < entries.size(); i += batch) {
+                        delivered += send(sender, entries.subList(i, Math.min(entries.size(), i + batch)), failed);
+                    }
+                    taken.finish(failed);
                 }
-                DeadLetterStore.append(data, failed);
-                DeadLetterStore.finishReplay(taken);
-                out.println("replayed " + delivered + " of " + entries.size() + " dead letters to '" + destination + "'"
+                out.println("replayed " + delivered + " of " + total + " dead letters to '" + destination + "'"
                         + (failed.isEmpty() ? "" : "; " + failed.size() + " failed again and stay dead letters"));
                 out.flush();
                 return failed.isEmpty() ? 0 : Failures.FAILED;
+            }
+
+            private DeadLetterStore.Replay take() throws Exception {
+                try {
+                    return DeadLetterStore.takeForReplay(data, destination);
+                } catch (DeadLetterStore.ReplayRunning e) {
+                    throw new StartupException(e.getMessage(), Failures.FAILED, e);
+                }
             }
 
             /** Sends {@code entries} (a few attempts for a failure worth another); returns how many were delivered. */
