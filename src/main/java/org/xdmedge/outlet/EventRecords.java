@@ -17,27 +17,72 @@ import org.xdmedge.protocol.EdgeJson;
 public final class EventRecords {
     private EventRecords() {}
 
+    private static final byte[] REQUEST_ID = ascii("{\"requestId\":");
+    private static final byte[] DATASTREAM_ID = ascii(",\"datastreamId\":");
+    private static final byte[] DATASET = ascii(",\"dataset\":");
+    private static final byte[] RECEIVED_AT = ascii(",\"receivedAt\":");
+    private static final byte[] EVENT_ID = ascii(",\"eventId\":");
+    private static final byte[] NAMESPACE = ascii(",\"primaryIdentity\":{\"namespace\":");
+    private static final byte[] ID = ascii(",\"id\":");
+    private static final byte[] EVENT = ascii("},\"event\":");
+    private static final byte[] NULL = ascii("null");
+
+    /**
+     * Writes the record as a JSON generator would, field by field, with the stored event's bytes
+     * copied as they are: no generator, and no decoding and encoding of the event again.
+     */
     public static void write(StoredEvent e, OutputStream out) throws IOException {
-        try (JsonGenerator g = EdgeJson.MAPPER.getFactory().createGenerator(out)) {
-            g.disable(JsonGenerator.Feature.AUTO_CLOSE_TARGET);
-            g.writeStartObject();
-            g.writeStringField("requestId", e.requestId());
-            g.writeStringField("datastreamId", e.datastreamId());
-            g.writeStringField("dataset", e.dataset());
-            g.writeStringField("receivedAt", Instant.ofEpochMilli(e.receivedAtMillis()).toString());
-            g.writeStringField("eventId", e.eventId());
-            g.writeObjectFieldStart("primaryIdentity");
-            g.writeStringField("namespace", e.primaryNamespace());
-            g.writeStringField("id", e.primaryId());
-            g.writeEndObject();
-            g.writeFieldName("event");
-            g.writeRawValue(new String(e.eventJson(), StandardCharsets.UTF_8));
-            g.writeEndObject();
+        out.write(REQUEST_ID);
+        string(e.requestId(), out);
+        out.write(DATASTREAM_ID);
+        string(e.datastreamId(), out);
+        out.write(DATASET);
+        string(e.dataset(), out);
+        out.write(RECEIVED_AT);
+        string(Instant.ofEpochMilli(e.receivedAtMillis()).toString(), out);
+        out.write(EVENT_ID);
+        string(e.eventId(), out);
+        out.write(NAMESPACE);
+        string(e.primaryNamespace(), out);
+        out.write(ID);
+        string(e.primaryId(), out);
+        out.write(EVENT);
+        out.write(e.eventJson());
+        out.write('}');
+    }
+
+    /** A JSON string: ASCII text without quotes or controls as it is, any other through Jackson's generator. */
+    private static void string(String s, OutputStream out) throws IOException {
+        if (s == null) {
+            out.write(NULL);
+        } else if (plainAscii(s)) {
+            out.write('"');
+            out.write(s.getBytes(StandardCharsets.ISO_8859_1));
+            out.write('"');
+        } else {
+            try (JsonGenerator g = EdgeJson.MAPPER.getFactory().createGenerator(out)) {
+                g.disable(JsonGenerator.Feature.AUTO_CLOSE_TARGET);
+                g.writeString(s);
+            }
         }
     }
 
+    private static boolean plainAscii(String s) {
+        for (int i = 0; i < s.length(); i++) {
+            char c = s.charAt(i);
+            if (c < 0x20 || c > 0x7e || c == '"' || c == '\\') {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private static byte[] ascii(String s) {
+        return s.getBytes(StandardCharsets.US_ASCII);
+    }
+
     public static byte[] toBytes(StoredEvent e) {
-        ByteArrayOutputStream out = new ByteArrayOutputStream(e.eventJson().length + 256);
+        ByteArrayOutputStream out = new ByteArrayOutputStream(e.eventJson().length + 320);
         try {
             write(e, out);
         } catch (IOException ex) {
