@@ -1,6 +1,5 @@
 package org.xdmedge.forwarding;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayDeque;
@@ -17,7 +16,6 @@ import org.slf4j.LoggerFactory;
 import org.xdmedge.config.DestinationConfig;
 import org.xdmedge.outlet.EventRecords;
 import org.xdmedge.outlet.StoredEvent;
-import org.xdmedge.protocol.EdgeJson;
 import org.xdmedge.store.log.EventReader;
 
 /**
@@ -34,7 +32,7 @@ public final class Forwarder {
     /** Events visited per reading of the log at most, so a long filtered-out stretch does not hold the thread. */
     private static final int MAX_VISITED_PER_SCAN = 100_000;
 
-    /** An event selected for this destination, with what consent needs of it; its JSON is parsed once, and only when the type or the ECID needs it. */
+    /** An event selected for this destination, with what consent needs of it; its JSON is read (without a tree) only when the type or the ECID needs it. */
     record Pending(long seq, StoredEvent event, String orgId, String ecid) {}
 
     private final DestinationConfig config;
@@ -248,7 +246,6 @@ public final class Forwarder {
         var retry = config.retry();
         List<Pending> sent = null;
         byte[] body = null;
-        List<byte[]> records = null;
         List<String> ids = null;
         for (int attempts = 1; ; attempts++) {
             if (stopping) {
@@ -266,13 +263,13 @@ public final class Forwarder {
             }
             if (!allowed.equals(sent)) {
                 sent = allowed;
-                records = new ArrayList<>(allowed.size());
                 ids = new ArrayList<>(allowed.size());
+                List<StoredEvent> events = new ArrayList<>(allowed.size());
                 for (Pending p : allowed) {
-                    records.add(EventRecords.toBytes(p.event()));
+                    events.add(p.event());
                     ids.add(p.event().eventId());
                 }
-                body = HttpDestination.body(records);
+                body = HttpDestination.bodyOf(events);
             }
             HttpDestination.Outcome outcome = sender.send(body, ids);
             if (outcome.kind() != HttpDestination.Kind.RETRY || attempts >= retry.maxAttempts()) {
@@ -293,17 +290,17 @@ public final class Forwarder {
                         }
                         return true;
                     }
-                    deadLetter(sent, records, "rejected", outcome, attempts);
+                    deadLetter(sent, "rejected", outcome, attempts);
                     return true;
                 }
                 case RETRY -> {
                     if (attempts >= retry.maxAttempts()) {
-                        deadLetter(sent, records, "maxAttempts", outcome, attempts);
+                        deadLetter(sent, "maxAttempts", outcome, attempts);
                         return true;
                     }
                     long age = System.currentTimeMillis() - sent.get(0).event().receivedAtMillis();
                     if (age > retry.maxAgeHours() * 3_600_000L) {
-                        deadLetter(sent, records, "maxAgeHours", outcome, attempts);
+                        deadLetter(sent, "maxAgeHours", outcome, attempts);
                         return true;
                     }
                     retried.incrementAndGet();
@@ -346,13 +343,13 @@ public final class Forwarder {
         return bound / 2 + ThreadLocalRandom.current().nextLong(bound / 2 + 1);
     }
 
-    private void deadLetter(List<Pending> batch, List<byte[]> records, String reason, HttpDestination.Outcome outcome,
-                            int attempts) throws IOException {
+    private void deadLetter(List<Pending> batch, String reason, HttpDestination.Outcome outcome, int attempts)
+            throws IOException {
         long now = System.currentTimeMillis();
         List<DeadLetter> letters = new ArrayList<>(batch.size());
-        for (int i = 0; i < batch.size(); i++) {
+        for (Pending p : batch) {
             letters.add(new DeadLetter(config.id(), reason, outcome.status(), outcome.error(), attempts, now,
-                    batch.get(i).seq(), records.get(i)));
+                    p.seq(), EventRecords.toBytes(p.event())));
         }
         DeadLetterStore.append(dataDir, letters);
         deadLettered.addAndGet(batch.size());
@@ -414,9 +411,14 @@ public final class Forwarder {
         if (types == null) {
             return null;
         }
-        JsonNode xdm = types.isEmpty() && "ECID".equals(event.primaryNamespace()) ? null : xdm(event);
-        if (types.isEmpty() || (xdm != null && types.contains(xdm.path("eventType").asText(null)))) {
-            return new Pending(seq, event, orgs.get(event.datastreamId()), ecidOf(event, xdm));
+        boolean ecidIsPrimary = "ECID".equals(event.primaryNamespace());
+        if (types.isEmpty() && ecidIsPrimary) {
+            return new Pending(seq, event, orgs.get(event.datastreamId()), event.primaryId());
+        }
+        EventFields fields = EventFields.of(event.eventJson(), !types.isEmpty(), !ecidIsPrimary);
+        if (types.isEmpty() || types.contains(fields.eventType())) {
+            return new Pending(seq, event, orgs.get(event.datastreamId()),
+                    ecidIsPrimary ? event.primaryId() : fields.firstEcid());
         }
         return null;
     }
@@ -426,24 +428,6 @@ public final class Forwarder {
     }
 
     static String eventType(StoredEvent event) {
-        JsonNode xdm = xdm(event);
-        return xdm == null ? null : xdm.path("eventType").asText(null);
-    }
-
-    /** The event's ECID: its primary identity when that is one, else the first ECID of its identity map. */
-    static String ecidOf(StoredEvent event, JsonNode xdm) {
-        if ("ECID".equals(event.primaryNamespace())) {
-            return event.primaryId();
-        }
-        JsonNode ecid = xdm == null ? null : xdm.path("identityMap").path("ECID").path(0).path("id");
-        return ecid == null || !ecid.isTextual() ? null : ecid.asText();
-    }
-
-    private static JsonNode xdm(StoredEvent event) {
-        try {
-            return EdgeJson.MAPPER.readTree(event.eventJson()).get("xdm");
-        } catch (IOException e) {
-            return null;
-        }
+        return EventFields.of(event.eventJson(), true, false).eventType();
     }
 }

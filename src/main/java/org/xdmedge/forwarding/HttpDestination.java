@@ -2,6 +2,7 @@ package org.xdmedge.forwarding;
 
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -24,6 +25,8 @@ import java.util.function.Function;
 import javax.crypto.Mac;
 import javax.crypto.spec.SecretKeySpec;
 import org.xdmedge.config.DestinationConfig;
+import org.xdmedge.outlet.EventRecords;
+import org.xdmedge.outlet.StoredEvent;
 
 /**
  * Sends batches to one HTTP destination with the JDK client: a POST of a JSON array of events (each
@@ -111,6 +114,28 @@ public final class HttpDestination {
                 out.write(',');
             }
             out.writeBytes(records.get(i));
+        }
+        out.write(']');
+        return out.toByteArray();
+    }
+
+    /** The request body for {@code events}: a JSON array of their records, each as {@code export} writes it. */
+    public static byte[] bodyOf(List<StoredEvent> events) {
+        int size = 2;
+        for (StoredEvent e : events) {
+            size += e.eventJson().length + 320;
+        }
+        ByteArrayOutputStream out = new ByteArrayOutputStream(size);
+        out.write('[');
+        for (int i = 0; i < events.size(); i++) {
+            if (i > 0) {
+                out.write(',');
+            }
+            try {
+                EventRecords.write(events.get(i), out);
+            } catch (IOException e) {
+                throw new UncheckedIOException(e); // a ByteArrayOutputStream does not fail
+            }
         }
         out.write(']');
         return out.toByteArray();
