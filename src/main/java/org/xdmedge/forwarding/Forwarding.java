@@ -174,6 +174,17 @@ public final class Forwarding implements RetentionHold, AutoCloseable {
                     .description("Events in the log after the destination's position").register(registry);
             Gauge.builder("xdmedge.forwarding.lag.seconds", f, Forwarder::lagSeconds).tag("destination", f.id())
                     .description("Age of the oldest event the destination has not passed").register(registry);
+            List<KafkaForwarder> topics = kafka.stream().filter(k -> k.destination().equals(f.id())).toList();
+            if (!topics.isEmpty()) {
+                Gauge.builder("xdmedge.forwarding.kafka.lag.events", topics,
+                                ks -> ks.stream().mapToLong(KafkaForwarder::lagEvents).sum()).tag("destination", f.id())
+                        .description("Records of the Kafka partitions this node reads that the destination has not passed")
+                        .register(registry);
+                Gauge.builder("xdmedge.forwarding.kafka.lag.seconds", topics,
+                                ks -> ks.stream().mapToDouble(KafkaForwarder::lagSeconds).max().orElse(0)).tag("destination", f.id())
+                        .description("Age of the oldest Kafka record this node holds for the destination and has not passed")
+                        .register(registry);
+            }
         }
     }
 

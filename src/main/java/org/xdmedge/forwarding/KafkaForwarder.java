@@ -47,6 +47,10 @@ final class KafkaForwarder {
     private final int pollMs;
     private volatile KafkaConsumer<byte[], byte[]> consumer;
     private Thread thread;
+    /** Records of this node's partitions not yet passed: after the consumer's position, and those of the poll in hand. */
+    private volatile long lagEvents;
+    /** When the oldest record of the poll in hand not yet passed was written; 0 when none is. */
+    private volatile long oldestPendingMillis;
 
     KafkaForwarder(Forwarder engine, String bootstrapServers, Map<String, Object> producer, List<String> topics,
                    int maxEvents, int pollMs) {
@@ -62,6 +66,21 @@ final class KafkaForwarder {
         this.topics = List.copyOf(topics);
         this.maxEvents = maxEvents;
         this.pollMs = pollMs;
+    }
+
+    String destination() {
+        return engine.id();
+    }
+
+    /** Records of the partitions this node reads that the destination has not passed (Kafka's consumer lag, {@code read_committed}). */
+    long lagEvents() {
+        return lagEvents;
+    }
+
+    /** Age of the oldest record this node holds and has not passed; 0 when it holds none. */
+    double lagSeconds() {
+        long oldest = oldestPendingMillis;
+        return oldest == 0 ? 0 : Math.max(0, System.currentTimeMillis() - oldest) / 1000.0;
     }
 
     static String groupId(String destination) {
@@ -139,12 +158,24 @@ final class KafkaForwarder {
     /** Sends what a poll returned in batches; false when the forwarder stops (nothing more is committed). */
     private boolean forward(KafkaConsumer<byte[], byte[]> c, ConsumerRecords<byte[], byte[]> records)
             throws IOException, InterruptedException {
+        long behind = 0;
+        for (TopicPartition tp : c.assignment()) {
+            behind += c.currentLag(tp).orElse(0);
+        }
+        int held = records.count();
+        lagEvents = behind + held;
         if (records.isEmpty()) {
+            oldestPendingMillis = 0;
             return true;
         }
         List<Forwarder.Pending> batch = new ArrayList<>();
         Map<TopicPartition, OffsetAndMetadata> passed = new HashMap<>();
+        int read = 0;
         for (ConsumerRecord<byte[], byte[]> r : records) {
+            if (batch.isEmpty()) {
+                oldestPendingMillis = r.timestamp();
+            }
+            read++;
             passed.put(new TopicPartition(r.topic(), r.partition()), new OffsetAndMetadata(r.offset() + 1));
             StoredEvent event = event(r.value());
             Forwarder.Pending p = event == null ? null : engine.pending(r.offset(), event);
@@ -157,12 +188,15 @@ final class KafkaForwarder {
                 }
                 c.commitSync(passed);
                 batch.clear();
+                lagEvents = behind + held - read;
             }
         }
         if (!batch.isEmpty() && !engine.deliverFromKafka(batch)) {
             return false;
         }
         c.commitSync(passed);
+        lagEvents = behind;
+        oldestPendingMillis = 0;
         return true;
     }
 

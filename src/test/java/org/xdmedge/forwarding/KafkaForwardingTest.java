@@ -2,6 +2,7 @@ package org.xdmedge.forwarding;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.io.IOException;
 import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -9,6 +10,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -36,6 +38,10 @@ class KafkaForwardingTest {
     }
 
     private static String config(String url) {
+        return config(url, "forwarded-events");
+    }
+
+    private static String config(String url, String topic) {
         return """
                 server: { region: or2, eventLoops: 1 }
                 organizations:
@@ -44,7 +50,7 @@ class KafkaForwardingTest {
                   - id: crm
                     url: %s
                     batch: { maxEvents: 5, maxDelayMs: 20 }
-                    retry: { initialBackoffMs: 5, maxBackoffMs: 40 }
+                    retry: { initialBackoffMs: 5, maxBackoffMs: 40, maxAttempts: 1000 }
                     timeoutMs: 2000
                 forwarding: { pollMs: 50 }
                 datastreams:
@@ -58,9 +64,9 @@ class KafkaForwardingTest {
                     outlet: kafka
                     kafka:
                       bootstrapServers: "%s"
-                      topic: forwarded-events
+                      topic: %s
                       producer: { linger.ms: 2 }
-                """.formatted(TestEdge.ORG, url, TestEdge.ORG, kafka.bootstrapServers());
+                """.formatted(TestEdge.ORG, url, TestEdge.ORG, kafka.bootstrapServers(), topic);
     }
 
     @Test
@@ -109,5 +115,46 @@ class KafkaForwardingTest {
             byVisitor.values().forEach(ids -> assertThat(ids).isSortedAccordingTo(
                     (x, y) -> Integer.compare(Integer.parseInt(x.substring(2)), Integer.parseInt(y.substring(2)))));
         }
+    }
+
+    @Test
+    void theGroupsLagIsMeasuredUntilTheDestinationTakesTheRecords() throws Exception {
+        AtomicBoolean up = new AtomicBoolean();
+        try (FlakyReceiver receiver = new FlakyReceiver((n, ids) -> up.get()
+                ? FlakyReceiver.Answer.ok() : new FlakyReceiver.Answer(503, 0, "0"));
+             TestEdge edge = TestEdge.start(config(receiver.url(), "lagging-events"), dir.resolve("lag"))) {
+            edge.awaitReady(Duration.ofSeconds(60));
+            List<String> expected = new ArrayList<>();
+            for (int i = 0; i < 12; i++) {
+                assertThat(edge.postJson("/ee/v2/collect?datastreamId=ds",
+                        ForwardingTest.event("l-" + i, "commerce.purchases", ForwardingTest.ecid(i % 3))).statusCode())
+                        .isEqualTo(202);
+                expected.add("l-" + i);
+            }
+            ForwardingTest.await(() -> metric(edge, "xdmedge_forwarding_kafka_lag_events") >= expected.size(),
+                    Duration.ofSeconds(60), "the records the destination refuses count as lag");
+            assertThat(metric(edge, "xdmedge_forwarding_kafka_lag_seconds")).isGreaterThan(0);
+            up.set(true);
+            ForwardingTest.await(() -> receiver.deliveredOnce().containsAll(expected), Duration.ofSeconds(60),
+                    "delivered once the destination is back");
+            ForwardingTest.await(() -> metric(edge, "xdmedge_forwarding_kafka_lag_events") == 0
+                    && metric(edge, "xdmedge_forwarding_kafka_lag_seconds") == 0, Duration.ofSeconds(60), "no lag left");
+        }
+    }
+
+    /** {@code name}'s value for the destination crm in the edge's {@code /metrics}. */
+    private static double metric(TestEdge edge, String name) {
+        String body;
+        try {
+            body = edge.get("/metrics").body();
+        } catch (IOException | InterruptedException e) {
+            throw new IllegalStateException(e);
+        }
+        for (String line : body.split("\n")) {
+            if (line.startsWith(name + "{") && line.contains("destination=\"crm\"")) {
+                return Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1));
+            }
+        }
+        throw new AssertionError("no " + name + " in /metrics");
     }
 }
