@@ -4,7 +4,12 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.networknt.schema.Error;
+import com.networknt.schema.ExecutionConfig;
+import com.networknt.schema.ExecutionContext;
+import com.networknt.schema.ExecutionContextCustomizer;
+import com.networknt.schema.OutputFormat;
 import com.networknt.schema.Schema;
+import com.networknt.schema.SchemaContext;
 import com.networknt.schema.SchemaException;
 import com.networknt.schema.SchemaLocation;
 import com.networknt.schema.SchemaRegistry;
@@ -12,6 +17,8 @@ import com.networknt.schema.SchemaRegistryConfig;
 import com.networknt.schema.dialect.Dialect;
 import com.networknt.schema.dialect.DialectId;
 import com.networknt.schema.dialect.Dialects;
+import com.networknt.schema.keyword.AbstractKeyword;
+import com.networknt.schema.keyword.KeywordValidator;
 import com.networknt.schema.keyword.NonValidationKeyword;
 import com.networknt.schema.path.NodePath;
 import com.networknt.schema.path.PathType;
@@ -34,6 +41,17 @@ import java.util.Locale;
  */
 public final class SchemaCheck {
     private static final ObjectMapper JSON = new ObjectMapper();
+    /**
+     * One configuration for every validation, built once: what the library would otherwise build
+     * twice per call. Annotations are not collected: nothing reads them.
+     */
+    private static final ExecutionConfig EXECUTION = ExecutionConfig.builder()
+            .locale(Locale.ENGLISH) // the same messages in quarantine records whatever the host's locale
+            .formatAssertionsEnabled(true)
+            .annotationCollectionEnabled(false)
+            .build();
+    /** The errors as the library collected them, the execution context left as it is. */
+    private static final OutputFormat<List<Error>> ERRORS = (schema, context, schemaContext) -> context.getErrors();
 
     private final Schema schema;
 
@@ -80,7 +98,7 @@ public final class SchemaCheck {
         for (Dialect d : List.of(Dialects.getDraft4(), Dialects.getDraft6(), Dialects.getDraft7(),
                 Dialects.getDraft201909(), Dialects.getDraft202012())) {
             // Unknown keywords (meta:*, Adobe's annotations) are kept as annotations, without a warning each.
-            dialects.add(Dialect.builder(d).unknownKeywordFactory((name, context) -> new NonValidationKeyword(name)).build());
+            dialects.add(Dialect.builder(d).unknownKeywordFactory((name, context) -> new Annotation(name)).build());
         }
         return SchemaRegistry.withDialects(dialects, builder -> builder
                 .defaultDialectId(DialectId.DRAFT_2020_12)
@@ -88,9 +106,30 @@ public final class SchemaCheck {
                 .schemaLoader(loader -> loader.fetchRemoteResources(false)));
     }
 
+    /**
+     * A keyword the draft does not define ({@code title} and {@code description} in the drafts the
+     * library knows as vocabularies only, the Schema Registry's {@code meta:*}). Text, numbers and
+     * lists get no validator at all: an XDM schema has several such keywords on every field, and
+     * each validator, even one that does nothing, costs every event a step. An object keeps the
+     * library's own annotation validator, which registers an {@code $id} it may hold.
+     */
+    private static final class Annotation extends AbstractKeyword {
+        private final NonValidationKeyword kept;
+
+        Annotation(String name) {
+            super(name);
+            this.kept = new NonValidationKeyword(name);
+        }
+
+        @Override
+        public KeywordValidator newValidator(SchemaLocation location, JsonNode value, Schema parent, SchemaContext context) {
+            return value.isObject() ? kept.newValidator(location, value, parent, context) : null;
+        }
+    }
+
     /** Every violation of {@code xdm}, named by path from {@code xdm}; empty when it is valid. */
     public List<Violation> validate(JsonNode xdm) {
-        List<Error> errors = schema.validate(xdm);
+        List<Error> errors = schema.validate(new ExecutionContext(EXECUTION), xdm, ERRORS, (ExecutionContextCustomizer) null);
         if (errors.isEmpty()) {
             return List.of();
         }
