@@ -54,8 +54,10 @@ import org.xdmedge.protocol.EdgeRequestParser;
 import org.xdmedge.protocol.StreamFraming;
 import org.xdmedge.quality.DataQuality;
 import org.xdmedge.quality.EdgeAdditions;
+import org.xdmedge.quality.Mapping;
 import org.xdmedge.quality.Quarantine;
 import org.xdmedge.quality.Violation;
+import org.xdmedge.quality.Violations;
 import org.xdmedge.ratelimit.RateLimiter;
 
 /**
@@ -122,9 +124,9 @@ public final class EdgeService {
     private record Plan(EdgeCall call, EdgeRequest request, Datastream datastream, RequestConfig config,
                         ResolvedIdentity identity, ClientState state, StreamFraming streaming,
                         ConsentRecord requestedConsent, List<StoredEvent> events, List<String> consentKeys,
-                        List<List<Violation>> violations) {
+                        List<Violations> violations) {
         /** The violations of event {@code i} (stored as a quarantine record), or null when it is valid or unchecked. */
-        List<Violation> violationsOf(int i) {
+        Violations violationsOf(int i) {
             return violations == null ? null : violations.get(i);
         }
     }
@@ -189,7 +191,7 @@ public final class EdgeService {
         List<StoredEvent> events = new ArrayList<>(request.events().size());
         List<String> consentKeys = new ArrayList<>(request.events().size());
         DataQuality.Rules rules = quality.rules(datastream.id());
-        List<List<Violation>> violations = rules == null ? null : new ArrayList<>(request.events().size());
+        List<Violations> violations = rules == null ? null : new ArrayList<>(request.events().size());
         for (EdgeEvent event : request.events()) {
             events.add(toStored(call, datastream, config, event, identity, rules, violations));
             // A freshly minted ECID cannot have a consent record yet: nothing to look up.
@@ -366,7 +368,7 @@ public final class EdgeService {
             if ("invalid".equals(skipped.get(i))) {
                 invalid++;
                 receipt.put("quarantine", DataQuality.QUARANTINE_DATASET);
-                receipt.set("violations", Quarantine.violationsJson(plan.violationsOf(i)));
+                receipt.set("violations", plan.violationsOf(i).json()); // the same JSON as its quarantine record's
             }
         }
         if (invalid > 0) {
@@ -420,16 +422,16 @@ public final class EdgeService {
     }
 
     /** {@code invalidEvents: reject}: the request is refused, naming every violation of every event. */
-    private static void rejectInvalid(EdgeAction action, List<EdgeEvent> events, List<List<Violation>> violations) {
+    private static void rejectInvalid(EdgeAction action, List<EdgeEvent> events, List<Violations> violations) {
         List<EdgeProblem.FieldError> errors = new ArrayList<>();
         List<Integer> indexes = new ArrayList<>();
         for (int i = 0; i < violations.size(); i++) {
-            List<Violation> v = violations.get(i);
+            Violations v = violations.get(i);
             if (v == null) {
                 continue;
             }
             indexes.add(events.get(i).index());
-            for (Violation one : v) {
+            for (Violation one : v.list()) {
                 if (errors.size() < MAX_REPORTED_VIOLATIONS) {
                     errors.add(new EdgeProblem.FieldError(eventPath(action, events.get(i)) + "." + one.path(),
                             one.keyword() + ": " + one.message()));
@@ -474,7 +476,7 @@ public final class EdgeService {
      */
     private static StoredEvent toStored(EdgeCall call, Datastream datastream, RequestConfig config, EdgeEvent event,
                                         ResolvedIdentity identity, DataQuality.Rules rules,
-                                        List<List<Violation>> violations) {
+                                        List<Violations> violations) {
         String eventId = event.eventId();
         String addId = null;
         // Made up for this request alone: no retry can send it again, so no store claims it for dedup.
@@ -497,18 +499,23 @@ public final class EdgeService {
         } else {
             // Mapping changes the tree: keep the event as sent for its quarantine record (from the raw bytes when there are).
             JsonNode asSent = event.rawXdm() == null ? event.xdm().deepCopy() : null;
+            ObjectNode xdm = event.xdm();
+            Mapping.Result mapped = rules.map(xdm, rules.readsData() ? event.data() : null);
+            // Nothing mapped: the tree still says what the client's bytes say, so those can be stored with our members.
+            byte[] spliced = mapped.wrote() ? null : StoredEventBytes.spliced(event, addId, addTimestamp, addEcid, primary == null);
             EdgeAdditions additions = new EdgeAdditions(addId, addTimestamp, addEcid, primary == null);
-            DataQuality.Outcome outcome = rules.check(event.xdm(), event.data(), additions);
-            violations.add(outcome.valid() ? null : outcome.violations());
-            if (!outcome.valid() && rules.onInvalid() == DataQuality.OnInvalid.REJECT) {
+            List<Violation> found = rules.validate(xdm, mapped, additions);
+            Violations invalid = found.isEmpty() ? null : new Violations(found);
+            violations.add(invalid);
+            if (invalid != null && rules.onInvalid() == DataQuality.OnInvalid.REJECT) {
                 return null; // the request is refused before anything is stored: no record to build
             }
-            if (!outcome.valid()) {
+            if (invalid != null) {
                 return Quarantine.record(call.requestId(), datastream.id(), config.dataset(), call.receivedAtMillis(),
                         eventId, primaryNs, primaryId, minted, asSent != null ? asSent : event.rawXdm().tree(),
-                        event.data(), additions, outcome.violations());
+                        event.data(), additions, invalid);
             }
-            json = outcome.storedJson();
+            json = spliced != null ? spliced : StoredEventBytes.written(xdm, event);
         }
         return new StoredEvent(call.requestId(), datastream.id(), config.dataset(), call.receivedAtMillis(),
                 eventId, primaryNs, primaryId, json, minted);

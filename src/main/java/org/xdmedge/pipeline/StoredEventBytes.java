@@ -1,5 +1,6 @@
 package org.xdmedge.pipeline;
 
+import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.nio.charset.StandardCharsets;
@@ -7,6 +8,7 @@ import java.util.Arrays;
 import org.xdmedge.identity.IdentityResolver;
 import org.xdmedge.protocol.AsciiRuns;
 import org.xdmedge.protocol.EdgeRequest.EdgeEvent;
+import org.xdmedge.protocol.EdgeJson;
 import org.xdmedge.protocol.EdgeRequest.RawJson;
 import org.xdmedge.protocol.Utf8;
 import org.xdmedge.quality.EdgeAdditions;
@@ -299,6 +301,31 @@ final class StoredEventBytes {
         ObjectNode xdm = event.xdm();
         new EdgeAdditions(addId, addTimestamp, addEcid, ecidPrimary).applyTo(xdm);
         return EdgeAdditions.storedJson(xdm, event.hasData() ? event.data() : null);
+    }
+
+    /**
+     * A checked event: {@code xdm}, the tree as mapping and the edge completed it, written; then
+     * the client's own bytes of {@code data} (which mapping never writes) when they can be copied,
+     * else its tree written.
+     */
+    static byte[] written(ObjectNode xdm, EdgeEvent event) {
+        RawJson data = event.rawData();
+        if (!event.hasData() || data == null || !oneLineUtf8(data)) {
+            return EdgeAdditions.storedJson(xdm, event.hasData() ? event.data() : null);
+        }
+        byte[] tree;
+        try {
+            tree = EdgeJson.MAPPER.writeValueAsBytes(xdm);
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException("a tree could not be written", e);
+        }
+        byte[] out = new byte[XDM_PREFIX.length + tree.length + DATA_PREFIX.length + data.length() + 1];
+        int at = put(out, 0, XDM_PREFIX);
+        at = put(out, at, tree);
+        at = put(out, at, DATA_PREFIX);
+        at = copy(data.body(), data.start(), data.end(), out, at);
+        out[at] = '}';
+        return out;
     }
 
     private static int member(byte[] out, int at, boolean comma, byte[] name, String value) {

@@ -56,13 +56,22 @@ public final class DataQuality {
             return onInvalid;
         }
 
+        /** Whether a mapping rule reads the event's {@code data}: when none does, {@link #map} may be given null for it. */
+        public boolean readsData() {
+            return mapping.readsData();
+        }
+
+        /** Maps {@code data}/{@code xdm} into {@code xdm}, changing it. */
+        public Mapping.Result map(ObjectNode xdm, JsonNode data) {
+            return mapping.apply(xdm, data);
+        }
+
         /**
-         * Maps {@code data}/{@code xdm} into {@code xdm} (changing it), adds what the edge adds,
-         * then validates: the stored JSON {@code {"xdm":...,"data":...}} when valid, else every
-         * violation of the mapping and the schema.
+         * Adds what the edge adds to the mapped {@code xdm}, then validates it: every violation,
+         * the mapping's first; empty when the event is valid.
          */
-        public Outcome check(ObjectNode xdm, JsonNode data, EdgeAdditions additions) {
-            List<Violation> violations = mapping.apply(xdm, data);
+        public List<Violation> validate(ObjectNode xdm, Mapping.Result mapped, EdgeAdditions additions) {
+            List<Violation> violations = mapped.violations();
             additions.applyTo(xdm);
             if (schema != null) {
                 List<Violation> invalid = schema.validate(xdm);
@@ -77,6 +86,15 @@ public final class DataQuality {
                     o.violated(datastreamId, v.path());
                 }
             }
+            return violations;
+        }
+
+        /**
+         * {@link #map} then {@link #validate}: the stored JSON {@code {"xdm":...,"data":...}} when
+         * valid, else every violation of the mapping and the schema.
+         */
+        public Outcome check(ObjectNode xdm, JsonNode data, EdgeAdditions additions) {
+            List<Violation> violations = validate(xdm, map(xdm, data), additions);
             if (!violations.isEmpty()) {
                 return new Outcome(null, violations);
             }

@@ -207,9 +207,15 @@ public final class Mapping {
         return new DateSettings(format, epochUnit, zone);
     }
 
-    /** Runs every rule over one event, changing {@code xdm}; returns the values that could not be mapped. */
-    public List<Violation> apply(ObjectNode xdm, JsonNode data) {
+    /** What the rules did to one event: the values they could not map, and whether they wrote (or tried to write) any. */
+    public record Result(List<Violation> violations, boolean wrote) {
+        static final Result NOTHING = new Result(List.of(), false);
+    }
+
+    /** Runs every rule over one event, changing {@code xdm}. */
+    public Result apply(ObjectNode xdm, JsonNode data) {
         List<Violation> violations = null;
+        boolean wrote = false;
         for (Rule rule : rules) {
             JsonNode value;
             try {
@@ -221,12 +227,26 @@ public final class Mapping {
             if (value == null) {
                 continue;
             }
+            wrote = true; // a refused write may still have made objects on its way
             if (!rule.to().set(xdm, value)) {
                 violations = add(violations, new Violation(rule.to().toString(), "mapping",
                         "cannot write " + rule.to() + ": a field on its way is not an object or array"));
             }
         }
-        return violations == null ? List.of() : violations;
+        return violations == null && !wrote ? Result.NOTHING
+                : new Result(violations == null ? List.of() : violations, wrote);
+    }
+
+    /** Whether a rule reads the event's {@code data}: when none does, the rules need no tree of it. */
+    public boolean readsData() {
+        for (Rule rule : rules) {
+            for (FieldPath from : rule.from()) {
+                if (from.root() == FieldPath.Root.DATA) {
+                    return true;
+                }
+            }
+        }
+        return false;
     }
 
     private static List<Violation> add(List<Violation> list, Violation v) {

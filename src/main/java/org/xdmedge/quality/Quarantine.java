@@ -44,15 +44,15 @@ public final class Quarantine {
     public static StoredEvent record(String requestId, String datastreamId, String dataset, long receivedAtMillis,
                                      String eventId, String primaryNamespace, String primaryId, boolean mintedId,
                                      JsonNode xdmAsSent, JsonNode dataAsSent, EdgeAdditions additions,
-                                     List<Violation> violations) {
+                                     Violations violations) {
         return record(requestId, datastreamId, dataset, receivedAtMillis, QUARANTINED + eventId, eventId,
-                primaryNamespace, primaryId, mintedId, xdmAsSent, dataAsSent, additions, violations);
+                primaryNamespace, primaryId, mintedId, xdmAsSent, dataAsSent, additions, violations.json());
     }
 
     private static StoredEvent record(String requestId, String datastreamId, String dataset, long receivedAtMillis,
                                       String recordId, String eventId, String primaryNamespace, String primaryId,
                                       boolean mintedId, JsonNode xdm, JsonNode data, EdgeAdditions additions,
-                                      List<Violation> violations) {
+                                      ArrayNode violations) {
         ObjectNode json = EdgeJson.MAPPER.createObjectNode();
         json.put("datastreamId", datastreamId);
         json.put("dataset", dataset);
@@ -63,18 +63,19 @@ public final class Quarantine {
             event.set("data", data);
         }
         additions.writeTo(json.putObject("edge"));
-        json.set("violations", violationsJson(violations));
+        json.set("violations", violations);
         return new StoredEvent(requestId, datastreamId, DataQuality.QUARANTINE_DATASET, receivedAtMillis, recordId,
                 primaryNamespace, primaryId, bytes(json), mintedId);
     }
 
     /** The same event quarantined again with new reasons (by replay). */
     static StoredEvent requarantined(Entry entry, List<Violation> violations) {
-        String reasons = Mapping.sha256(violationsJson(violations).toString()).substring(0, 16);
+        ArrayNode json = violationsJson(violations);
+        String reasons = Mapping.sha256(json.toString()).substring(0, 16);
         StoredEvent s = entry.stored();
         return record(s.requestId(), entry.datastreamId(), entry.dataset(), s.receivedAtMillis(),
                 QUARANTINED + entry.eventId() + ":" + reasons, entry.eventId(), s.primaryNamespace(), s.primaryId(),
-                false, entry.xdm(), entry.data(), entry.additions(), violations);
+                false, entry.xdm(), entry.data(), entry.additions(), json);
     }
 
     /** The mark that {@code entry} was stored in its dataset; written in the same commit as the event. */

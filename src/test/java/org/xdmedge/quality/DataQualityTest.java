@@ -11,13 +11,17 @@ import com.fasterxml.jackson.databind.JsonNode;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.xdmedge.StartupException;
 import org.xdmedge.cli.XdmEdgeCommand;
+import org.xdmedge.store.log.EventReader;
 import org.xdmedge.testing.EdgeHttpTest;
 import org.xdmedge.testing.TestEdge;
 
@@ -83,6 +87,22 @@ class DataQualityTest extends EdgeHttpTest {
         assertThat(first.at("/data/prop1").asText()).isEqualTo("spring-sale");
         assertThat(byEventId(stored, "e-2").at("/event/xdm/commerce/order/priceTotal").asDouble()).isEqualTo(12.5);
         assertThat(TestEdge.exported(dir, "quarantine")).isEmpty();
+    }
+
+    @Test
+    void theClientsBytesAreStoredWhereTheRulesDidNotWrite() throws Exception {
+        // An escape and spaces show whose bytes were stored: written again, the tree has neither.
+        String untouched = event("b-1", "\"web\":{\"webPageDetails\":{\"name\": \"caf\\u00e9\"}}", "{\"other\": \"x\\u00e9\"}");
+        String mapped = event("b-2", "\"web\":{\"webPageDetails\":{\"name\": \"caf\\u00e9\"}}", "{\"prop1\": \"caf\\u00e9\"}");
+        assertThat(edge.postJson("/ee/v2/collect?datastreamId=shop", batch(untouched, mapped)).statusCode()).isEqualTo(202);
+
+        Map<String, String> stored = new HashMap<>();
+        EventReader.forEach(dir, null, e -> stored.put(e.eventId(), new String(e.eventJson(), StandardCharsets.UTF_8)));
+        String sentXdm = untouched.substring(untouched.indexOf(":") + 1, untouched.indexOf(",\"data\":"));
+        assertThat(stored.get("b-1")).isEqualTo("{\"xdm\":" + sentXdm + ",\"data\":{\"other\": \"x\\u00e9\"}}");
+        assertThat(stored.get("b-2"))
+                .contains("\"webPageDetails\":{\"name\":\"caf\u00e9\"}", "\"_acme\":{\"campaign\":\"caf\u00e9\"}")
+                .endsWith(",\"data\":{\"prop1\": \"caf\\u00e9\"}}");
     }
 
     @Test
