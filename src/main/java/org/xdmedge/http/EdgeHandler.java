@@ -13,9 +13,11 @@ import io.vertx.core.http.HttpServerResponse;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.util.AbstractMap;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
@@ -329,20 +331,21 @@ final class EdgeHandler implements Handler<HttpServerRequest> {
 
     /**
      * Bodies of a declared length up to this are read into an array of that size, allocated up
-     * front; longer ones grow as their bytes arrive, so that a client declaring the limit and
-     * sending nothing holds no more memory than one that sends this much.
+     * front; longer ones (and chunked ones) are kept as the chunks that arrive and copied once at
+     * their end, so that a client declaring the limit and sending nothing holds no more memory
+     * than one that sends this much.
      */
     private static final int PRESIZED_BODY_BYTES = 64 * 1024;
 
     /**
-     * Reads the whole body. With a small declared length (nearly every request) the chunks are
-     * copied once, straight into an array of that size, instead of into a growing buffer that is
-     * then copied out again.
+     * Reads the whole body, copying each byte once: with a small declared length (nearly every
+     * request) straight into an array of that size, otherwise from the kept chunks into an array
+     * of their total size, instead of through a buffer that doubles as it grows.
      */
     private void readBody(HttpServerRequest req, String requestId, String action, long started, long declared,
                           Consumer<byte[]> onBody, Runnable onTooLarge) {
         byte[] exact = declared >= 0 && declared <= Math.min(maxRequestBytes, PRESIZED_BODY_BYTES) ? new byte[(int) declared] : null;
-        Buffer grown = exact == null ? Buffer.buffer() : null;
+        List<Buffer> chunks = exact == null ? new ArrayList<>() : null;
         boolean[] tooLarge = {false};
         long[] seen = {0};
         req.handler(guarded(req, action, started, chunk -> {
@@ -361,7 +364,7 @@ final class EdgeHandler implements Handler<HttpServerRequest> {
             if (exact != null) {
                 chunk.getBytes(0, chunk.length(), exact, (int) before);
             } else {
-                grown.appendBuffer(chunk);
+                chunks.add(chunk);
             }
         }));
         req.endHandler(guarded(req, action, started, v -> {
@@ -373,7 +376,7 @@ final class EdgeHandler implements Handler<HttpServerRequest> {
             } else if (exact != null) {
                 onBody.accept(seen[0] == exact.length ? exact : Arrays.copyOf(exact, (int) seen[0]));
             } else {
-                onBody.accept(grown.getBytes());
+                onBody.accept(joined(chunks, (int) seen[0]));
             }
         }));
         req.exceptionHandler(e -> {
@@ -382,6 +385,16 @@ final class EdgeHandler implements Handler<HttpServerRequest> {
             }
         });
         req.resume();
+    }
+
+    private static byte[] joined(List<Buffer> chunks, int length) {
+        byte[] body = new byte[length];
+        int at = 0;
+        for (Buffer chunk : chunks) {
+            chunk.getBytes(0, chunk.length(), body, at);
+            at += chunk.length();
+        }
+        return body;
     }
 
     /**
