@@ -178,10 +178,12 @@ public final class Forwarding implements RetentionHold, AutoCloseable {
             if (!topics.isEmpty()) {
                 Gauge.builder("xdmedge.forwarding.kafka.lag.events", topics,
                                 ks -> ks.stream().mapToLong(KafkaForwarder::lagEvents).sum()).tag("destination", f.id())
+                        .strongReference(true) // the list is this method's own: held weakly it would read NaN
                         .description("Records of the Kafka partitions this node reads that the destination has not passed")
                         .register(registry);
                 Gauge.builder("xdmedge.forwarding.kafka.lag.seconds", topics,
                                 ks -> ks.stream().mapToDouble(KafkaForwarder::lagSeconds).max().orElse(0)).tag("destination", f.id())
+                        .strongReference(true)
                         .description("Age of the oldest Kafka record this node holds for the destination and has not passed")
                         .register(registry);
             }
