@@ -89,7 +89,14 @@ public final class PrivacyCommand implements Runnable {
                          FramePacking.of(cfg.storage().compression()), Duration.ZERO)
                          .publishTo(DeletionRecords.of(cfg))) {
                 jobs.start(); // a job a stop cut short finishes first
-                List<PrivacyJob> made = jobs.submit(request);
+                List<PrivacyJob> made = null;
+                while (made == null) {
+                    try {
+                        made = jobs.submit(request);
+                    } catch (PrivacyJobs.QueueFull full) {
+                        jobs.awaitIdle(Duration.ofMinutes(30)); // the jobs resumed above take the queue first
+                    }
+                }
                 String jobId = made.get(0).jobId();
                 PrivacyJob job = jobs.get(jobId).orElseThrow();
                 for (int i = 0; i < 100 && !finished(job); i++) {

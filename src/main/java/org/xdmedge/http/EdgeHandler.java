@@ -13,11 +13,9 @@ import io.vertx.core.http.HttpServerResponse;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.util.AbstractMap;
-import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
 import java.util.LinkedHashMap;
-import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
@@ -46,8 +44,6 @@ import org.xdmedge.protocol.RequestIds;
 final class EdgeHandler implements Handler<HttpServerRequest> {
     private static final Logger log = LoggerFactory.getLogger(EdgeHandler.class);
     private static final Set<String> JSON_TYPES = Set.of("application/json", "text/plain", "text/javascript");
-    /** Oversized bodies up to this multiple of the limit are read and discarded so the client sees the 413. */
-    private static final int DISCARD_FACTOR = 16;
 
     private final EdgeService service;
     private final int maxRequestBytes;
@@ -83,13 +79,12 @@ final class EdgeHandler implements Handler<HttpServerRequest> {
         if (!methodAndTypeAccepted(req, requestId, actionName, started)) {
             return;
         }
-        long declared = contentLength(req);
-        if (declared > (long) maxRequestBytes * DISCARD_FACTOR) {
+        if (CappedBody.hopeless(CappedBody.declaredLength(req), maxRequestBytes)) {
             refuseHugeBody(req, requestId, actionName, started);
             return;
         }
         Context context = Vertx.currentContext();
-        readBody(req, requestId, actionName, started, declared,
+        readBody(req, requestId, actionName, started,
                 raw -> serve(req, new Admitted(route, params, callerId, requestId, actionName, started), context, raw),
                 () -> respondProblem(req.response(), BodyDecoder.tooLarge(maxRequestBytes), requestId, actionName, started));
     }
@@ -320,7 +315,7 @@ final class EdgeHandler implements Handler<HttpServerRequest> {
         long[] seen = {0};
         req.handler(chunk -> {
             seen[0] += chunk.length();
-            if (seen[0] > (long) maxRequestBytes * DISCARD_FACTOR) {
+            if (seen[0] > (long) maxRequestBytes * CappedBody.DISCARD_FACTOR) {
                 req.connection().close();
             }
         });
@@ -329,73 +324,12 @@ final class EdgeHandler implements Handler<HttpServerRequest> {
         req.resume();
     }
 
-    /**
-     * Bodies of a declared length up to this are read into an array of that size, allocated up
-     * front; longer ones (and chunked ones) are kept as the chunks that arrive and copied once at
-     * their end, so that a client declaring the limit and sending nothing holds no more memory
-     * than one that sends this much.
-     */
-    private static final int PRESIZED_BODY_BYTES = 64 * 1024;
-
-    /**
-     * Reads the whole body, copying each byte once: with a small declared length (nearly every
-     * request) straight into an array of that size, otherwise from the kept chunks into an array
-     * of their total size, instead of through a buffer that doubles as it grows.
-     */
-    private void readBody(HttpServerRequest req, String requestId, String action, long started, long declared,
+    /** Reads the whole body within the limit ({@link CappedBody}). */
+    private void readBody(HttpServerRequest req, String requestId, String action, long started,
                           Consumer<byte[]> onBody, Runnable onTooLarge) {
-        byte[] exact = declared >= 0 && declared <= Math.min(maxRequestBytes, PRESIZED_BODY_BYTES) ? new byte[(int) declared] : null;
-        List<Buffer> chunks = exact == null ? new ArrayList<>() : null;
-        boolean[] tooLarge = {false};
-        long[] seen = {0};
-        req.handler(guarded(req, action, started, chunk -> {
-            long before = seen[0];
-            seen[0] += chunk.length();
-            if (tooLarge[0]) {
-                if (seen[0] > (long) maxRequestBytes * DISCARD_FACTOR) {
-                    req.connection().close();
-                }
-                return;
-            }
-            if (seen[0] > maxRequestBytes || (exact != null && seen[0] > exact.length)) {
-                tooLarge[0] = true;
-                return;
-            }
-            if (exact != null) {
-                chunk.getBytes(0, chunk.length(), exact, (int) before);
-            } else {
-                chunks.add(chunk);
-            }
-        }));
-        req.endHandler(guarded(req, action, started, v -> {
-            if (req.response().ended()) {
-                return; // answered already (a chunk's handler failed): nothing of this body goes on
-            }
-            if (tooLarge[0]) {
-                onTooLarge.run();
-            } else if (exact != null) {
-                onBody.accept(seen[0] == exact.length ? exact : Arrays.copyOf(exact, (int) seen[0]));
-            } else {
-                onBody.accept(joined(chunks, (int) seen[0]));
-            }
-        }));
-        req.exceptionHandler(e -> {
-            if (log.isDebugEnabled()) {
-                log.debug("requestId={} body read failed: {}", requestId, LogSafe.text(e.getMessage()));
-            }
-        });
-        req.resume();
+        CappedBody.read(req, maxRequestBytes, requestId, onBody, onTooLarge, e -> unexpected(req, e, action, started));
     }
 
-    private static byte[] joined(List<Buffer> chunks, int length) {
-        byte[] body = new byte[length];
-        int at = 0;
-        for (Buffer chunk : chunks) {
-            chunk.getBytes(0, chunk.length(), body, at);
-            at += chunk.length();
-        }
-        return body;
-    }
 
     /**
      * The request headers as the pipeline sees them: by lower-case name, first value, no cookies
@@ -443,17 +377,4 @@ final class EdgeHandler implements Handler<HttpServerRequest> {
         }
         return null;
     }
-
-    private static long contentLength(HttpServerRequest req) {
-        String value = req.getHeader(HeaderNames.CONTENT_LENGTH);
-        if (value == null) {
-            return -1;
-        }
-        try {
-            return Long.parseLong(value.trim());
-        } catch (NumberFormatException e) {
-            return -1;
-        }
-    }
-
 }

@@ -10,9 +10,15 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.Executor;
-import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import java.util.function.BiConsumer;
+import java.util.function.Supplier;
 import org.xdmedge.privacy.AdminTokens;
 import org.xdmedge.privacy.JobRequest;
 import org.xdmedge.privacy.PrivacyJob;
@@ -24,23 +30,38 @@ import org.xdmedge.protocol.RequestIds;
 
 /**
  * {@code /privacy/jobs} (docs/PRIVACY.md): bearer tokens checked against {@link AdminTokens},
- * bodies parsed by {@link JobRequest}, and whatever touches files (recording jobs, reading a
- * download) done on a small pool of its own, the answer sent back on the request's event loop.
+ * bodies read by {@link CappedBody} (at most {@value #MAX_BODY_BYTES} bytes, else 413) and parsed by
+ * {@link JobRequest}, and whatever touches files (recording jobs, reading a download) done on a
+ * thread of its own behind a bounded queue (full: 503 with Retry-After), the answer sent back on
+ * the request's event loop.
  */
 final class PrivacyRoutes {
     static final String PREFIX = "/privacy/";
-    private static final int MAX_BODY_BYTES = 1 << 20;
+    static final int MAX_BODY_BYTES = 1 << 20;
+    /** File tasks waiting for the thread at most; past it a request is answered 503 at once. */
+    static final int MAX_QUEUED_TASKS = 64;
+    private static final int RETRY_AFTER_SECONDS = 5;
     private final PrivacyJobs jobs;
     private final AdminTokens tokens;
-    private final Executor files = Executors.newFixedThreadPool(1, r -> {
-        Thread t = new Thread(r, "privacy-http");
-        t.setDaemon(true);
-        return t;
-    });
+    private final Executor files;
 
     PrivacyRoutes(PrivacyJobs jobs, AdminTokens tokens) {
+        this(jobs, tokens, fileThread(MAX_QUEUED_TASKS));
+    }
+
+    PrivacyRoutes(PrivacyJobs jobs, AdminTokens tokens, Executor files) {
         this.jobs = jobs;
         this.tokens = tokens;
+        this.files = files;
+    }
+
+    /** One thread taking at most {@code maxQueued} waiting tasks; more are refused ({@link RejectedExecutionException}). */
+    static ThreadPoolExecutor fileThread(int maxQueued) {
+        return new ThreadPoolExecutor(1, 1, 0, TimeUnit.MILLISECONDS, new ArrayBlockingQueue<>(maxQueued), r -> {
+            Thread t = new Thread(r, "privacy-http");
+            t.setDaemon(true);
+            return t;
+        });
     }
 
     void handle(HttpServerRequest req) {
@@ -75,39 +96,35 @@ final class PrivacyRoutes {
     }
 
     private void submit(HttpServerRequest req, HttpServerResponse res, String requestId) {
-        String length = req.getHeader("content-length");
-        if (length != null && (!length.matches("[0-9]{1,12}") || Long.parseLong(length) > MAX_BODY_BYTES)) {
+        if (CappedBody.hopeless(CappedBody.declaredLength(req), MAX_BODY_BYTES)) {
             res.putHeader("connection", "close");
-            Problems.send(res, new EdgeProblem(EdgeError.BODY_TOO_LARGE, "A job request is at most 1 MiB."), requestId);
+            Problems.send(res, tooLarge(), requestId);
+            req.connection().close();
             return;
         }
         Context context = Vertx.currentContext();
-        req.body().onComplete(body -> {
-            if (body.failed()) {
-                Problems.send(res, new EdgeProblem(EdgeError.MALFORMED_REQUEST, "The body could not be read."), requestId);
-                return;
-            }
-            Buffer buffer = body.result();
-            if (buffer.length() > MAX_BODY_BYTES) {
-                Problems.send(res, new EdgeProblem(EdgeError.BODY_TOO_LARGE, "A job request is at most 1 MiB."), requestId);
-                return;
-            }
+        CappedBody.read(req, MAX_BODY_BYTES, requestId, body -> {
             JobRequest request;
             try {
-                request = JobRequest.parse(buffer.getBytes());
+                request = JobRequest.parse(body);
             } catch (JobRequest.Malformed e) {
                 Problems.send(res, EdgeProblem.field(EdgeError.INVALID_FIELD, e.field(), e.getMessage()), requestId);
                 return;
             }
-            CompletableFuture.supplyAsync(() -> {
+            onFileThread(res, requestId, () -> {
                 try {
                     return jobs.submit(request);
                 } catch (IOException e) {
                     throw new UncheckedIOException(e);
+                } catch (PrivacyJobs.QueueFull e) {
+                    throw new CompletionException(e);
                 }
-            }, files).whenComplete((made, failure) -> context.runOnContext(v -> {
+            }, context, (made, failure) -> {
                 if (failure != null) {
-                    Problems.send(res, EdgeProblem.unavailable("The jobs could not be recorded.", 5), requestId);
+                    Throwable cause = failure instanceof CompletionException && failure.getCause() != null
+                            ? failure.getCause() : failure;
+                    Problems.send(res, EdgeProblem.unavailable(cause instanceof PrivacyJobs.QueueFull full
+                            ? full.getMessage() + "." : "The jobs could not be recorded.", RETRY_AFTER_SECONDS), requestId);
                     return;
                 }
                 var doc = EdgeJson.MAPPER.createObjectNode();
@@ -117,8 +134,29 @@ final class PrivacyRoutes {
                             .put("status", j.status());
                 }
                 res.setStatusCode(202).putHeader("content-type", "application/json").end(doc.toString());
-            }));
-        });
+            });
+        }, () -> Problems.send(res, tooLarge(), requestId), failure -> RequestGuard.unexpected(req, failure));
+    }
+
+    private static EdgeProblem tooLarge() {
+        return new EdgeProblem(EdgeError.BODY_TOO_LARGE, "A job request is at most " + MAX_BODY_BYTES + " bytes.");
+    }
+
+    /**
+     * Runs {@code work} on the file thread and hands its outcome to {@code then} on the request's
+     * context; a full queue is answered 503 with Retry-After at once.
+     */
+    private <T> void onFileThread(HttpServerResponse res, String requestId, Supplier<T> work, Context context,
+                                  BiConsumer<T, Throwable> then) {
+        CompletableFuture<T> done;
+        try {
+            done = CompletableFuture.supplyAsync(work, files);
+        } catch (RejectedExecutionException full) {
+            Problems.send(res, EdgeProblem.unavailable("The privacy API is busy; try again later.",
+                    RETRY_AFTER_SECONDS), requestId);
+            return;
+        }
+        done.whenComplete((value, failure) -> context.runOnContext(v -> then.accept(value, failure)));
     }
 
     private void status(HttpServerResponse res, String jobId, String requestId) {
@@ -145,20 +183,20 @@ final class PrivacyRoutes {
     private void download(HttpServerResponse res, String jobId, String requestId) {
         Context context = Vertx.currentContext();
         // Looked up and read on the file thread: the event loop touches no file.
-        CompletableFuture.supplyAsync(() -> {
+        onFileThread(res, requestId, () -> {
             Path file = jobs.download(jobId);
             try {
                 return file == null ? null : Files.readAllBytes(file);
             } catch (IOException e) {
                 return null; // removed since: no download
             }
-        }, files).whenComplete((bytes, failure) -> context.runOnContext(v -> {
+        }, context, (bytes, failure) -> {
             if (failure != null || bytes == null) {
                 Problems.send(res, new EdgeProblem(EdgeError.NOT_FOUND, "Privacy job " + jobId
                         + " has no download: it is unknown, not an access job, or not complete."), requestId);
                 return;
             }
             res.putHeader("content-type", "application/x-ndjson").end(Buffer.buffer(bytes));
-        }));
+        });
     }
 }

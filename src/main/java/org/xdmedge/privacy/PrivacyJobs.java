@@ -19,8 +19,10 @@ import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.BiConsumer;
 import java.util.stream.LongStream;
 import org.slf4j.Logger;
@@ -29,7 +31,6 @@ import org.xdmedge.outlet.EventRecords;
 import org.xdmedge.protocol.EdgeJson;
 import org.xdmedge.store.NumberedFiles;
 import org.xdmedge.store.log.DeletedEvents;
-import org.xdmedge.store.log.EventReader;
 import org.xdmedge.store.log.FramePacking;
 import org.xdmedge.store.log.SegmentRewrite;
 
@@ -50,6 +51,18 @@ public final class PrivacyJobs implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(PrivacyJobs.class);
     private static final String JOBS = "privacy/jobs";
     private static final String DOWNLOADS = "privacy/downloads";
+    /**
+     * Jobs waiting for the thread at most: two requests of the most users one may name. Each job
+     * reads the whole log, so a longer queue would only hold callers' jobs for hours.
+     */
+    public static final int MAX_QUEUED_JOBS = 2 * JobRequest.MAX_USERS;
+
+    /** {@link #submit} refused a request: the queue holds too many jobs (answer 503, try later). */
+    public static final class QueueFull extends Exception {
+        public QueueFull(int queued) {
+            super(queued + " privacy jobs are waiting; try again later");
+        }
+    }
 
     private final Path dataDir;
     private final Map<String, String> orgOfDatastream;
@@ -59,6 +72,9 @@ public final class PrivacyJobs implements AutoCloseable {
     private final Duration reclaimWithin;
     private final ScheduledExecutorService thread;
     private final Map<String, PrivacyJob> jobs = new ConcurrentHashMap<>();
+    /** Job runs queued on the thread and not begun: {@link #submit} takes no more than {@link #MAX_QUEUED_JOBS}. */
+    private final AtomicInteger queued = new AtomicInteger();
+    private volatile int maxQueued = MAX_QUEUED_JOBS;
     private volatile boolean reclaimScheduled;
     private volatile boolean closing;
     private volatile DeletionRecords kafka;
@@ -106,17 +122,30 @@ public final class PrivacyJobs implements AutoCloseable {
         return this;
     }
 
+    /** Takes at most {@code jobs} waiting jobs instead of {@link #MAX_QUEUED_JOBS} (tests). */
+    public PrivacyJobs queueLimit(int jobs) {
+        this.maxQueued = jobs;
+        return this;
+    }
+
     /** Resumes the jobs a stop left processing, and reclaiming. */
     public PrivacyJobs start() {
         jobs.values().stream().filter(j -> PrivacyJob.PROCESSING.equals(j.status()))
                 .sorted((a, b) -> Long.compare(a.createdAt(), b.createdAt()))
-                .forEach(j -> thread.execute(() -> run(j.jobId())));
+                .forEach(j -> enqueue(j.jobId(), 0));
         scheduleReclaim(0);
         return this;
     }
 
-    /** Records one job per user identity, durably, and queues them; blocks (file writes). */
-    public List<PrivacyJob> submit(JobRequest request) throws IOException {
+    /**
+     * Records one job per user identity, durably, and queues them; blocks (file writes). Refuses the
+     * whole request, recording nothing, when its jobs would make the queue longer than its limit.
+     */
+    public List<PrivacyJob> submit(JobRequest request) throws IOException, QueueFull {
+        int waiting = queued.get();
+        if (waiting + request.users().size() > maxQueued) {
+            throw new QueueFull(waiting);
+        }
         List<PrivacyJob> made = new ArrayList<>();
         long now = System.currentTimeMillis();
         for (JobRequest.User u : request.users()) {
@@ -126,7 +155,7 @@ public final class PrivacyJobs implements AutoCloseable {
             made.add(job);
         }
         for (PrivacyJob job : made) {
-            thread.execute(() -> run(job.jobId()));
+            enqueue(job.jobId(), 0);
         }
         return made;
     }
@@ -162,15 +191,38 @@ public final class PrivacyJobs implements AutoCloseable {
         done.await(within.toMillis(), TimeUnit.MILLISECONDS);
     }
 
+    /** Jobs queued and not yet begun. */
+    public int queued() {
+        return queued.get();
+    }
+
+    private void enqueue(String jobId, long delaySeconds) {
+        queued.incrementAndGet();
+        Runnable task = () -> {
+            queued.decrementAndGet();
+            run(jobId);
+        };
+        try {
+            if (delaySeconds == 0) {
+                thread.execute(task);
+            } else {
+                thread.schedule(task, delaySeconds, TimeUnit.SECONDS);
+            }
+        } catch (RejectedExecutionException e) {
+            queued.decrementAndGet(); // closing: the job runs again at the next start
+        }
+    }
+
     private void run(String jobId) {
         PrivacyJob job = jobs.get(jobId);
         if (job == null || !PrivacyJob.PROCESSING.equals(job.status())) {
             return;
         }
         try {
-            PersonEvents.Found found = PersonEvents.find(dataDir, orgOfDatastream, job.orgId(), job.namespace(), job.value());
             long events;
             if (job.delete()) {
+                PersonEvents.Found found = PersonEvents.find(dataDir, orgOfDatastream, job.orgId(), job.namespace(),
+                        job.value());
                 long[] before = DeletedEvents.readList(dataDir, jobId);
                 long[] seqs = found.seqs();
                 if (before != null) {
@@ -189,13 +241,13 @@ public final class PrivacyJobs implements AutoCloseable {
                         // Deleted here already; the job stays processing and runs again for Kafka's sake.
                         log.warn("privacy job {}: {}; tried again in 30 s", jobId, e.getMessage());
                         if (!closing) {
-                            thread.schedule(() -> run(jobId), 30, TimeUnit.SECONDS);
+                            enqueue(jobId, 30);
                         }
                         return;
                     }
                 }
             } else {
-                events = writeDownload(jobId, found.seqs());
+                events = writeDownload(job);
             }
             save(job.complete(events, System.currentTimeMillis()));
             log.info("privacy job {} ({}) complete: {} events", jobId, job.action(), events);
@@ -226,25 +278,39 @@ public final class PrivacyJobs implements AutoCloseable {
         }
     }
 
-    private long writeDownload(String jobId, long[] seqs) throws IOException {
-        Path tmp = dataDir.resolve(DOWNLOADS).resolve(jobId + ".jsonl.tmp");
-        long[] written = {0};
-        try (OutputStream out = new BufferedOutputStream(Files.newOutputStream(tmp), 1 << 16)) {
-            if (seqs.length > 0) {
-                EventReader.forEachSeq(dataDir, (seq, e) -> {
-                    if (Arrays.binarySearch(seqs, seq) >= 0) {
-                        EventRecords.write(e, out);
-                        out.write('\n');
-                        written[0]++;
-                    }
-                });
-            }
+    /**
+     * Finds the person's events and writes them as they are found, in the same reading: those of
+     * the main reading to one file, those of the catch-up (earlier events, see {@link PersonEvents})
+     * to another, then merged by sequence number, so the download is in the log's order.
+     */
+    private long writeDownload(PrivacyJob job) throws IOException {
+        Path dir = dataDir.resolve(DOWNLOADS);
+        Path main = dir.resolve(job.jobId() + ".jsonl.tmp");
+        Path later = dir.resolve(job.jobId() + ".catchup.tmp");
+        LongStream.Builder mainSeqs = LongStream.builder();
+        LongStream.Builder laterSeqs = LongStream.builder();
+        long[] found = {0, 0};
+        try (OutputStream a = new BufferedOutputStream(Files.newOutputStream(main), 1 << 16);
+             OutputStream b = new BufferedOutputStream(Files.newOutputStream(later), 1 << 16)) {
+            PersonEvents.find(dataDir, orgOfDatastream, job.orgId(), job.namespace(), job.value(), (seq, e, catchUp) -> {
+                OutputStream out = catchUp ? b : a;
+                EventRecords.write(e, out);
+                out.write('\n');
+                (catchUp ? laterSeqs : mainSeqs).add(seq);
+                found[catchUp ? 1 : 0]++;
+            });
         }
-        force(tmp);
-        Files.move(tmp, dataDir.resolve(DOWNLOADS).resolve(jobId + ".jsonl"), StandardCopyOption.ATOMIC_MOVE,
+        if (found[1] > 0) {
+            Path merged = dir.resolve(job.jobId() + ".merged.tmp");
+            DownloadMerge.merge(main, mainSeqs.build().toArray(), later, laterSeqs.build().toArray(), merged);
+            Files.move(merged, main, StandardCopyOption.REPLACE_EXISTING);
+        }
+        Files.delete(later);
+        force(main);
+        Files.move(main, dir.resolve(job.jobId() + ".jsonl"), StandardCopyOption.ATOMIC_MOVE,
                 StandardCopyOption.REPLACE_EXISTING);
-        NumberedFiles.forceDirectory(dataDir.resolve(DOWNLOADS));
-        return written[0];
+        NumberedFiles.forceDirectory(dir);
+        return found[0] + found[1];
     }
 
     private synchronized void scheduleReclaim(long delayMillis) {

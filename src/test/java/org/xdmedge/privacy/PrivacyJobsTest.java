@@ -204,6 +204,48 @@ class PrivacyJobsTest {
         }
     }
 
+    /** One event of person p: its ECID, and its hashed email when asked. */
+    static String event(int person, String id, boolean withEmail) {
+        String emailItem = withEmail ? ",\"Email_LC_SHA256\":[{\"id\":\"" + email(person) + "\"}]" : "";
+        return "{\"events\":[{\"xdm\":{\"eventType\":\"t\",\"_id\":\"" + id + "\",\"identityMap\":{\"ECID\":[{\"id\":\""
+                + ecid(person) + "\"}]" + emailItem + "}}}]}";
+    }
+
+    @Test
+    void oneReadingFindsAPersonAndOnlyWhatCameBeforeTheirEmailIsReadAgain() throws Exception {
+        try (TestEdge edge = TestEdge.start(config(0), dir)) {
+            load(edge, 0, 10);
+            int p = 500;
+            for (int i = 0; i < 3; i++) { // ECID only, before the email shows
+                assertEquals(202, edge.postJson("/ee/v2/collect?datastreamId=ds", event(p, "early-" + i, false)).statusCode());
+            }
+            load(edge, 10, 20);
+            assertEquals(202, edge.postJson("/ee/v2/collect?datastreamId=ds", event(p, "with-email", true)).statusCode());
+            load(edge, 20, 30);
+            assertEquals(202, edge.postJson("/ee/v2/collect?datastreamId=ds", event(p, "late", false)).statusCode());
+            Map<String, String> orgs = Map.of("ds", ORG);
+
+            // By ECID: every event is found in the one reading; nothing is read again.
+            PersonEvents.Found byEcid = PersonEvents.find(dir, orgs, ORG, "ECID", ecid(p));
+            assertEquals(5, byEcid.seqs().length);
+            assertEquals(0, byEcid.readAgain());
+            // By email: the ECID is learned at the email's event; only the events before it are read again.
+            PersonEvents.Found byEmail = PersonEvents.find(dir, orgs, ORG, "Email_LC_SHA256", email(p));
+            assertEquals(5, byEmail.seqs().length);
+            long total = 30 * EVENTS_EACH + 5;
+            assertEquals(20 * EVENTS_EACH + 3, byEmail.readAgain(), "read again of " + total);
+
+            // The download lists them in the log's order, the catch-up's events merged in.
+            String jobId = submit(edge, "access", "Email_LC_SHA256", email(p));
+            assertEquals(5, await(edge, jobId, PrivacyJobsTest::complete).get("events").asInt());
+            List<String> ids = new ArrayList<>();
+            for (String line : admin(edge, "GET", "/privacy/jobs/" + jobId + "/download", null).body().lines().toList()) {
+                ids.add(TestEdge.json(line).get("eventId").asText());
+            }
+            assertEquals(List.of("early-0", "early-1", "early-2", "with-email", "late"), ids);
+        }
+    }
+
     @Test
     void deleteByHashedEmailRemovesTheLinkedEventsStateAndBytes() throws Exception {
         try (TestEdge edge = TestEdge.start(config(0), dir)) {
