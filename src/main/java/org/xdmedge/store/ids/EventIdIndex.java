@@ -45,7 +45,7 @@ import org.xdmedge.outlet.StoredEvent;
  * and opening after a crash removes what the last checkpoint does not cover and claims the log's
  * events after it again.
  *
- * <p>Threads: every method but the metrics, {@link #retainFrom} and {@link #close} belongs to the
+ * <p>Threads: every method but the metrics, {@link #retainFrom}, {@link #deleted} and {@link #close} belongs to the
  * single event writer (and to the opening thread before it starts). The undo log and the key
  * cache are the writer's alone; what the other threads read is in {@link IdTableSet}.
  */
@@ -72,9 +72,10 @@ public final class EventIdIndex implements AutoCloseable {
     private final Map<String, Long> datastreamKeys = new HashMap<>();
     private final MessageDigest sha256;
     private final long[] uuid = new long[2];
-    /** The claims since the last commit, newest last: table and slot. */
+    /** The claims since the last commit, newest last: table, slot, and the sequence number it held (0: empty). */
     private IdTable[] undoTables = new IdTable[256];
     private long[] undoSlots = new long[256];
+    private long[] undoSeqs = new long[256];
     private int undoSize;
     /** The tables' ids as of the last commit, for {@link #ids}. */
     private volatile long committedIds;
@@ -98,16 +99,29 @@ public final class EventIdIndex implements AutoCloseable {
      */
     public static EventIdIndex open(Path dataDir, long logLastSeq, long checkpointMillis, LoggedIds logged)
             throws IOException {
-        return open(dataDir, logLastSeq, checkpointMillis, logged, FIRST_SLOT_BITS, HOT_SLOT_BITS);
+        return open(dataDir, logLastSeq, checkpointMillis, logged, new long[0]);
     }
 
-    /** As {@link #open(Path, long, long)}, with the first and the largest hot table's slot bits (tests). */
+    /** As above, with the sequence numbers of the deleted events ({@link #deleted}), ascending. */
+    public static EventIdIndex open(Path dataDir, long logLastSeq, long checkpointMillis, LoggedIds logged,
+                                    long[] deleted) throws IOException {
+        return open(dataDir, logLastSeq, checkpointMillis, logged, FIRST_SLOT_BITS, HOT_SLOT_BITS, deleted);
+    }
+
+    /** As {@link #open(Path, long, long, LoggedIds)}, with the first and the largest hot table's slot bits (tests). */
     static EventIdIndex open(Path dataDir, long logLastSeq, long checkpointMillis, LoggedIds logged,
                              int firstSlotBits, int hotSlotBits)
+            throws IOException {
+        return open(dataDir, logLastSeq, checkpointMillis, logged, firstSlotBits, hotSlotBits, new long[0]);
+    }
+
+    static EventIdIndex open(Path dataDir, long logLastSeq, long checkpointMillis, LoggedIds logged,
+                             int firstSlotBits, int hotSlotBits, long[] deleted)
             throws IOException {
         Path directory = dataDir.resolve(DIRECTORY);
         Files.createDirectories(directory);
         EventIdIndex index = new EventIdIndex(new IdTableSet(directory, firstSlotBits, hotSlotBits));
+        index.deleted(deleted); // before the log's ids are claimed again and before any merge
         try {
             long trusted = index.checkpoints.recover(logLastSeq);
             index.claimLog(logged, trusted, logLastSeq);
@@ -176,25 +190,44 @@ public final class EventIdIndex implements AutoCloseable {
         long hash = IdTable.hash(hi, lo, key, tables.seed);
         long slot = into.find(hash, hi, lo, key);
         if (slot >= 0) {
-            return false;
+            // Claimed, unless by a deleted event: then it claims this one (only a duplicate pays the look-up).
+            long had = into.seq(slot);
+            long[] deleted = tables.deleted;
+            if (!IdTableSet.isDeleted(deleted, had)) {
+                return false;
+            }
+            into.setSeq(slot, seq);
+            remember(into, slot, had);
+            return true;
         }
         if (sealedTables) {
             IdTable[] view = tables.view; // [0] is `into`
             for (int t = 1; t < view.length; t++) {
-                if (view[t].find(hash, hi, lo, key) >= 0) {
-                    return false;
+                long found = view[t].find(hash, hi, lo, key);
+                if (found >= 0) {
+                    // The newest entry of an id decides: an older one's event was deleted before it was made.
+                    if (!IdTableSet.isDeleted(tables.deleted, view[t].seq(found))) {
+                        return false;
+                    }
+                    break;
                 }
             }
         }
         long empty = -slot - 1;
         into.put(empty, hi, lo, key, seq);
+        remember(into, empty, 0);
+        return true;
+    }
+
+    private void remember(IdTable table, long slot, long had) {
         if (undoSize == undoSlots.length) {
             undoSlots = Arrays.copyOf(undoSlots, undoSize * 2);
             undoTables = Arrays.copyOf(undoTables, undoSize * 2);
+            undoSeqs = Arrays.copyOf(undoSeqs, undoSize * 2);
         }
-        undoTables[undoSize] = into;
-        undoSlots[undoSize++] = empty;
-        return true;
+        undoTables[undoSize] = table;
+        undoSeqs[undoSize] = had;
+        undoSlots[undoSize++] = slot;
     }
 
     /** A point to undo to with {@link #rollbackTo}: the claims made after it. */
@@ -205,7 +238,11 @@ public final class EventIdIndex implements AutoCloseable {
     /** Undoes the claims made since {@code mark}, newest first. */
     public void rollbackTo(int mark) {
         for (int i = undoSize - 1; i >= mark; i--) {
-            undoTables[i].clearNewest(undoSlots[i]);
+            if (undoSeqs[i] == 0) {
+                undoTables[i].clearNewest(undoSlots[i]);
+            } else {
+                undoTables[i].setSeq(undoSlots[i], undoSeqs[i]);
+            }
             undoTables[i] = null;
         }
         undoSize = mark;
@@ -271,6 +308,18 @@ public final class EventIdIndex implements AutoCloseable {
         if (seq > tables.retainedFrom) {
             tables.retainedFrom = seq;
         }
+    }
+
+    /**
+     * The events of these sequence numbers (ascending: every deleted event, the earlier ones
+     * included) were deleted by privacy jobs: their ids claim nothing from now on, so the same id
+     * sent again is stored again, and merges leave them out. Any thread; the lists on disk
+     * ({@code DeletedEvents}) are the record, given again at each open.
+     */
+    public void deleted(long[] seqs) {
+        long[] sorted = seqs.clone();
+        Arrays.sort(sorted);
+        tables.deleted = sorted;
     }
 
     /** Merges made by the merger thread. */

@@ -404,6 +404,11 @@ final class IdTable implements AutoCloseable {
         count++;
     }
 
+    /** Gives a full slot's entry another sequence number: the id now claims a later event. */
+    void setSeq(long slot, long seq) {
+        setWord(slot, 3, seq);
+    }
+
     /**
      * Empties a slot filled by the latest {@link #put}s, undone newest first: the table is then as
      * it was before them, so no other entry has to move (unlike {@link #remove}).

@@ -27,8 +27,8 @@ import org.xdmedge.store.NumberedFiles;
  * place and the directory forced: the sources may be deleted once {@link #merge} returns.
  *
  * <p>Invariants: the sources take no changes meanwhile; an entry in several is kept once; entries
- * below {@link Spec#minSeq} (events retention deleted) are left out. The header lists the table
- * files it replaces ({@link IdTable#replaced}).
+ * below {@link Spec#minSeq} (events retention deleted) and those of {@link Spec#deleted} events
+ * (privacy jobs) are left out. The header lists the table files it replaces ({@link IdTable#replaced}).
  *
  * <p>Threads: the caller's (the index's merger thread); it gives up between steps once {@link
  * Spec#stop} says so, deleting what it wrote.
@@ -45,27 +45,32 @@ final class IdTableMerge {
      * pace}.
      */
     record Spec(Path file, int slotBits, long seed, long order, List<IdTable> sources, long minSeq,
-                BooleanSupplier stop, int maxStepBits, WritePace pace) {
+                BooleanSupplier stop, int maxStepBits, WritePace pace, long[] deleted) {
         /** Every entry, in {@value #MERGE_STEP_SLOT_BITS}-bit steps, never given up, unpaced. */
         static Spec of(Path file, int slotBits, long seed, long order, List<IdTable> sources) {
             return new Spec(file, slotBits, seed, order, sources, 0, () -> false, MERGE_STEP_SLOT_BITS,
-                    WritePace.UNPACED);
+                    WritePace.UNPACED, new long[0]);
         }
 
         Spec from(long minSeq) {
-            return new Spec(file, slotBits, seed, order, sources, minSeq, stop, maxStepBits, pace);
+            return new Spec(file, slotBits, seed, order, sources, minSeq, stop, maxStepBits, pace, deleted);
         }
 
         Spec stoppedBy(BooleanSupplier stop) {
-            return new Spec(file, slotBits, seed, order, sources, minSeq, stop, maxStepBits, pace);
+            return new Spec(file, slotBits, seed, order, sources, minSeq, stop, maxStepBits, pace, deleted);
         }
 
         Spec steps(int maxStepBits) {
-            return new Spec(file, slotBits, seed, order, sources, minSeq, stop, maxStepBits, pace);
+            return new Spec(file, slotBits, seed, order, sources, minSeq, stop, maxStepBits, pace, deleted);
+        }
+
+        /** Leaves out the entries of these (ascending) sequence numbers: deleted events. */
+        Spec without(long[] deleted) {
+            return new Spec(file, slotBits, seed, order, sources, minSeq, stop, maxStepBits, pace, deleted);
         }
 
         Spec paced(WritePace pace) {
-            return new Spec(file, slotBits, seed, order, sources, minSeq, stop, maxStepBits, pace);
+            return new Spec(file, slotBits, seed, order, sources, minSeq, stop, maxStepBits, pace, deleted);
         }
     }
 
@@ -190,7 +195,7 @@ final class IdTableMerge {
             for (long at = start; at < end || (at - end <= mask && source.seq(at & mask) != 0); at++) {
                 long slot = at & mask;
                 long seq = source.seq(slot);
-                if (seq == 0 || seq < spec.minSeq()) {
+                if (seq == 0 || seq < spec.minSeq() || IdTableSet.isDeleted(spec.deleted(), seq)) {
                     continue;
                 }
                 long hi = source.word(slot, 0);

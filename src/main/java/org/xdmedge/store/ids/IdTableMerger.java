@@ -216,7 +216,7 @@ final class IdTableMerger {
         Path file = tables.directory.resolve(IdTable.fileName(number));
         long order = plan.sources().stream().mapToLong(IdTable::order).max().orElse(0);
         long ids = IdTableMerge.merge(IdTableMerge.Spec.of(file, slotBits, tables.seed, order, plan.sources())
-                .from(floor).stoppedBy(() -> tables.closing).paced(tables.backgroundPace));
+                .from(floor).without(tables.deleted).stoppedBy(() -> tables.closing).paced(tables.backgroundPace));
         IdTable merged = IdTable.open(file);
         merged.settled(true); // forced as it was made
         tables.replaceSealed(plan.sources(), merged);

@@ -73,6 +73,11 @@ final class IdTableSet {
     volatile long committedThrough;
     /** Retention deleted the events below this sequence number: merges leave their ids out. */
     volatile long retainedFrom;
+    /**
+     * The sequence numbers of deleted events, ascending (privacy jobs): an entry holding one of them
+     * claims nothing, and merges leave it out. Only ever grows.
+     */
+    volatile long[] deleted = new long[0];
     volatile boolean closing;
     /** Paces the maintainer's and the merger's writes; gives up once the index closes. */
     final WritePace backgroundPace = new WritePace(BACKGROUND_WRITE_BYTES_PER_SECOND, () -> closing);
@@ -235,5 +240,10 @@ final class IdTableSet {
                 log.warn("closing {}: {}", table.file(), e.getMessage());
             }
         }
+    }
+
+    /** Whether {@code seq} is among {@code deleted} (an ascending array). */
+    static boolean isDeleted(long[] deleted, long seq) {
+        return deleted.length > 0 && java.util.Arrays.binarySearch(deleted, seq) >= 0;
     }
 }

@@ -199,7 +199,7 @@ public final class EventLogStore implements EventSink {
         opened.add(events);
         try {
             EventIdIndex ids = EventIdIndex.open(dataDir, events.lastSeq(), options.idCheckpointMillis(),
-                    (after, each) -> EventLogRecovery.scanIds(dataDir, after, each));
+                    (after, each) -> EventLogRecovery.scanIds(dataDir, after, each), DeletedEvents.load(dataDir).seqs());
             opened.add(ids);
             SegmentRetention.tellIndex(dataDir, ids); // of what retention deleted before this start
             SegmentRetention.Limits retention = options.retentionLimits();
@@ -353,6 +353,14 @@ public final class EventLogStore implements EventSink {
      */
     public void requestRoll() {
         events.requestRoll();
+    }
+
+    /**
+     * Privacy jobs deleted the events of these sequence numbers (every deleted event, ascending):
+     * their ids claim nothing from now on, so the same id sent again is stored again. Any thread.
+     */
+    public void eventsDeleted(long[] seqs) {
+        ids.deleted(seqs);
     }
 
     private void rollIfRequested() {

@@ -140,6 +140,36 @@ class IdTableTest {
     private static final int MIN_BITS = IdTable.MIN_SLOT_BITS;
 
     @Test
+    void aMergeLeavesOutTheEntriesOfDeletedEvents() throws Exception {
+        Path source = dir.resolve("000001" + IdTable.SUFFIX);
+        IdTable.create(source, 12, 5, 1, () -> false, WritePace.UNPACED);
+        Random random = new Random(6);
+        List<Key> keys = new ArrayList<>();
+        long[] deleted = new long[100];
+        for (int i = 0; i < deleted.length; i++) {
+            deleted[i] = 7L * i + 3; // every seventh from 3
+        }
+        try (IdTable table = IdTable.open(source)) {
+            for (int seq = 1; seq <= 1000; seq++) {
+                Key k = new Key(random.nextLong(), random.nextLong(), 4);
+                table.put(-table.find(k.hi(), k.lo(), k.key()) - 1, k.hi(), k.lo(), k.key(), seq);
+                keys.add(k);
+            }
+            Path merged = dir.resolve("000002" + IdTable.SUFFIX);
+            assertThat(IdTableMerge.merge(IdTableMerge.Spec.of(merged, 12, 5, 1, List.of(table)).without(deleted)
+                    .steps(8))).isEqualTo(900);
+            try (IdTable result = IdTable.open(merged)) {
+                for (int i = 0; i < keys.size(); i++) {
+                    Key k = keys.get(i);
+                    long seq = i + 1;
+                    boolean gone = seq % 7 == 3 && seq <= 7 * 99 + 3;
+                    assertThat(result.find(k.hi(), k.lo(), k.key()) >= 0).as("seq %d", seq).isEqualTo(!gone);
+                }
+            }
+        }
+    }
+
+    @Test
     void aMergeLeavesOutTheEntriesOfEventsRetentionDeleted() throws Exception {
         Path source = dir.resolve("000001" + IdTable.SUFFIX);
         IdTable.create(source, 12, 5, 1, () -> false, WritePace.UNPACED);
