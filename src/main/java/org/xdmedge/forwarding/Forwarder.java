@@ -254,6 +254,13 @@ public final class Forwarder {
             if (fromLog && floor.get() >= batch.get(batch.size() - 1).seq()) {
                 return true; // retention deleted these events and made them dead letters meanwhile
             }
+            if (fromLog) {
+                // A privacy job may have deleted some since they were read: those are never sent.
+                batch = withoutDeleted(batch);
+                if (batch.isEmpty()) {
+                    return true;
+                }
+            }
             // Consent is read again before every attempt: an opt-out while a destination is down stops the events.
             // Events retention already made dead letters are not sent as well.
             List<Pending> allowed = allowed(batch, fromLog ? floor.get() : Long.MIN_VALUE);
@@ -317,6 +324,21 @@ public final class Forwarder {
                 default -> throw new IllegalStateException(outcome.kind().name());
             }
         }
+    }
+
+    /** The events of {@code batch} no privacy job has deleted (the same list when none is). */
+    private List<Pending> withoutDeleted(List<Pending> batch) throws IOException {
+        List<Pending> kept = null;
+        for (int i = 0; i < batch.size(); i++) {
+            if (tail.deleted(batch.get(i).seq())) {
+                if (kept == null) {
+                    kept = new ArrayList<>(batch.subList(0, i));
+                }
+            } else if (kept != null) {
+                kept.add(batch.get(i));
+            }
+        }
+        return kept == null ? batch : kept;
     }
 
     /** The events of {@code batch} whose visitor's consent lets them go now. */

@@ -96,12 +96,7 @@ public final class EventReader {
                 rewritesSeen = rewrites;
                 reset(); // the segment under the cursor may now hold its frames at other offsets
             }
-            long writes = DeletedEvents.WRITES.get();
-            if (writes != deletedAt) {
-                deleted = DeletedEvents.load(dataDir);
-                deletedAt = writes;
-            }
-            DeletedEvents deleted = this.deleted;
+            DeletedEvents deleted = deleted();
             try {
                 return EventLogRecovery.scan(dataDir, afterSeq, cursor, (seq, e) -> {
                     if (!SegmentRewrite.blanked(e) && !deleted.contains(seq) && !each.accept(seq, e)) {
@@ -111,6 +106,24 @@ public final class EventReader {
             } catch (Stop stopped) {
                 return -1;
             }
+        }
+
+        /**
+         * Whether a privacy job deleted the event of {@code seq}, read earlier (a reader that
+         * holds events before it hands them on asks again then).
+         */
+        public boolean deleted(long seq) throws IOException {
+            return deleted().contains(seq);
+        }
+
+        /** The deleted events, loaded again only when a list was written since. */
+        private DeletedEvents deleted() throws IOException {
+            long writes = DeletedEvents.WRITES.get();
+            if (writes != deletedAt) {
+                deleted = DeletedEvents.load(dataDir);
+                deletedAt = writes;
+            }
+            return deleted;
         }
 
         /** Forgets where it was: the next reading finds {@code afterSeq} from the log's start. */
