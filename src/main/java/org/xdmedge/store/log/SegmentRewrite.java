@@ -12,8 +12,10 @@ import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.FileTime;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.LockSupport;
 import org.xdmedge.outlet.StoredEvent;
 import org.xdmedge.store.NumberedFiles;
+import org.xdmedge.store.ids.WritePace;
 
 /**
  * Takes deleted events' bytes out of the event log: a segment holding any is written again, every
@@ -43,6 +45,30 @@ public final class SegmentRewrite {
     static final String SUFFIX = ".rewrite";
     /** Plain bytes per rewritten frame, at most (a frame takes at least one event). */
     private static final int FRAME_PLAIN_BYTES = 1 << 20;
+    /** A rewrite forces its file every this many bytes, so no force the writer waits behind is large. */
+    static final long FORCE_STEP_BYTES = 512 << 10;
+
+    /**
+     * The rate of a rewrite's writes, as the id index paces its own: the event writer's
+     * {@code fdatasync}, which every waiting request's answer waits for, finishes only after what
+     * else is in flight to the disk. Read at each rewrite; the system property
+     * {@code xdmedge.rewriteBytesPerSecond} is for experiments (0: unpaced, one force at the end).
+     */
+    static long bytesPerSecond() {
+        return Long.getLong("xdmedge.rewriteBytesPerSecond", 64L << 20);
+    }
+
+    /**
+     * The share of one CPU a rewrite takes at most: after each frame it rests four times as long as
+     * the frame took. Unpacking and packing every event of a segment is CPU work, and on a node of
+     * one or two CPUs it would take that time from the event loops and the writer, which answer
+     * requests; a rewrite may take its time ({@code privacy.reclaimMinutes}). The system property
+     * {@code xdmedge.rewriteCpuShare} is for experiments (1: no rest).
+     */
+    static double cpuShare() {
+        double share = Double.parseDouble(System.getProperty("xdmedge.rewriteCpuShare", "0.2"));
+        return share > 0 && share <= 1 ? share : 1;
+    }
 
     private SegmentRewrite() {}
 
@@ -51,8 +77,8 @@ public final class SegmentRewrite {
         return e.eventId() == null;
     }
 
-    /** What one pass rewrote. */
-    public record Result(int segments, int blankedEvents, boolean activeHoldsDeleted) {}
+    /** What one pass rewrote, and the bytes the rewritten segments shrank by. */
+    public record Result(int segments, int blankedEvents, boolean activeHoldsDeleted, long reclaimedBytes) {}
 
     /** Deletes {@code .rewrite} files a crash left: their segments are whole beside them. */
     public static void removeLeftovers(Path dataDir) throws IOException {
@@ -76,11 +102,12 @@ public final class SegmentRewrite {
             throws IOException {
         removeLeftovers(dataDir);
         if (deleted.isEmpty()) {
-            return new Result(0, 0, false);
+            return new Result(0, 0, false, 0);
         }
         List<Path> segments = EventLog.segments(dataDir.resolve(EventLog.DIRECTORY));
         int rewritten = 0;
         int blanked = 0;
+        long reclaimed = 0;
         boolean active = false;
         for (int i = 0; i < segments.size(); i++) {
             Path segment = segments.get(i);
@@ -103,12 +130,14 @@ public final class SegmentRewrite {
                 active = true;
                 continue;
             }
+            long before = Files.size(segment);
             if (rewrite(segment, deleted, packing)) {
                 rewritten++;
                 blanked += toBlank[0];
+                reclaimed += Math.max(0, before - Files.size(segment));
             }
         }
-        return new Result(rewritten, blanked, active);
+        return new Result(rewritten, blanked, active, reclaimed);
     }
 
     /**
@@ -124,6 +153,11 @@ public final class SegmentRewrite {
             EventLog.writeHeader(out);
             long[] position = {EventLog.SEGMENT_HEADER_BYTES};
             int[] inFrame = {0};
+            long rate = bytesPerSecond();
+            WritePace pace = new WritePace(rate, () -> false);
+            double restPerWork = 1 / cpuShare() - 1;
+            // Where the unforced stretch began and when; when the work on the current frame began.
+            long[] step = {position[0], System.nanoTime(), System.nanoTime()};
             codec.begin();
             try {
                 EventLogRecovery.readSegment(segment, (seq, e) -> {
@@ -133,6 +167,16 @@ public final class SegmentRewrite {
                         position[0] = writeFrame(codec, out, position[0]);
                         inFrame[0] = 0;
                         codec.begin();
+                        if (restPerWork > 0) {
+                            LockSupport.parkNanos((long) ((System.nanoTime() - step[2]) * restPerWork));
+                        }
+                        if (rate > 0 && position[0] - step[0] >= FORCE_STEP_BYTES) {
+                            out.force(false);
+                            pace.stepDone(position[0] - step[0], step[1]);
+                            step[0] = position[0];
+                            step[1] = System.nanoTime();
+                        }
+                        step[2] = System.nanoTime();
                     }
                 });
             } catch (NoSuchFileException e) {
