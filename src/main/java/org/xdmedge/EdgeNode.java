@@ -131,7 +131,7 @@ public final class EdgeNode implements AutoCloseable {
             EdgeService service = new EdgeService(new DatastreamRegistry(config), router, server.region(), consent,
                     new FpidSeeder(fpidSecrets(config)), metrics::consentIgnored, authenticator, new RateLimiter(config),
                     activities, quality);
-            PrivacyJobs privacy = startPrivacy(config, dataDir, consent, store);
+            PrivacyJobs privacy = startPrivacy(config, dataDir, consent, store, metrics);
             if (privacy != null) {
                 opened.push(privacy::close);
             }
@@ -188,7 +188,7 @@ public final class EdgeNode implements AutoCloseable {
 
     /** The privacy jobs (docs/PRIVACY.md) when {@code privacy.adminTokens} is set, else null. */
     private static PrivacyJobs startPrivacy(EdgeConfig config, Path dataDir, ConsentLedger consent,
-                                                               EventLogStore store) throws IOException {
+                                                               EventLogStore store, EdgeMetrics metrics) throws IOException {
         if (!config.privacy().enabled()) {
             return null;
         }
@@ -197,7 +197,8 @@ public final class EdgeNode implements AutoCloseable {
         return new PrivacyJobs(dataDir, orgs, consent::forget, store::requestRoll,
                 FramePacking.of(config.storage().compression()),
                 Duration.ofMinutes(config.privacy().reclaimMinutes()))
-                .publishTo(DeletionRecords.of(config)).start();
+                .publishTo(DeletionRecords.of(config)).onDeleted(store::eventsDeleted).bindMetrics(metrics.registry())
+                .start();
     }
 
     /** The privacy jobs, or null when the API is off. */

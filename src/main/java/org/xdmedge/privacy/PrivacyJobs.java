@@ -1,5 +1,6 @@
 package org.xdmedge.privacy;
 
+import io.micrometer.core.instrument.MeterRegistry;
 import java.io.BufferedOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
@@ -24,6 +25,7 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.BiConsumer;
+import java.util.function.Consumer;
 import java.util.stream.LongStream;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -42,10 +44,11 @@ import org.xdmedge.store.log.SegmentRewrite;
  * repeat (a delete's list is the union of what each run found).
  *
  * <p>A delete job, in order: finds the events ({@link PersonEvents}); writes their list (from
- * then on no reader shows them); deletes the identity state of the person's ECIDs; marks the job
- * complete. Reclaiming follows on the same thread: segments holding deleted events are rewritten
- * ({@link SegmentRewrite}); the segment being appended to is first closed by asking the writer for
- * a new one. Once no segment holds them, the job forgets the identity it was asked about.
+ * then on no reader shows them, and the running store's dedup index no longer counts their ids);
+ * deletes the identity state of the person's ECIDs; marks the job complete. Reclaiming follows on
+ * the same thread: segments holding deleted events are rewritten ({@link SegmentRewrite}); the
+ * segment being appended to is first closed by asking the writer for a new one. Once no segment
+ * holds them, the job forgets the identity it was asked about.
  */
 public final class PrivacyJobs implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(PrivacyJobs.class);
@@ -78,6 +81,8 @@ public final class PrivacyJobs implements AutoCloseable {
     private volatile boolean reclaimScheduled;
     private volatile boolean closing;
     private volatile DeletionRecords kafka;
+    private volatile Consumer<long[]> deletedListed = seqs -> { };
+    private volatile PrivacyMetrics metrics = PrivacyMetrics.unbound(jobs::values, queued::get);
 
     /**
      * @param orgOfDatastream each configured datastream's organization
@@ -125,6 +130,21 @@ public final class PrivacyJobs implements AutoCloseable {
     /** Takes at most {@code jobs} waiting jobs instead of {@link #MAX_QUEUED_JOBS} (tests). */
     public PrivacyJobs queueLimit(int jobs) {
         this.maxQueued = jobs;
+        return this;
+    }
+
+    /**
+     * Tells the running store every deleted event's sequence number after each delete job's list is
+     * written, so their ids leave the dedup index at once (a stopped store reads the lists at open).
+     */
+    public PrivacyJobs onDeleted(Consumer<long[]> store) {
+        this.deletedListed = store;
+        return this;
+    }
+
+    /** Counts into the edge's registry from now on ({@link PrivacyMetrics}). */
+    public PrivacyJobs bindMetrics(MeterRegistry registry) {
+        this.metrics = new PrivacyMetrics(registry, jobs::values, queued::get);
         return this;
     }
 
@@ -218,6 +238,7 @@ public final class PrivacyJobs implements AutoCloseable {
         if (job == null || !PrivacyJob.PROCESSING.equals(job.status())) {
             return;
         }
+        long started = System.nanoTime();
         try {
             long events;
             if (job.delete()) {
@@ -229,6 +250,7 @@ public final class PrivacyJobs implements AutoCloseable {
                     seqs = LongStream.concat(Arrays.stream(before), Arrays.stream(seqs)).distinct().toArray();
                 }
                 DeletedEvents.write(dataDir, jobId, seqs);
+                deletedListed.accept(DeletedEvents.load(dataDir).seqs());
                 for (String ecid : found.ecids()) {
                     forgetIdentity.accept(job.orgId(), ecid);
                 }
@@ -250,6 +272,7 @@ public final class PrivacyJobs implements AutoCloseable {
                 events = writeDownload(job);
             }
             save(job.complete(events, System.currentTimeMillis()));
+            metrics.finished(job.action(), System.nanoTime() - started, events, true);
             log.info("privacy job {} ({}) complete: {} events", jobId, job.action(), events);
             if (job.delete()) {
                 scheduleReclaim(reclaimWithin.toMillis() / 2);
@@ -259,6 +282,7 @@ public final class PrivacyJobs implements AutoCloseable {
                 return; // cut short by a stop: it runs again at the next start
             }
             log.warn("privacy job {} failed: {}", jobId, e.toString());
+            metrics.finished(job.action(), System.nanoTime() - started, 0, false);
             try {
                 save(job.failed(e.getMessage() == null ? e.toString() : e.getMessage(), System.currentTimeMillis()));
             } catch (IOException again) {
@@ -333,6 +357,7 @@ public final class PrivacyJobs implements AutoCloseable {
         try {
             DeletedEvents deleted = DeletedEvents.load(dataDir);
             SegmentRewrite.Result result = SegmentRewrite.apply(dataDir, deleted, packing, requestRoll == null);
+            metrics.rewrote(result.segments(), result.reclaimedBytes());
             if (result.segments() > 0) {
                 log.info("privacy: rewrote {} event segments without {} deleted events", result.segments(),
                         result.blankedEvents());

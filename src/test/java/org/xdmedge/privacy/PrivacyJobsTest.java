@@ -247,6 +247,59 @@ class PrivacyJobsTest {
     }
 
     @Test
+    void aDeletedEventsIdIsStoredAgainWhenSentAgainAlsoAfterARestart() throws Exception {
+        try (TestEdge edge = TestEdge.start(config(60), dir)) {
+            load(edge, 0, 20);
+            String jobId = submit(edge, "delete", "ECID", ecid(7));
+            assertEquals(EVENTS_EACH, await(edge, jobId, PrivacyJobsTest::complete).get("events").asInt());
+            // At once, before any rewrite: the deleted event's id is free, every other one still claimed.
+            assertEquals(202, edge.postJson("/ee/v2/collect?datastreamId=ds", event(7, "ev-7-0", false)).statusCode());
+            assertEquals(202, edge.postJson("/ee/v2/collect?datastreamId=ds", event(8, "ev-8-0", false)).statusCode());
+            assertEquals(202, edge.postJson("/ee/v2/collect?datastreamId=ds", event(7, "ev-7-0", false)).statusCode());
+            Map<String, Integer> ids = exportedIds(dir);
+            assertEquals(Integer.valueOf(1), ids.get("ev-7-0"), "stored again, once");
+            assertEquals(Integer.valueOf(1), ids.get("ev-8-0"), "another person's id stays claimed");
+            assertEquals(20 * EVENTS_EACH - EVENTS_EACH + 1, ids.size());
+        }
+        try (TestEdge edge = TestEdge.start(config(0), dir)) { // a restart, then the rewrite
+            String again = submit(edge, "access", "ECID", ecid(7));
+            assertEquals(1, await(edge, again, PrivacyJobsTest::complete).get("events").asInt());
+            long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
+            while (!reclaimedAll(dir) && System.nanoTime() < deadline) {
+                Thread.sleep(50);
+            }
+            assertTrue(reclaimedAll(dir), "the delete job's events are rewritten away");
+            assertEquals(202, edge.postJson("/ee/v2/collect?datastreamId=ds", event(7, "ev-7-1", false)).statusCode());
+            assertEquals(202, edge.postJson("/ee/v2/collect?datastreamId=ds", event(7, "ev-7-0", false)).statusCode());
+            assertEquals(202, edge.postJson("/ee/v2/collect?datastreamId=ds", event(9, "ev-9-3", false)).statusCode());
+            Map<String, Integer> ids = exportedIds(dir);
+            assertEquals(Integer.valueOf(1), ids.get("ev-7-1"), "a deleted id is free after a restart too");
+            assertEquals(Integer.valueOf(1), ids.get("ev-7-0"), "the id stored again stays claimed");
+            assertEquals(Integer.valueOf(1), ids.get("ev-9-3"));
+            assertEquals(20 * EVENTS_EACH - EVENTS_EACH + 2, ids.size());
+        }
+    }
+
+    /** A sample's value in a Prometheus scrape (tags as the registry orders them). */
+    static double metric(String scrape, String sample) {
+        return scrape.lines().filter(l -> l.startsWith(sample + " ")).mapToDouble(l -> Double.parseDouble(l.substring(
+                sample.length() + 1).trim())).findFirst().orElseThrow(() -> new AssertionError(sample + " not in " + scrape));
+    }
+
+    /** Every delete job under the data directory is reclaimed. */
+    static boolean reclaimedAll(Path dataDir) throws Exception {
+        try (Stream<Path> files = Files.list(dataDir.resolve("privacy/jobs"))) {
+            for (Path f : files.filter(p -> p.toString().endsWith(".json")).toList()) {
+                JsonNode job = TestEdge.json(Files.readString(f));
+                if ("delete".equals(job.path("action").asText()) && !job.path("reclaimed").asBoolean()) {
+                    return false;
+                }
+            }
+        }
+        return true;
+    }
+
+    @Test
     void deleteByHashedEmailRemovesTheLinkedEventsStateAndBytes() throws Exception {
         try (TestEdge edge = TestEdge.start(config(0), dir)) {
             load(edge, 0, 50);
@@ -274,6 +327,14 @@ class PrivacyJobsTest {
             for (String kept : List.of(marker(8, 1), ecid(8), email(8), "ev-8-3", "consent-of-p8")) {
                 assertTrue(raw.contains(kept), kept + " should still be stored");
             }
+
+            String metrics = edge.send(HttpRequest.newBuilder(edge.uri("/metrics")).GET()).body();
+            assertEquals(1.0, metric(metrics, "xdmedge_privacy_jobs{action=\"delete\",status=\"complete\"}"), metrics);
+            assertEquals(0.0, metric(metrics, "xdmedge_privacy_jobs{action=\"delete\",status=\"processing\"}"));
+            assertEquals(EVENTS_EACH, metric(metrics, "xdmedge_privacy_events_deleted_total"));
+            assertEquals(1.0, metric(metrics, "xdmedge_privacy_job_duration_seconds_count{action=\"delete\"}"));
+            assertTrue(metric(metrics, "xdmedge_privacy_rewrite_reclaimed_bytes_total") > 0, metrics);
+            assertTrue(metric(metrics, "xdmedge_privacy_rewrite_segments_total") >= 1, metrics);
         }
     }
 
