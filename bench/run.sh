@@ -41,6 +41,9 @@
 # BENCH_FRESH_SECONDS (30); the answered requests are read from /metrics every second. Printed: the
 # seconds from launch to listening, req/s second by second, the steady rate (the median second of
 # the last 10) and the second at which 80% of it is first reached and from which it is held.
+# privacy (opt-in: BENCH_ONLY=privacy): the store alone, grown to BENCH_PRIVACY_EVENTS (10,000,000)
+# small events, then how long access and delete jobs take on it and the writer's events/s while a
+# delete's segment rewrite runs against idle (three runs of BENCH_SECONDS each).
 # BENCH_REPEAT (runs of each scenario, edge and ceiling alternating; the median run is shown, with
 # the range of all runs under it, and the ratio of each edge run to the ceiling run after it), BENCH_GROWN_EVENTS (a grown store: before the first edge run the
 # edge, on every CPU, stores at least that many events with collect-50-client-ids (at most 10 minutes of it)
@@ -469,6 +472,15 @@ for scenario in $scenarios; do
     for (( run = 1; run <= repeat; run++ )); do fresh_node; done
     continue
   fi
+  if [ "$scenario" = privacy ]; then
+    # Opt-in, longer than a scenario: privacy jobs on a grown store (bench/src PrivacyBench), pinned like the server.
+    rm -rf "$work/store"; sync
+    taskset -c "$server_cpus" "$server_java" "${jvm[@]}" -cp "$jar:$classes" org.xdmedge.bench.PrivacyBench \
+      "$work/store" "${BENCH_PRIVACY_EVENTS:-10000000}" "$seconds" > "$work/privacy" 2>"$work/privacy.log"
+    rm -rf "$work/store"
+    echo "bench: privacy done" >&2
+    continue
+  fi
   if [ "$scenario" = writer-grow ]; then
     # Opt-in, longer than a scenario: the store alone as it grows (StoreBench grow), every 5 s.
     rm -rf "$work/store"; sync
@@ -582,6 +594,7 @@ if [ -s "$work/fresh" ]; then
   echo
 fi
 [ -s "$work/writer-grow" ] && { echo "writer alone as the store grows (50 random-id events per request, 64 in flight), then its merges:"; cat "$work/writer-grow"; echo; }
+[ -s "$work/privacy" ] && { echo "privacy jobs on a grown store (the store alone, pinned like the server):"; cat "$work/privacy"; echo; }
 cat "$work/notes"
 echo "(non-2xx includes socket errors; stored/s = events the edge committed during the measured window, from /metrics;"
 echo " cpu s = server user+system CPU during the window, from /proc; on a shared machine the per-CPU-second ratio is the steadier one;"
