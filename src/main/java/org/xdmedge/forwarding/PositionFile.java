@@ -2,14 +2,11 @@ package org.xdmedge.forwarding;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
-import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
-import java.nio.file.StandardOpenOption;
-import org.xdmedge.store.NumberedFiles;
+import org.xdmedge.store.DurableFiles;
 
 /**
  * A destination's position in the event log, {@code <data>/forwarding/<id>.position}: the sequence
@@ -44,17 +41,6 @@ public final class PositionFile {
     }
 
     public static void write(Path file, long seq) throws IOException {
-        Files.createDirectories(file.getParent());
-        Path temp = file.resolveSibling(file.getFileName() + ".tmp");
-        try (FileChannel out = FileChannel.open(temp, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
-                StandardOpenOption.TRUNCATE_EXISTING)) {
-            ByteBuffer bytes = ByteBuffer.wrap((seq + "\n").getBytes(StandardCharsets.US_ASCII));
-            while (bytes.hasRemaining()) {
-                out.write(bytes);
-            }
-            out.force(true);
-        }
-        Files.move(temp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-        NumberedFiles.forceDirectory(file.getParent());
+        DurableFiles.replace(file, ByteBuffer.wrap((seq + "\n").getBytes(StandardCharsets.US_ASCII)));
     }
 }

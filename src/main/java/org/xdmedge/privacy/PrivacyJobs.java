@@ -4,12 +4,11 @@ import io.micrometer.core.instrument.MeterRegistry;
 import java.io.BufferedOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
-import java.nio.channels.FileChannel;
+import java.nio.ByteBuffer;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
-import java.nio.file.StandardOpenOption;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -31,6 +30,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.xdmedge.outlet.EventRecords;
 import org.xdmedge.protocol.EdgeJson;
+import org.xdmedge.store.DurableFiles;
 import org.xdmedge.store.NumberedFiles;
 import org.xdmedge.store.log.DeletedEvents;
 import org.xdmedge.store.log.FramePacking;
@@ -330,10 +330,7 @@ public final class PrivacyJobs implements AutoCloseable {
             Files.move(merged, main, StandardCopyOption.REPLACE_EXISTING);
         }
         Files.delete(later);
-        force(main);
-        Files.move(main, dir.resolve(job.jobId() + ".jsonl"), StandardCopyOption.ATOMIC_MOVE,
-                StandardCopyOption.REPLACE_EXISTING);
-        NumberedFiles.forceDirectory(dir);
+        DurableFiles.publish(main, dir.resolve(job.jobId() + ".jsonl"));
         return found[0] + found[1];
     }
 
@@ -378,19 +375,8 @@ public final class PrivacyJobs implements AutoCloseable {
 
     private void save(PrivacyJob job) throws IOException {
         Path dir = dataDir.resolve(JOBS);
-        Path tmp = dir.resolve(job.jobId() + ".json.tmp");
-        Files.write(tmp, EdgeJson.MAPPER.writeValueAsBytes(job));
-        force(tmp);
-        Files.move(tmp, dir.resolve(job.jobId() + ".json"), StandardCopyOption.ATOMIC_MOVE,
-                StandardCopyOption.REPLACE_EXISTING);
-        NumberedFiles.forceDirectory(dir);
+        DurableFiles.replace(dir.resolve(job.jobId() + ".json"), ByteBuffer.wrap(EdgeJson.MAPPER.writeValueAsBytes(job)));
         jobs.put(job.jobId(), job);
-    }
-
-    private static void force(Path file) throws IOException {
-        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.WRITE)) {
-            ch.force(true);
-        }
     }
 
     @Override

@@ -4,11 +4,8 @@ import com.sun.management.OperatingSystemMXBean;
 import java.io.IOException;
 import java.lang.management.ManagementFactory;
 import java.nio.ByteBuffer;
-import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
-import java.nio.file.StandardOpenOption;
 import java.security.SecureRandom;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -22,7 +19,7 @@ import java.util.stream.Stream;
 import java.util.zip.CRC32C;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import org.xdmedge.store.NumberedFiles;
+import org.xdmedge.store.DurableFiles;
 
 /**
  * The event-id index's checkpoints and its recovery on open.
@@ -374,18 +371,8 @@ final class IdIndexCheckpoints {
         b.putLong(CHECKPOINT_MAGIC).putLong(covered).putLong(clean ? 1 : 0);
         b.putInt(24, crc(b));
         b.clear();
-        Path tmp = tables.directory.resolve(CHECKPOINT + ".tmp");
-        try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE, StandardOpenOption.TRUNCATE_EXISTING,
-                StandardOpenOption.WRITE)) {
-            while (b.hasRemaining()) {
-                ch.write(b);
-            }
-            ch.force(true);
-        }
-        Files.move(tmp, tables.directory.resolve(CHECKPOINT), StandardCopyOption.ATOMIC_MOVE,
-                StandardCopyOption.REPLACE_EXISTING);
         // If the rename is lost, the previous checkpoint is read: it covers less, which only costs reading.
-        NumberedFiles.forceDirectory(tables.directory);
+        DurableFiles.replace(tables.directory.resolve(CHECKPOINT), b);
     }
 
     private static int crc(ByteBuffer b) {

@@ -2,16 +2,13 @@ package org.xdmedge.store.log;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
-import java.nio.channels.FileChannel;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
-import java.nio.file.StandardOpenOption;
 import java.util.Arrays;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.zip.CRC32C;
-import org.xdmedge.store.NumberedFiles;
+import org.xdmedge.store.DurableFiles;
 
 /**
  * The durable list of deleted events: {@code <data>/privacy/deleted/<name>.seqs}, one file per
@@ -98,16 +95,7 @@ public final class DeletedEvents {
         crc.update(bytes.array(), 0, bytes.position());
         bytes.putInt((int) crc.getValue());
         bytes.flip();
-        Path tmp = dir.resolve(name + SUFFIX + ".tmp");
-        try (FileChannel out = FileChannel.open(tmp, StandardOpenOption.CREATE, StandardOpenOption.TRUNCATE_EXISTING,
-                StandardOpenOption.WRITE)) {
-            while (bytes.hasRemaining()) {
-                out.write(bytes);
-            }
-            out.force(true);
-        }
-        Files.move(tmp, dir.resolve(name + SUFFIX), StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-        NumberedFiles.forceDirectory(dir);
+        DurableFiles.replace(dir.resolve(name + SUFFIX), bytes);
         WRITES.incrementAndGet();
     }
 
