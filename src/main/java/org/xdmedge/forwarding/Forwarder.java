@@ -288,42 +288,57 @@ public final class Forwarder {
                     return true;
                 }
                 case REJECTED -> {
-                    if (sent.size() > 1) {
-                        // Which events the destination refuses: each is tried alone, the rest still go.
-                        for (Pending p : sent) {
-                            if (!deliver(List.of(p), fromLog)) {
-                                return false;
-                            }
-                        }
-                        return true;
-                    }
-                    deadLetter(sent, "rejected", outcome, attempts);
-                    return true;
+                    return rejected(sent, outcome, attempts, fromLog);
                 }
                 case RETRY -> {
-                    if (attempts >= retry.maxAttempts()) {
-                        deadLetter(sent, "maxAttempts", outcome, attempts);
+                    if (gaveUp(sent, outcome, attempts)) {
                         return true;
                     }
-                    long age = System.currentTimeMillis() - sent.get(0).event().receivedAtMillis();
-                    if (age > retry.maxAgeHours() * 3_600_000L) {
-                        deadLetter(sent, "maxAgeHours", outcome, attempts);
-                        return true;
-                    }
-                    retried.incrementAndGet();
-                    long wait = backoffMillis(attempts, retry.initialBackoffMs(), retry.maxBackoffMs());
-                    if (outcome.retryAfter() != null) {
-                        wait = Math.max(wait, outcome.retryAfter().toMillis());
-                    }
-                    if (attempts == 1 || attempts % 5 == 0) {
-                        log.warn("forwarding to '{}': {} for {} events (attempt {} of {}); trying again in {} ms",
-                                config.id(), outcome.error(), sent.size(), attempts, retry.maxAttempts(), wait);
-                    }
-                    pause(wait);
                 }
                 default -> throw new IllegalStateException(outcome.kind().name());
             }
         }
+    }
+
+    /** A 4xx other than 408/429: each event of a batch is tried alone, so only those refused become dead letters. */
+    private boolean rejected(List<Pending> sent, HttpDestination.Outcome outcome, int attempts, boolean fromLog)
+            throws IOException, InterruptedException {
+        if (sent.size() > 1) {
+            for (Pending p : sent) {
+                if (!deliver(List.of(p), fromLog)) {
+                    return false;
+                }
+            }
+            return true;
+        }
+        deadLetter(sent, "rejected", outcome, attempts);
+        return true;
+    }
+
+    /** After a retriable failure: dead-letters the batch past its limits (true), or waits out the backoff (false). */
+    private boolean gaveUp(List<Pending> sent, HttpDestination.Outcome outcome, int attempts)
+            throws IOException, InterruptedException {
+        var retry = config.retry();
+        if (attempts >= retry.maxAttempts()) {
+            deadLetter(sent, "maxAttempts", outcome, attempts);
+            return true;
+        }
+        long age = System.currentTimeMillis() - sent.get(0).event().receivedAtMillis();
+        if (age > retry.maxAgeHours() * 3_600_000L) {
+            deadLetter(sent, "maxAgeHours", outcome, attempts);
+            return true;
+        }
+        retried.incrementAndGet();
+        long wait = backoffMillis(attempts, retry.initialBackoffMs(), retry.maxBackoffMs());
+        if (outcome.retryAfter() != null) {
+            wait = Math.max(wait, outcome.retryAfter().toMillis());
+        }
+        if (attempts == 1 || attempts % 5 == 0) {
+            log.warn("forwarding to '{}': {} for {} events (attempt {} of {}); trying again in {} ms",
+                    config.id(), outcome.error(), sent.size(), attempts, retry.maxAttempts(), wait);
+        }
+        pause(wait);
+        return false;
     }
 
     /** The events of {@code batch} no privacy job has deleted (the same list when none is). */
