@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.atomic.AtomicLong;
@@ -244,6 +245,6 @@ final class IdTableSet {
 
     /** Whether {@code seq} is among {@code deleted} (an ascending array). */
     static boolean isDeleted(long[] deleted, long seq) {
-        return deleted.length > 0 && java.util.Arrays.binarySearch(deleted, seq) >= 0;
+        return deleted.length > 0 && Arrays.binarySearch(deleted, seq) >= 0;
     }
 }

@@ -110,16 +110,13 @@ public final class EventLogStore implements EventSink {
      * @param queueCapacity requests that may wait for the writer; beyond, writes are refused (503)
      * @param maxRequestsPerCommit the most requests one group commit holds
      * @param retryAfterSeconds the {@code Retry-After} of a refused write
-     * @param packing how each commit's frame is written ({@link FramePacking}); frames already
-     *     written are read whatever it is
-     * @param retentionMaxBytes retention deletes the oldest segments while the events take more
-     *     (0: no limit; see {@link SegmentRetention})
+     * @param packing how each commit's frame is written ({@link FramePacking}); any packing is read back
+     * @param retentionMaxBytes retention deletes the oldest segments while events take more (0: no limit)
      * @param retentionMaxAge retention deletes the segments written longer ago (null: no limit)
      * @param segmentBytes the size at which the log begins a new segment
      * @param idCheckpointMillis how often the id index checkpoints ({@link EventIdIndex})
      * @param retentionMillis how often retention looks
-     * @param writerHandOver whether the writer and the event loop hand the CPU to each other on a
-     *     one-CPU JVM ({@link WriterHandOver}; with more CPUs they never do)
+     * @param writerHandOver whether writer and event loop hand a one-CPU JVM's CPU to each other ({@link WriterHandOver})
      * @param zerosAhead whether a small frame that grows a segment writes zeros ahead ({@link EventLog})
      */
     public record Options(int queueCapacity, int maxRequestsPerCommit, int retryAfterSeconds, FramePacking packing,
